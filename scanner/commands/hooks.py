@@ -1,0 +1,30 @@
+"""``mcp-scan install`` / ``mcp-scan uninstall``: native git hooks."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from scanner.errors import EXIT_CLEAN
+
+
+def register(subparsers: Any) -> None:
+    for name, helptext, func in (("install", "install the git hook (keeps an existing hook running)", run_install),
+                                 ("uninstall", "remove the git hook and restore the previous one", run_uninstall)):
+        parser = subparsers.add_parser(name, help=helptext)
+        parser.add_argument("--repo", default=".", help="repository (default: current directory)")
+        parser.add_argument("--hook", choices=("pre-commit", "pre-push"), default="pre-commit")
+        parser.set_defaults(func=func)
+
+
+def run_install(args: argparse.Namespace) -> int:
+    from scanner.hooks import install
+
+    print(install(args.repo, args.hook))
+    return EXIT_CLEAN
+
+
+def run_uninstall(args: argparse.Namespace) -> int:
+    from scanner.hooks import uninstall
+
+    print(uninstall(args.repo, args.hook))
+    return EXIT_CLEAN

@@ -1,0 +1,275 @@
+"""The detector: fragments in, findings out. Knows rules, not git.
+
+Per fragment, in one pass: the keyword prefilter picks the rules that could
+match; each candidate's regex runs with a timeout (the ``regex`` module's),
+the secret is extracted and passed through the entropy, character-class,
+placeholder, stopword and allow-list gates, and inline allow markers on the
+line are honoured. Overlapping hits keep the most specific rule.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+import regex
+
+from scanner.entropy import char_classes, is_placeholder, shannon_entropy
+from scanner.models import Finding, Fragment, confidence_rank, severity_rank
+from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
+from scanner.rules import Rule
+
+# Inline markers that suppress a finding on their line. Ours, plus gitleaks'
+# and detect-secrets' so a team can switch scanners without editing code.
+ALLOW_MARKERS = ("mcp-scan: allow", "mcp-scan:allow", "gitleaks:allow", "pragma: allowlist secret")
+ALLOW_NEXT_LINE = "pragma: allowlist nextline secret"
+
+# Inputs at least this large go through Hyperscan (when installed); smaller
+# ones - a staged diff - use the Python prefilter and never load Hyperscan.
+HYPERSCAN_THRESHOLD = 64 * 1024
+
+DEFAULT_REMEDIATION = (
+    "Rotate this credential now (it is exposed once committed), then load it from an "
+    "environment variable or the OS keychain and reference it as ${VAR}."
+)
+
+
+def fingerprint(rule_id: str, secret: str) -> str:
+    """Content fingerprint: the same secret under the same rule, wherever it moves."""
+    return hashlib.sha256(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """0-based line and 1-based column of ``offset``; ``\\r\\n``, ``\\r`` and ``\\n`` all end lines."""
+    newlines = text.count("\n", 0, offset)
+    if "\r" in text:
+        newlines += text.count("\r", 0, offset) - text.count("\r\n", 0, offset)
+        # a "\r" right before offset with "\n" at offset was counted as a lone CR
+        if offset and text[offset - 1] == "\r" and text[offset : offset + 1] == "\n":
+            newlines -= 1
+    line_start = max(text.rfind("\n", 0, offset), text.rfind("\r", 0, offset)) + 1
+    return newlines, offset - line_start + 1
+
+
+def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the whole lines that ``[start, end)`` touches."""
+    left = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    right_candidates = [i for i in (text.find("\n", end), text.find("\r", end)) if i != -1]
+    return left, min(right_candidates) if right_candidates else len(text)
+
+
+def _previous_line(text: str, line_start: int) -> str:
+    if line_start == 0:
+        return ""
+    end = line_start - 1
+    if end > 0 and text[end] == "\n" and text[end - 1] == "\r":
+        end -= 1
+    begin = max(text.rfind("\n", 0, end), text.rfind("\r", 0, end)) + 1
+    return text[begin:end]
+
+
+@dataclass
+class DetectorStats:
+    """Counters a report can show: what was scanned and what was skipped."""
+
+    fragments: int = 0
+    bytes: int = 0
+    regex_timeouts: int = 0
+    timeouts: list[str] = field(default_factory=list)
+
+
+class Detector:
+    """Turns fragments into findings with a fixed rule set."""
+
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        *,
+        allow_regexes: Sequence[str] = (),
+        stopwords: Sequence[str] = (),
+        min_confidence: str = "low",
+        engine: str = "auto",
+        regex_timeout: float = 1.0,
+    ) -> None:
+        self.rules = list(rules)
+        self.allow_patterns = [regex.compile(p) for p in allow_regexes]
+        self.stopwords = tuple(s.lower() for s in stopwords)
+        self.min_confidence = confidence_rank(min_confidence)
+        self.engine = engine
+        self.regex_timeout = regex_timeout
+        self.stats = DetectorStats()
+        keywords: list[str] = []
+        self._keyword_rules: list[list[int]] = []
+        positions: dict[str, int] = {}
+        self._always: list[int] = []
+        for index, rule in enumerate(self.rules):
+            if not rule.keywords:
+                self._always.append(index)
+            for kw in rule.keywords:
+                if kw not in positions:
+                    positions[kw] = len(keywords)
+                    keywords.append(kw)
+                    self._keyword_rules.append([])
+                self._keyword_rules[positions[kw]].append(index)
+        self._keywords = keywords
+        self._small: Optional[PythonPrefilter] = None
+        self._large: Optional[Union[PythonPrefilter, HyperscanPrefilter]] = None
+
+    # -- prefilter -------------------------------------------------------
+    def _prefilter_for(self, size: int) -> Union[PythonPrefilter, HyperscanPrefilter]:
+        if size >= HYPERSCAN_THRESHOLD and self.engine != "python":
+            if self._large is None:
+                use_hs = self.engine == "hyperscan" or hyperscan_available()
+                self._large = HyperscanPrefilter(self._keywords) if use_hs else self._python()
+            return self._large
+        if self.engine == "hyperscan":
+            if self._large is None:
+                self._large = HyperscanPrefilter(self._keywords)
+            return self._large
+        return self._python()
+
+    def _python(self) -> PythonPrefilter:
+        if self._small is None:
+            self._small = PythonPrefilter(self._keywords)
+        return self._small
+
+    def candidates(self, data: Union[str, bytes]) -> list[Rule]:
+        """Rules whose keywords occur in ``data`` (plus rules without keywords)."""
+        hits = self._prefilter_for(len(data)).matches(data)
+        indices = set(self._always)
+        for kw_index in hits:
+            indices.update(self._keyword_rules[kw_index])
+        return [self.rules[i] for i in sorted(indices)]
+
+    def might_match(self, data: bytes) -> bool:
+        """Cheap test on raw bytes: could any rule fire? (History skips decoding otherwise.)"""
+        if self._always:
+            return True
+        return bool(self._prefilter_for(len(data)).matches(data))
+
+    # -- detection -------------------------------------------------------
+    def scan_text(self, text: str, path: str = "-") -> list[Finding]:
+        """Scan a string as if it were the whole file ``path``."""
+        return self.scan(Fragment(text=text, path=path))
+
+    def scan_all(self, fragments: Iterable[Fragment]) -> Iterable[Finding]:
+        """Scan fragments lazily, one at a time."""
+        for fragment in fragments:
+            yield from self.scan(fragment)
+
+    def scan(self, fragment: Fragment) -> list[Finding]:
+        """All findings in one fragment, most specific rule per overlapping span."""
+        text = fragment.text
+        self.stats.fragments += 1
+        self.stats.bytes += len(text)
+        if not text:
+            return []
+        hits: list[tuple[int, int, Rule, str]] = []
+        for rule in self.candidates(text):
+            if rule.path_pattern is not None and not rule.path_pattern.search(fragment.path):
+                continue
+            hits.extend(self._rule_hits(rule, text, fragment.path))
+        return self._to_findings(self._most_specific(hits), fragment)
+
+    def _rule_hits(self, rule: Rule, text: str, path: str) -> Iterable[tuple[int, int, Rule, str]]:
+        try:
+            for match in rule.pattern.finditer(text, timeout=self.regex_timeout):
+                start, end = rule.secret_span(match)
+                if start < 0:
+                    continue
+                secret = text[start:end]
+                if self._accept(rule, secret, text, start, end):
+                    yield start, end, rule, secret
+        except TimeoutError:
+            # A pathological input must not hang a commit; the skipped rule is
+            # counted and reported on stderr by the CLI.
+            self.stats.regex_timeouts += 1
+            self.stats.timeouts.append(f"{rule.id} on {path}")
+
+    def _accept(self, rule: Rule, secret: str, text: str, start: int, end: int) -> bool:
+        if not secret.strip():
+            return False
+        if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
+            return False
+        if rule.min_char_classes and char_classes(secret) < rule.min_char_classes:
+            return False
+        if is_placeholder(secret):
+            return False
+        lowered = secret.lower()
+        if any(word in lowered for word in rule.stopwords + self.stopwords):
+            return False
+        if any(p.search(secret) for p in rule.allow_patterns) or any(p.search(secret) for p in self.allow_patterns):
+            return False
+        left, right = _line_bounds(text, start, end)
+        line = text[left:right]
+        if any(marker in line for marker in ALLOW_MARKERS):
+            return False
+        if ALLOW_NEXT_LINE in _previous_line(text, left):
+            return False
+        return True
+
+    def _most_specific(self, hits: list[tuple[int, int, Rule, str]]) -> list[tuple[int, int, Rule, str]]:
+        """Where hits overlap, keep the most confident (then most severe, then longest) one."""
+        def strength(hit: tuple[int, int, Rule, str]) -> tuple[int, int, int]:
+            start, end, rule, _ = hit
+            return confidence_rank(rule.confidence), severity_rank(rule.severity), end - start
+
+        kept: list[tuple[int, int, Rule, str]] = []
+        for hit in sorted(hits, key=strength, reverse=True):
+            if all(hit[1] <= other[0] or hit[0] >= other[1] for other in kept):
+                kept.append(hit)
+        return sorted(kept, key=lambda h: (h[0], h[2].id))
+
+    def _to_findings(self, hits: list[tuple[int, int, Rule, str]], fragment: Fragment) -> list[Finding]:
+        findings = []
+        for start, end, rule, secret in hits:
+            if confidence_rank(rule.confidence) < self.min_confidence:
+                continue
+            line, column = line_and_column(fragment.text, start)
+            end_line, end_column = line_and_column(fragment.text, end)
+            findings.append(
+                Finding(
+                    rule_id=rule.id,
+                    severity=rule.severity,
+                    confidence=rule.confidence,
+                    message=f"{rule.description} detected",
+                    description=rule.description,
+                    remediation=rule.remediation or DEFAULT_REMEDIATION,
+                    path=fragment.path,
+                    line=fragment.start_line + line,
+                    column=column,
+                    end_line=fragment.start_line + end_line,
+                    end_column=end_column,
+                    secret=secret,
+                    fingerprint=fingerprint(rule.id, secret),
+                    commit=fragment.commit,
+                    author=fragment.author,
+                    date=fragment.date,
+                )
+            )
+        return findings
+
+
+def decode_blob(data: bytes) -> Optional[str]:
+    """Bytes of a file as text, or None for binary content.
+
+    UTF-16/32 with a BOM is decoded; NUL bytes otherwise mean binary (git's
+    own heuristic looks at the first 8000 bytes the same way). Invalid UTF-8
+    is replaced (U+FFFD) so the valid text around it keeps its columns.
+    """
+    if data[:3] == b"\xef\xbb\xbf":
+        data = data[3:]
+    elif data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return data.decode("utf-32", "replace")
+    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", "replace")
+    if b"\0" in data[:8000]:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "replace")
+
+

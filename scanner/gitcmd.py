@@ -1,0 +1,55 @@
+"""Running git: one place that turns git's failures into ScanErrors.
+
+Sources that need only a command or two (the staged diff) call git through
+``subprocess`` directly, because importing GitPython costs more than the
+whole staged scan; the history source uses GitPython's command layer.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from typing import Optional
+
+from scanner.errors import ScanError
+
+# Never let the user's config turn diffs into something we cannot parse.
+_SAFE_CONFIG = ("-c", "core.quotePath=false", "-c", "diff.noprefix=false", "-c", "color.ui=false")
+
+
+def git_env() -> dict[str, str]:
+    """The environment for git children: no pager, no prompts, C locale messages."""
+    env = dict(os.environ)
+    env.update({"GIT_PAGER": "cat", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})
+    return env
+
+
+def run_git(args: Sequence[str], cwd: str, *, input: Optional[bytes] = None, check: bool = True) -> bytes:
+    """Run ``git args`` in ``cwd`` and return stdout; a failure becomes a ScanError."""
+    try:
+        proc = subprocess.run(
+            ["git", *_SAFE_CONFIG, *args],
+            cwd=cwd,
+            input=input,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=git_env(),
+        )
+    except FileNotFoundError:
+        raise ScanError("git is not installed or not on PATH", "install git and retry") from None
+    except NotADirectoryError:
+        raise ScanError(f"{cwd} is not a directory", "pass the path of a git repository") from None
+    if check and proc.returncode != 0:
+        raise git_failure(args, proc.stderr, cwd)
+    return proc.stdout
+
+
+def git_failure(args: Sequence[str], stderr: bytes, cwd: str) -> ScanError:
+    """Map git's stderr to an actionable error."""
+    text = stderr.decode("utf-8", "replace").strip()
+    first = next((line for line in text.splitlines() if line.strip()), "") or "no error message"
+    if "not a git repository" in text:
+        return ScanError(f"{cwd} is not a git repository", "run inside a repository or pass its path")
+    if "detected dubious ownership" in text:
+        return ScanError(f"git refuses to use {cwd}: {first}", "git config --global --add safe.directory <path>")
+    return ScanError(f"git {args[0] if args else ''} failed: {first}", "check that the repository is readable and not corrupt")

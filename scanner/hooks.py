@@ -1,0 +1,85 @@
+"""Native git hooks for people without the pre-commit framework.
+
+``install`` writes a small shell hook into the directory git really uses
+(``git rev-parse --git-path hooks`` honours ``core.hooksPath``). An existing
+hook - hand-written or pre-commit-managed - is moved aside byte for byte and
+still runs first; ``uninstall`` moves it back.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from scanner.errors import ScanError
+from scanner.gitcmd import run_git
+
+MARKER = "# mcp-scan hook: installed by `mcp-scan install`"
+BACKUP_SUFFIX = ".mcp-scan-orig"
+HOOK_COMMANDS = {"pre-commit": "staged", "pre-push": "pre-push"}
+
+_TEMPLATE = """#!/bin/sh
+{marker}; remove with `mcp-scan uninstall --hook {hook}`.
+# A hook that was here before is kept as {hook}{suffix} and runs first.
+hook_dir=$(dirname "$0")
+if [ -e "$hook_dir/{hook}{suffix}" ]; then
+    "$hook_dir/{hook}{suffix}" "$@" || exit $?
+fi
+if [ -x {python} ]; then
+    exec {python} -m scanner {command} "$@"
+fi
+exec mcp-scan {command} "$@"
+"""
+
+
+def hooks_dir(repo: str) -> Path:
+    """The hooks directory git uses for ``repo``."""
+    out = run_git(["rev-parse", "--git-path", "hooks"], cwd=repo).decode("utf-8", "surrogateescape").strip()
+    path = Path(out)
+    return path if path.is_absolute() else Path(repo) / path
+
+
+def _is_ours(path: Path) -> bool:
+    try:
+        return MARKER in path.read_text("utf-8", "replace")
+    except OSError:
+        return False
+
+
+def install(repo: str, hook: str = "pre-commit") -> str:
+    """Install the hook; returns a sentence saying what was done."""
+    directory = hooks_dir(repo)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / hook
+    backup = directory / f"{hook}{BACKUP_SUFFIX}"
+    if _is_ours(target):
+        return f"mcp-scan {hook} hook already installed at {target}"
+    if target.exists() or target.is_symlink():
+        if backup.exists() or backup.is_symlink():
+            raise ScanError(f"{backup} already exists", f"move it or {target} away, then install again")
+        os.replace(target, backup)  # a rename keeps bytes, mode and symlinks exactly
+        kept = f"; the existing hook was kept as {backup.name} and runs first"
+    else:
+        kept = ""
+    script = _TEMPLATE.format(marker=MARKER, hook=hook, suffix=BACKUP_SUFFIX,
+                              python=shlex.quote(sys.executable), command=HOOK_COMMANDS[hook])
+    target.write_text(script, encoding="utf-8")
+    target.chmod(0o755)
+    return f"installed mcp-scan {hook} hook at {target}{kept}"
+
+
+def uninstall(repo: str, hook: str = "pre-commit") -> str:
+    """Remove our hook and put back whatever was there before."""
+    directory = hooks_dir(repo)
+    target = directory / hook
+    backup = directory / f"{hook}{BACKUP_SUFFIX}"
+    if not _is_ours(target):
+        if backup.exists():
+            raise ScanError(f"{target} is not mcp-scan's hook but {backup.name} exists", "restore it by hand")
+        return f"no mcp-scan {hook} hook installed in {directory}"
+    target.unlink()
+    if backup.exists() or backup.is_symlink():
+        os.replace(backup, target)
+        return f"removed mcp-scan {hook} hook and restored the previous hook"
+    return f"removed mcp-scan {hook} hook"

@@ -1,0 +1,42 @@
+"""Where mcp-scan keeps its per-user cache, and where the registry lives."""
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+
+def cache_dir() -> Path:
+    """``$MCP_SCAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/mcp-scan``, else ``~/.cache/mcp-scan``."""
+    explicit = os.environ.get("MCP_SCAN_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mcp-scan"
+
+
+def builtin_patterns_dir() -> Path:
+    """The rule registry shipped with the package.
+
+    An installed wheel carries ``scanner/patterns`` (hatch force-include); a
+    source checkout or editable install reads the top-level ``patterns/``.
+    """
+    packaged = resources.files("scanner").joinpath("patterns")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "patterns"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see the old or new file, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

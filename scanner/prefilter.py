@@ -1,0 +1,156 @@
+"""Multi-literal keyword prefilter: which rules could match this text at all?
+
+Two engines answer the same question in one pass over the data:
+
+* ``HyperscanPrefilter`` compiles every keyword into one Hyperscan database
+  (case-insensitive, single-match), so large inputs are scanned at memory
+  speed. The compiled database is cached on disk keyed by the keyword set,
+  so only the first run after a rule change pays for compilation.
+* ``PythonPrefilter`` is the portable path: the keywords folded into one
+  trie-shaped regular expression, run once over the lower-cased text.
+  It is also what small inputs (a staged diff) use, because it needs no
+  Hyperscan import or database load on the commit hot path.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from typing import Any, Optional, Union
+
+from scanner.paths import atomic_write, cache_dir
+
+Data = Union[str, bytes]
+
+
+def _trie_regex(words: Sequence[str]) -> str:
+    """An alternation of ``words`` factored into a trie, so matching is one pass
+    with no backtracking across alternatives that share a prefix."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = True
+
+    def render(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + render(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if ends:
+            return "(?:" + body + ")?"
+        return body
+
+    return render(trie)
+
+
+class PythonPrefilter:
+    """One pass of a trie regex over the lower-cased text.
+
+    The pattern is a lookahead, so it reports the longest keyword starting at
+    every position (overlapping hits are not lost); keywords that are
+    substrings of a hit are added from a table built once.
+    """
+
+    def __init__(self, keywords: Sequence[str]) -> None:
+        self.keywords = list(keywords)
+        self._index = {kw: i for i, kw in enumerate(self.keywords)}
+        self._implied = {
+            kw: {self._index[other] for other in self.keywords if other in kw} for kw in self.keywords
+        }
+        self._str: Optional[re.Pattern[str]] = None
+        self._bytes: Optional[re.Pattern[bytes]] = None
+
+    def matches(self, data: Data) -> set[int]:
+        """Indices of the keywords that occur in ``data`` (case-insensitive)."""
+        if not self.keywords:
+            return set()
+        found: set[str] = set()
+        if isinstance(data, bytes):
+            if self._bytes is None:
+                self._bytes = re.compile(b"(?=(" + _trie_regex(self.keywords).encode("utf-8") + b"))")
+            for match in self._bytes.finditer(data.lower()):
+                found.add(match.group(1).decode("utf-8"))
+        else:
+            if self._str is None:
+                self._str = re.compile("(?=(" + _trie_regex(self.keywords) + "))")
+            for match in self._str.finditer(data.lower()):
+                found.add(match.group(1))
+        hits: set[int] = set()
+        for kw in found:
+            hits |= self._implied.get(kw, set())
+        return hits
+
+
+class HyperscanPrefilter:
+    """All keywords in one Hyperscan block-mode database."""
+
+    def __init__(self, keywords: Sequence[str]) -> None:
+        import hyperscan  # lazy: only large inputs pay for the import
+
+        self._hs = hyperscan
+        self.keywords = list(keywords)
+        self._db = self._load_or_compile()
+        self._scratch = hyperscan.Scratch(self._db) if self.keywords else None
+
+    def _cache_path(self) -> Any:
+        digest = hashlib.sha256("\0".join(self.keywords).encode("utf-8")).hexdigest()[:32]
+        version = getattr(self._hs, "__version__", "0")
+        return cache_dir() / f"hyperscan-{version}-{digest}.db"
+
+    def _compile(self) -> Any:
+        hs = self._hs
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        db.compile(
+            expressions=[re.escape(kw).encode("utf-8") for kw in self.keywords],
+            ids=list(range(len(self.keywords))),
+            elements=len(self.keywords),
+            flags=hs.HS_FLAG_CASELESS | hs.HS_FLAG_SINGLEMATCH,
+        )
+        return db
+
+    def _load_or_compile(self) -> Any:
+        if not self.keywords:
+            return None
+        path = self._cache_path()
+        try:
+            return self._hs.loadb(path.read_bytes(), self._hs.HS_MODE_BLOCK)
+        except Exception:  # missing, stale or corrupt cache: rebuild it
+            pass
+        db = self._compile()
+        try:
+            atomic_write(path, self._hs.dumpb(db))
+        except OSError:
+            pass  # a read-only cache dir only costs the next run a compile
+        return db
+
+    def matches(self, data: Data) -> set[int]:
+        """Indices of the keywords that occur in ``data`` (case-insensitive)."""
+        if self._db is None:
+            return set()
+        found: set[int] = set()
+
+        def on_match(kw_id: int, start: int, end: int, flags: int, context: Any) -> None:
+            found.add(kw_id)
+
+        raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+        self._db.scan(raw, match_event_handler=on_match, scratch=self._scratch)
+        return found
+
+
+def hyperscan_available() -> bool:
+    """True when the ``hyperscan`` wheel imports on this platform."""
+    try:
+        import hyperscan  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def make_prefilter(keywords: Sequence[str], engine: str) -> "Union[PythonPrefilter, HyperscanPrefilter]":
+    """``engine`` is ``hyperscan``, ``python`` or ``auto`` (Hyperscan when importable)."""
+    if engine in ("hyperscan", "auto") and hyperscan_available():
+        return HyperscanPrefilter(keywords)
+    return PythonPrefilter(keywords)

@@ -1,0 +1,75 @@
+"""Reporters write findings; they know ``Finding`` and nothing about git or rules.
+
+``REPORTERS`` maps each ``--format`` name to a module path; the module's
+``write(findings, stream, context)`` renders the report. Modules are imported
+only when chosen, so the text hook never pays for SARIF or HTML.
+"""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TextIO
+
+from scanner.models import Finding, redact
+
+REPORTERS = {
+    "text": "scanner.report.text",
+    "json": "scanner.report.json",
+    "jsonl": "scanner.report.jsonl",
+    "sarif": "scanner.report.sarif",
+}
+
+JSON_VERSION = 1
+
+
+@dataclass
+class ReportContext:
+    """What every reporter may need beyond the findings themselves."""
+
+    show_secrets: bool = False
+    command: str = "scan"
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def secret(self, finding: Finding) -> str:
+        return finding.secret if self.show_secrets else redact(finding.secret)
+
+
+class Writer(Protocol):
+    def __call__(self, findings: Sequence[Finding], stream: TextIO, context: ReportContext) -> None: ...
+
+
+def get_writer(fmt: str) -> Writer:
+    """The ``write`` function for one format name."""
+    module = importlib.import_module(REPORTERS[fmt])
+    writer: Writer = module.write
+    return writer
+
+
+def finding_dict(finding: Finding, context: ReportContext) -> dict[str, Any]:
+    """The JSON contract for one finding (version 1): stable keys, secret redacted."""
+    data: dict[str, Any] = {
+        "rule_id": finding.rule_id,
+        "severity": finding.severity,
+        "confidence": finding.confidence,
+        "message": finding.message,
+        "path": finding.path,
+        "line": finding.line,
+        "column": finding.column,
+        "end_line": finding.end_line,
+        "end_column": finding.end_column,
+        "commit": finding.commit,
+        "author": finding.author,
+        "date": finding.date,
+        "secret": context.secret(finding),
+        "fingerprint": finding.fingerprint,
+        "remediation": finding.remediation,
+    }
+    for key, value in finding.extra.items():
+        data.setdefault(key, value)
+    return data
+
+
+def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
+    """A stable order for every report: by path, position, then rule."""
+    return sorted(findings, key=lambda f: (f.extra.get("repo", ""), f.path, f.line, f.column, f.rule_id, f.commit or ""))

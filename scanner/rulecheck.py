@@ -1,0 +1,47 @@
+"""``rules check``: every rule's evidence, run through the whole detector.
+
+A rule passes when each example yields a finding of that rule (through the
+prefilter, regex, entropy and placeholder gates) and no negative example
+yields one. A single-rule detector is used so another rule cannot mask a
+miss.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scanner.detect import Detector
+from scanner.rules import Rule
+
+MIN_EXAMPLES = 2
+MIN_NEGATIVES = 1
+
+
+def check_rule(rule: Rule) -> list[str]:
+    """Problems with one rule's evidence (empty when it is sound)."""
+    problems: list[str] = []
+    where = f"{rule.source}: {rule.id}"
+    if len(rule.examples) < MIN_EXAMPLES:
+        problems.append(f"{where}: needs at least {MIN_EXAMPLES} examples, has {len(rule.examples)}")
+    if len(rule.negative_examples) < MIN_NEGATIVES:
+        problems.append(f"{where}: needs at least {MIN_NEGATIVES} negative example")
+    detector = Detector([rule], engine="python")
+    path = rule.example_path or "example.txt"
+    for i, text in enumerate(rule.examples):
+        if not any(f.rule_id == rule.id for f in detector.scan_text(text, path)):
+            problems.append(f"{where}: example {i + 1} is not detected: {text[:60]!r}")
+    for i, text in enumerate(rule.negative_examples):
+        if detector.scan_text(text, path):
+            problems.append(f"{where}: negative example {i + 1} is detected: {text[:60]!r}")
+    return problems
+
+
+def check_rules(rules: Sequence[Rule]) -> list[str]:
+    """Problems across a rule set, including duplicate ids."""
+    problems: list[str] = []
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.id in seen:
+            problems.append(f"{rule.source}: {rule.id}: duplicate rule id")
+        seen.add(rule.id)
+        problems.extend(check_rule(rule))
+    return problems

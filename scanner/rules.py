@@ -1,0 +1,222 @@
+"""The rule registry: TOML files of rules that carry their own examples.
+
+A rule file holds ``[[rules]]`` tables. Each rule names the secret with a
+named group ``secret`` (or the first group), lists the literal ``keywords``
+the prefilter looks for, and brings ``examples`` that must be found and
+``negative_examples`` that must not. ``check_rules`` runs both through the
+whole detector, so a missing keyword or an entropy gate that rejects a real
+positive fails the check, not just a regex that does not match.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import regex
+
+from scanner.errors import config_error
+from scanner.models import CONFIDENCES, SEVERITIES
+from scanner.paths import builtin_patterns_dir
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.9/3.10 only
+    import tomli as tomllib
+
+_REQUIRED = ("id", "description", "severity", "regex")
+_KNOWN = frozenset(
+    {
+        "id", "description", "severity", "confidence", "regex", "secret_group",
+        "keywords", "min_entropy", "min_char_classes", "references", "examples",
+        "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
+        "remediation", "tags", "decode",
+    }
+)
+_ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One detection rule. See the module docstring for the file format."""
+
+    id: str
+    description: str
+    severity: str
+    regex: str
+    keywords: tuple[str, ...] = ()
+    confidence: str = "high"
+    secret_group: Optional[str] = None
+    min_entropy: Optional[float] = None
+    min_char_classes: int = 0
+    references: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    negative_examples: tuple[str, ...] = ()
+    path: Optional[str] = None
+    example_path: Optional[str] = None
+    stopwords: tuple[str, ...] = ()
+    allow_regexes: tuple[str, ...] = ()
+    remediation: str = ""
+    tags: tuple[str, ...] = ()
+    decode: tuple[str, ...] = ()
+    source: str = field(default="", compare=False)
+
+    @functools.cached_property
+    def pattern(self) -> "regex.Pattern[str]":
+        """The compiled regex, built on first use (most rules never run on a small diff)."""
+        return regex.compile(self.regex, regex.VERSION0)
+
+    @functools.cached_property
+    def path_pattern(self) -> "Optional[regex.Pattern[str]]":
+        return regex.compile(self.path) if self.path else None
+
+    @functools.cached_property
+    def allow_patterns(self) -> "tuple[regex.Pattern[str], ...]":
+        return tuple(regex.compile(p) for p in self.allow_regexes)
+
+    def secret_span(self, match: "regex.Match[str]") -> tuple[int, int]:
+        """Where the secret sits inside a match of this rule's regex."""
+        if self.secret_group is not None:
+            group: Any = int(self.secret_group) if self.secret_group.isdigit() else self.secret_group
+            return match.span(group)
+        if "secret" in match.re.groupindex:
+            return match.span("secret")
+        if match.re.groups:
+            return match.span(1)
+        return match.span(0)
+
+
+def _fail(source: str, rule_id: str, problem: str) -> Exception:
+    where = f"{source}: rule {rule_id!r}" if rule_id else source
+    return config_error(f"{where}: {problem}", "fix the rule file; see patterns/README in the docs")
+
+
+def _strings(value: Any, source: str, rule_id: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(source, rule_id, f"{key!r} must be a list of strings")
+    return tuple(value)
+
+
+def rule_from_dict(data: dict[str, Any], source: str) -> Rule:
+    """Validate one ``[[rules]]`` table and build a Rule; errors name file and rule id."""
+    rule_id = data.get("id", "")
+    if not isinstance(rule_id, str) or not _ID.match(rule_id):
+        raise _fail(source, str(rule_id), "'id' must be lower-case words joined by '-'")
+    unknown = sorted(set(data) - _KNOWN)
+    if unknown:
+        raise _fail(source, rule_id, f"unknown key(s) {', '.join(unknown)}")
+    for key in _REQUIRED:
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise _fail(source, rule_id, f"{key!r} is required and must be a string")
+    if data["severity"] not in SEVERITIES:
+        raise _fail(source, rule_id, f"severity {data['severity']!r} is not one of {', '.join(SEVERITIES)}")
+    confidence = data.get("confidence", "high")
+    if confidence not in CONFIDENCES:
+        raise _fail(source, rule_id, f"confidence {confidence!r} is not one of {', '.join(CONFIDENCES)}")
+    try:
+        compiled = regex.compile(data["regex"], regex.VERSION0)
+        for extra in ("path",):
+            if data.get(extra):
+                regex.compile(data[extra])
+        for allow in data.get("allow_regexes", []) or []:
+            regex.compile(allow)
+    except (regex.error, TypeError) as exc:
+        raise _fail(source, rule_id, f"invalid regex: {exc}") from None
+    group = data.get("secret_group")
+    if group is not None:
+        group = str(group)
+        if not (group.isdigit() and int(group) <= compiled.groups) and group not in compiled.groupindex:
+            raise _fail(source, rule_id, f"secret_group {group!r} is not a group of the regex")
+    min_entropy = data.get("min_entropy")
+    if min_entropy is not None and not isinstance(min_entropy, (int, float)):
+        raise _fail(source, rule_id, "'min_entropy' must be a number")
+    keywords = tuple(k.lower() for k in _strings(data.get("keywords"), source, rule_id, "keywords"))
+    if any(not k for k in keywords):
+        raise _fail(source, rule_id, "keywords must not be empty strings")
+    return Rule(
+        id=rule_id,
+        description=data["description"],
+        severity=data["severity"],
+        confidence=confidence,
+        regex=data["regex"],
+        secret_group=group,
+        keywords=keywords,
+        min_entropy=float(min_entropy) if min_entropy is not None else None,
+        min_char_classes=int(data.get("min_char_classes", 0)),
+        references=_strings(data.get("references"), source, rule_id, "references"),
+        examples=_strings(data.get("examples"), source, rule_id, "examples"),
+        negative_examples=_strings(data.get("negative_examples"), source, rule_id, "negative_examples"),
+        path=data.get("path"),
+        example_path=data.get("example_path"),
+        stopwords=tuple(s.lower() for s in _strings(data.get("stopwords"), source, rule_id, "stopwords")),
+        allow_regexes=_strings(data.get("allow_regexes"), source, rule_id, "allow_regexes"),
+        remediation=str(data.get("remediation", "")),
+        tags=_strings(data.get("tags"), source, rule_id, "tags"),
+        decode=_strings(data.get("decode"), source, rule_id, "decode"),
+        source=source,
+    )
+
+
+def load_rule_file(path: Path) -> list[Rule]:
+    """Parse one TOML rule file."""
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except OSError as exc:
+        raise config_error(f"cannot read rule file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise config_error(f"{path}: not valid TOML: {exc}") from None
+    tables = data.get("rules", [])
+    if not isinstance(tables, list):
+        raise config_error(f"{path}: 'rules' must be an array of tables ([[rules]])")
+    return [rule_from_dict(table, str(path)) for table in tables]
+
+
+def rule_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand directories into their ``*.toml`` files, sorted for a stable order."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.toml")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise config_error(f"rule file {path} does not exist")
+    return files
+
+
+def load_rules(paths: Sequence[Path]) -> list[Rule]:
+    """Load rules from files and directories; ids must be unique across all of them."""
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for file in rule_files(paths):
+        for rule in load_rule_file(file):
+            if rule.id in seen:
+                raise _fail(str(file), rule.id, f"duplicate rule id (first defined in {seen[rule.id]})")
+            seen[rule.id] = str(file)
+            rules.append(rule)
+    return rules
+
+
+@functools.lru_cache(maxsize=1)
+def builtin_rules() -> tuple[Rule, ...]:
+    """The shipped registry, parsed once per process."""
+    return tuple(load_rules([builtin_patterns_dir()]))
+
+
+def ruleset_hash(rules: Iterable[Rule]) -> str:
+    """A digest of everything that changes what a rule set finds (for caches)."""
+    digest = hashlib.sha256()
+    for rule in rules:
+        for value in (rule.id, rule.regex, rule.confidence, rule.severity, repr(rule.keywords),
+                      repr(rule.min_entropy), str(rule.min_char_classes), rule.path or "",
+                      repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode)):
+            digest.update(value.encode("utf-8", "surrogatepass"))
+            digest.update(b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,106 @@
+"""Parse ``git diff --raw -p -z -U0`` output into added-line hunks.
+
+Paths come from the NUL-separated raw section, never from the quoted patch
+headers, so names with spaces, quotes, tabs, newlines or non-ASCII bytes
+arrive intact. Git writes one patch section per raw entry, in the same order,
+which is how the two halves are paired.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_SECTION = re.compile(rb"^(?:diff --git |\* Unmerged path )", re.MULTILINE)
+
+GITLINK_MODE = "160000"  # a submodule pointer: its "content" is a commit id
+SYMLINK_MODE = "120000"  # a symlink: its content is the link target
+
+
+@dataclass
+class Hunk:
+    """Consecutive added lines, starting at ``start`` (1-based) in the new file."""
+
+    start: int
+    lines: list[bytes] = field(default_factory=list)
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.lines)
+
+
+@dataclass
+class FileDiff:
+    """One file pair of a diff: where it ends up, and what was added to it."""
+
+    path: str
+    status: str
+    new_mode: str
+    new_blob: str
+    old_path: Optional[str] = None
+    binary: bool = False
+    hunks: list[Hunk] = field(default_factory=list)
+
+
+def _fs(raw: bytes) -> str:
+    # Paths are bytes in git; decode them the way Python decodes file names
+    # so a non-UTF-8 name still round-trips to the file system.
+    return os.fsdecode(raw)
+
+
+def parse_raw(data: bytes) -> tuple[list[FileDiff], bytes]:
+    """Split off the raw section: the file pairs, then the rest (the patch)."""
+    files: list[FileDiff] = []
+    pos = 0
+    while data.startswith(b":", pos):
+        meta_end = data.index(b"\0", pos)
+        meta = data[pos + 1 : meta_end].split(b" ")
+        _old_mode, new_mode, _old_blob, new_blob, status = (m.decode("ascii") for m in meta[:5])
+        pos = meta_end + 1
+        first_end = data.index(b"\0", pos)
+        first = data[pos:first_end]
+        pos = first_end + 1
+        old_path = None
+        if status[:1] in ("R", "C"):
+            second_end = data.index(b"\0", pos)
+            old_path, path = _fs(first), _fs(data[pos:second_end])
+            pos = second_end + 1
+        else:
+            path = _fs(first)
+        files.append(FileDiff(path=path, status=status[:1], new_mode=new_mode, new_blob=new_blob, old_path=old_path))
+    if data.startswith(b"\0", pos):
+        pos += 1  # with -z, a NUL (not a blank line) separates raw from patch
+    return files, data[pos:]
+
+
+def _parse_section(section: bytes, diff: FileDiff) -> None:
+    hunk: Optional[Hunk] = None
+    in_header = True
+    for line in section.splitlines(keepends=True):
+        if in_header:
+            if line.startswith(b"Binary files ") or line.startswith(b"GIT binary patch"):
+                diff.binary = True
+                return
+            if not line.startswith(b"@@"):
+                continue
+            in_header = False
+        if line.startswith(b"@@"):
+            match = _HUNK.match(line)
+            hunk = Hunk(start=int(match.group(1))) if match else None
+            if hunk is not None:
+                diff.hunks.append(hunk)
+        elif line.startswith(b"+") and hunk is not None:
+            hunk.lines.append(line[1:])
+
+
+
+def parse_diff(data: bytes) -> list[FileDiff]:
+    """Every file pair of a ``--raw -p -z`` diff with its added-line hunks."""
+    files, patch = parse_raw(data)
+    starts = [m.start() for m in _SECTION.finditer(patch)]
+    sections = [patch[s:e] for s, e in zip(starts, starts[1:] + [len(patch)])]
+    for diff, section in zip(files, sections):
+        _parse_section(section, diff)
+    return files

@@ -1,0 +1,89 @@
+"""The files source: ``mcp-scan scan PATH...`` and ``mcp-scan scan -``.
+
+Works without git. Directories are walked without following symlinked
+directories; a symlinked file is read only when its target stays inside the
+directory being scanned. ``.git`` directories are skipped. Files that vanish
+mid-scan are ignored (nothing left to leak); unreadable ones are recorded in
+``errors`` so the command can fail closed.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO, Optional
+
+from scanner.detect import decode_blob
+from scanner.models import Fragment
+
+DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024
+SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
+
+
+class FilesSource:
+    """Files and directory trees from the file system, or standard input for ``-``."""
+
+    def __init__(self, paths: Sequence[str], *, max_size: int = DEFAULT_MAX_FILE_SIZE,
+                 stdin: Optional[BinaryIO] = None, stdin_name: str = "-") -> None:
+        self.paths = list(paths)
+        self.max_size = max_size
+        self.stdin = stdin
+        self.stdin_name = stdin_name
+        self.errors: list[str] = []
+        self.skipped: list[str] = []
+        self.files = 0
+
+    def fragments(self) -> Iterator[Fragment]:
+        for raw in self.paths:
+            if raw == "-":
+                stream = self.stdin or sys.stdin.buffer
+                text = decode_blob(stream.read())
+                self.files += 1
+                if text is not None:
+                    yield Fragment(text=text, path=self.stdin_name)
+                continue
+            path = Path(raw)
+            if path.is_dir():
+                yield from self._walk(path)
+            elif path.exists() or path.is_symlink():
+                yield from self._file(path, root=None)
+            else:
+                self.errors.append(f"{raw}: no such file or directory")
+
+    def _walk(self, root: Path) -> Iterator[Fragment]:
+        real_root = os.path.realpath(root)
+
+        def on_error(exc: OSError) -> None:
+            if not isinstance(exc, FileNotFoundError):
+                self.errors.append(f"{exc.filename}: {exc.strerror}")
+
+        for dirpath, dirnames, filenames in os.walk(root, onerror=on_error):
+            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+            for name in sorted(filenames):
+                yield from self._file(Path(dirpath) / name, root=real_root)
+
+    def _file(self, path: Path, root: Optional[str]) -> Iterator[Fragment]:
+        if path.is_symlink() and root is not None:
+            target = os.path.realpath(path)
+            if os.path.commonpath([target, root]) != root:
+                self.skipped.append(f"{path}: symlink leads outside {root}")
+                return
+        try:
+            if not path.is_file():
+                return  # sockets, fifos, devices: never read (a fifo would block)
+            size = path.stat().st_size
+            if size > self.max_size:
+                self.skipped.append(f"{path}: {size} bytes is over the {self.max_size}-byte limit")
+                return
+            with open(path, "rb") as handle:
+                data = handle.read(self.max_size + 1)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            self.errors.append(f"{path}: {exc.strerror or exc}")
+            return
+        self.files += 1
+        text = decode_blob(data)
+        if text is not None:
+            yield Fragment(text=text, path=str(path))
