@@ -78,7 +78,10 @@ def parse_raw(data: bytes) -> tuple[list[FileDiff], bytes]:
 def _parse_section(section: bytes, diff: FileDiff) -> None:
     hunk: Optional[Hunk] = None
     in_header = True
-    for line in section.splitlines(keepends=True):
+    # Split on "\n" only: a CR-only file is one long diff line whose CRs
+    # are content (bytes.splitlines would break it apart and lose them).
+    for line in section.split(b"\n"):
+        line += b"\n"
         if in_header:
             if line.startswith(b"Binary files ") or line.startswith(b"GIT binary patch"):
                 diff.binary = True

@@ -1,0 +1,146 @@
+"""The staged source and `mcp-scan staged`, on real repositories."""
+from __future__ import annotations
+
+import json
+
+from scanner.cli import main
+from scanner.sources.staged import StagedSource
+from tests.fakes import fake, stripe_live_key
+from tests.git_helpers import GitRepo
+
+KEY = stripe_live_key()
+
+
+def staged_findings(repo: GitRepo, capsys: object = None) -> list[dict]:
+    proc = repo.run_mcp_scan("staged", "--format", "json")
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)["findings"]
+
+
+def test_first_commit_is_scanned_against_the_empty_tree(git_repo: GitRepo) -> None:
+    git_repo.stage("config.py", f"import os\nSTRIPE = '{KEY}'\n")
+    proc = git_repo.run_mcp_scan("staged")
+    assert proc.returncode == 1
+    assert b"config.py:2:11" in proc.stdout
+    assert KEY.encode() not in proc.stdout + proc.stderr
+
+
+def test_clean_change_passes_silently(git_repo: GitRepo) -> None:
+    git_repo.stage("README.md", "hello\n")
+    proc = git_repo.run_mcp_scan("staged")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b""
+
+
+def test_line_numbers_follow_the_new_file_across_hunks(git_repo: GitRepo) -> None:
+    lines = [f"line {i}\n" for i in range(1, 41)]
+    git_repo.stage("app.txt", "".join(lines))
+    git_repo.commit("base")
+    lines[4] = "changed\n"
+    lines.insert(30, f"token = '{KEY}'\n")
+    git_repo.stage("app.txt", "".join(lines))
+    [finding] = staged_findings(git_repo)
+    assert (finding["path"], finding["line"], finding["column"]) == ("app.txt", 31, 10)
+
+
+def test_only_added_lines_count(git_repo: GitRepo) -> None:
+    git_repo.stage("old.txt", f"key={KEY}\n")
+    git_repo.commit("accepted earlier")
+    git_repo.stage("old.txt", f"key={KEY}\nmore text\n")
+    assert staged_findings(git_repo) == []
+
+
+def test_deleted_files_are_ignored(git_repo: GitRepo) -> None:
+    git_repo.stage("leak.txt", f"key={KEY}\n")
+    git_repo.commit("c1")
+    git_repo.git("rm", "-q", "leak.txt")
+    assert staged_findings(git_repo) == []
+
+
+def test_rename_reports_new_path_and_line(git_repo: GitRepo) -> None:
+    body = "".join(f"row {i}\n" for i in range(20))
+    git_repo.stage("before.txt", body)
+    git_repo.commit("c1")
+    git_repo.git("mv", "before.txt", "after.txt")
+    git_repo.stage("after.txt", body + f"secret={KEY}\n")
+    [finding] = staged_findings(git_repo)
+    assert (finding["path"], finding["line"]) == ("after.txt", 21)
+
+
+def test_copy_reports_only_added_lines_at_the_copy(git_repo: GitRepo) -> None:
+    body = "".join(f"row {i}\n" for i in range(30))
+    git_repo.stage("a.txt", body)
+    git_repo.commit("c1")
+    git_repo.stage("a.txt", body + "x\n")
+    git_repo.stage("b.txt", body + f"k={KEY}\n")
+    [finding] = staged_findings(git_repo)
+    assert (finding["path"], finding["line"]) == ("b.txt", 31)
+
+
+def test_binary_files_are_skipped(git_repo: GitRepo) -> None:
+    git_repo.stage("blob.bin", b"\x00\x01" + KEY.encode() + b"\x00")
+    assert staged_findings(git_repo) == []
+
+
+def test_utf16_with_bom_is_decoded(git_repo: GitRepo) -> None:
+    git_repo.stage("win.txt", ("\ufeffline one\r\nkey = " + KEY + "\r\n").encode("utf-16-le"))
+    [finding] = staged_findings(git_repo)
+    assert (finding["path"], finding["line"], finding["column"]) == ("win.txt", 2, 7)
+
+
+def test_crlf_and_cr_line_endings_keep_line_numbers(git_repo: GitRepo) -> None:
+    git_repo.stage("crlf.txt", f"a\r\nb\r\nk={KEY}\r\n")
+    git_repo.stage("cr.txt", f"a\rb\rc\rk={KEY}\r")
+    found = {f["path"]: (f["line"], f["column"]) for f in staged_findings(git_repo)}
+    assert found == {"crlf.txt": (3, 3), "cr.txt": (4, 3)}
+
+
+def test_awkward_file_names_arrive_intact(git_repo: GitRepo) -> None:
+    names = ["with space.txt", 'quo"te.txt', "tab\there.txt", "new\nline.txt", "naïve-ключ.txt"]
+    for name in names:
+        git_repo.stage(name, f"k={KEY}\n")
+    assert sorted(f["path"] for f in staged_findings(git_repo)) == sorted(names)
+
+
+def test_submodule_pointer_is_not_scanned(git_repo: GitRepo, tmp_path: object) -> None:
+    sub = GitRepo.init(git_repo.path.parent / "sub")
+    sub.stage("f.txt", "x\n")
+    sub.commit("s")
+    git_repo.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub.path), "sub")
+    assert staged_findings(git_repo) == []
+
+
+def test_allow_markers_suppress_their_line(git_repo: GitRepo) -> None:
+    git_repo.stage("a.py", f"a = '{KEY}'  # mcp-scan: allow\n")
+    git_repo.stage("b.py", f"b = '{KEY}'  # gitleaks:allow\n")
+    git_repo.stage("c.py", f"c = '{KEY}'  # pragma: allowlist secret\n")
+    git_repo.stage("d.py", f"# pragma: allowlist nextline secret\nd = '{KEY}'\n")
+    assert staged_findings(git_repo) == []
+
+
+def test_json_contract_and_show_secrets(git_repo: GitRepo) -> None:
+    git_repo.stage("x.env", f"STRIPE_KEY={KEY}\n")
+    proc = git_repo.run_mcp_scan("staged", "--format", "json")
+    document = json.loads(proc.stdout)
+    assert document["version"] == 1 and "stats" in document
+    [finding] = document["findings"]
+    for key in ("rule_id", "severity", "message", "path", "line", "column", "commit", "author", "date", "secret", "fingerprint"):
+        assert key in finding
+    assert finding["commit"] is None and finding["author"] is None and finding["date"] is None
+    assert finding["rule_id"] == "stripe-live-secret-key"
+    assert KEY not in proc.stdout.decode()
+    shown = json.loads(git_repo.run_mcp_scan("staged", "--format", "json", "--show-secrets").stdout)
+    assert shown["findings"][0]["secret"] == KEY
+
+
+def test_staged_source_yields_one_fragment_per_hunk(git_repo: GitRepo) -> None:
+    git_repo.stage("f.txt", "".join(f"{i}\n" for i in range(10)))
+    git_repo.commit("c")
+    git_repo.stage("f.txt", "0\nA\n2\n3\n4\n5\n6\nB\nC\n9\n")
+    fragments = list(StagedSource(str(git_repo.path)).fragments())
+    assert [(f.path, f.start_line, f.text) for f in fragments] == [("f.txt", 2, "A\n"), ("f.txt", 8, "B\nC\n")]
+
+
+def test_main_runs_in_process(git_repo: GitRepo, monkeypatch: object, capsys: object) -> None:
+    git_repo.stage("k.txt", f"{fake(4)} {KEY}\n")
+    assert main(["staged", "--repo", str(git_repo.path)]) == 1
