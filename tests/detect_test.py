@@ -1,0 +1,144 @@
+"""The detector: prefilter engines, gates, allow markers, fingerprints, positions."""
+from __future__ import annotations
+
+import pytest
+
+from scanner.detect import Detector, decode_blob, fingerprint, line_and_column
+from scanner.entropy import is_placeholder, shannon_entropy
+from scanner.models import Fragment, redact
+from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
+from scanner.rules import rule_from_dict
+from tests.fakes import fake, stripe_live_key
+
+KEY = stripe_live_key()
+
+
+def make_rule(**overrides: object) -> object:
+    data = {
+        "id": "test-token",
+        "description": "Test token",
+        "severity": "high",
+        "regex": r"\b(tt_[0-9A-Za-z]{20})\b",
+        "keywords": ["tt_"],
+        "min_entropy": 3.0,
+    }
+    data.update(overrides)
+    return rule_from_dict(data, "test.toml")
+
+
+TOKEN = "tt_" + fake(20, seed=3)
+
+
+@pytest.mark.parametrize("engine", ["python"] + (["hyperscan"] if hyperscan_available() else []))
+def test_engines_agree_on_keywords(engine: str) -> None:
+    keywords = ["sk_live_", "live", "ghp_", "key", "keyword", "token"]
+    cls = HyperscanPrefilter if engine == "hyperscan" else PythonPrefilter
+    prefilter = cls(keywords)
+    text = "A KEYWORD and an SK_LIVE_ value, no gh token here"
+    assert {keywords[i] for i in prefilter.matches(text)} == {"sk_live_", "live", "key", "keyword", "token"}
+    assert {keywords[i] for i in prefilter.matches(text.encode())} == {"sk_live_", "live", "key", "keyword", "token"}
+    assert prefilter.matches("nothing to see") == set()
+
+
+def test_python_prefilter_finds_overlapping_keywords() -> None:
+    prefilter = PythonPrefilter(["ab", "bc"])
+    assert prefilter.matches("xabcx") == {0, 1}
+
+
+def test_rule_without_keyword_in_text_never_runs() -> None:
+    detector = Detector([make_rule(keywords=["zz_"])], engine="python")
+    assert detector.candidates(f"x {TOKEN}") == []
+    assert detector.scan_text(f"x {TOKEN}") == []
+
+
+def test_large_inputs_use_the_same_answer_as_small_ones() -> None:
+    detector = Detector([make_rule()])
+    big = ("filler line\n" * 10_000) + f"k={TOKEN}\n"
+    [finding] = detector.scan_text(big)
+    assert finding.line == 10_001 and finding.column == 3
+
+
+def test_entropy_gate_and_placeholders() -> None:
+    detector = Detector([make_rule()], engine="python")
+    assert detector.scan_text("tt_aaaaaaaaaaaaaaaaaaaa") == []
+    assert detector.scan_text("tt_xxxxxxxxxxxxxxxxxxxx") == []
+    assert len(detector.scan_text(TOKEN)) == 1
+
+
+@pytest.mark.parametrize("value", ["${API_TOKEN}", "$API_TOKEN", "your_token_here", "xxxx", "<token>", "changeme",
+                                   "{{ secrets.TOKEN }}", "%API_KEY%", "${env:TOKEN}"])
+def test_placeholders_are_never_secrets(value: str) -> None:
+    assert is_placeholder(value)
+
+
+def test_real_looking_values_are_not_placeholders() -> None:
+    assert not is_placeholder(KEY)
+    assert not is_placeholder(fake(32, seed=9))
+
+
+def test_shannon_entropy() -> None:
+    assert shannon_entropy("") == 0.0
+    assert shannon_entropy("aaaa") == 0.0
+    assert shannon_entropy("abcd") == 2.0
+
+
+def test_fingerprint_is_content_not_position() -> None:
+    detector = Detector([make_rule()], engine="python")
+    [a] = detector.scan_text(f"{TOKEN}\n")
+    [b] = detector.scan_text(f"\n\n   x = {TOKEN}\n", path="other.txt")
+    assert a.fingerprint == b.fingerprint == fingerprint("test-token", TOKEN)
+    assert TOKEN not in a.fingerprint
+
+
+def test_overlapping_hits_keep_the_most_specific_rule() -> None:
+    generic = make_rule(id="generic-thing", regex=r"k=(\S+)", keywords=["k="], confidence="low", severity="medium", min_entropy=None)
+    specific = make_rule()
+    [finding] = Detector([generic, specific], engine="python").scan_text(f"k={TOKEN}")
+    assert finding.rule_id == "test-token"
+
+
+def test_stopwords_and_allow_regexes() -> None:
+    assert Detector([make_rule()], stopwords=[TOKEN[5:9]], engine="python").scan_text(TOKEN) == []
+    assert Detector([make_rule()], allow_regexes=[r"^tt_" + TOKEN[3:6]], engine="python").scan_text(TOKEN) == []
+    assert Detector([make_rule(stopwords=[TOKEN[4:8]])], engine="python").scan_text(TOKEN) == []
+
+
+def test_min_confidence_filters_findings() -> None:
+    rule = make_rule(confidence="low")
+    assert Detector([rule], min_confidence="medium", engine="python").scan_text(TOKEN) == []
+    assert len(Detector([rule], min_confidence="low", engine="python").scan_text(TOKEN)) == 1
+
+
+def test_fragment_offsets_and_git_context_flow_into_findings() -> None:
+    fragment = Fragment(text=f"a\nb {TOKEN}\n", path="p.txt", start_line=40, commit="c" * 40, author="A", date="2024-01-01")
+    [finding] = Detector([make_rule()], engine="python").scan(fragment)
+    assert (finding.line, finding.column, finding.end_column) == (41, 3, 26)
+    assert (finding.commit, finding.author, finding.date) == ("c" * 40, "A", "2024-01-01")
+
+
+@pytest.mark.parametrize(
+    ("text", "offset", "expected"),
+    [("abc", 1, (0, 2)), ("a\nbc", 3, (1, 2)), ("a\r\nb", 3, (1, 1)), ("a\rb\rc", 4, (2, 1)), ("a\r\n\r\nb", 5, (2, 1))],
+)
+def test_line_and_column_with_every_line_ending(text: str, offset: int, expected: tuple[int, int]) -> None:
+    assert line_and_column(text, offset) == expected
+
+
+def test_regex_timeout_is_counted_not_hung() -> None:
+    slow = make_rule(id="slow-rule", regex=r"(x+x+)+y", keywords=["xxx"], min_entropy=None)
+    detector = Detector([slow], engine="python", regex_timeout=0.05)
+    assert detector.scan_text("x" * 5000) == []
+    assert detector.stats.regex_timeouts == 1
+
+
+def test_decode_blob() -> None:
+    assert decode_blob(b"plain") == "plain"
+    assert decode_blob(b"\x00\x01binary") is None
+    assert decode_blob("\ufeffhi".encode("utf-16")) == "hi"
+    assert decode_blob(b"caf\xe9 " + KEY.encode()) == "caf\ufffd " + KEY
+    assert decode_blob(b"\xef\xbb\xbfbom") == "bom"
+
+
+def test_redaction_never_reveals_the_secret() -> None:
+    assert redact(KEY).startswith(KEY[:4]) and KEY not in redact(KEY)
+    assert redact("abc") == "***REDACTED***"
