@@ -16,10 +16,12 @@ from typing import Any, Optional, Union
 
 import regex
 
+from scanner.decode import decode_value, decoded_hits
 from scanner.entropy import char_classes, is_placeholder, shannon_entropy
 from scanner.models import Finding, Fragment, confidence_rank, severity_rank
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
 from scanner.rules import Rule
+from scanner.validators import validate
 
 # Inline markers that suppress a finding on their line. Ours, plus gitleaks'
 # and detect-secrets' so a team can switch scanners without editing code.
@@ -166,12 +168,22 @@ class Detector:
         self.stats.bytes += len(text)
         if not text:
             return []
+        hits = self.raw_hits(text, fragment.path)
+        # Values one encoding away (Kubernetes Secret data, %XX escapes); only
+        # spans no plain hit already covers, so a readable hit is never replaced.
+        for hit in decoded_hits(self, text, fragment.path):
+            if all(hit[1] <= other[0] or hit[0] >= other[1] for other in hits):
+                hits.append(hit)
+        return self._to_findings(self._most_specific(hits), fragment)
+
+    def raw_hits(self, text: str, path: str) -> list[tuple[int, int, Rule, str]]:
+        """Every accepted rule hit in ``text`` as (start, end, rule, secret), overlaps included."""
         hits: list[tuple[int, int, Rule, str]] = []
         for rule in self.candidates(text):
-            if rule.path_pattern is not None and not rule.path_pattern.search(fragment.path):
+            if rule.path_pattern is not None and not rule.path_pattern.search(path):
                 continue
-            hits.extend(self._rule_hits(rule, text, fragment.path))
-        return self._to_findings(self._most_specific(hits), fragment)
+            hits.extend(self._rule_hits(rule, text, path))
+        return hits
 
     def _rule_hits(self, rule: Rule, text: str, path: str) -> Iterable[tuple[int, int, Rule, str]]:
         try:
@@ -191,6 +203,16 @@ class Detector:
     def _accept(self, rule: Rule, secret: str, text: str, start: int, end: int) -> bool:
         if not secret.strip():
             return False
+        # A checksum or structure the format guarantees: failing it means the
+        # hit is not this kind of secret (validators see the raw value).
+        if rule.validate is not None and not validate(rule.validate, secret):
+            return False
+        if rule.decode:
+            # The rule's value is encoded: the gates below judge what it decodes to.
+            decoded = decode_value(secret, rule.decode)
+            if decoded is None:
+                return False
+            secret = decoded
         if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
             return False
         if rule.min_char_classes and char_classes(secret) < rule.min_char_classes:

@@ -34,7 +34,7 @@ _KNOWN = frozenset(
         "id", "description", "severity", "confidence", "regex", "secret_group",
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
-        "remediation", "tags", "decode",
+        "remediation", "tags", "decode", "validate",
     }
 )
 _ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -63,6 +63,7 @@ class Rule:
     remediation: str = ""
     tags: tuple[str, ...] = ()
     decode: tuple[str, ...] = ()
+    validate: Optional[str] = None
     source: str = field(default="", compare=False)
 
     @functools.cached_property
@@ -136,6 +137,17 @@ def rule_from_dict(data: dict[str, Any], source: str) -> Rule:
     min_entropy = data.get("min_entropy")
     if min_entropy is not None and not isinstance(min_entropy, (int, float)):
         raise _fail(source, rule_id, "'min_entropy' must be a number")
+    validator = data.get("validate")
+    if validator is not None:
+        from scanner.validators import VALIDATORS
+
+        if validator not in VALIDATORS:
+            raise _fail(source, rule_id, f"validate {validator!r} is not one of {', '.join(sorted(VALIDATORS))}")
+    decode = _strings(data.get("decode"), source, rule_id, "decode")
+    from scanner.decode import DECODERS
+
+    if any(d not in DECODERS for d in decode):
+        raise _fail(source, rule_id, f"decode must list only {', '.join(sorted(DECODERS))}")
     keywords = tuple(k.lower() for k in _strings(data.get("keywords"), source, rule_id, "keywords"))
     if any(not k for k in keywords):
         raise _fail(source, rule_id, "keywords must not be empty strings")
@@ -158,7 +170,8 @@ def rule_from_dict(data: dict[str, Any], source: str) -> Rule:
         allow_regexes=_strings(data.get("allow_regexes"), source, rule_id, "allow_regexes"),
         remediation=str(data.get("remediation", "")),
         tags=_strings(data.get("tags"), source, rule_id, "tags"),
-        decode=_strings(data.get("decode"), source, rule_id, "decode"),
+        decode=decode,
+        validate=validator,
         source=source,
     )
 
@@ -216,7 +229,7 @@ def ruleset_hash(rules: Iterable[Rule]) -> str:
     for rule in rules:
         for value in (rule.id, rule.regex, rule.confidence, rule.severity, repr(rule.keywords),
                       repr(rule.min_entropy), str(rule.min_char_classes), rule.path or "",
-                      repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode)):
+                      repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode), rule.validate or ""):
             digest.update(value.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
     return digest.hexdigest()

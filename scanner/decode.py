@@ -1,0 +1,152 @@
+"""Secrets hidden one encoding away: base64 and percent-encoded values.
+
+Kubernetes ``Secret`` manifests carry every value base64-encoded under
+``data:``; a ``.dockerconfigjson`` is base64 of JSON that holds more base64;
+URLs and form bodies percent-encode ``=``, ``:`` and ``@``. Plain rules miss
+all of these. This module finds *candidates* cheaply, decodes them, splices
+the decoded text back into its line (so a ``password:`` key keeps giving
+context) and lets the detector scan that view. Hits inside the decoded part
+are reported at the encoded text: path, line and column are where a person
+would look.
+
+The hot path stays cheap: base64 is only tried inside files that declare a
+Kubernetes Secret (a substring test first, then one regex), percent-decoding
+only around ``%XX`` escapes, and decoding recurses at most ``MAX_DEPTH``
+levels with a cap on candidates and decoded size.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scanner.detect import Detector
+    from scanner.rules import Rule
+
+Hit = tuple[int, int, "Rule", str]
+
+MAX_DEPTH = 2
+MAX_CANDIDATES = 256
+MAX_DECODED = 64 * 1024
+
+_K8S_SECRET = re.compile(r"""\bkind["']?\s*:\s*["']?Secret\b""")
+# A YAML ``key: <base64>`` line or a JSON ``"key": "<base64>"`` pair.
+_B64_VALUE = re.compile(
+    r"""(?m)^[ \t]*["']?[\w.-]{1,253}["']?[ \t]*:[ \t]*["']?(?P<v>[A-Za-z0-9+/]{8,16384}={0,2})["']?[ \t]*,?[ \t]*\r?$"""
+    r"""|"[\w.-]{1,253}"[ \t]*:[ \t]*"(?P<j>[A-Za-z0-9+/]{8,16384}={0,2})\""""
+)
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+# Characters a percent-encoded run may hold (RFC 3986 unreserved + sub-delims + %).
+_URL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/?")
+_MAX_RUN = 2048
+
+
+def decode_base64(value: str) -> Optional[str]:
+    """Strict base64 (standard or URL-safe) that decodes to printable UTF-8 text, else None."""
+    cleaned = value.strip()
+    if len(cleaned) < 8 or len(cleaned) > MAX_DECODED * 2:
+        return None
+    cleaned = cleaned.replace("-", "+").replace("_", "/")
+    cleaned += "=" * (-len(cleaned) % 4)
+    try:
+        raw = base64.b64decode(cleaned, validate=True)
+        text = raw.decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if not text or not all(c.isprintable() or c in "\r\n\t" for c in text):
+        return None
+    return text
+
+
+def decode_percent(value: str) -> Optional[str]:
+    """Percent-decoding of ``value`` when it holds at least one ``%XX`` escape, else None."""
+    if not _PERCENT.search(value):
+        return None
+    from urllib.parse import unquote  # lazily: most runs never get here
+
+    text = unquote(value, errors="strict") if value.isascii() else None
+    if text is None or text == value or not text.isprintable():
+        return None
+    return text
+
+
+# The names rule files may list in ``decode = [...]``.
+DECODERS: dict[str, Callable[[str], Optional[str]]] = {
+    "base64": decode_base64,
+    "percent": decode_percent,
+}
+
+
+def decode_value(value: str, encodings: tuple[str, ...]) -> Optional[str]:
+    """The first successful decoding of ``value`` among ``encodings`` (rule-level ``decode``)."""
+    for name in encodings:
+        decoded = DECODERS[name](value)
+        if decoded is not None:
+            return decoded
+    return None
+
+
+def _base64_candidates(text: str) -> Iterator[tuple[int, int, str]]:
+    # A cheap substring test first: most files never mention "Secret".
+    if "Secret" not in text or not _K8S_SECRET.search(text):
+        return
+    for match in _B64_VALUE.finditer(text):
+        group = "v" if match.group("v") is not None else "j"
+        decoded = decode_base64(match.group(group))
+        if decoded is not None:
+            yield match.start(group), match.end(group), decoded
+
+
+def _percent_candidates(text: str) -> Iterator[tuple[int, int, str]]:
+    if "%" not in text:
+        return
+    last_end = -1
+    for match in _PERCENT.finditer(text):
+        if match.start() < last_end:
+            continue
+        start, end = match.start(), match.end()
+        # Grow the run over URL characters, bounded so one huge token costs little.
+        while start > 0 and match.start() - start < _MAX_RUN and text[start - 1] in _URL_CHARS:
+            start -= 1
+        while end < len(text) and end - match.end() < _MAX_RUN and text[end] in _URL_CHARS:
+            end += 1
+        last_end = end
+        decoded = decode_percent(text[start:end])
+        if decoded is not None:
+            yield start, end, decoded
+
+
+def _line_span(text: str, start: int, end: int) -> tuple[int, int]:
+    left = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
+    ends = [i for i in (text.find("\n", end), text.find("\r", end)) if i != -1]
+    return left, min(ends) if ends else len(text)
+
+
+def decoded_hits(detector: "Detector", text: str, path: str, depth: int = 0) -> list[Hit]:
+    """Hits found in decoded views of ``text``, placed on the encoded spans of ``text``.
+
+    Each candidate's line is rebuilt with the decoded value in place of the
+    encoded one and scanned (recursively, up to ``MAX_DEPTH``); a hit that
+    overlaps the decoded part becomes a hit on the encoded text, whose raw
+    value is the finding's secret.
+    """
+    if depth >= MAX_DEPTH:
+        return []
+    hits: list[Hit] = []
+    seen = 0
+    for finder in (_base64_candidates, _percent_candidates):
+        for enc_start, enc_end, decoded in finder(text):
+            seen += 1
+            if seen > MAX_CANDIDATES:
+                return hits
+            left, right = _line_span(text, enc_start, enc_end)
+            view = text[left:enc_start] + decoded + text[enc_end:right]
+            dec_start, dec_end = enc_start - left, enc_start - left + len(decoded)
+            inner = detector.raw_hits(view, path) + decoded_hits(detector, view, path, depth + 1)
+            for start, end, rule, _secret in inner:
+                if start < dec_end and end > dec_start:
+                    hits.append((enc_start, enc_end, rule, text[enc_start:enc_end]))
+    return hits

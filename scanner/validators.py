@@ -1,0 +1,116 @@
+"""Offline structural checks a rule can ask for with ``validate = "<name>"``.
+
+A validator looks only at the secret itself (no network): a checksum the
+provider embeds in its token format, or a decoding that must succeed for the
+value to be what the rule claims. A failed validation means "not this kind of
+secret", so the detector drops the hit. Every validator is cheap and runs on
+regex hits only, never on whole files.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from collections.abc import Callable
+from typing import Optional
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def base62(number: int, width: int = 6) -> str:
+    """``number`` in base62 (``0-9A-Za-z``), left-padded with ``0`` to ``width``."""
+    digits = ""
+    while number:
+        number, rest = divmod(number, 62)
+        digits = BASE62[rest] + digits
+    return digits.rjust(width, "0")
+
+
+def github_crc32(secret: str) -> bool:
+    """GitHub-style token checksum: the last 6 characters are the base62 CRC32
+    of the random part before them (prefix excluded).
+
+    GitHub's 2021 formats (``ghp_`` ``gho_`` ``ghu_`` ``ghs_`` ``ghr_``) and
+    npm's ``npm_`` tokens use it: 30 random base62 characters, then the
+    6-character checksum. See
+    https://github.blog/2021-04-05-behind-githubs-new-authentication-token-formats/
+    """
+    body = secret.rsplit("_", 1)[-1]
+    if len(body) < 7 or not body.isascii() or not body.isalnum():
+        return False
+    random_part, checksum = body[:-6], body[-6:]
+    return base62(zlib.crc32(random_part.encode("ascii"))) == checksum
+
+
+def _b64decode(value: str) -> Optional[bytes]:
+    """Standard or URL-safe base64, padding optional; None when it is not base64."""
+    cleaned = value.strip().replace("\\n", "").replace("\n", "")
+    cleaned = cleaned.replace("-", "+").replace("_", "/")
+    cleaned += "=" * (-len(cleaned) % 4)
+    try:
+        return base64.b64decode(cleaned, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def jwt_header(secret: str) -> bool:
+    """A JWT's first segment is base64url JSON naming its algorithm (``alg``)."""
+    header = _b64decode(secret.split(".", 1)[0])
+    if header is None:
+        return False
+    try:
+        data = json.loads(header.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and ("alg" in data or "typ" in data or "enc" in data)
+
+
+def base64_userpass(secret: str) -> bool:
+    """Base64 of ``user:password`` with a non-empty password (Basic auth, docker ``auths``)."""
+    from scanner.entropy import is_placeholder
+
+    raw = _b64decode(secret)
+    if raw is None:
+        return False
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    user, sep, password = text.partition(":")
+    if not sep or not user or len(password) < 3 or not text.isprintable():
+        return False
+    return not is_placeholder(password) and not is_placeholder(user + ":" + password)
+
+
+def base64_private_key(secret: str) -> bool:
+    """Base64 whose decoding is a PEM private key block (kubeconfig ``client-key-data``)."""
+    raw = _b64decode(secret)
+    return raw is not None and b"PRIVATE KEY-----" in raw[:200] and b"-----BEGIN" in raw[:60]
+
+
+def base64_bytes(length: int) -> Callable[[str], bool]:
+    """Base64 decoding to exactly ``length`` bytes (e.g. Azure storage keys are 64)."""
+
+    def check(secret: str) -> bool:
+        raw = _b64decode(secret)
+        return raw is not None and len(raw) == length
+
+    check.__doc__ = f"Base64 decoding to exactly {length} bytes."
+    return check
+
+
+# The names rule files may use in ``validate = "..."``.
+VALIDATORS: dict[str, Callable[[str], bool]] = {
+    "github-crc32": github_crc32,
+    "jwt": jwt_header,
+    "base64-userpass": base64_userpass,
+    "base64-private-key": base64_private_key,
+    "base64-64-bytes": base64_bytes(64),
+    "base64-32-bytes": base64_bytes(32),
+}
+
+
+def validate(name: str, secret: str) -> bool:
+    """Run validator ``name`` on ``secret`` (unknown names are rejected at load time)."""
+    return VALIDATORS[name](secret)
