@@ -21,7 +21,17 @@ from scanner.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, ScanError
 COMMANDS = ("staged", "scan", "history", "audit", "ci", "prepush", "baseline", "sweep", "rules", "hooks")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Which module registers each command name, so `mcp-scan staged` can import
+# just its own module: importing every command costs more than a staged scan.
+COMMAND_MODULES = {
+    "staged": "staged", "scan": "scan", "history": "history", "audit": "audit", "ci": "ci",
+    "pre-push": "prepush", "baseline": "baseline", "sweep": "sweep", "merge": "sweep",
+    "rules": "rules", "install": "hooks", "uninstall": "hooks",
+}
+
+
+def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``only``, just that command's module is registered."""
     parser = argparse.ArgumentParser(
         prog="mcp-scan",
         description="Keep credentials out of git: staged-diff hook, history audit, MCP config checks.",
@@ -29,19 +39,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mcp-scan {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         importlib.import_module(f"scanner.commands.{name}").register(subparsers)
     return parser
+
+
+def _parse(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    args = list(sys.argv[1:] if argv is None else argv)
+    first = args[0] if args else ""
+    if first in COMMAND_MODULES and not any(a in ("-h", "--help") for a in args[:1]):
+        return build_parser(COMMAND_MODULES[first]).parse_args(args)
+    return build_parser().parse_args(args)
 
 
 def _debug() -> bool:
     return os.environ.get("MCP_SCAN_DEBUG", "") not in ("", "0")
 
 
+def _tolerant_streams() -> None:
+    # A file name git hands us may not be valid UTF-8 (it arrives as
+    # surrogate escapes) and a terminal may not be UTF-8 at all: print an
+    # escape rather than crash half-way through a report.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and getattr(stream, "errors", None) == "strict":
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run one command; return its exit code (never raises, never prints a traceback)."""
+    _tolerant_streams()
     try:
-        args = build_parser().parse_args(argv)
+        args = _parse(argv)
     except SystemExit as exc:  # argparse: --help/--version exit 0, bad usage exits 2
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     try:

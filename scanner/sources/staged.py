@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from scanner.detect import decode_blob
+from scanner.errors import ScanError
 from scanner.gitcmd import run_git
 from scanner.models import Fragment
 from scanner.sources._diff import GITLINK_MODE, SYMLINK_MODE, FileDiff, parse_diff
@@ -19,6 +20,8 @@ from scanner.sources._diff import GITLINK_MODE, SYMLINK_MODE, FileDiff, parse_di
 DIFF_ARGS = (
     "diff", "--cached", "--raw", "-p", "-z", "-U0", "--no-color", "--no-ext-diff",
     "--no-textconv", "--find-renames", "--find-copies", "--diff-filter=d",
+    # full blob ids: an abbreviated one can be ambiguous for `cat-file` in a big repository
+    "--no-abbrev",
 )
 MAX_BINARY_CHECK = 10 * 1024 * 1024
 
@@ -30,7 +33,14 @@ class StagedSource:
         self.repo = repo
 
     def fragments(self) -> Iterator[Fragment]:
-        diffs = parse_diff(run_git(DIFF_ARGS, cwd=self.repo))
+        try:
+            out = run_git(DIFF_ARGS, cwd=self.repo)
+        except ScanError:
+            # Outside a repository `git diff --cached` fails with a usage
+            # message about --cached; say what is really wrong.
+            run_git(["rev-parse", "--git-dir"], cwd=self.repo)
+            raise
+        diffs = parse_diff(out)
         binary: list[FileDiff] = []
         for diff in diffs:
             if diff.new_mode in (GITLINK_MODE, SYMLINK_MODE):
@@ -45,22 +55,40 @@ class StagedSource:
         yield from self._wide_text(binary)
 
     def _wide_text(self, diffs: list[FileDiff]) -> Iterator[Fragment]:
-        """Whole-file fragments for "binary" files that are really UTF-16/32 text."""
+        """Whole-file fragments for "binary" files that are really UTF-16/32 text.
+
+        Sizes come first (``--batch-check``) so large binaries are never read
+        into memory; a blob git cannot find fails the scan (fail closed).
+        """
         if not diffs:
             return
         request = b"".join(d.new_blob.encode("ascii") + b"\n" for d in diffs)
+        checks = run_git(["cat-file", "--batch-check"], cwd=self.repo, input=request).splitlines()
+        small: list[FileDiff] = []
+        for diff, check in zip(diffs, checks):
+            header = check.split()
+            if len(header) < 3:
+                raise ScanError(f"cannot read the staged content of {diff.path!r}: object {diff.new_blob} is "
+                                f"{header[-1].decode('ascii', 'replace') if header else 'unreadable'}",
+                                "the repository is corrupt; run `git fsck` and re-add the file")
+            if header[1] == b"blob" and int(header[2]) <= MAX_BINARY_CHECK:
+                small.append(diff)
+        if not small:
+            return
+        request = b"".join(d.new_blob.encode("ascii") + b"\n" for d in small)
         out = run_git(["cat-file", "--batch"], cwd=self.repo, input=request)
         pos = 0
-        for diff in diffs:
+        for diff in small:
             header_end = out.index(b"\n", pos)
             header = out[pos:header_end].split()
             pos = header_end + 1
-            if len(header) < 3 or header[1] != b"blob":
-                continue
+            if len(header) < 3:
+                raise ScanError(f"cannot read the staged content of {diff.path!r}",
+                                "the repository is corrupt; run `git fsck` and re-add the file")
             size = int(header[2])
             data = out[pos : pos + size]
             pos += size + 1
-            if size > MAX_BINARY_CHECK or data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+            if data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
                 continue
             text = decode_blob(data)
             if text:
