@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options
-from scanner.errors import ScanError
+from scanner.commands._common import add_scan_options, apply_suppressions, build_detector, exit_code, load_settings, report, warn
+from scanner.errors import config_error
 
 
 def register(subparsers: Any) -> None:
@@ -16,10 +17,46 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--branch", metavar="REF", help="scan only history reachable from REF")
     parser.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: CPU count)")
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not update the scanned-blob cache")
-    parser.add_argument("--max-blob-size", type=int, default=None, metavar="BYTES", help="skip blobs larger than this")
+    parser.add_argument("--max-blob-size", type=int, default=None, metavar="BYTES",
+                        help="skip blobs larger than this (default: 5 MiB)")
+    parser.add_argument("--scan-all-paths", action="store_true",
+                        help="also read images, archives, fonts, lockfiles and minified bundles (skipped by default)")
     add_scan_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ScanError("history is not implemented yet")
+    from scanner.history.progress import ProgressBar, wants_progress
+    from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
+
+    if args.jobs is not None and args.jobs < 1:
+        raise config_error("--jobs must be at least 1")
+    config = load_settings(args, Path(args.repo))
+    max_blob_size = args.max_blob_size or config.max_blob_size or DEFAULT_MAX_BLOB_SIZE
+    if max_blob_size < 1:
+        raise config_error("--max-blob-size must be positive")
+    detector = build_detector(args, config)
+    bar = ProgressBar() if wants_progress(args.quiet) else None
+    try:
+        result = scan_history(
+            args.repo,
+            detector,
+            revs=[args.branch] if args.branch else None,
+            exclude=[args.since] if args.since else (),
+            jobs=args.jobs,
+            max_blob_size=max_blob_size,
+            scan_all_paths=args.scan_all_paths,
+            use_cache=not args.no_cache,
+            progress=bar,
+            head=args.branch,
+            need_secrets=args.show_secrets,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    for message in result.warnings + result.errors:
+        warn(args, message)
+    findings = apply_suppressions(result.findings, args, config)
+    result.stats["findings"] = len(findings)
+    report(findings, args, result.stats, "history")
+    return exit_code(findings, result.errors)

@@ -1,0 +1,104 @@
+"""From per-blob hits to findings: who introduced each secret, where, and is it still there.
+
+Everything comes from the walk already in memory (``Walk``) plus one
+``git ls-tree`` of the head commit: no git call per commit or per blob.
+The same secret (fingerprint) at the same path is ONE finding, attributed to
+the first commit in topological order that added a version carrying it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Optional
+
+from scanner.detect import DEFAULT_REMEDIATION
+from scanner.gitcmd import run_git
+from scanner.history.blobs import Hit
+from scanner.history.walk import Walk
+from scanner.models import Finding
+from scanner.rules import Rule
+
+
+@dataclass
+class _Group:
+    """Every sighting of one (fingerprint, path)."""
+
+    first: int
+    oid: str
+    hit: Hit
+    commits: set[int] = field(default_factory=set)
+
+
+def head_tree(repo: str, head: str) -> dict[str, str]:
+    """``path -> blob id`` at ``head`` (empty when it does not resolve, e.g. an unborn HEAD)."""
+    try:
+        out = run_git(["ls-tree", "-r", "-z", "--full-tree", head, "--"], cwd=repo)
+    except Exception:
+        return {}
+    tree: dict[str, str] = {}
+    for entry in out.split(b"\0"):
+        meta, _, path = entry.partition(b"\t")
+        parts = meta.split(b" ")
+        if len(parts) == 3 and parts[1] == b"blob":
+            tree[path.decode("utf-8", "replace")] = parts[2].decode("ascii")
+    return tree
+
+
+def attribute(walk: Walk, hits: Mapping[str, list[Hit]], key_of: Callable[[str, str], str],
+              rules: Mapping[str, Rule], head_blobs: Mapping[str, str]) -> list[Finding]:
+    """One finding per (fingerprint, path), attributed to the commit that introduced it."""
+    with_hits = {key.split("/", 1)[0] for key, found in hits.items() if found}
+    groups: dict[tuple[str, str], _Group] = {}
+    for oid in with_hits:
+        for index, path in walk.blobs.get(oid, ()):
+            for hit in hits.get(key_of(oid, path), ()):
+                rule = rules.get(hit.rule_id)
+                if rule is None:
+                    continue
+                if rule.path_pattern is not None and not rule.path_pattern.search(path):
+                    continue
+                group = groups.get((hit.fingerprint, path))
+                if group is None:
+                    group = groups[(hit.fingerprint, path)] = _Group(index, oid, hit)
+                elif index < group.first:
+                    group.first, group.oid, group.hit = index, oid, hit
+                group.commits.add(index)
+    paths_per_secret: dict[str, int] = {}
+    for fingerprint, _path in groups:
+        paths_per_secret[fingerprint] = paths_per_secret.get(fingerprint, 0) + 1
+    findings = []
+    for (fingerprint, path), group in groups.items():
+        rule = rules[group.hit.rule_id]
+        sha, author, date = walk.commits[group.first]
+        findings.append(Finding(
+            rule_id=rule.id,
+            severity=rule.severity,
+            confidence=rule.confidence,
+            message=f"{rule.description} detected",
+            description=rule.description,
+            remediation=rule.remediation or DEFAULT_REMEDIATION,
+            path=path,
+            line=group.hit.line,
+            column=group.hit.column,
+            end_line=group.hit.end_line,
+            end_column=group.hit.end_column,
+            secret=group.hit.secret,
+            fingerprint=fingerprint,
+            commit=sha,
+            author=author,
+            date=date,
+            extra={
+                "present_at_head": _present(head_blobs.get(path), path, fingerprint, hits, key_of),
+                "commits": len(group.commits),
+                "paths": paths_per_secret[fingerprint],
+                "blob": group.oid,
+            },
+        ))
+    return findings
+
+
+def _present(oid: Optional[str], path: str, fingerprint: str, hits: Mapping[str, list[Hit]],
+             key_of: Callable[[str, str], str]) -> bool:
+    if oid is None:
+        return False
+    return any(h.fingerprint == fingerprint for h in hits.get(key_of(oid, path), ()))

@@ -1,0 +1,221 @@
+"""Reading and scanning blobs: sizes up front, contents through ``git cat-file --batch``.
+
+Each worker process keeps ONE long-lived ``git cat-file --batch`` (started
+through GitPython's command layer) and is handed chunks of blob ids. Per blob
+the bytes go through a binary check and the Hyperscan keyword prefilter before
+anything is decoded, so a blob no rule could match costs git's decompression
+and one memory-speed scan, nothing in Python per line.
+"""
+from __future__ import annotations
+
+import signal
+import subprocess
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any, NamedTuple, Optional
+
+from scanner.detect import Detector, decode_blob
+from scanner.gitcmd import run_git
+from scanner.models import Fragment
+
+# UTF-16/32 text carries NULs; decode_blob reads it, so the binary check must not skip it.
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class Hit(NamedTuple):
+    """One finding in one blob, without its path or commit (those come from attribution)."""
+
+    rule_id: str
+    fingerprint: str
+    line: int
+    column: int
+    end_line: Optional[int]
+    end_column: Optional[int]
+    secret: str
+
+
+# A unit of work: blob id, size, and the (cache key, path) pairs to scan it as.
+Task = tuple[str, int, list[tuple[str, str]]]
+
+
+@dataclass
+class ChunkResult:
+    """What a worker sends back for one chunk of tasks."""
+
+    hits: dict[str, list[Hit]] = field(default_factory=dict)  # cache key -> hits (every key, even empty)
+    blobs: int = 0
+    bytes: int = 0
+    binary: int = 0
+    errors: list[str] = field(default_factory=list)
+    timeouts: list[str] = field(default_factory=list)
+
+
+def blob_sizes(repo: str, oids: Sequence[str]) -> tuple[dict[str, int], list[str]]:
+    """Sizes of ``oids`` from one ``git cat-file --batch-check`` (no content read).
+
+    Returns the sizes and the ids git could not find (partial or corrupt clones).
+    """
+    if not oids:
+        return {}, []
+    request = "\n".join(oids).encode("ascii") + b"\n"
+    out = run_git(["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"], cwd=repo, input=request)
+    sizes: dict[str, int] = {}
+    missing: list[str] = []
+    for line in out.decode("ascii", "replace").splitlines():
+        parts = line.split(" ")
+        if len(parts) == 3 and parts[1] == "blob":
+            sizes[parts[0]] = int(parts[2])
+        elif parts:
+            missing.append(parts[0])
+    return sizes, missing
+
+
+def is_binary(data: bytes) -> bool:
+    """The same verdict as ``decode_blob(data) is None``, without decoding."""
+    if data[:2] in _WIDE_BOMS or data[:4] == b"\x00\x00\xfe\xff":
+        return False
+    return b"\0" in data[:8003]
+
+
+class BlobScanner:
+    """One ``git cat-file --batch`` stream plus a detector: chunks in, hits out."""
+
+    def __init__(self, repo: str, detector: Detector) -> None:
+        self.repo = repo
+        self.detector = detector
+        self._proc: Any = None
+        self._handle: Any = None
+        self._prefilter: Any = self._make_prefilter(detector)
+
+    @staticmethod
+    def _make_prefilter(detector: Detector) -> Any:
+        """Hyperscan for every blob size when available (the detector's own rule would
+        send small blobs through the slower Python prefilter)."""
+        from scanner.prefilter import HyperscanPrefilter, hyperscan_available
+
+        if detector.engine == "python" or not (detector.engine == "hyperscan" or hyperscan_available()):
+            return None
+        if getattr(detector, "_always", None):
+            return None  # a rule without keywords: every blob is a candidate
+        keywords = getattr(detector, "_keywords", None)
+        if keywords is None:
+            return None
+        # the detector's candidate pass on text then uses Hyperscan too
+        detector.engine = "hyperscan"
+        return HyperscanPrefilter(keywords)
+
+    def _start(self) -> Any:
+        import git  # lazy: GitPython costs more to import than a staged scan
+
+        # Keep GitPython's AutoInterrupt alive: its finalizer kills the process.
+        self._handle = git.Git(self.repo).cat_file("--batch", as_process=True, istream=subprocess.PIPE)
+        return self._handle.proc
+
+    def close(self) -> None:
+        """Stop the cat-file stream."""
+        if self._proc is not None:
+            try:
+                self._proc.stdin.close()
+                self._proc.wait(timeout=5)
+            except Exception:
+                self._proc.kill()
+            self._proc = self._handle = None
+
+    def _might_match(self, data: bytes) -> bool:
+        if self._prefilter is not None:
+            return bool(self._prefilter.matches(data))
+        return self.detector.might_match(data)
+
+    def scan(self, tasks: Sequence[Task]) -> ChunkResult:
+        """Read and scan every task's blob; a dead stream is restarted after the blob that killed it."""
+        result = ChunkResult()
+        start = 0
+        while start < len(tasks):
+            start = self._scan_from(tasks, start, result)
+        result.timeouts.extend(self.detector.stats.timeouts)
+        self.detector.stats.timeouts.clear()
+        return result
+
+    def _scan_from(self, tasks: Sequence[Task], start: int, result: ChunkResult) -> int:
+        if self._proc is None:
+            self._proc = self._start()
+        proc = self._proc
+        request = b"".join(t[0].encode("ascii") + b"\n" for t in tasks[start:])
+        writer = threading.Thread(target=_feed, args=(proc.stdin, request), daemon=True)
+        writer.start()
+        out: IO[bytes] = proc.stdout
+        try:
+            for index in range(start, len(tasks)):
+                oid, _size, scans = tasks[index]
+                header = out.readline()
+                if not header:
+                    # cat-file died (corrupt object): note it, restart past this blob
+                    self._proc = self._handle = None
+                    err = proc.stderr.read().decode("utf-8", "replace").strip() if proc.stderr else ""
+                    proc.wait()
+                    result.errors.append(f"cannot read blob {oid}: {err.splitlines()[-1] if err else 'git cat-file failed'}")
+                    return index + 1
+                parts = header.split()
+                if len(parts) != 3 or parts[1] != b"blob":
+                    result.errors.append(f"cannot read blob {oid}: {header.decode('ascii', 'replace').strip()}")
+                    continue
+                size = int(parts[2])
+                data = out.read(size)
+                out.read(1)  # the newline after the content
+                result.blobs += 1
+                result.bytes += size
+                self._scan_blob(oid, data, scans, result)
+        finally:
+            writer.join()
+        return len(tasks)
+
+    def _scan_blob(self, oid: str, data: bytes, scans: list[tuple[str, str]], result: ChunkResult) -> None:
+        hits = result.hits
+        if is_binary(data):
+            result.binary += 1
+            for key, _ in scans:
+                hits[key] = []
+            return
+        if data[:2] not in _WIDE_BOMS and data[:4] != b"\x00\x00\xfe\xff" and not self._might_match(data):
+            for key, _ in scans:
+                hits[key] = []
+            return
+        text = decode_blob(data)
+        for key, path in scans:
+            found: list[Hit] = []
+            if text:
+                seen: set[str] = set()
+                for f in self.detector.scan(Fragment(text=text, path=path, blob=oid)):
+                    if f.fingerprint in seen:
+                        continue  # the same secret twice in one file is one finding
+                    seen.add(f.fingerprint)
+                    found.append(Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret))
+            hits[key] = found
+
+
+def _feed(stream: IO[bytes], data: bytes) -> None:
+    """Write requests from a thread so a full stdout pipe cannot deadlock us."""
+    try:
+        stream.write(data)
+        stream.flush()
+    except (BrokenPipeError, OSError, ValueError):
+        pass  # the stream died; the reader notices and reports it
+
+
+# -- worker processes ------------------------------------------------------
+_WORKER: Optional[BlobScanner] = None
+
+
+def init_worker(repo: str, detector: Detector) -> None:
+    """Pool initializer: one BlobScanner (one cat-file stream) per worker process."""
+    global _WORKER
+    # Ctrl-C is the parent's to handle: it terminates the pool and exits 130.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER = BlobScanner(repo, detector)
+
+
+def scan_chunk(tasks: Sequence[Task]) -> ChunkResult:
+    """Pool task: scan one chunk in this worker's stream."""
+    assert _WORKER is not None, "init_worker was not run"
+    return _WORKER.scan(tasks)

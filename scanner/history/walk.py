@@ -1,0 +1,102 @@
+"""One ``git log --raw`` walk: which commit introduced which blob at which path.
+
+A single streaming pass over ``git log --raw --no-abbrev -z -c`` gives, for
+every commit in the range, the blobs it added or changed (merges included:
+``-c`` lists the paths whose content differs from every parent, i.e. the blobs
+a merge itself introduced). No git call per commit or per blob. Commits come
+in topological order with parents first (``--topo-order --reverse``), so the
+first occurrence of a blob is the commit that introduced it.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Optional
+
+GITLINK_MODE = b"160000"
+SYMLINK_MODE = b"120000"
+NULL_OID = "0" * 40
+
+# \x01 cannot appear in a hash, and starts each commit header in the stream.
+LOG_FORMAT = "--format=%x01%H%x00%an <%ae>%x00%aI"
+
+
+@dataclass
+class Walk:
+    """What the walk found.
+
+    ``commits[i]`` is ``(sha, author, date)`` in topological order (parents
+    first). ``blobs`` maps a blob id to its occurrences ``(commit index,
+    path)`` in walk order, so ``blobs[oid][0]`` is where it was introduced.
+    """
+
+    commits: list[tuple[str, str, str]] = field(default_factory=list)
+    blobs: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+
+def log_args(revs: Optional[Sequence[str]], exclude: Sequence[str]) -> list[str]:
+    """Arguments for the walk over ``revs`` (default every ref) minus ``exclude``."""
+    args = ["log", "--raw", "--no-abbrev", "-z", "-c", "--root", "--no-renames", "--no-ext-diff",
+            "--no-textconv", "--topo-order", "--reverse", "--no-color", LOG_FORMAT]
+    args.extend(revs if revs else ["--all"])
+    if exclude:
+        args.append("--not")
+        args.extend(exclude)
+    args.append("--")
+    return args
+
+
+def _tokens(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[bytes]:
+    """NUL-separated tokens of ``stream``, read in large chunks."""
+    rest = b""
+    while True:
+        data = stream.read(chunk)
+        if not data:
+            break
+        parts = (rest + data).split(b"\0")
+        rest = parts.pop()
+        yield from parts
+    if rest:
+        yield rest
+
+
+def parse_log(stream: IO[bytes]) -> Walk:
+    """Parse the walk's output (see ``log_args``) into a ``Walk``."""
+    walk = Walk()
+    commits = walk.commits
+    blobs = walk.blobs
+    paths: dict[bytes, str] = {}  # decode (and intern) each distinct path once
+    tokens = _tokens(stream)
+    index = -1
+    pending: Optional[bytes] = None  # raw meta waiting for its path token
+    for token in tokens:
+        if pending is not None:
+            meta, pending = pending, None
+            colons = len(meta) - len(meta.lstrip(b":"))
+            fields = meta[colons:].split(b" ")
+            # ":old new oid_old oid_new S" or, for merges, "::m1 m2 m3 o1 o2 o3 SS"
+            mode = fields[colons]
+            oid = fields[2 * colons + 1].decode("ascii")
+            if oid == NULL_OID or mode in (GITLINK_MODE, SYMLINK_MODE) or index < 0:
+                continue
+            path = paths.get(token)
+            if path is None:
+                path = paths[token] = token.decode("utf-8", "replace")
+            seen = blobs.get(oid)
+            if seen is None:
+                blobs[oid] = [(index, path)]
+            else:
+                seen.append((index, path))
+            continue
+        token = token.lstrip(b"\n")
+        if not token:
+            continue
+        if token[0] == 1:
+            sha = token[1:].decode("ascii")
+            author = next(tokens, b"").decode("utf-8", "replace")
+            date = next(tokens, b"").decode("ascii", "replace")
+            commits.append((sha, author, date))
+            index += 1
+        elif token[0] == 58:  # ":" raw diff line; the path follows as the next token
+            pending = token
+    return walk

@@ -1,0 +1,329 @@
+"""The history source: every unique blob reachable from the refs (or a range), scanned once.
+
+Pipeline (see ``scanner/history/`` for each step):
+
+1. one ``git log --raw`` walk lists, per commit, the blobs it introduced
+   (``walk``);
+2. blobs whose every path is on the skip list (images, archives, lockfiles,
+   minified bundles) are dropped unread (``skip``), and so are blobs the cache
+   already answered (``cache``);
+3. one ``git cat-file --batch-check`` gives sizes; blobs over the cap are
+   dropped unread;
+4. the rest is split into chunks (all versions of a path together, newest
+   first, so git's delta-base cache works) and streamed through one
+   ``git cat-file --batch`` per worker process (``blobs``);
+5. hits are attributed to the commit that introduced them (``attribution``).
+
+Public API: ``scan_history`` (used by ``mcp-scan history``, ``ci``,
+``pre-push`` and ``sweep``); see /work/notes/history-api.md.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from scanner.detect import Detector
+from scanner.errors import ScanError, config_error
+from scanner.gitcmd import _SAFE_CONFIG, git_env, git_failure, run_git
+from scanner.history.blobs import ChunkResult, Hit, Task, blob_sizes
+from scanner.history.walk import Walk, log_args, parse_log
+from scanner.models import Finding
+
+DEFAULT_MAX_BLOB_SIZE = 5 * 1024 * 1024
+# Chunk bounds: small enough to balance two workers and report progress
+# often, large enough that per-chunk IPC is noise.
+CHUNK_BLOBS = 512
+CHUNK_BYTES = 8 * 1024 * 1024
+
+Progress = Callable[[int, int, int, int], None]
+
+
+@dataclass
+class HistoryResult:
+    """Findings (one per secret and path), counters, and what went wrong along the way."""
+
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Plan:
+    """Which blobs to read, under which cache keys."""
+
+    keys: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # oid -> [(key, path)]
+    skipped_path: int = 0
+
+
+def scan_history(
+    repo: str,
+    detector: Detector,
+    *,
+    revs: Optional[Sequence[str]] = None,
+    exclude: Sequence[str] = (),
+    jobs: Optional[int] = None,
+    max_blob_size: int = DEFAULT_MAX_BLOB_SIZE,
+    scan_all_paths: bool = False,
+    use_cache: bool = True,
+    progress: Optional[Progress] = None,
+    head: Optional[str] = None,
+    need_secrets: bool = False,
+) -> HistoryResult:
+    """Scan every blob introduced by the commits in ``revs`` (default: all refs) not in ``exclude``.
+
+    Returns one finding per (secret, path) attributed to the introducing
+    commit, with ``extra`` fields ``present_at_head``, ``commits``, ``paths``
+    and ``blob``. Findings answered from the cache carry a placeholder secret
+    that redacts exactly like the real one unless ``need_secrets`` is true,
+    in which case their blobs are re-read. Raises ScanError when ``repo`` is
+    not a repository (exit 3) or a revision does not resolve (exit 2).
+    """
+    from scanner.history.attribution import attribute, head_tree
+    from scanner.history.cache import cache_key, cache_path, load_or_empty
+    from scanner.rules import ruleset_hash
+
+    started = time.monotonic()
+    result = HistoryResult()
+    common_dir, shallow = _repo_info(repo)
+    if shallow:
+        result.warnings.append(
+            "this is a shallow clone: history is partial, only the commits present were scanned "
+            "(run `git fetch --unshallow` for a full audit)"
+        )
+    walk = _walk(repo, revs, exclude)
+    path_rules = [r for r in detector.rules if r.path]
+    key_of = _key_function(path_rules)
+    plan = _plan(walk, key_of, scan_all_paths)
+
+    options = {"max_blob_size": max_blob_size, "scan_all_paths": scan_all_paths,
+               "min_confidence": detector.min_confidence, "stopwords": list(detector.stopwords),
+               "allow": [p.pattern for p in detector.allow_patterns]}
+    key = cache_key(ruleset_hash(detector.rules), options)
+    cache = load_or_empty(cache_path(common_dir, key) if use_cache else None, key)
+    if cache.status == "corrupt":
+        result.warnings.append(f"ignored a damaged history cache ({cache.path}); it will be rebuilt")
+
+    todo = {oid: [kp for kp in pairs if kp[0] not in cache.scanned] for oid, pairs in plan.keys.items()}
+    todo = {oid: pairs for oid, pairs in todo.items() if pairs}
+    sizes, missing = blob_sizes(repo, list(todo))
+    result.errors.extend(f"missing blob {oid} (partial or corrupt clone)" for oid in missing)
+    too_big = [oid for oid, size in sizes.items() if size > max_blob_size]
+    tasks: list[Task] = [(oid, sizes[oid], todo[oid]) for oid in todo if oid in sizes and sizes[oid] <= max_blob_size]
+
+    hits: dict[str, list[Hit]] = dict(cache.hits)
+    counters = {"blobs": 0, "bytes": 0, "binary": 0}
+    try:
+        for chunk in _run(repo, detector, _chunks(tasks, walk), jobs, progress,
+                          len(tasks), sum(t[1] for t in tasks)):
+            hits.update(chunk.hits)
+            if use_cache:
+                cache.add(chunk.hits)
+            counters["blobs"] += chunk.blobs
+            counters["bytes"] += chunk.bytes
+            counters["binary"] += chunk.binary
+            result.errors.extend(chunk.errors)
+            result.warnings.extend(f"rule timed out and was skipped: {t}" for t in chunk.timeouts)
+    finally:
+        # Also on Ctrl-C: what finished is recorded, atomically, so the next run resumes.
+        if use_cache and counters["blobs"]:
+            try:
+                cache.save()
+            except OSError as exc:
+                result.warnings.append(f"could not write the history cache: {exc}")
+
+    if need_secrets:
+        _reread_cached(repo, detector, hits, cache.hits, plan)
+    rules = {r.id: r for r in detector.rules}
+    head_blobs = head_tree(repo, head or "HEAD")
+    result.findings = attribute(walk, hits, key_of, rules, head_blobs)
+    result.stats = {
+        "commits": len(walk.commits),
+        "blobs": len(walk.blobs),
+        "scanned": counters["blobs"],
+        "cached": sum(1 for pairs in plan.keys.values() if all(k in cache.scanned for k, _ in pairs)) if use_cache else 0,
+        "skipped_path": plan.skipped_path,
+        "skipped_size": len(too_big),
+        "binary": counters["binary"],
+        "bytes": counters["bytes"],
+        "findings": len(result.findings),
+        "shallow": shallow,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+    return result
+
+
+def _repo_info(repo: str) -> tuple[Path, bool]:
+    """The git directory shared by all worktrees, and whether the clone is shallow."""
+    if not os.path.isdir(repo):
+        raise ScanError(f"{repo} is not a directory", "pass the path of a git repository")
+    out = run_git(["rev-parse", "--git-common-dir", "--is-shallow-repository"], cwd=repo).decode("utf-8", "replace")
+    lines = out.splitlines()
+    common = Path(lines[0])
+    if not common.is_absolute():
+        common = Path(repo) / common
+    return common.resolve(), len(lines) > 1 and lines[1].strip() == "true"
+
+
+def _walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str]) -> Walk:
+    """Stream and parse the one history walk; bad revisions are usage errors (exit 2)."""
+    args = log_args(revs, exclude)
+    try:
+        proc = subprocess.Popen(["git", *_SAFE_CONFIG, *args], cwd=repo, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=git_env())
+    except FileNotFoundError:
+        raise ScanError("git is not installed or not on PATH", "install git and retry") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    try:
+        walk = parse_log(proc.stdout)
+    finally:
+        proc.stdout.close()
+        stderr = proc.stderr.read()
+        proc.wait()
+    if proc.returncode != 0:
+        text = stderr.decode("utf-8", "replace")
+        if "does not have any commits yet" in text:
+            return Walk()
+        if "bad revision" in text or "unknown revision" in text or "ambiguous argument" in text:
+            first = text.strip().splitlines()[0] if text.strip() else "bad revision"
+            raise config_error(f"cannot resolve the revisions to scan: {first}",
+                               "check --since/--branch: they must name commits in this repository")
+        raise git_failure(args, stderr, repo)
+    return walk
+
+
+def _key_function(path_rules: Sequence[Any]) -> Callable[[str, str], str]:
+    """``(oid, path) -> cache key``: the blob id, plus which path-restricted rules apply.
+
+    Most rule sets have no path-restricted rules, and then a blob is scanned
+    once whatever its paths. Otherwise a blob is scanned once per distinct set
+    of path rules its paths select ("path class").
+    """
+    if not path_rules:
+        return lambda oid, path: oid
+    classes: dict[str, str] = {}
+
+    def key_of(oid: str, path: str) -> str:
+        sig = classes.get(path)
+        if sig is None:
+            sig = classes[path] = ",".join(str(i) for i, r in enumerate(path_rules) if r.path_pattern.search(path))
+        return f"{oid}/{sig}" if sig else oid
+
+    return key_of
+
+
+def _plan(walk: Walk, key_of: Callable[[str, str], str], scan_all_paths: bool) -> _Plan:
+    from scanner.history.skip import skippable
+
+    plan = _Plan()
+    skip_memo: dict[str, bool] = {}
+    for oid, occurrences in walk.blobs.items():
+        pairs: dict[str, str] = {}
+        for _index, path in occurrences:
+            if not scan_all_paths:
+                skip = skip_memo.get(path)
+                if skip is None:
+                    skip = skip_memo[path] = skippable(path)
+                if skip:
+                    continue
+            pairs.setdefault(key_of(oid, path), path)
+        if pairs:
+            plan.keys[oid] = list(pairs.items())
+        else:
+            plan.skipped_path += 1
+    return plan
+
+
+def _chunks(tasks: list[Task], walk: Walk) -> list[list[Task]]:
+    """Group all versions of a path together, newest first, then cut into bounded chunks."""
+    first = {oid: occ[0][0] for oid, occ in walk.blobs.items()}
+    ordered = sorted(tasks, key=lambda t: (t[2][0][1], -first.get(t[0], 0)))
+    chunks: list[list[Task]] = []
+    current: list[Task] = []
+    size = 0
+    for task in ordered:
+        if current and (len(current) >= CHUNK_BLOBS or size + task[1] > CHUNK_BYTES):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(task)
+        size += task[1]
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _run(repo: str, detector: Detector, chunks: list[list[Task]], jobs: Optional[int],
+         progress: Optional[Progress], total_blobs: int, total_bytes: int) -> Iterator[ChunkResult]:
+    """Scan chunks in this process (one job) or in a pool of workers, reporting progress."""
+    from scanner.history import blobs as worker
+
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    done_blobs = done_bytes = 0
+    if progress:
+        progress(0, total_blobs, 0, total_bytes)
+    if not chunks:
+        return
+    if jobs == 1 or len(chunks) == 1:
+        scanner = worker.BlobScanner(repo, detector)
+        try:
+            for chunk in chunks:
+                res = scanner.scan(chunk)
+                done_blobs += len(chunk)
+                done_bytes += sum(t[1] for t in chunk)
+                if progress:
+                    progress(done_blobs, total_blobs, done_bytes, total_bytes)
+                yield res
+        finally:
+            scanner.close()
+        return
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    pool = ctx.Pool(min(jobs, len(chunks)), initializer=worker.init_worker, initargs=(repo, detector))
+    try:
+        sizes = {id(c): (len(c), sum(t[1] for t in c)) for c in chunks}
+        for res, chunk_id in pool.imap_unordered(_indexed, [(c, id(c)) for c in chunks]):
+            n, b = sizes[chunk_id]
+            done_blobs += n
+            done_bytes += b
+            if progress:
+                progress(done_blobs, total_blobs, done_bytes, total_bytes)
+            yield res
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def _indexed(item: tuple[list[Task], int]) -> tuple[ChunkResult, int]:
+    from scanner.history.blobs import scan_chunk
+
+    return scan_chunk(item[0]), item[1]
+
+
+def _reread_cached(repo: str, detector: Detector, hits: dict[str, list[Hit]],
+                   cached: dict[str, list[Hit]], plan: _Plan) -> None:
+    """Re-read the blobs whose hits came from the cache, to recover their raw secrets."""
+    from scanner.history.blobs import BlobScanner
+
+    fresh = [key for key, found in cached.items() if found and hits.get(key) is found]
+    if not fresh:
+        return
+    wanted = {key.split("/", 1)[0] for key in fresh}
+    sizes, _missing = blob_sizes(repo, sorted(wanted))
+    tasks: list[Task] = [(oid, sizes[oid], [kp for kp in plan.keys.get(oid, []) if kp[0] in fresh])
+                         for oid in sorted(wanted) if oid in sizes]
+    scanner = BlobScanner(repo, detector)
+    try:
+        res = scanner.scan([t for t in tasks if t[2]])
+    finally:
+        scanner.close()
+    hits.update(res.hits)
