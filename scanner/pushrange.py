@@ -1,0 +1,157 @@
+"""Which commits a push (or a CI event) adds: git's pre-push protocol to revisions.
+
+git feeds a pre-push hook one line per ref it is about to update::
+
+    <local ref> SP <local sha> SP <remote ref> SP <remote sha> LF
+
+A local sha of all zeros is a deletion (nothing to scan); a remote sha of
+all zeros is a new ref. The commits to scan are those reachable from the
+new values and not from anything the remote already has: the old remote
+values we know locally, plus the remote-tracking refs when an old value is
+missing (a new branch, or a force push over commits we never fetched).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Optional
+
+from scanner.errors import config_error
+from scanner.gitcmd import run_git
+
+
+def is_zero(sha: str) -> bool:
+    """True for git's null object id (40 or 64 zeros): no such ref."""
+    return bool(sha) and set(sha) == {"0"}
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One line of the pre-push protocol."""
+
+    local_ref: str
+    local_sha: str
+    remote_ref: str
+    remote_sha: str
+
+    @property
+    def deletion(self) -> bool:
+        return is_zero(self.local_sha)
+
+    @property
+    def new_ref(self) -> bool:
+        return is_zero(self.remote_sha)
+
+
+@dataclass
+class ScanRange:
+    """Commits to scan: reachable from ``revs`` but not from ``exclude``.
+
+    ``revs`` None means every ref (a full-history scan); an empty list means
+    there is nothing to scan (only deletions were pushed).
+    """
+
+    revs: Optional[list[str]]
+    exclude: list[str] = field(default_factory=list)
+    description: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return self.revs is not None and not self.revs
+
+
+def parse_updates(text: str) -> list[RefUpdate]:
+    """Parse pre-push stdin; a malformed line is a usage error."""
+    updates = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        # Ref names cannot contain spaces, but split from the right like
+        # pre-commit does, so the local side ("HEAD", "refs/..") stays whole.
+        parts = line.rsplit(" ", 3)
+        if len(parts) != 4 or not all(parts):
+            raise config_error(f"pre-push input line {number} is not '<local ref> <local sha> <remote ref> <remote sha>': {line!r}",
+                               "mcp-scan pre-push is meant to be run by git as a pre-push hook")
+        updates.append(RefUpdate(*parts))
+    return updates
+
+
+def commit_exists(repo: str, rev: str) -> bool:
+    """True when ``rev`` names a commit present in ``repo`` (shallow clones may lack it)."""
+    return resolve(repo, rev) is not None
+
+
+def resolve(repo: str, rev: str) -> Optional[str]:
+    """The full commit id for ``rev`` (a short sha, branch, tag), or None."""
+    if not rev or is_zero(rev):
+        return None
+    out = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], cwd=repo, check=False)
+    return out.decode("ascii", "replace").strip() or None
+
+
+def remote_tips(repo: str, remote: Optional[str]) -> list[str]:
+    """Commit ids of the remote-tracking refs of ``remote`` (of every remote if unknown)."""
+    remotes = run_git(["remote"], cwd=repo).decode("utf-8", "replace").split()
+    pattern = f"refs/remotes/{remote}/" if remote in remotes else "refs/remotes/"
+    out = run_git(["for-each-ref", "--format=%(objectname) %(objecttype)", pattern], cwd=repo)
+    tips = set()
+    for line in out.decode("ascii", "replace").splitlines():
+        sha, _, kind = line.partition(" ")
+        if kind == "commit":
+            tips.add(sha)
+    return sorted(tips)
+
+
+def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str]) -> ScanRange:
+    """The commits a push adds, for every ref it updates at once."""
+    revs: list[str] = []
+    exclude: set[str] = set()
+    need_tips = False
+    names = []
+    for update in updates:
+        if update.deletion:
+            continue
+        if not commit_exists(repo, update.local_sha):
+            continue  # a tag of a tree or blob: no commits to walk
+        revs.append(update.local_sha)
+        names.append(update.remote_ref)
+        if not update.new_ref and commit_exists(repo, update.remote_sha):
+            # Covers fast-forwards and force pushes alike: commits in the new
+            # value that the old one does not have.
+            exclude.add(update.remote_sha)
+        else:
+            need_tips = True
+    if need_tips and revs:
+        exclude.update(remote_tips(repo, remote))
+    description = f"push of {', '.join(sorted(set(names)))}" if names else "push with nothing to scan"
+    return ScanRange(revs=sorted(set(revs)), exclude=sorted(exclude), description=description)
+
+
+def pre_commit_range(repo: str, env: Mapping[str, str]) -> Optional[ScanRange]:
+    """The range pre-commit's framework passes in the environment (it consumes stdin).
+
+    ``PRE_COMMIT_FROM_REF``/``PRE_COMMIT_TO_REF`` bound the push; when pre-commit
+    found the push reaches the root commit it sets neither and runs "all
+    files", so the local branch is scanned minus what the remote has.
+    """
+    # pre-commit < 2.2 called them ORIGIN (the local sha) and SOURCE (the remote sha).
+    to_ref = env.get("PRE_COMMIT_TO_REF") or env.get("PRE_COMMIT_ORIGIN")
+    from_ref = env.get("PRE_COMMIT_FROM_REF") or env.get("PRE_COMMIT_SOURCE")
+    remote = env.get("PRE_COMMIT_REMOTE_NAME")
+    if to_ref:
+        update = RefUpdate(env.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"), to_ref,
+                           env.get("PRE_COMMIT_REMOTE_BRANCH", "HEAD"), from_ref or "0" * 40)
+        return push_range(repo, [update], remote)
+    local = env.get("PRE_COMMIT_LOCAL_BRANCH")
+    if local and remote is not None:
+        sha = resolve(repo, local)
+        if sha is None:
+            return ScanRange(revs=[], description="push with nothing to scan")
+        return push_range(repo, [RefUpdate(local, sha, env.get("PRE_COMMIT_REMOTE_BRANCH", local), "0" * 40)], remote)
+    return None
+
+
+def excluding(repo: str, head: str, bases: Sequence[str], description: str) -> ScanRange:
+    """``head`` minus whichever of ``bases`` exist here."""
+    present = [b for b in bases if commit_exists(repo, b)]
+    return ScanRange(revs=[head], exclude=present, description=description)
