@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
-from scanner.config import Config, load_config
+from scanner.config import Config, load_config, path_matches
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_RUNTIME, config_error
 from scanner.models import CONFIDENCES, Finding
 
@@ -22,14 +21,24 @@ def add_scan_options(parser: argparse.ArgumentParser, *, default_confidence: str
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
     out.add_argument("--show-secrets", action="store_true", help="print secrets in full (default: redacted)")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress or warnings on stderr")
+    det = add_detection_options(parser, default_confidence=default_confidence)
+    det.add_argument("--baseline", metavar="FILE",
+                     help="suppress findings listed in this baseline file (overrides the config's 'baseline')")
+
+
+def add_detection_options(parser: argparse.ArgumentParser, *, default_confidence: str = "low") -> Any:
+    """The flags that decide what counts as a finding (also used by ``baseline``); returns the group."""
     det = parser.add_argument_group("detection")
     det.add_argument("--config", metavar="FILE", help="configuration file (default: .mcp-scan.toml or pyproject.toml, found upwards)")
+    det.add_argument("--no-config", action="store_true", help="ignore configuration files")
     det.add_argument("--rules", action="append", default=[], metavar="PATH", help="extra rule file or directory (repeatable)")
+    det.add_argument("--gitleaks-config", metavar="FILE",
+                     help="import rules and allowlists from a gitleaks .gitleaks.toml (overrides the config's 'gitleaks-config')")
     det.add_argument("--min-confidence", choices=CONFIDENCES, default=None,
                      help=f"report findings at or above this confidence (default: {default_confidence})")
-    det.add_argument("--baseline", metavar="FILE", help="suppress findings listed in this baseline file")
     det.add_argument("--engine", choices=("auto", "hyperscan", "python"), default="auto", help=argparse.SUPPRESS)
     parser.set_defaults(default_confidence=default_confidence)
+    return det
 
 
 def warn(args: argparse.Namespace, message: str) -> None:
@@ -40,7 +49,23 @@ def warn(args: argparse.Namespace, message: str) -> None:
 
 def load_settings(args: argparse.Namespace, start: Path) -> Config:
     """The configuration for this run: file settings, then flags on top."""
-    config = load_config(getattr(args, "config", None), start)
+    if getattr(args, "no_config", False):
+        config = Config()
+    else:
+        config = load_config(getattr(args, "config", None), start)
+    for message in config.warnings:
+        warn(args, message)
+    gitleaks = getattr(args, "gitleaks_config", None)
+    if gitleaks:
+        config.gitleaks_config = Path(gitleaks)
+    if getattr(args, "baseline", None):
+        config.baseline = Path(args.baseline)
+    if config.gitleaks_config is not None and config.gitleaks is None:
+        from scanner.gitleaks_import import load_gitleaks_config
+
+        config.gitleaks = load_gitleaks_config(config.gitleaks_config)
+        for message in config.gitleaks.warnings:
+            warn(args, message)
     return config
 
 
@@ -57,9 +82,16 @@ def build_detector(args: argparse.Namespace, config: Config) -> Any:
             if rule.id in known:
                 raise config_error(f"{rule.source}: rule {rule.id!r} duplicates a built-in rule id")
             rules.append(rule)
+    if config.gitleaks is not None:
+        # An imported gitleaks rule replaces a rule with the same id: it is the
+        # version the team tuned (and its allowlists are keyed by that id).
+        imported = {r.id: r for r in config.gitleaks.rules}
+        rules = [r for r in rules if r.id not in imported] + list(imported.values())
     unknown = config.disable_rules - {r.id for r in rules}
     if unknown:
-        raise config_error(f"disable-rules names unknown rule id(s): {', '.join(sorted(unknown))}")
+        where = f"{config.source}: " if config.source else ""
+        raise config_error(f"{where}disable-rules = {sorted(unknown)!r}: unknown rule id(s)",
+                           "`mcp-scan rules list` shows the rule ids")
     rules = [r for r in rules if r.id not in config.disable_rules]
     confidence = args.min_confidence or config.min_confidence or args.default_confidence
     return Detector(
@@ -71,18 +103,25 @@ def build_detector(args: argparse.Namespace, config: Config) -> Any:
     )
 
 
-def path_allowed(path: str, patterns: Sequence[str]) -> bool:
-    """True when ``path`` matches an ``allow-paths`` glob (``**`` spans directories)."""
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(path, pattern) or fnmatch.fnmatchcase(path, pattern.replace("**/", "")):
-            return True
-    return False
+def path_allowed(path: str, patterns: Sequence[str], root: Optional[Path] = None) -> bool:
+    """True when ``path`` matches the ``allow-paths`` globs (gitignore-style, ``**`` spans directories).
+
+    Patterns are relative to ``root`` (the config file's directory).
+    """
+    return path_matches(path, patterns, root)
 
 
 def apply_suppressions(findings: Iterable[Finding], args: argparse.Namespace, config: Config) -> list[Finding]:
-    """Drop findings under allowed paths or listed in ``--baseline``."""
-    kept = [f for f in findings if not path_allowed(f.path, config.allow_paths)]
-    baseline = getattr(args, "baseline", None)
+    """Drop findings under ``allow-paths``, allowed by imported gitleaks allowlists, or in the baseline.
+
+    The baseline is ``--baseline`` or the config's ``baseline`` (``load_settings``
+    puts the flag into ``config.baseline``; the flag is read here too for
+    callers that built their Config another way).
+    """
+    kept = [f for f in findings if not path_allowed(f.path, config.allow_paths, config.root)]
+    if config.gitleaks is not None:
+        kept = [f for f in kept if not config.gitleaks.allows(f)]
+    baseline = getattr(args, "baseline", None) or config.baseline
     if baseline:
         from scanner.baseline import load_baseline
 
@@ -113,3 +152,9 @@ def exit_code(findings: Sequence[Finding], errors: Sequence[str]) -> int:
     if errors:
         return EXIT_RUNTIME
     return EXIT_FINDINGS if findings else EXIT_CLEAN
+
+
+def max_blob_size(args: argparse.Namespace, config: Config, default: int) -> int:
+    """The size limit for one file or blob: the command's flag, then the config, then ``default``."""
+    flag = getattr(args, "max_blob_size", None) or getattr(args, "max_file_size", None)
+    return int(flag or config.max_blob_size or default)
