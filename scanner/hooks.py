@@ -21,9 +21,10 @@ HOOK_COMMANDS = {"pre-commit": "staged", "pre-push": "pre-push"}
 
 _TEMPLATE = """#!/bin/sh
 {marker}; remove with `mcp-scan uninstall --hook {hook}`.
-# A hook that was here before is kept as {hook}{suffix} and runs first.
+# A hook that was here before is kept as {hook}{suffix} and runs first
+# (only when executable: git itself ignores a hook without the x bit).
 hook_dir=$(dirname "$0")
-if [ -e "$hook_dir/{hook}{suffix}" ]; then
+if [ -x "$hook_dir/{hook}{suffix}" ]; then
     "$hook_dir/{hook}{suffix}" "$@" || exit $?
 fi
 if [ -x {python} ]; then
