@@ -10,7 +10,6 @@ import argparse
 import importlib
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Optional
 
@@ -81,6 +80,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if exc.hint:
             print(f"  hint: {exc.hint}", file=sys.stderr)
         if _debug():
+            import traceback
+
             traceback.print_exc()
         return exc.exit_code
     except KeyboardInterrupt:
@@ -95,6 +96,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"mcp-scan: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("  hint: this is a bug; rerun with MCP_SCAN_DEBUG=1 and report the traceback", file=sys.stderr)
         if _debug():
+            import traceback
+
             traceback.print_exc()
         return EXIT_RUNTIME
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from importlib import resources
 from pathlib import Path
 
 
@@ -21,6 +20,8 @@ def builtin_patterns_dir() -> Path:
     An installed wheel carries ``scanner/patterns`` (hatch force-include); a
     source checkout or editable install reads the top-level ``patterns/``.
     """
+    from importlib import resources  # lazy: it pulls in zipfile and friends
+
     packaged = resources.files("scanner").joinpath("patterns")
     if packaged.is_dir():
         return Path(str(packaged))

@@ -9,24 +9,24 @@ positive fails the check, not just a regex that does not match.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import regex
 
+if TYPE_CHECKING:
+    from regex._main import Match, Pattern
+
 from scanner.errors import config_error
 from scanner.models import CONFIDENCES, SEVERITIES
-from scanner.paths import builtin_patterns_dir
+from scanner.paths import atomic_write, builtin_patterns_dir, cache_dir
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib
 
 _REQUIRED = ("id", "description", "severity", "regex")
 _KNOWN = frozenset(
@@ -67,19 +67,19 @@ class Rule:
     source: str = field(default="", compare=False)
 
     @functools.cached_property
-    def pattern(self) -> "regex.Pattern[str]":
+    def pattern(self) -> "Pattern[str]":
         """The compiled regex, built on first use (most rules never run on a small diff)."""
         return regex.compile(self.regex, regex.VERSION0)
 
     @functools.cached_property
-    def path_pattern(self) -> "Optional[regex.Pattern[str]]":
+    def path_pattern(self) -> "Optional[Pattern[str]]":
         return regex.compile(self.path) if self.path else None
 
     @functools.cached_property
-    def allow_patterns(self) -> "tuple[regex.Pattern[str], ...]":
+    def allow_patterns(self) -> "tuple[Pattern[str], ...]":
         return tuple(regex.compile(p) for p in self.allow_regexes)
 
-    def secret_span(self, match: "regex.Match[str]") -> tuple[int, int]:
+    def secret_span(self, match: "Match[str]") -> tuple[int, int]:
         """Where the secret sits inside a match of this rule's regex."""
         if self.secret_group is not None:
             group: Any = int(self.secret_group) if self.secret_group.isdigit() else self.secret_group
@@ -178,6 +178,10 @@ def rule_from_dict(data: dict[str, Any], source: str) -> Rule:
 
 def load_rule_file(path: Path) -> list[Rule]:
     """Parse one TOML rule file."""
+    if sys.version_info >= (3, 11):  # imported here: a cached registry never needs TOML
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10 only
+        import tomli as tomllib
     try:
         with open(path, "rb") as handle:
             data = tomllib.load(handle)
@@ -217,10 +221,49 @@ def load_rules(paths: Sequence[Path]) -> list[Rule]:
     return rules
 
 
+def _fields(names: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
+    # JSON has lists where Rule has tuples
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in zip(names, row)}
+
+
+def _stamp(file: Path) -> list[Any]:
+    stat = file.stat()
+    return [str(file), stat.st_mtime_ns, stat.st_size]
+
+
 @functools.lru_cache(maxsize=1)
 def builtin_rules() -> tuple[Rule, ...]:
-    """The shipped registry, parsed once per process."""
-    return tuple(load_rules([builtin_patterns_dir()]))
+    """The shipped registry, parsed once per process.
+
+    Locating the registry (importlib.resources) and parsing TOML and
+    validating every regex cost more than a whole staged scan, so the
+    validated rules are cached as JSON (plain data, never pickle) together
+    with the files' paths, sizes and mtimes. A hit re-checks those stamps
+    with a few ``stat`` calls and builds the rules without compiling anything
+    (each pattern compiles on first use).
+    """
+    import json
+
+    from scanner import __version__
+
+    key = hashlib.sha256(f"{__version__}\0{__file__}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    cache = cache_dir() / f"rules-{key}.json"
+    names = [f.name for f in dataclasses.fields(Rule)]
+    try:
+        document = json.loads(cache.read_bytes())
+        if document["fields"] == names and all(_stamp(Path(s[0])) == s for s in document["files"]):
+            return tuple(Rule(**_fields(names, row)) for row in document["rules"])
+    except (OSError, ValueError, TypeError, KeyError):
+        pass  # no cache yet, stale, or written by another version: rebuild it
+    files = rule_files([builtin_patterns_dir()])
+    rules = tuple(load_rules(files))
+    document = {"fields": names, "files": [_stamp(f) for f in files],
+                "rules": [[getattr(rule, name) for name in names] for rule in rules]}
+    try:
+        atomic_write(cache, json.dumps(document).encode("utf-8"))
+    except OSError:
+        pass  # an unwritable cache only costs the next run a parse
+    return rules
 
 
 def ruleset_hash(rules: Iterable[Rule]) -> str:

