@@ -142,7 +142,15 @@ def report(findings: Sequence[Finding], args: argparse.Namespace, stats: dict[st
     if getattr(args, "output", None):
         buffer = io.StringIO()
         writer(findings, buffer, context)
-        atomic_write(Path(args.output), buffer.getvalue().encode("utf-8"))
+        # surrogateescape: a non-UTF-8 file name goes back out as the bytes it came in as
+        data = buffer.getvalue().encode("utf-8", "surrogateescape")
+        try:
+            atomic_write(Path(args.output), data)
+        except OSError as exc:
+            from scanner.errors import ScanError
+
+            raise ScanError(f"cannot write the report to {args.output}: {exc.strerror or exc}",
+                            "check that the directory exists and is writable") from None
     else:
         writer(findings, stream or sys.stdout, context)
 
