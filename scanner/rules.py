@@ -251,13 +251,16 @@ def builtin_rules() -> tuple[Rule, ...]:
     names = [f.name for f in dataclasses.fields(Rule)]
     try:
         document = json.loads(cache.read_bytes())
-        if document["fields"] == names and all(_stamp(Path(s[0])) == s for s in document["files"]):
+        stamps = document["files"]
+        if (document["fields"] == names and stamps and Path(stamps[0][0]).is_dir()
+                and all(_stamp(Path(s[0])) == s for s in stamps)):
             return tuple(Rule(**_fields(names, row)) for row in document["rules"])
     except (OSError, ValueError, TypeError, KeyError):
         pass  # no cache yet, stale, or written by another version: rebuild it
     files = rule_files([builtin_patterns_dir()])
     rules = tuple(load_rules(files))
-    document = {"fields": names, "files": [_stamp(f) for f in files],
+    # the directory's own stamp too: adding or removing a rule file changes it
+    document = {"fields": names, "files": [_stamp(f) for f in [builtin_patterns_dir(), *files]],
                 "rules": [[getattr(rule, name) for name in names] for rule in rules]}
     try:
         atomic_write(cache, json.dumps(document).encode("utf-8"))
