@@ -65,8 +65,8 @@ def test_scan_from_inside_the_repository_uses_relative_paths(repo: GitRepo) -> N
 def test_moved_line_stays_suppressed_and_new_secret_fails(repo: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
     assert create(repo) == 0
     baseline = str(repo.path / BASELINE_NAME)
-    # The baselined secret moves down three lines (and into a new commit).
-    repo.stage("config/prod.env", f"# production\n\n# moved\n\nSTRIPE_KEY={stripe_live_key(1)}\n")
+    # The baselined secret moves from line 2 to line 4, on a rewritten line (so the staged diff adds it).
+    repo.stage("config/prod.env", f"# production\n\n# moved\nexport STRIPE_KEY='{stripe_live_key(1)}'\n")
     assert main(["staged", "--repo", str(repo.path)]) == 1
     assert main(["staged", "--repo", str(repo.path), "--baseline", baseline]) == 0
     repo.commit("move")
