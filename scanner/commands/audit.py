@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options
-from scanner.errors import ScanError
+from scanner.commands._common import add_scan_options, apply_suppressions, build_detector, exit_code, load_settings, report, warn
+from scanner.models import confidence_rank
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("audit", help="check .gitignore coverage, MCP configs, token lifetimes, permissions")
+    parser = subparsers.add_parser("audit", help="check .gitignore coverage, MCP configs, token lifetimes, permissions",
+                                   description="Audit a repository: secret files vs .gitignore (work tree and history), "
+                                               "MCP client configs, OAuth scopes and token lifetimes, JWTs, permissions.")
     parser.add_argument("repo", nargs="?", default=".", metavar="REPO", help="repository (default: current directory)")
     parser.add_argument("--fix", action="store_true", help="add missing .gitignore entries and tighten permissions")
     add_scan_options(parser)
@@ -17,4 +21,28 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ScanError("audit is not implemented yet")
+    from scanner.audit import run_audit
+    from scanner.audit.fix import apply_fixes
+    from scanner.audit.inventory import repo_root
+
+    root = repo_root(Path(args.repo))
+    config = load_settings(args, root)
+    detector = build_detector(args, config)
+    result = run_audit(root, detector=detector)
+    if args.fix:
+        changes = apply_fixes(root, result.findings)
+        for change in changes:
+            print(f"mcp-scan: fixed: {change}", file=sys.stderr)
+        if not changes:
+            print("mcp-scan: --fix: nothing to change", file=sys.stderr)
+        else:
+            result = run_audit(root, detector=detector)  # report what is left
+    threshold = confidence_rank(args.min_confidence or config.min_confidence or args.default_confidence)
+    findings = [f for f in apply_suppressions(result.findings, args, config) if confidence_rank(f.confidence) >= threshold]
+    for warning in result.warnings:
+        warn(args, warning)
+    for error in result.errors:
+        print(f"mcp-scan: error: cannot read {error}", file=sys.stderr)
+    stats = dict(result.stats, findings=len(findings))
+    report(findings, args, stats, "audit")
+    return exit_code(findings, result.errors)

@@ -1,0 +1,133 @@
+"""``mcp-scan audit``: secret-file hygiene and MCP configuration checks on one repository.
+
+``run_audit`` ties the checks together: git's view of the work tree
+(``inventory``), .gitignore coverage and history (``gitignore``), MCP configs
+(``mcp_config`` + ``ttl``), OAuth/token JSON elsewhere in the tree (``ttl``),
+JWTs (``jwt``) and permissions (``permissions``). ``fix`` applies ``--fix``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from scanner.models import Finding
+
+MAX_CONFIG_SIZE = 2 * 1024 * 1024
+# Markers that make a JSON file worth parsing for OAuth scopes and token lifetimes.
+_TOKEN_MARKERS = (b"expires_in", b"xpiresIn", b"scope", b"_ttl", b"TTL", b"token_lifetime", b"TokenLifetime")
+# Client configs that live at fixed places under the repository root; checked even
+# when git collapses an ignored parent directory into one entry.
+ROOT_CONFIGS = (".mcp.json", "mcp.json", ".cursor/mcp.json", ".vscode/mcp.json", ".vscode/settings.json",
+                ".roo/mcp.json", ".amazonq/mcp.json", ".kiro/settings/mcp.json", ".claude/settings.json",
+                ".claude/settings.local.json", ".claude.json", "claude_desktop_config.json", ".gemini/settings.json",
+                ".windsurf/mcp_config.json", ".codeium/windsurf/mcp_config.json", "cline_mcp_settings.json",
+                ".continue/config.json", ".zed/settings.json", "opencode.json")
+ROOT_CONFIG_GLOBS = (".claude/mcp/*.json", ".continue/mcpServers/*.json")
+
+
+@dataclass
+class AuditResult:
+    """Findings plus what could not be read (``errors``, exit 3) or was skipped (``warnings``)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class _Reader:
+    """Reads repository files without leaving the repository or reading huge ones."""
+
+    def __init__(self, root: Path, result: AuditResult) -> None:
+        self.root = root
+        self.real_root = os.path.realpath(root)
+        self.result = result
+
+    def __call__(self, rel: str, *, required: bool = False) -> Optional[bytes]:
+        full = self.root / rel
+        if full.is_symlink():
+            target = os.path.realpath(full)
+            if os.path.commonpath([target, self.real_root]) != self.real_root:
+                self.result.warnings.append(f"{rel}: symlink leads outside the repository; not read")
+                return None
+        try:
+            if not full.is_file():
+                return None
+            size = full.stat().st_size
+            if size > MAX_CONFIG_SIZE:
+                self.result.warnings.append(f"{rel}: {size} bytes is over the {MAX_CONFIG_SIZE}-byte limit; not checked")
+                return None
+            return full.read_bytes()
+        except OSError as exc:
+            if required:
+                self.result.errors.append(f"{rel}: {exc.strerror or exc}")
+            else:
+                self.result.warnings.append(f"{rel}: {exc.strerror or exc}; not checked")
+            return None
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, str, int, str]] = set()
+    kept = []
+    for finding in findings:
+        key = (finding.rule_id, finding.path, finding.line, finding.fingerprint)
+        if key not in seen:
+            seen.add(key)
+            kept.append(finding)
+    return kept
+
+
+def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, history: bool = True) -> AuditResult:
+    """Every audit check on the work tree at ``root`` (and its history unless ``history=False``)."""
+    from scanner.audit import gitignore, jwt, mcp_config, permissions, ttl
+    from scanner.audit.inventory import build_inventory
+    from scanner.audit.jsonc import JsoncError, parse
+
+    result = AuditResult()
+    inv = build_inventory(root)
+    read = _Reader(root, result)
+    findings: list[Finding] = []
+    findings += gitignore.check_coverage(inv)
+    if history:
+        findings += gitignore.check_history(inv)
+
+    ignored_files = [p for p in inv.ignored if not p.endswith("/")]
+    extra_roots = [p for p in ROOT_CONFIGS if (root / p).is_file()]
+    for pattern in ROOT_CONFIG_GLOBS:
+        extra_roots += sorted(p.relative_to(root).as_posix() for p in root.glob(pattern))
+    candidates = list(dict.fromkeys(inv.visible() + ignored_files + extra_roots))
+    configs = mcp_config.discover(candidates, lambda rel: read(rel) if rel.lower().endswith((".json", ".jsonc")) else None)
+    visible = set(inv.visible())
+    tracked = set(inv.tracked)
+    for rel in configs:
+        data = read(rel, required=True)
+        if data is None:
+            continue
+        text = data.decode("utf-8-sig", "replace")
+        local_only = rel not in visible and rel not in tracked
+        note = " (the file is git-ignored, but still keep credentials out of it)" if local_only else ""
+        findings += mcp_config.lint_config(rel, text, detector=detector, severity="medium" if local_only else None,
+                                           note=note)
+
+    config_set = set(configs)
+    for rel in inv.visible():
+        if rel in config_set or not rel.lower().endswith((".json", ".jsonc")):
+            continue
+        data = read(rel)
+        if data is None or not any(marker in data for marker in _TOKEN_MARKERS):
+            continue
+        try:
+            tree = parse(data.decode("utf-8-sig", "replace"))
+        except JsoncError:
+            continue  # not ours to lint: only MCP configs get a parse-error finding
+        findings += ttl.check_tree(rel, tree, oauth_everywhere=False)
+
+    findings += jwt.scan_worktree(root, now)
+    findings += permissions.check_permissions(root, inv.tracked + inv.untracked + inv.ignored + extra_roots)
+    result.findings = _dedupe(findings)
+    result.stats = {"tracked": len(inv.tracked), "untracked": len(inv.untracked), "mcp_configs": len(configs),
+                    "findings": len(result.findings), "errors": len(result.errors)}
+    result.stats["configs"] = configs
+    return result

@@ -1,0 +1,177 @@
+"""Secret-file hygiene: .gitignore coverage, tracked secret files, secret files in history.
+
+Which *names* hold secrets is ours to say (the guide's essential entries);
+whether a path is *ignored* is always git's answer (see ``inventory``).
+"""
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from scanner.audit.findings import make_finding
+from scanner.audit.inventory import Inventory
+from scanner.gitcmd import run_git
+from scanner.models import Finding
+
+# `.env.example` and friends are meant to be committed: they hold names, not values.
+ENV_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist")
+KEY_SUFFIXES = (".key", ".pem", ".p12")
+BACKUP_SUFFIXES = (".backup", ".bak")
+
+
+@dataclass(frozen=True)
+class SecretPath:
+    """A secret-shaped path: what to report (``target``) and the entry that ignores it."""
+
+    target: str  # the file, or the ``*-secrets/`` directory (with a trailing slash)
+    entry: str  # the .gitignore line from the guide that covers it
+    kind: str  # "env", "mcp", "secrets-dir", "key", "backup"
+
+
+def is_env_template(name: str) -> bool:
+    """True for ``.env.example``-style templates (safe to commit)."""
+    return name in ENV_TEMPLATES
+
+
+def classify(path: str) -> Optional[SecretPath]:
+    """The guide's classification of a repository-relative path, or None."""
+    parts = path.rstrip("/").split("/")
+    for index, part in enumerate(parts[:-1] if not path.endswith("/") else parts):
+        if part.endswith("-secrets") and len(part) > len("-secrets"):
+            return SecretPath("/".join(parts[: index + 1]) + "/", "*-secrets/", "secrets-dir")
+    if path.endswith("/"):
+        return None
+    name = parts[-1]
+    if name == ".env":
+        return SecretPath(path, ".env", "env")
+    if name.startswith(".env.") and not is_env_template(name):
+        return SecretPath(path, ".env.*", "env")
+    if name == ".mcp.json":
+        return SecretPath(path, ".mcp.json", "mcp")
+    if len(parts) >= 3 and parts[-3:-1] == [".claude", "mcp"] and name.endswith(".json"):
+        entry = ".claude/mcp/*.json" if len(parts) == 3 else "**/.claude/mcp/*.json"
+        return SecretPath(path, entry, "mcp")
+    for suffix in KEY_SUFFIXES:
+        if name.endswith(suffix) and name != suffix:
+            return SecretPath(path, f"*{suffix}", "key")
+    for suffix in BACKUP_SUFFIXES:
+        if name.endswith(suffix) and name != suffix:
+            return SecretPath(path, f"*{suffix}", "backup")
+    if name.endswith("~") and name != "~":
+        return SecretPath(path, "*~", "backup")
+    return None
+
+
+def _grouped(paths: Iterable[str]) -> dict[str, SecretPath]:
+    """Secret-shaped paths by target (all files of a ``*-secrets/`` dir become one)."""
+    found: dict[str, SecretPath] = {}
+    for path in paths:
+        secret = classify(path)
+        if secret is not None and secret.target not in found:
+            found[secret.target] = secret
+    return found
+
+
+def _q(path: str) -> str:
+    return shlex.quote(path)
+
+
+def check_coverage(inv: Inventory) -> list[Finding]:
+    """``gitignore-missing`` and ``secret-file-tracked`` for the work tree."""
+    findings: list[Finding] = []
+    for target, secret in sorted(_grouped(inv.untracked).items()):
+        what = "directory" if secret.kind == "secrets-dir" else "file"
+        findings.append(make_finding(
+            "gitignore-missing", target,
+            f"secret {what} {target} is not ignored by git; `git add .` would commit it",
+            secret=f"not ignored: {target}", key=target,
+            remediation=f"Add `{secret.entry}` to .gitignore (mcp-scan audit --fix appends it).",
+            extra={"entry": secret.entry, "tracked": False, "ignored": False},
+        ))
+    tracked_secret = _grouped(inv.tracked)
+    for target, secret in sorted(tracked_secret.items()):
+        if target.endswith("/"):
+            ignored = any(p.startswith(target) for p in inv.tracked_ignored)
+        else:
+            ignored = target in inv.tracked_ignored
+        recursive = "-r " if target.endswith("/") else ""
+        advice = f"git rm {recursive}--cached -- {_q(target)}"
+        if not ignored:
+            advice += f", add `{secret.entry}` to .gitignore"
+        findings.append(make_finding(
+            "secret-file-tracked", target,
+            f"secret {'directory' if target.endswith('/') else 'file'} {target} is tracked by git"
+            + (" although .gitignore excludes it" if ignored else ""),
+            secret=f"tracked: {target}", key=target,
+            remediation=f"Run `{advice}` and commit; then rotate the credentials it held (they are in history).",
+            extra={"entry": None if ignored else secret.entry, "tracked": True, "ignored": ignored,
+                   "fix": advice},
+        ))
+    covered = set(tracked_secret)
+    for path in sorted(inv.tracked_ignored):
+        shaped = classify(path)
+        if shaped is not None and shaped.target in covered:
+            continue
+        findings.append(make_finding(
+            "secret-file-tracked", path,
+            f"{path} is tracked by git although .gitignore excludes it; its changes still get committed",
+            secret=f"tracked: {path}", key=path, severity="low", confidence="medium",
+            remediation=f"If it holds secrets or local settings, run `git rm --cached -- {_q(path)}` and commit.",
+            extra={"entry": None, "tracked": True, "ignored": True, "fix": f"git rm --cached -- {_q(path)}"},
+        ))
+    return findings
+
+
+def _history_additions(root: Path) -> list[tuple[str, str, str, str]]:
+    """(commit, author, date, path) for every file added in any commit on any ref.
+
+    One ``git log --all --diff-filter=A`` walk, not one per file. Renames are
+    off so a file renamed *to* ``.env`` shows up as added.
+    """
+    out = run_git(["log", "--all", "--diff-filter=A", "--name-only", "-z", "--no-renames",
+                   "--format=%x01%H%x1f%an%x1f%aI"], str(root))
+    rows: list[tuple[str, str, str, str]] = []
+    commit = author = date = ""
+    for token in out.decode("utf-8", "surrogateescape").split("\0"):
+        token = token.lstrip("\n")
+        if token.startswith("\x01"):
+            commit, author, date = (token[1:].split("\x1f") + ["", "", ""])[:3]
+        elif token and commit:
+            rows.append((commit, author, date, token))
+    return rows
+
+
+def check_history(inv: Inventory) -> list[Finding]:
+    """``secret-file-in-history``: one finding per secret path ever committed."""
+    if not inv.has_commits:
+        return []
+    # git log lists newest first, so the last row seen for a target is where it entered history.
+    first: dict[str, tuple[str, str, str]] = {}
+    commits: dict[str, list[str]] = {}
+    paths: dict[str, set[str]] = {}
+    for commit, author, date, path in _history_additions(inv.root):
+        secret = classify(path)
+        if secret is None:
+            continue
+        first[secret.target] = (commit, author, date)
+        commits.setdefault(secret.target, [])
+        if commit not in commits[secret.target]:
+            commits[secret.target].append(commit)
+        paths.setdefault(secret.target, set()).add(path)
+    findings: list[Finding] = []
+    for target in sorted(first):
+        commit, author, date = first[target]
+        present = any(p in inv.head_paths for p in paths[target])
+        state = "still present at HEAD" if present else "deleted since, but every clone still has it"
+        findings.append(make_finding(
+            "secret-file-in-history", target,
+            f"secret file {target} was committed in {commit[:12]} ({state})",
+            secret=f"committed: {target}", key=target, commit=commit, author=author or None, date=date or None,
+            extra={"present_at_head": present, "commits": commits[target][::-1],
+                   "paths": sorted(paths[target]) if target.endswith("/") else [target]},
+        ))
+    return findings
+
