@@ -11,7 +11,7 @@ from scanner.config import Config, load_config, path_matches
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_RUNTIME, config_error
 from scanner.models import CONFIDENCES, Finding
 
-FORMATS = ("text", "json", "jsonl", "sarif")
+FORMATS = ("text", "json", "jsonl", "sarif", "html")
 
 
 def add_scan_options(parser: argparse.ArgumentParser, *, default_confidence: str = "low") -> None:

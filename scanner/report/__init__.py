@@ -18,6 +18,7 @@ REPORTERS = {
     "json": "scanner.report.json",
     "jsonl": "scanner.report.jsonl",
     "sarif": "scanner.report.sarif",
+    "html": "scanner.report.html",
 }
 
 JSON_VERSION = 1
