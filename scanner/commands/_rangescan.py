@@ -26,6 +26,8 @@ def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> tuple[li
         jobs=getattr(args, "jobs", None),
         max_blob_size=config.max_blob_size or DEFAULT_MAX_BLOB_SIZE,
         use_cache=not getattr(args, "no_cache", False),
+        # Cached findings carry a placeholder secret; --show-secrets needs the real one.
+        need_secrets=bool(getattr(args, "show_secrets", False)),
     )
     for message in result.warnings:
         warn(args, message)

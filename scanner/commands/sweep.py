@@ -1,30 +1,148 @@
-"""``mcp-scan sweep`` and ``mcp-scan merge``: many repositories, sharded (issue: CI sweep)."""
+"""``mcp-scan sweep`` and ``mcp-scan merge``: many repositories, sharded (issue: CI sweep).
+
+``sweep`` scans the full history of every repository found, in parallel
+across repositories (one process each, so one slow repository does not hold
+up the rest), and writes one report whose findings carry ``repo``. A
+repository that cannot be scanned is reported and makes the exit code 3,
+but the others are still scanned. ``merge`` combines shards' JSON reports.
+"""
 from __future__ import annotations
 
 import argparse
+import io
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options
+from scanner.commands._common import add_scan_options, exit_code, report
 from scanner.errors import ScanError
+from scanner.models import Finding
+
+_SUMMED = ("commits", "blobs", "scanned", "cached", "bytes", "skipped_size", "skipped_path", "binary")
 
 
 def register(subparsers: Any) -> None:
-    sweep = subparsers.add_parser("sweep", help="scan every repository under DIRs or listed in files")
+    sweep = subparsers.add_parser("sweep", help="scan every repository under DIRs or listed in files",
+                                  description="Scan the full history of every git repository under each DIR "
+                                              "(work trees and bare) or listed in each LIST-FILE (one path per "
+                                              "line, relative to the file; # comments).")
     sweep.add_argument("targets", nargs="+", metavar="DIR|LIST-FILE")
-    sweep.add_argument("--shard", metavar="i/n", help="scan only the i-th of n disjoint slices")
-    sweep.add_argument("--jobs", type=int, default=None, metavar="N")
+    sweep.add_argument("--shard", metavar="i/n", help="scan only the i-th of n disjoint slices (1/n .. n/n)")
+    sweep.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="repositories scanned at once (default: CPU count)")
+    sweep.add_argument("--list", action="store_true", help="print the repositories (of this shard) and exit")
     add_scan_options(sweep)
     sweep.set_defaults(func=run_sweep)
-    merge = subparsers.add_parser("merge", help="combine shards' JSON reports into one report")
+    merge = subparsers.add_parser("merge", help="combine shards' JSON reports into one report",
+                                  description="Merge JSON reports (e.g. sweep shards): identical findings once, "
+                                              "stats summed. Redacted secrets stay redacted.")
     merge.add_argument("reports", nargs="+", metavar="REPORT")
     merge.add_argument("--format", choices=("json", "sarif", "html", "text"), default="json")
     merge.add_argument("-o", "--output", metavar="FILE")
+    merge.add_argument("--show-secrets", action="store_true",
+                       help="keep full secrets present in the inputs (default: redact them)")
     merge.set_defaults(func=run_merge)
 
 
+def _scan_one(args: argparse.Namespace, name: str, path: str) -> tuple[list[Finding], dict[str, Any], list[str]]:
+    """Scan one repository's full history (runs in a worker process)."""
+    from scanner.commands._rangescan import scan_range
+    from scanner.pushrange import ScanRange
+
+    try:
+        findings, stats, errors = scan_range(args, path, ScanRange(revs=None, description="full history"))
+    except ScanError as exc:
+        return [], {}, [f"{exc.message} ({exc.hint})" if exc.hint else exc.message]
+    except Exception as exc:  # one broken repository must not stop the sweep
+        return [], {}, [f"internal error: {type(exc).__name__}: {exc}"]
+    tagged = [f.replace(extra={**f.extra, "repo": name}) for f in findings]
+    return tagged, stats, errors
+
+
+def _progress(args: argparse.Namespace, done: int, total: int, name: str, found: int, errors: list[str]) -> None:
+    if args.quiet:
+        return
+    state = f"error: {errors[0]}" if errors else f"{found} finding{'s' if found != 1 else ''}"
+    print(f"mcp-scan: [{done}/{total}] {name}: {state}", file=sys.stderr)
+
+
 def run_sweep(args: argparse.Namespace) -> int:
-    raise ScanError("sweep is not implemented yet")
+    from scanner.sweep import discover, in_shard, parse_shard
+
+    shard = parse_shard(args.shard) if args.shard else None
+    targets = discover(args.targets)
+    if shard:
+        targets = in_shard(targets, *shard)
+    if args.list:
+        for target in targets:
+            print(target.name)
+        return 0
+    jobs = max(1, args.jobs or os.cpu_count() or 1)
+    findings: list[Finding] = []
+    repo_errors: list[dict[str, str]] = []
+    stats: dict[str, Any] = {key: 0 for key in _SUMMED}
+    stats.update({"repositories": len(targets), "failed": 0})
+    if shard:
+        stats["shard"] = f"{shard[0]}/{shard[1]}"
+
+    def collect(name: str, result: tuple[list[Finding], dict[str, Any], list[str]], done: int) -> None:
+        found, repo_stats, errors = result
+        findings.extend(found)
+        for key in _SUMMED:
+            value = repo_stats.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                stats[key] += value
+        if errors:
+            stats["failed"] += 1
+            repo_errors.extend({"repo": name, "error": e} for e in errors)
+        _progress(args, done, len(targets), name, len(found), errors)
+
+    scannable = []
+    for target in targets:
+        if target.problem:
+            collect(target.name, ([], {}, [f"{target.path}: {target.problem}"]), 0)
+        else:
+            scannable.append(target)
+    # Each repository's history scan stays in one process: the sweep's
+    # parallelism is across repositories (--jobs).
+    worker_args = argparse.Namespace(**{**vars(args), "jobs": 1, "func": None})
+    done = len(targets) - len(scannable)
+    if jobs == 1 or len(scannable) <= 1:
+        for target in scannable:
+            done += 1
+            collect(target.name, _scan_one(worker_args, target.name, target.path), done)
+    else:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(scannable))) as pool:
+            futures = {pool.submit(_scan_one, worker_args, t.name, t.path): t for t in scannable}
+            for future in as_completed(futures):
+                done += 1
+                collect(futures[future].name, future.result(), done)
+    stats["findings"] = len(findings)
+    stats["errors"] = repo_errors
+    report(findings, args, stats, "sweep")
+    for error in repo_errors:
+        print(f"mcp-scan: error: {error['repo']}: {error['error']}", file=sys.stderr)
+    return exit_code(findings, [e["error"] for e in repo_errors])
 
 
 def run_merge(args: argparse.Namespace) -> int:
-    raise ScanError("merge is not implemented yet")
+    from scanner.paths import atomic_write
+    from scanner.report import ReportContext, get_writer
+    from scanner.sweep import merge_reports
+
+    findings, stats = merge_reports(args.reports, show_secrets=args.show_secrets)
+    # The secrets are already as redacted as they should be (see merge_reports):
+    # the writer passes them through rather than redacting a redaction again.
+    context = ReportContext(show_secrets=True, command="merge", stats=stats)
+    writer = get_writer(args.format)
+    if args.output:
+        buffer = io.StringIO()
+        writer(findings, buffer, context)
+        atomic_write(Path(args.output), buffer.getvalue().encode("utf-8"))
+    else:
+        writer(findings, sys.stdout, context)
+    errors = stats.get("errors")
+    return exit_code(findings, errors if isinstance(errors, list) else [])
+
