@@ -66,6 +66,15 @@ def jwt_header(secret: str) -> bool:
     return isinstance(data, dict) and ("alg" in data or "typ" in data or "enc" in data)
 
 
+def jwt_service_role(secret: str) -> bool:
+    """A JWT whose payload grants Supabase's ``service_role`` (bypasses row-level security)."""
+    parts = secret.split(".")
+    if len(parts) < 2 or not jwt_header(secret):
+        return False
+    payload = _b64decode(parts[1])
+    return payload is not None and b'"service_role"' in payload
+
+
 def base64_userpass(secret: str) -> bool:
     """Base64 of ``user:password`` with a non-empty password (Basic auth, docker ``auths``)."""
     from scanner.entropy import is_placeholder
@@ -104,6 +113,7 @@ def base64_bytes(length: int) -> Callable[[str], bool]:
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "github-crc32": github_crc32,
     "jwt": jwt_header,
+    "jwt-service-role": jwt_service_role,
     "base64-userpass": base64_userpass,
     "base64-private-key": base64_private_key,
     "base64-64-bytes": base64_bytes(64),
