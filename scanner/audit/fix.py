@@ -92,11 +92,23 @@ def tighten_permissions(root: Path, findings: Sequence[Finding]) -> list[str]:
     return changed
 
 
-def apply_fixes(root: Path, findings: Sequence[Finding]) -> list[str]:
-    """Apply both fixes; return one human-readable line per change."""
+def apply_fixes(root: Path, findings: Sequence[Finding]) -> tuple[list[str], list[str]]:
+    """Apply both fixes; return (one line per change, one line per fix that could not be made).
+
+    One failed fix does not stop the other: permissions are still tightened
+    when ``.gitignore`` cannot be edited, and the audit still reports.
+    """
     changes: list[str] = []
-    added = append_gitignore(root, wanted_entries(findings))
+    problems: list[str] = []
+    try:
+        added = append_gitignore(root, wanted_entries(findings))
+    except ScanError as exc:
+        problems.append(str(exc))
+        added = []
     if added:
         changes.append(f"appended to .gitignore: {', '.join(added)}")
-    changes.extend(tighten_permissions(root, findings))
-    return changes
+    try:
+        changes.extend(tighten_permissions(root, findings))
+    except ScanError as exc:
+        problems.append(str(exc))
+    return changes, problems

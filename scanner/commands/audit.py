@@ -30,10 +30,12 @@ def run(args: argparse.Namespace) -> int:
     detector = build_detector(args, config)
     result = run_audit(root, detector=detector)
     if args.fix:
-        changes = apply_fixes(root, result.findings)
+        changes, problems = apply_fixes(root, result.findings)
         for change in changes:
             print(f"mcp-scan: fixed: {change}", file=sys.stderr)
-        if not changes:
+        for problem in problems:
+            print(f"mcp-scan: --fix: could not fix: {problem}", file=sys.stderr)
+        if not changes and not problems:
             print("mcp-scan: --fix: nothing to change", file=sys.stderr)
         else:
             result = run_audit(root, detector=detector)  # report what is left
