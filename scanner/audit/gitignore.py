@@ -99,14 +99,13 @@ def check_coverage(inv: Inventory) -> list[Finding]:
             ignored = target in inv.tracked_ignored
         recursive = "-r " if target.endswith("/") else ""
         advice = f"git rm {recursive}--cached -- {_q(target)}"
-        if not ignored:
-            advice += f", add `{secret.entry}` to .gitignore"
+        also = "" if ignored else f", add `{secret.entry}` to .gitignore"
         findings.append(make_finding(
             "secret-file-tracked", target,
             f"secret {'directory' if target.endswith('/') else 'file'} {target} is tracked by git"
             + (" although .gitignore excludes it" if ignored else ""),
             secret=f"tracked: {target}", key=target,
-            remediation=f"Run `{advice}` and commit; then rotate the credentials it held (they are in history).",
+            remediation=f"Run `{advice}`{also} and commit; then rotate the credentials it held (they are in history).",
             extra={"entry": None if ignored else secret.entry, "tracked": True, "ignored": ignored,
                    "fix": advice},
         ))
