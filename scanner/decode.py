@@ -67,7 +67,10 @@ def decode_percent(value: str) -> Optional[str]:
         return None
     from urllib.parse import unquote  # lazily: most runs never get here
 
-    text = unquote(value, errors="strict") if value.isascii() else None
+    try:
+        text = unquote(value, errors="strict") if value.isascii() else None
+    except UnicodeDecodeError:  # escapes that are not UTF-8 (e.g. "%dd"): not text, not a secret
+        return None
     if text is None or text == value or not text.isprintable():
         return None
     return text

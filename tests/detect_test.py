@@ -142,3 +142,9 @@ def test_decode_blob() -> None:
 def test_redaction_never_reveals_the_secret() -> None:
     assert redact(KEY).startswith(KEY[:4]) and KEY not in redact(KEY)
     assert redact("abc") == "***REDACTED***"
+
+
+def test_percent_escapes_that_are_not_utf8_do_not_crash() -> None:
+    from scanner.rules import builtin_rules
+
+    assert isinstance(Detector(list(builtin_rules()), engine="python").scan_text("a=%dd%ff%41 url?x=%e2%28 token=%zz"), list)
