@@ -221,12 +221,16 @@ def test_audit_discovers_configs_by_path_and_by_shape(git_repo: GitRepo) -> None
     git_repo.write(".cursor/mcp.json", _config(server))
     git_repo.write("tools/agents.json", json.dumps({"mcpServers": {"a": server}}))
     git_repo.write("tools/other.json", json.dumps({"servers": {"a": {"weight": 1}}, "env": {"API_KEY": TOKEN}}))
+    git_repo.write("deploy/hosts.json", json.dumps({"servers": {"db": {"url": "http://db.internal", "type": "postgres"}},
+                                                    "env": {"API_KEY": TOKEN}}))
+    git_repo.write("tools/vscode-like.json", json.dumps({"mcp": {"servers": {"a": {"type": "stdio", "command": "x",
+                                                                                   "env": {"API_KEY": TOKEN}}}}}))
     git_repo.write(".gitignore", "secret-config/\n")
-    git_repo.write("secret-config/.mcp.json", _config(server))  # ignored: found as a known path, lower severity
+    git_repo.write("secret-config/.mcp.json", _config(server))  # under an ignored directory: not opened (documented)
     result = run_audit(git_repo.path)
     found = {f.path: f for f in result.findings if f.rule_id == "mcp-hardcoded-credential"}
-    assert set(found) == {".cursor/mcp.json", "tools/agents.json"}
-    assert result.stats["mcp_configs"] == 2
+    assert set(found) == {".cursor/mcp.json", "tools/agents.json", "tools/vscode-like.json"}
+    assert result.stats["mcp_configs"] == 3
 
 
 def test_ignored_local_config_is_checked_with_lower_severity(git_repo: GitRepo) -> None:

@@ -48,6 +48,8 @@ KNOWN_CONFIGS = (
 SERVER_MAP_KEYS = frozenset({"mcpservers", "servers", "context_servers", "mcp_servers", "modelcontextprotocolservers",
                              "mcp"})
 SERVER_FIELDS = frozenset({"command", "url", "serverurl", "httpurl", "args", "env", "headers", "transport", "type"})
+MCP_TRANSPORTS = frozenset({"stdio", "sse", "http", "streamable-http", "streamablehttp", "streamable_http", "ws",
+                            "websocket", "local", "remote"})
 SHAPE_MARKERS = (b"mcpServers", b'"servers"', b"context_servers", b"mcp_servers", b"modelContextProtocolServers")
 URL_KEYS = frozenset({"url", "serverurl", "httpurl", "endpoint", "uri", "baseurl", "base_url", "server_url", "sseurl"})
 ENV_KEYS = frozenset({"env", "environment"})
@@ -388,14 +390,32 @@ def lint_config(path: str, text: str, *, detector: Any = None, severity: Optiona
     return findings
 
 
+def _mcp_entry(entry: Node, strict: bool) -> bool:
+    """Does one server-map entry look like an MCP server? ``strict`` for generic map names."""
+    if entry.kind != "object":
+        return False
+    if not strict:
+        return any(k.lower() in SERVER_FIELDS for k, _, _ in entry.members)
+    kind = entry.get("type")
+    return entry.get("command") is not None or (
+        kind is not None and kind.kind == "string" and str(kind.value).lower() in MCP_TRANSPORTS)
+
+
 def has_servers(root: Node) -> bool:
-    """True when the document holds a server map whose entries look like MCP servers."""
+    """True when the document holds a server map whose entries look like MCP servers.
+
+    ``mcpServers`` (and the other MCP-only names) need entries with any server
+    field; a plain ``servers`` map must have a ``command`` or an MCP transport
+    ``type``, since deployment files have ``servers`` with ``url``s too.
+    """
     for _, node in root.walk():
         for key, _, value in node.members:
-            if key.lower() not in SERVER_MAP_KEYS:
+            lower = key.lower()
+            if lower not in SERVER_MAP_KEYS:
                 continue
+            strict = lower in ("servers", "mcp")
             entries: Iterable[Node] = (v for _, _, v in value.members) if value.kind == "object" else value.items
-            if any(e.kind == "object" and any(k.lower() in SERVER_FIELDS for k, _, _ in e.members) for e in entries):
+            if any(_mcp_entry(e, strict) for e in entries):
                 return True
     return False
 
