@@ -13,6 +13,7 @@ from scanner.cli import main
 from scanner.report.github import annotation_lines, github_annotation, job_summary
 from tests.fakes import stripe_live_key
 from tests.git_helpers import GitRepo
+from tests.sarif_test import validate
 
 ZERO = "0" * 40
 CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "BITBUCKET_", "BUILD_", "SYSTEM_", "RUNNER_", "PRE_COMMIT")
@@ -155,6 +156,8 @@ def test_github_pull_request_end_to_end(tmp_path: Path, monkeypatch: pytest.Monk
     assert code == 1
     assert "::error file=leak.env,line=1,col=8," in out
     sarif = json.loads((git_repo.path / "mcp-scan.sarif").read_text("utf-8"))
+    validate(sarif)
+    assert sarif["runs"][0]["automationDetails"]["id"] == "mcp-scan/ci/"
     (result,) = sarif["runs"][0]["results"]
     assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "leak.env"
     assert result["properties"]["commit"] == history["leak"]
