@@ -8,6 +8,7 @@ JWTs (``jwt``) and permissions (``permissions``). ``fix`` applies ``--fix``.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -41,25 +42,30 @@ class _Reader:
     """Reads repository files without leaving the repository or reading huge ones."""
 
     def __init__(self, root: Path, result: AuditResult) -> None:
-        self.root = root
+        self.root_str = str(root)
         self.real_root = os.path.realpath(root)
         self.result = result
 
     def __call__(self, rel: str, *, required: bool = False) -> Optional[bytes]:
-        full = self.root / rel
-        if full.is_symlink():
-            target = os.path.realpath(full)
-            if os.path.commonpath([target, self.real_root]) != self.real_root:
-                self.result.warnings.append(f"{rel}: symlink leads outside the repository; not read")
-                return None
+        full = os.path.join(self.root_str, rel)
         try:
-            if not full.is_file():
+            info = os.lstat(full)
+            if stat.S_ISLNK(info.st_mode):
+                target = os.path.realpath(full)
+                if os.path.commonpath([target, self.real_root]) != self.real_root:
+                    self.result.warnings.append(f"{rel}: symlink leads outside the repository; not read")
+                    return None
+                info = os.stat(full)
+            if not stat.S_ISREG(info.st_mode):
+                return None  # directories, fifos, devices: never read (a fifo would block)
+            if info.st_size > MAX_CONFIG_SIZE:
+                self.result.warnings.append(
+                    f"{rel}: {info.st_size} bytes is over the {MAX_CONFIG_SIZE}-byte limit; not checked")
                 return None
-            size = full.stat().st_size
-            if size > MAX_CONFIG_SIZE:
-                self.result.warnings.append(f"{rel}: {size} bytes is over the {MAX_CONFIG_SIZE}-byte limit; not checked")
-                return None
-            return full.read_bytes()
+            with open(full, "rb") as handle:
+                return handle.read(MAX_CONFIG_SIZE + 1)
+        except FileNotFoundError:
+            return None  # vanished mid-audit: nothing left to check
         except OSError as exc:
             if required:
                 self.result.errors.append(f"{rel}: {exc.strerror or exc}")
@@ -98,9 +104,31 @@ def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, 
     for pattern in ROOT_CONFIG_GLOBS:
         extra_roots += sorted(p.relative_to(root).as_posix() for p in root.glob(pattern))
     candidates = list(dict.fromkeys(inv.visible() + ignored_files + extra_roots))
-    configs = mcp_config.discover(candidates, lambda rel: read(rel) if rel.lower().endswith((".json", ".jsonc")) else None)
     visible = set(inv.visible())
     tracked = set(inv.tracked)
+    configs: list[str] = []
+    for rel in candidates:
+        if mcp_config.is_known_config(rel):
+            configs.append(rel)
+            continue
+        if not rel.lower().endswith((".json", ".jsonc")):
+            continue
+        # One read and at most one parse per JSON file serves both shape discovery and the token lint.
+        data = read(rel)
+        if data is None:
+            continue
+        maybe_config = mcp_config.looks_like_config(data)
+        maybe_tokens = rel in visible and any(marker in data for marker in _TOKEN_MARKERS)
+        if not (maybe_config or maybe_tokens):
+            continue
+        try:
+            tree = parse(data.decode("utf-8-sig", "replace"))
+        except JsoncError:
+            continue  # not ours to lint: only MCP configs get a parse-error finding
+        if maybe_config and mcp_config.has_servers(tree):
+            configs.append(rel)
+        elif maybe_tokens:
+            findings += ttl.check_tree(rel, tree, oauth_everywhere=False)
     for rel in configs:
         data = read(rel, required=True)
         if data is None:
@@ -110,19 +138,6 @@ def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, 
         note = " (the file is git-ignored, but still keep credentials out of it)" if local_only else ""
         findings += mcp_config.lint_config(rel, text, detector=detector, severity="medium" if local_only else None,
                                            note=note)
-
-    config_set = set(configs)
-    for rel in inv.visible():
-        if rel in config_set or not rel.lower().endswith((".json", ".jsonc")):
-            continue
-        data = read(rel)
-        if data is None or not any(marker in data for marker in _TOKEN_MARKERS):
-            continue
-        try:
-            tree = parse(data.decode("utf-8-sig", "replace"))
-        except JsoncError:
-            continue  # not ours to lint: only MCP configs get a parse-error finding
-        findings += ttl.check_tree(rel, tree, oauth_everywhere=False)
 
     findings += jwt.scan_worktree(root, now)
     findings += permissions.check_permissions(root, inv.tracked + inv.untracked + inv.ignored + extra_roots)

@@ -5,6 +5,7 @@ whether a path is *ignored* is always git's answer (see ``inventory``).
 """
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,8 +37,15 @@ def is_env_template(name: str) -> bool:
     return name in ENV_TEMPLATES
 
 
+# Cheap first pass: most paths in a large tree fail this and skip the detailed checks.
+_MAYBE_SECRET = re.compile(r"-secrets(?:/|$)|(?:^|/)\.env(?:\.[^/]*)?$|(?:^|/)\.mcp\.json$|/mcp/[^/]*\.json$"
+                           r"|\.(?:key|pem|p12|backup|bak)$|~$")
+
+
 def classify(path: str) -> Optional[SecretPath]:
     """The guide's classification of a repository-relative path, or None."""
+    if not _MAYBE_SECRET.search(path):
+        return None
     parts = path.rstrip("/").split("/")
     for index, part in enumerate(parts[:-1] if not path.endswith("/") else parts):
         if part.endswith("-secrets") and len(part) > len("-secrets"):

@@ -146,8 +146,12 @@ class _Parser:
         match = _STRING.match(self.text, self.pos)
         if not match:
             raise self.error("unterminated string or control character in string")
+        raw = match.group()
+        if "\\" not in raw:  # no escapes: the common case needs no decoding
+            self.pos = match.end()
+            return raw[1:-1]
         try:
-            decoded: str = json.loads(match.group())
+            decoded: str = json.loads(raw)
         except ValueError as exc:
             raise self.error(f"bad escape in string ({exc})") from None
         self.pos = match.end()

@@ -15,7 +15,7 @@ import ipaddress
 import re
 import shlex
 from collections.abc import Iterable
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 from urllib.parse import parse_qsl, urlsplit
 
 from scanner.audit import ttl
@@ -86,10 +86,13 @@ _QUERY_SECRET = frozenset({"api_key", "apikey", "key", "token", "access_token", 
                            "password", "pass", "client_secret", "sig", "signature", "private_token", "session"})
 
 
+# One regex for all known locations; fnmatch per pattern per path is slow on big trees.
+_KNOWN = re.compile("|".join(fnmatch.translate("*/" + pattern[3:]) for pattern in KNOWN_CONFIGS))
+
+
 def is_known_config(path: str) -> bool:
     """True when ``path`` (repository-relative) is a known MCP client config location."""
-    candidate = "/" + path
-    return any(fnmatch.fnmatchcase(candidate, "*/" + pattern[3:]) for pattern in KNOWN_CONFIGS)
+    return path.endswith(".json") and _KNOWN.match("/" + path) is not None
 
 
 def looks_like_config(data: bytes) -> bool:
@@ -418,26 +421,3 @@ def has_servers(root: Node) -> bool:
             if any(_mcp_entry(e, strict) for e in entries):
                 return True
     return False
-
-
-def discover(paths: Iterable[str], read: Callable[[str], Optional[bytes]]) -> list[str]:
-    """MCP configs among ``paths``: known locations, plus JSON files shaped like one."""
-    found: list[str] = []
-    for path in paths:
-        if path.endswith("/"):
-            continue
-        if is_known_config(path):
-            found.append(path)
-            continue
-        if not path.lower().endswith((".json", ".jsonc")):
-            continue
-        data = read(path)
-        if data is None or not looks_like_config(data):
-            continue
-        try:
-            root = parse(data.decode("utf-8", "replace"))
-        except JsoncError:
-            continue
-        if has_servers(root):
-            found.append(path)
-    return found
