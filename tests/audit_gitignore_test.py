@@ -111,15 +111,17 @@ def test_tracked_secret_file_gets_git_rm_cached_advice(git_repo: GitRepo) -> Non
 def test_tracked_although_ignored(git_repo: GitRepo) -> None:
     git_repo.stage(".env", "A=1\n")
     git_repo.stage("build/out.js", "x\n")
+    git_repo.stage(".env.example", "A=\n")
     git_repo.commit()
-    git_repo.stage(".gitignore", ".env\nbuild/\n")
+    git_repo.stage(".gitignore", ".env*\nbuild/\n")
     git_repo.commit()
     tracked = _by_rule(git_repo, "secret-file-tracked")
     assert tracked[".env"].extra["ignored"] is True
     assert "although .gitignore excludes it" in tracked[".env"].message
     assert tracked[".env"].severity == "high"
     # an ignored, tracked file that is not secret-shaped is reported too, at low severity
-    assert tracked["build/out.js"].severity == "low"
+    assert tracked["build/out.js"].severity == "low" and tracked["build/out.js"].confidence == "low"
+    assert ".env.example" not in tracked  # a template force-added past `.env*` on purpose
 
 
 def test_untracked_clean_file_is_not_tracked_finding(git_repo: GitRepo) -> None:
