@@ -246,3 +246,30 @@ def test_through_the_pre_commit_framework(tmp_path: Path, remote_and_clone: tupl
     assert proc.returncode != 0, output
     assert "leak.env" in output and secret not in output
     assert remote_sha(remote, "main") != work.git("rev-parse", "HEAD").strip()
+
+
+def test_manifest_hook_mcp_scan_push_via_try_repo(tmp_path: Path, git_repo: GitRepo) -> None:
+    """The shipped `.pre-commit-hooks.yaml` entry, installed the way users get it (pip install .)."""
+    checkout = Path(__file__).resolve().parent.parent
+    git_repo.stage("README.md", "hi\n")
+    base = git_repo.commit("base")
+    secret = stripe_live_key(seed=22)
+    git_repo.stage("deploy.env", f"KEY={secret}\n")
+    leak = git_repo.commit("leak")
+    git_repo.stage("more.txt", "more\n")
+    tip = git_repo.commit("more")
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"), PRE_COMMIT_COLOR="never")
+
+    def try_repo(from_ref: str, to_ref: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "try-repo", str(checkout), "mcp-scan-push", "--verbose",
+             "--hook-stage", "pre-push", "--from-ref", from_ref, "--to-ref", to_ref],
+            cwd=git_repo.path, env=env, capture_output=True, text=True, timeout=900,
+        )
+
+    blocked = try_repo(base, tip)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode == 1, output
+    assert "deploy.env" in output and secret not in output
+    clean = try_repo(leak, tip)
+    assert clean.returncode == 0, clean.stdout + clean.stderr

@@ -118,13 +118,14 @@ def test_git_context_and_repo_are_properties_not_locations() -> None:
     secret = stripe_live_key(seed=4)
     (finding,) = findings_for(f"k={secret}\n", "a.env")
     finding = finding.replace(commit="a" * 40, author="Ann <ann@example.com>", date="2024-01-02T03:04:05+00:00",
-                              extra={"repo": "org/service"})
+                              extra={"repo": "org/service", "present_at_head": False})
     document = render([finding])
     validate(document)
     result = document["runs"][0]["results"][0]
     assert result["properties"]["commit"] == "a" * 40
     assert result["properties"]["repo"] == "org/service"
     assert "aaaaaaaaaaaa" in result["message"]["text"] and "org/service" in result["message"]["text"]
+    assert "still in the history" in result["message"]["text"] and result["properties"]["present_at_head"] is False
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,8 @@ def _gh_property(value: str) -> str:
 
 def _text(finding: Finding) -> str:
     commit = f" (commit {finding.commit[:12]})" if finding.commit else ""
+    if finding.extra.get("present_at_head") is False:
+        commit += ", removed since but still in the history"
     return f"{finding.message}{commit}: {redact(finding.secret)} [{finding.rule_id}]. {finding.remediation}"
 
 

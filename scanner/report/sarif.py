@@ -111,6 +111,8 @@ def result(finding: Finding, rule_index: int, context: ReportContext, root: Opti
     where = f" in commit {finding.commit[:12]}" if finding.commit else ""
     repo = finding.extra.get("repo")
     text = f"{finding.message}{where}" + (f" (repository {repo})" if repo else "")
+    if finding.extra.get("present_at_head") is False:
+        text += "; removed since, but still in the history: rotate it"
     properties: dict[str, Any] = {"severity": finding.severity, "confidence": finding.confidence}
     for key in ("commit", "author", "date"):
         value = getattr(finding, key)
