@@ -216,7 +216,7 @@ def test_every_scanning_command_takes_the_flag() -> None:
     from scanner.cli import build_parser
 
     parser = build_parser()
-    for command in (["scan", "x"], ["staged"], ["history"], ["baseline", "create"]):
+    for command in (["scan", "x"], ["staged"], ["history"], ["ci"], ["pre-push"], ["sweep", "d"], ["baseline", "create"]):
         args = parser.parse_args([*command, "--gitleaks-config", "g.toml"])
         assert args.gitleaks_config == "g.toml"
 
