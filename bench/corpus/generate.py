@@ -45,10 +45,10 @@ def generate(out: Path, per_kind: int = 16, per_negative: int = 32, seed: int = 
             name, content, _secret = render(kind, rng)
             samples.append(_write(out, "pos", kind.name, n, name, content, kind.category, kind.mcp))
     for make in NEGATIVES:
-        kind = make.__name__.replace("_", "-")
+        family = make.__name__.replace("_", "-")
         for n in range(per_negative):
             name, content = make(rng)
-            samples.append(_write(out, "neg", kind, n, name, content, "negative", False))
+            samples.append(_write(out, "neg", family, n, name, content, "negative", False))
     (out / "labels.json").write_text(json.dumps([asdict(s) for s in samples], indent=1))
     return samples
 
