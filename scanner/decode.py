@@ -31,6 +31,11 @@ Hit = tuple[int, int, "Rule", str]
 MAX_DEPTH = 2
 MAX_CANDIDATES = 256
 MAX_DECODED = 64 * 1024
+# Context kept on each side of a decoded value: its line, but no more than
+# this, so a huge single-line file (minified JS, a data URI full of %20)
+# costs O(candidates x CONTEXT) instead of O(candidates x line length),
+# which was quadratic (cubic with recursion) and hung commits for minutes.
+CONTEXT = 512
 
 _K8S_SECRET = re.compile(r"""\bkind["']?\s*:\s*["']?Secret\b""")
 # A YAML ``key: <base64>`` line or a JSON ``"key": "<base64>"`` pair.
@@ -146,6 +151,7 @@ def decoded_hits(detector: "Detector", text: str, path: str, depth: int = 0) -> 
             if seen > MAX_CANDIDATES:
                 return hits
             left, right = _line_span(text, enc_start, enc_end)
+            left, right = max(left, enc_start - CONTEXT), min(right, enc_end + CONTEXT)
             view = text[left:enc_start] + decoded + text[enc_end:right]
             dec_start, dec_end = enc_start - left, enc_start - left + len(decoded)
             inner = detector.raw_hits(view, path) + decoded_hits(detector, view, path, depth + 1)

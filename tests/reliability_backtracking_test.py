@@ -1,0 +1,154 @@
+"""Catastrophic backtracking (issue 7, item 2): every built-in rule against inputs built to make it blow up.
+
+For each rule the inputs are made from its own keywords, the character
+classes of its regex (long runs of exactly the characters the regex
+repeats, interleaved, followed by a near miss) and its examples repeated
+with the last character broken. The detector runs each rule's regex with a
+timeout, so the property is: every scan returns, no exception escapes, and
+a timeout is counted (bounded) rather than hanging. Which rules needed the
+timeout is written to ``$MCP_SCAN_BACKTRACK_REPORT`` when set, so authors
+can fix those regexes.
+"""
+from __future__ import annotations
+
+import json
+import os
+import string
+from pathlib import Path
+
+import pytest
+import regex
+
+from scanner.detect import Detector
+from scanner.rules import Rule, builtin_rules
+
+RUN = 20_000  # characters per adversarial run: large enough for exponential blow-ups, small enough for CI
+_CLASS = regex.compile(r"\[(?:\\.|[^\]\\])+\]|\\[wdsWDS]|\\p\{\w+\}")
+_PROBE = string.printable + "éß日\u00a0"
+
+
+def char_classes(pattern: str) -> list[str]:
+    """The characters each character class of ``pattern`` accepts (printable probe), deduplicated."""
+    found: list[str] = []
+    for match in _CLASS.finditer(pattern):
+        try:
+            klass = regex.compile(match.group(0))
+        except regex.error:
+            continue
+        chars = "".join(c for c in _PROBE if klass.fullmatch(c))
+        if chars and chars not in found:
+            found.append(chars)
+    return found[:6] or [string.ascii_letters + string.digits]
+
+
+def adversarial_inputs(rule: Rule) -> list[tuple[str, str]]:
+    """(name, text) pairs meant to make ``rule``'s regex backtrack as much as possible."""
+    keywords = list(rule.keywords) or [""]
+    classes = char_classes(rule.regex)
+    inputs: list[tuple[str, str]] = []
+    for kw in keywords[:3]:
+        for index, chars in enumerate(classes):
+            run = (chars * (RUN // len(chars) + 1))[:RUN]
+            inputs.append((f"{kw}+class{index}", kw + run))
+            inputs.append((f"{kw}+class{index}+miss", kw + run + "\x00!"))
+            inputs.append((f"{kw}+single{index}", kw + chars[0] * RUN))
+        if len(classes) > 1:
+            mixed = "".join(classes[i % len(classes)][i % 7 % len(classes[i % len(classes)])] for i in range(RUN))
+            inputs.append((f"{kw}+interleaved", kw + mixed))
+        inputs.append((f"{kw}-repeated", (kw + " ") * (RUN // (len(kw) + 1))))
+        inputs.append((f"{kw}-glued", (kw + classes[0][:8]) * (RUN // (len(kw) + 8))))
+        inputs.append((f"{kw}+separators", kw + " " * 2000 + "=" * 2000 + "\"" * 2000 + ":" * 2000 + "\t" * 2000))
+        inputs.append((f"{kw}+newlines", (kw + "=\n") * (RUN // (len(kw) + 2))))
+    for number, example in enumerate(rule.examples[:2]):
+        if len(example) > 1:
+            broken = example[:-1] + "\x00"
+            inputs.append((f"example{number}-broken-repeated", (broken + " ") * (RUN // (len(broken) + 1))))
+            inputs.append((f"example{number}-glued", example * (RUN // len(example) + 1)))
+    return inputs
+
+
+def _record(rule_id: str, timeouts: list[str]) -> None:
+    target = os.environ.get("MCP_SCAN_BACKTRACK_REPORT")
+    if not target:
+        return
+    with open(target, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"rule": rule_id, "timeouts": timeouts}) + "\n")
+
+
+RULES = builtin_rules()
+
+
+def test_every_rule_has_adversarial_inputs() -> None:
+    assert RULES
+    for rule in RULES:
+        assert adversarial_inputs(rule), rule.id
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_rule_survives_backtracking_inputs(rule: Rule) -> None:
+    detector = Detector([rule], engine="python")
+    timed_out: list[str] = []
+    for name, text in adversarial_inputs(rule):
+        before = detector.stats.regex_timeouts
+        findings = detector.scan_text(text, path=f"adversarial/{name}.txt")
+        assert isinstance(findings, list)
+        if detector.stats.regex_timeouts > before:
+            timed_out.append(name)
+            # bounded: one timeout per regex run at most, and it is reported
+            assert detector.stats.regex_timeouts == before + 1
+            assert detector.stats.timeouts[-1].startswith(rule.id)
+    _record(rule.id, timed_out)
+
+
+def test_a_timed_out_rule_is_reported_and_skipped_not_fatal(tmp_path: Path) -> None:
+    # A deliberately exponential rule: the scan must come back with the
+    # timeout counted, and the CLI must say so on stderr.
+    rules = tmp_path / "evil.toml"
+    rules.write_text(
+        "[[rules]]\n"
+        "id = \"evil-nested\"\n"
+        "description = \"nested quantifier\"\n"
+        "severity = \"low\"\n"
+        "regex = '''evil(?P<secret>(a|aa)+)$'''\n"
+        "keywords = [\"evil\"]\n"
+        "examples = [\"evilaaaa\", \"evilaa\"]\n"
+        "negative_examples = [\"evil\"]\n"
+    )
+    (tmp_path / "victim.txt").write_text("evil" + "a" * 60 + "!\n")
+    from tests.reliability_support import run_scan
+
+    proc = run_scan("scan", "--rules", str(rules), "victim.txt", cwd=tmp_path, timeout=120)
+    assert b"Traceback" not in proc.stderr
+    assert b"timed out" in proc.stderr, proc.stderr
+    assert b"evil-nested" in proc.stderr
+
+
+class _CountingDetector(Detector):
+    """Counts the characters the regex stage is asked to scan (raw text plus decoded views)."""
+
+    scanned = 0
+
+    def raw_hits(self, text: str, path: str) -> list:  # type: ignore[override]
+        self.scanned += len(text)
+        return super().raw_hits(text, path)
+
+
+@pytest.mark.parametrize("escape", ["%20", "%3D", "%2F"])
+def test_decoded_views_of_one_huge_line_cost_linear_work(escape: str) -> None:
+    # One 200 KB line of percent-encoded words (an SVG data URI, minified JS):
+    # every decoded view used to be the whole line, so the regex stage
+    # scanned 256 x (and, recursing, 65536 x) the input and a commit hung for
+    # minutes. Work is counted, not timed.
+    import random
+
+    rng = random.Random(escape)
+    words: list[str] = []
+    size = 0
+    while size < 200_000:
+        word = "".join(rng.choice(string.ascii_letters) for _ in range(rng.randint(3, 12)))
+        words.append(word)
+        size += len(word) + len(escape)
+    text = escape.join(words)
+    detector = _CountingDetector(builtin_rules(), engine="python")
+    detector.scan_text(text, path="bundle.min.js")
+    assert detector.scanned <= 8 * len(text), detector.scanned / len(text)
