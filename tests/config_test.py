@@ -115,7 +115,7 @@ def test_discovery_from_the_working_directory_in_a_subprocess(repo: GitRepo) -> 
 def test_extra_patterns_are_relative_to_the_config_file(repo: GitRepo, capsys: pytest.CaptureFixture[str]) -> None:
     repo.write("config/rules/acme.toml", ACME_RULE)
     repo.write("config/.mcp-scan.toml", 'extra-patterns = ["rules/acme.toml"]\n')
-    repo.write("config/acme.txt", f"token = {acme_token()}\n")
+    repo.write("config/acme.txt", f"ACME={acme_token()}\n")  # no word the generic rules key on
     assert scan(str(repo.path / "config")) == 1
     assert [f["rule_id"] for f in found(capsys)] == ["acme-token"]
     repo.write("config/.mcp-scan.toml", 'extra-patterns = ["rules"]\n')  # a directory of rule files works too
