@@ -266,3 +266,24 @@ def test_glob_semantics(path: str, patterns: list[str], expected: bool) -> None:
 def test_globs_match_paths_relative_to_the_config_root(tmp_path: Path) -> None:
     assert path_matches(str(tmp_path / "patterns" / "x.toml"), ["patterns/**"], tmp_path.resolve())
     assert not path_matches(str(tmp_path / "other" / "x.toml"), ["patterns/**"], tmp_path.resolve())
+
+
+GIT_PATTERNS = ["tests/", "patterns/**", "**/fixtures/*.json", "*.pem", "/docs", "docs", "a/**/b", "src/*.py",
+                "**/b", "a/*/c", "*.json", "?.txt", "[ab].txt", "a/**", "**/x/**", "x/**/*.json"]
+GIT_PATHS = ["tests/x.py", "src/tests/x.py", "tests", "mytests/x.py", "patterns/a.toml", "patterns/d/a.toml",
+             "src/patterns/a.toml", "fixtures/a.json", "a/b/fixtures/a.json", "a/fixtures/x/a.json", "k/x.pem",
+             "x.pem", "docs/g.md", "src/docs/g.md", "docs", "a/b", "a/x/y/b", "a/b/c", "ab/b", "b", "src/m.py",
+             "src/sub/m.py", "a/q/c", "a/q/r/c", "c.json", "d/c.json", "a.txt", "b.txt", "c.txt", "ab.txt",
+             "x/y.json", "x/y/z.json", "q/x/y", "x"]
+
+
+@pytest.mark.parametrize("pattern", GIT_PATTERNS)
+def test_globs_agree_with_git_check_ignore(git_repo: GitRepo, pattern: str) -> None:
+    """Without '!', allow-paths mean what the same line means in .gitignore (git is the oracle)."""
+    git_repo.write(".gitignore", pattern + "\n")
+    proc = subprocess.run(["git", "check-ignore", "--no-index", "--stdin", "-v", "-n"], cwd=git_repo.path,
+                          input="\n".join(GIT_PATHS) + "\n", capture_output=True, text=True)
+    assert proc.returncode in (0, 1), proc.stderr
+    ignored = {line.split("\t", 1)[1] for line in proc.stdout.splitlines() if not line.startswith("::")}
+    ours = {p for p in GIT_PATHS if path_matches(p, [pattern])}
+    assert ours == ignored
