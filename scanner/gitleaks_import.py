@@ -293,6 +293,8 @@ class GitleaksImport:
     skipped: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     root: Optional[Path] = None
+    # extend.disabledRules ids that no imported rule has (gitleaks default rule ids)
+    disabled: set[str] = field(default_factory=set)
 
     def allows(self, finding: Finding) -> bool:
         """True when an imported allowlist suppresses ``finding``."""
@@ -440,13 +442,18 @@ def _load_rules(loader: _Loader, path: Path, depth: int) -> dict[str, Rule]:
                     raise config_error(f"{source}: extend.path = {base!r}: no such file")
                 rules.update(_load_rules(loader, target, depth + 1))
         for rule_id in extend.get("disabledRules", []) or []:
-            rules.pop(str(rule_id), None)
+            if rules.pop(str(rule_id), None) is None:
+                # With useDefault this names one of gitleaks' default rules; a
+                # built-in rule with the same id is disabled instead.
+                loader.result.disabled.add(str(rule_id))
     tables = data.get("rules", [])
     if not isinstance(tables, list):
         raise config_error(f"{source}: 'rules' must be an array of tables ([[rules]])")
     for index, table in enumerate(tables):
         rule = loader.rule(source, table, index)
         if rule is not None:
+            if rule.id in rules and rules[rule.id].source == source:
+                loader.warn(source, f"rule id {rule.id!r} is defined twice; the later definition is used")
             rules[rule.id] = rule
     globals_ = data.get("allowlists", [])
     globals_ = globals_ if isinstance(globals_, list) else [globals_]

@@ -257,3 +257,26 @@ def test_translate_re2(re2: str, text: str, expected: bool) -> None:
 def test_translate_re2_rejects(re2: str, reason: str) -> None:
     with pytest.raises(TranslationError, match=regex.escape(reason)):
         translate_re2(re2)
+
+
+def test_disabled_rules_also_disable_a_built_in_rule_and_duplicates_warn(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "gl.toml"
+    config.write_text("""
+[extend]
+useDefault = true
+disabledRules = ["stripe-live-secret-key"]
+[[rules]]
+id = "dup"
+regex = '''dup_[a-z]{8}'''
+[[rules]]
+id = "dup"
+regex = '''dup_[0-9]{8}'''
+""")
+    target = tmp_path / "k.env"
+    target.write_text(f"STRIPE={stripe_live_key(6)}\n")
+    code, _, err = scan_json(capsys, str(target))
+    assert code == 1
+    code, _, err = scan_json(capsys, "--gitleaks-config", str(config), str(target))
+    assert code == 0
+    assert "rule id 'dup' is defined twice" in err

@@ -86,7 +86,8 @@ def build_detector(args: argparse.Namespace, config: Config) -> Any:
         # An imported gitleaks rule replaces a rule with the same id: it is the
         # version the team tuned (and its allowlists are keyed by that id).
         imported = {r.id: r for r in config.gitleaks.rules}
-        rules = [r for r in rules if r.id not in imported] + list(imported.values())
+        dropped = set(imported) | config.gitleaks.disabled
+        rules = [r for r in rules if r.id not in dropped] + list(imported.values())
     unknown = config.disable_rules - {r.id for r in rules}
     if unknown:
         where = f"{config.source}: " if config.source else ""
