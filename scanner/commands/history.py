@@ -21,6 +21,8 @@ def register(subparsers: Any) -> None:
                         help="skip blobs larger than this (default: 5 MiB)")
     parser.add_argument("--scan-all-paths", action="store_true",
                         help="also read images, archives, fonts, lockfiles and minified bundles (skipped by default)")
+    # Debug/verification: run the rules over every version whole (see scanner.history.delta).
+    parser.add_argument("--no-line-delta", action="store_true", help=argparse.SUPPRESS)
     add_scan_options(parser)
     parser.set_defaults(func=run)
 
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
             progress=bar,
             head=args.branch,
             need_secrets=args.show_secrets,
+            line_delta=not args.no_line_delta,
         )
     finally:
         if bar is not None:

@@ -13,7 +13,7 @@ from typing import Optional
 
 from scanner.detect import DEFAULT_REMEDIATION
 from scanner.gitcmd import run_git
-from scanner.history.blobs import Hit
+from scanner.history.hits import Hit
 from scanner.history.walk import Walk
 from scanner.models import Finding
 from scanner.rules import Rule

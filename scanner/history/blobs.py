@@ -13,26 +13,16 @@ import subprocess
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, NamedTuple, Optional
+from typing import IO, Any, Optional
 
 from scanner.detect import Detector, decode_blob
+from scanner.history.delta import VersionChain
+from scanner.history.hits import Hit
 from scanner.gitcmd import run_git
 from scanner.models import Fragment
 
 # UTF-16/32 text carries NULs; decode_blob reads it, so the binary check must not skip it.
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-
-class Hit(NamedTuple):
-    """One finding in one blob, without its path or commit (those come from attribution)."""
-
-    rule_id: str
-    fingerprint: str
-    line: int
-    column: int
-    end_line: Optional[int]
-    end_column: Optional[int]
-    secret: str
 
 
 # A unit of work: blob id, size, and the (cache key, path) pairs to scan it as.
@@ -81,12 +71,13 @@ def is_binary(data: bytes) -> bool:
 class BlobScanner:
     """One ``git cat-file --batch`` stream plus a detector: chunks in, hits out."""
 
-    def __init__(self, repo: str, detector: Detector) -> None:
+    def __init__(self, repo: str, detector: Detector, delta: bool = True) -> None:
         self.repo = repo
         self.detector = detector
         self._proc: Any = None
         self._handle: Any = None
         self._prefilter: Any = self._make_prefilter(detector)
+        self.chain = VersionChain(enabled=delta)
 
     @staticmethod
     def _make_prefilter(detector: Detector) -> Any:
@@ -165,33 +156,39 @@ class BlobScanner:
                 out.read(1)  # the newline after the content
                 result.blobs += 1
                 result.bytes += size
-                self._scan_blob(oid, data, scans, result)
+                try:
+                    self._scan_blob(oid, data, scans, result)
+                except (KeyboardInterrupt, MemoryError):
+                    raise
+                except Exception as exc:  # a detector bug must not lose the whole run: fail closed
+                    for key, _ in scans:
+                        result.hits.pop(key, None)  # not scanned: never cache it
+                    result.errors.append(f"detector failed on blob {oid} ({scans[0][1]}): {type(exc).__name__}: {exc}")
         finally:
             writer.join()
         return len(tasks)
 
     def _scan_blob(self, oid: str, data: bytes, scans: list[tuple[str, str]], result: ChunkResult) -> None:
         hits = result.hits
-        if is_binary(data):
+        wide = data[:2] in _WIDE_BOMS or data[:4] == b"\x00\x00\xfe\xff"
+        if not wide and is_binary(data):
             result.binary += 1
+            self.chain.reset()
             for key, _ in scans:
                 hits[key] = []
             return
-        if data[:2] not in _WIDE_BOMS and data[:4] != b"\x00\x00\xfe\xff" and not self._might_match(data):
-            for key, _ in scans:
-                hits[key] = []
-            return
-        text = decode_blob(data)
-        for key, path in scans:
-            found: list[Hit] = []
-            if text:
-                seen: set[str] = set()
-                for f in self.detector.scan(Fragment(text=text, path=path, blob=oid)):
-                    if f.fingerprint in seen:
-                        continue  # the same secret twice in one file is one finding
-                    seen.add(f.fingerprint)
-                    found.append(Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret))
-            hits[key] = found
+        for number, (key, path) in enumerate(scans):
+            def scan(part: str, start_line: int, path: str = path) -> list[Hit]:
+                return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
+                        for f in self.detector.scan(Fragment(text=part, path=path, start_line=start_line, blob=oid))]
+
+            if wide:  # UTF-16/32 text: keywords are not visible in the raw bytes
+                text = decode_blob(data)
+                hits[key] = VersionChain.unique(scan(text, 1)) if text else []
+            elif number == 0:
+                hits[key] = self.chain.scan(path, data, self._might_match, scan)
+            else:  # another path class of the same blob (rare): whole-file scan
+                hits[key] = VersionChain(enabled=False).scan(path, data, self._might_match, scan)
 
 
 def _feed(stream: IO[bytes], data: bytes) -> None:
@@ -207,12 +204,12 @@ def _feed(stream: IO[bytes], data: bytes) -> None:
 _WORKER: Optional[BlobScanner] = None
 
 
-def init_worker(repo: str, detector: Detector) -> None:
+def init_worker(repo: str, detector: Detector, delta: bool = True) -> None:
     """Pool initializer: one BlobScanner (one cat-file stream) per worker process."""
     global _WORKER
     # Ctrl-C is the parent's to handle: it terminates the pool and exits 130.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = BlobScanner(repo, detector)
+    _WORKER = BlobScanner(repo, detector, delta)
 
 
 def scan_chunk(tasks: Sequence[Task]) -> ChunkResult:

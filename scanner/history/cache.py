@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from scanner.history.blobs import Hit
+from scanner.history.hits import Hit
 from scanner.models import redact
 from scanner.paths import atomic_write
 

@@ -30,7 +30,8 @@ from typing import Any, Optional
 from scanner.detect import Detector
 from scanner.errors import ScanError, config_error
 from scanner.gitcmd import _SAFE_CONFIG, git_env, git_failure, run_git
-from scanner.history.blobs import ChunkResult, Hit, Task, blob_sizes
+from scanner.history.blobs import ChunkResult, Task, blob_sizes
+from scanner.history.hits import Hit
 from scanner.history.walk import Walk, log_args, parse_log
 from scanner.models import Finding
 
@@ -74,6 +75,7 @@ def scan_history(
     progress: Optional[Progress] = None,
     head: Optional[str] = None,
     need_secrets: bool = False,
+    line_delta: bool = True,
 ) -> HistoryResult:
     """Scan every blob introduced by the commits in ``revs`` (default: all refs) not in ``exclude``.
 
@@ -81,7 +83,9 @@ def scan_history(
     commit, with ``extra`` fields ``present_at_head``, ``commits``, ``paths``
     and ``blob``. Findings answered from the cache carry a placeholder secret
     that redacts exactly like the real one unless ``need_secrets`` is true,
-    in which case their blobs are re-read. Raises ScanError when ``repo`` is
+    in which case their blobs are re-read. ``line_delta=False`` runs the rules
+    over every version whole instead of only the lines each version changed
+    (slower; same findings, see ``scanner.history.delta``). Raises ScanError when ``repo`` is
     not a repository (exit 3) or a revision does not resolve (exit 2).
     """
     from scanner.history.attribution import attribute, head_tree
@@ -119,7 +123,7 @@ def scan_history(
     hits: dict[str, list[Hit]] = dict(cache.hits)
     counters = {"blobs": 0, "bytes": 0, "binary": 0}
     try:
-        for chunk in _run(repo, detector, _chunks(tasks, walk), jobs, progress,
+        for chunk in _run(repo, detector, line_delta, _chunks(tasks, walk), jobs, progress,
                           len(tasks), sum(t[1] for t in tasks)):
             hits.update(chunk.hits)
             if use_cache:
@@ -257,7 +261,7 @@ def _chunks(tasks: list[Task], walk: Walk) -> list[list[Task]]:
     return chunks
 
 
-def _run(repo: str, detector: Detector, chunks: list[list[Task]], jobs: Optional[int],
+def _run(repo: str, detector: Detector, line_delta: bool, chunks: list[list[Task]], jobs: Optional[int],
          progress: Optional[Progress], total_blobs: int, total_bytes: int) -> Iterator[ChunkResult]:
     """Scan chunks in this process (one job) or in a pool of workers, reporting progress."""
     from scanner.history import blobs as worker
@@ -269,7 +273,7 @@ def _run(repo: str, detector: Detector, chunks: list[list[Task]], jobs: Optional
     if not chunks:
         return
     if jobs == 1 or len(chunks) == 1:
-        scanner = worker.BlobScanner(repo, detector)
+        scanner = worker.BlobScanner(repo, detector, line_delta)
         try:
             for chunk in chunks:
                 res = scanner.scan(chunk)
@@ -285,7 +289,7 @@ def _run(repo: str, detector: Detector, chunks: list[list[Task]], jobs: Optional
 
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pool = ctx.Pool(min(jobs, len(chunks)), initializer=worker.init_worker, initargs=(repo, detector))
+    pool = ctx.Pool(min(jobs, len(chunks)), initializer=worker.init_worker, initargs=(repo, detector, line_delta))
     try:
         sizes = {id(c): (len(c), sum(t[1] for t in c)) for c in chunks}
         for res, chunk_id in pool.imap_unordered(_indexed, [(c, id(c)) for c in chunks]):

@@ -1,0 +1,210 @@
+"""Scan successive versions of a file without re-running rules over unchanged lines.
+
+Most blobs in a history are one small edit away from another version of the
+same path, and workers read each path's versions one after another. The first
+version a worker sees ("anchor") is scanned whole. For the next, the bytes are
+compared with the previous version's: the common prefix and suffix are cut
+(``memcmp`` speed), the changed middle is split into lines, and only lines the
+previous middle did not have are new. The rules then run on small windows
+around the new lines (two lines of context each side: enough for inline allow
+markers and for multi-line keys added at once); nothing is decoded or hashed
+outside the changed middle. Hits of the previous version whose line is
+unchanged and whose secret is still in the blob are carried to their new line
+numbers, so every blob still gets its complete list of hits.
+
+Why this finds what a whole-file scan finds: every line of a version either
+was in the version before it (its hits are carried over) or is new (and is
+rescanned in context); by induction down the chain every line was scanned
+once. Whole-file scans are used whenever that argument is weak: lone ``\\r``
+line ends (the detector counts them as lines), large rewrites, and files
+mentioning ``Secret`` (the detector decodes Kubernetes Secret values only when
+the manifest's ``kind: Secret`` is in the text it sees).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Optional
+
+from scanner.detect import decode_blob
+from scanner.history.hits import Hit
+
+CONTEXT = 2
+# More new lines than 1/REWRITE_SHARE of the file: a whole-file scan is cheaper.
+REWRITE_SHARE = 3
+_BLOCK = 4096
+_BOM = b"\xef\xbb\xbf"
+
+ScanFn = Callable[[str, int], list[Hit]]  # (text, first line number) -> hits with absolute lines
+MatchFn = Callable[[bytes], bool]  # the keyword prefilter on raw bytes
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix of ``a`` and ``b`` (block-wise memcmp, then bisection)."""
+    limit = min(len(a), len(b))
+    i = 0
+    while i < limit and a[i : i + _BLOCK] == b[i : i + _BLOCK]:
+        i += _BLOCK
+    if i >= limit:
+        return limit
+    lo, hi = i, min(i + _BLOCK, limit)  # a[:lo] == b[:lo]; the first difference is below hi
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the common suffix of ``a`` and ``b``, at most ``limit``."""
+    n = 0
+    la, lb = len(a), len(b)
+    while n < limit:
+        step = min(_BLOCK, limit - n)
+        if a[la - n - step : la - n] == b[lb - n - step : lb - n]:
+            n += step
+            continue
+        lo, hi = n, n + step - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if a[la - mid : la - n] == b[lb - mid : lb - n]:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+    return n
+
+
+class VersionChain:
+    """The previous version of the path being scanned, and its hits."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.path: Optional[str] = None
+        self.data = b""
+        self.hits: list[tuple[Hit, bytes]] = []
+        self.full_scans = 0
+        self.window_scans = 0
+
+    @staticmethod
+    def unique(hits: list[Hit]) -> list[Hit]:
+        """First hit per fingerprint, in file order."""
+        return _unique(hits)
+
+    def reset(self) -> None:
+        """Forget the previous version (the next one is scanned whole)."""
+        self.path = None
+        self.data = b""
+        self.hits = []
+
+    def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
+        """All hits in ``data`` (a text version of ``path``), first occurrence per fingerprint."""
+        if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+            self.reset()
+            return self._whole(data, might_match, scan)
+        if self.path != path or not self.enabled or b"Secret" in data:
+            hits = self._whole(data, might_match, scan)
+        else:
+            found = self._delta(data, might_match, scan)
+            hits = self._whole(data, might_match, scan) if found is None else _unique(found)
+        self.path, self.data = path, data
+        if hits:
+            lines = data.split(b"\n")
+            self.hits = [(h, lines[h.line - 1]) for h in hits if 0 < h.line <= len(lines)]
+        else:
+            self.hits = []
+        return hits
+
+    def _whole(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
+        self.full_scans += 1
+        if not might_match(data):
+            return []
+        text = decode_blob(data)
+        return _unique(scan(text, 1)) if text else []
+
+    def _delta(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> Optional[list[Hit]]:
+        """Hits from windows around new lines plus carried hits; None = do a whole-file scan."""
+        prev = self.data
+        p = _common_prefix(prev, data)
+        p = data.rfind(b"\n", 0, p) + 1  # back to a line start
+        s = _common_suffix(prev, data, min(len(prev), len(data)) - p)
+        e = len(data) - s
+        if 0 < e < len(data) and data[e - 1] != 10:
+            nl = data.find(b"\n", e)
+            e = len(data) if nl == -1 else nl + 1  # forward to a line start
+        prev_e = len(prev) - (len(data) - e)
+        middle = data[p:e]
+        lines = middle.split(b"\n")
+        if middle.endswith(b"\n"):
+            lines.pop()
+        old = set(prev[p:prev_e].split(b"\n"))
+        new = set(lines) - old
+        if len(new) > 8 and len(new) * REWRITE_SHARE > data.count(b"\n") + 1:
+            return None
+        self.window_scans += 1
+        found: list[Hit] = []
+        if new:
+            found.extend(self._windows(data, p, lines, new, might_match, scan))
+        found.extend(self._carried(data))
+        return found
+
+    def _windows(self, data: bytes, p: int, lines: list[bytes], new: set[bytes],
+                 might_match: MatchFn, scan: ScanFn) -> list[Hit]:
+        """Scan byte windows of CONTEXT lines around every new line of the middle."""
+        spans: list[tuple[int, int]] = []
+        offset = p
+        size = len(data)
+        for line in lines:
+            if line in new:
+                start, end = offset, offset + len(line)  # data[end] is the line's "\n" (or the end)
+                for _ in range(CONTEXT):
+                    if start == 0:
+                        break
+                    start = data.rfind(b"\n", 0, start - 1) + 1
+                for _ in range(CONTEXT):
+                    if end >= size:
+                        break
+                    nl = data.find(b"\n", end + 1)
+                    end = size if nl == -1 else nl
+                if spans and start <= spans[-1][1]:
+                    spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+                else:
+                    spans.append((start, end))
+            offset += len(line) + 1
+        found: list[Hit] = []
+        for start, end in spans:
+            window = data[start:end]
+            if not might_match(window):
+                continue
+            if start == 0 and window.startswith(_BOM):
+                window = window[3:]  # decode_blob drops the BOM; columns on line 1 must agree
+            found.extend(scan(window.decode("utf-8", "replace"), data.count(b"\n", 0, start) + 1))
+        return found
+
+    def _carried(self, data: bytes) -> list[Hit]:
+        carried: list[Hit] = []
+        padded: Optional[bytes] = None
+        for hit, line_bytes in self.hits:
+            if hit.secret.encode("utf-8", "surrogatepass") not in data:
+                continue
+            if padded is None:
+                padded = b"\n" + data + b"\n"
+            at = padded.find(b"\n" + line_bytes + b"\n")
+            if at == -1:
+                continue  # the line changed: it was new, and rescanned in its window
+            line = padded.count(b"\n", 0, at) + 1
+            shift = line - hit.line
+            carried.append(hit._replace(line=line, end_line=hit.end_line + shift if hit.end_line is not None else None))
+        return carried
+
+
+def _unique(hits: list[Hit]) -> list[Hit]:
+    """First hit per fingerprint, in file order (the same secret twice in a file is one finding)."""
+    seen: set[str] = set()
+    out: list[Hit] = []
+    for hit in sorted(hits, key=lambda h: (h.line, h.column)):
+        if hit.fingerprint not in seen:
+            seen.add(hit.fingerprint)
+            out.append(hit)
+    return out

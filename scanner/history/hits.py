@@ -1,0 +1,16 @@
+"""The per-blob result type shared by workers, the cache and attribution."""
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+
+class Hit(NamedTuple):
+    """One finding in one blob, without its path or commit (those come from attribution)."""
+
+    rule_id: str
+    fingerprint: str
+    line: int
+    column: int
+    end_line: Optional[int]
+    end_column: Optional[int]
+    secret: str
