@@ -48,6 +48,16 @@ def test_markup_escapes_everything_and_redacts() -> None:
     assert stripe_live_key(seed=51) in render([hostile], show_secrets=True)
 
 
+def test_format_html_on_the_scan_command(git_repo: GitRepo) -> None:
+    secret = stripe_live_key(seed=56)
+    git_repo.write("conf/app.env", f"KEY={secret}\n")
+    proc = git_repo.run_mcp_scan("scan", "conf", "--format", "html")
+    assert proc.returncode == 1, proc.stderr
+    page = proc.stdout.decode("utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count('<tr class="finding">') == 1
+    assert "conf/app.env:1:5" in page and secret not in page
+
+
 def test_empty_report_says_so() -> None:
     page = render([])
     assert 'id="clean"' in page and "0 findings" in page

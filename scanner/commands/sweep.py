@@ -118,7 +118,11 @@ def run_sweep(args: argparse.Namespace) -> int:
             futures = {pool.submit(_scan_one, worker_args, t.name, t.path): t for t in scannable}
             for future in as_completed(futures):
                 done += 1
-                collect(futures[future].name, future.result(), done)
+                try:
+                    result = future.result()
+                except Exception as exc:  # a worker that died (killed, out of memory)
+                    result = ([], {}, [f"worker process failed: {type(exc).__name__}: {exc}"])
+                collect(futures[future].name, result, done)
     stats["findings"] = len(findings)
     stats["errors"] = repo_errors
     report(findings, args, stats, "sweep")
