@@ -134,9 +134,11 @@ def pre_commit_range(repo: str, env: Mapping[str, str]) -> Optional[ScanRange]:
     found the push reaches the root commit it sets neither and runs "all
     files", so the local branch is scanned minus what the remote has.
     """
-    # pre-commit < 2.2 called them ORIGIN (the local sha) and SOURCE (the remote sha).
-    to_ref = env.get("PRE_COMMIT_TO_REF") or env.get("PRE_COMMIT_ORIGIN")
-    from_ref = env.get("PRE_COMMIT_FROM_REF") or env.get("PRE_COMMIT_SOURCE")
+    # The older PRE_COMMIT_ORIGIN/PRE_COMMIT_SOURCE pair is not read: their
+    # meaning differs between pre-commit versions, and every version since
+    # 2.2 sets FROM/TO as well.
+    to_ref = env.get("PRE_COMMIT_TO_REF")
+    from_ref = env.get("PRE_COMMIT_FROM_REF")
     remote = env.get("PRE_COMMIT_REMOTE_NAME")
     if to_ref:
         update = RefUpdate(env.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"), to_ref,

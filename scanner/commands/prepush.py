@@ -27,8 +27,7 @@ def register(subparsers: Any) -> None:
 
 
 def _under_pre_commit() -> bool:
-    return bool(os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_ORIGIN")
-                or os.environ.get("PRE_COMMIT_LOCAL_BRANCH"))
+    return bool(os.environ.get("PRE_COMMIT_TO_REF") or os.environ.get("PRE_COMMIT_LOCAL_BRANCH"))
 
 
 def run(args: argparse.Namespace) -> int:
