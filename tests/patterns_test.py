@@ -1,0 +1,150 @@
+"""Every built-in rule's evidence, run through the whole detector, plus registry-wide checks.
+
+Adding a rule means adding examples to its TOML file; this suite grows with it.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+
+from scanner.cli import main
+from scanner.detect import Detector
+from scanner.rules import Rule, builtin_rules
+from tests.fakes import fake
+
+RULES = builtin_rules()
+BY_ID = {rule.id: rule for rule in RULES}
+
+
+def _cases() -> Iterator[object]:
+    for rule in RULES:
+        for i, text in enumerate(rule.examples):
+            yield pytest.param(rule, text, True, id=f"{rule.id}+{i}")
+        for i, text in enumerate(rule.negative_examples):
+            yield pytest.param(rule, text, False, id=f"{rule.id}-{i}")
+
+
+@pytest.mark.parametrize(("rule", "text", "expected"), list(_cases()))
+def test_rule_example(rule: Rule, text: str, expected: bool) -> None:
+    # a single-rule detector, so another rule's overlapping hit cannot mask a miss
+    findings = Detector([rule], engine="python").scan_text(text, rule.example_path or "example.txt")
+    found = [f for f in findings if f.rule_id == rule.id]
+    assert bool(found) is expected, f"{rule.id}: {text[:80]!r} -> {[(f.rule_id, f.secret) for f in findings]}"
+    for finding in found:
+        # the reported secret is the text at the reported position, never empty
+        assert finding.secret and finding.secret in text
+
+
+def test_every_rule_has_examples() -> None:
+    thin = [r.id for r in RULES if len(r.examples) < 2 or len(r.negative_examples) < 1]
+    assert thin == []
+
+
+def test_rule_ids_unique() -> None:
+    duplicates = [rule_id for rule_id, n in Counter(r.id for r in RULES).items() if n > 1]
+    assert duplicates == []
+
+
+def test_every_rule_has_description_references_and_keywords() -> None:
+    missing = [r.id for r in RULES if not r.description or not r.references or not r.keywords]
+    assert missing == []
+
+
+def test_keywords_occur_in_every_example_match() -> None:
+    # the prefilter only runs a rule when one of its keywords occurs, so a
+    # keyword missing from a match would make the rule silently blind
+    problems = []
+    for rule in RULES:
+        for text in rule.examples:
+            for match in rule.pattern.finditer(text):
+                if not any(k in match.group(0).lower() for k in rule.keywords):
+                    problems.append(f"{rule.id}: {match.group(0)[:40]!r}")
+    assert problems == []
+
+
+def test_rules_check_command_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "check"]) == 0
+    assert "OK" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "rule_id",
+    [
+        "github-pat", "github-fine-grained-pat",
+        "stripe-live-secret-key", "stripe-live-restricted-key", "stripe-test-secret-key",
+        "stripe-test-restricted-key", "stripe-webhook-secret",
+        "authorization-bearer-token", "bearer-token", "authorization-basic-credentials",
+        "jwt", "mcp-service-key", "mcp-service-key-assigned",
+        "aws-access-key-id", "aws-secret-access-key", "private-key-rsa", "private-key-openssh",
+        "database-connection-string", "generic-secret", "generic-password",
+    ],
+)
+def test_named_rule_ids_exist(rule_id: str) -> None:
+    assert rule_id in BY_ID
+
+
+def test_stripe_test_keys_rank_below_live_keys() -> None:
+    from scanner.models import severity_rank
+
+    assert severity_rank(BY_ID["stripe-test-secret-key"].severity) < severity_rank(BY_ID["stripe-live-secret-key"].severity)
+    assert BY_ID["stripe-live-secret-key"].severity == BY_ID["stripe-live-restricted-key"].severity == "critical"
+
+
+def test_generic_rules_rank_below_provider_rules() -> None:
+    from scanner.models import confidence_rank
+
+    generic = [r for r in RULES if r.id.startswith("generic-")]
+    assert generic
+    assert all(confidence_rank(r.confidence) < confidence_rank("high") for r in generic)
+    assert all(r.severity in ("low", "medium") for r in generic)
+
+
+# Credential *slots*: references, templates and fillers. None of these may be
+# reported by any rule, whatever the key is called.
+_KEYS = ["API_KEY", "api_key", "apiKey", "SECRET_KEY", "client_secret", "password", "DB_PASSWORD",
+         "token", "GITHUB_TOKEN", "MCP_ACCESS_TOKEN", "access_key", "private_key", "STRIPE_SECRET_KEY"]
+_VALUES = ["${VAR}", "${API_TOKEN}", "$TOKEN", "$API_KEY", "your_token_here", "your-api-key-here",
+           "xxxxxxxxxxxxxxxxxxxxxxxx", "<token>", "<your-api-key>", "changeme", "CHANGEME", "{{ token }}",
+           "{{ secrets.API_KEY }}", "${{ secrets.GITHUB_TOKEN }}", "%API_KEY%", "********", "REDACTED",
+           "placeholder", "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+           "mcp_your_api_key_here", "null", "None", "example-token-value", "dummy_secret_value_1234"]
+_FORMS = ['{k}={v}', '{k}="{v}"', "{k}: {v}", '"{k}": "{v}"', "export {k}='{v}'", "{k} = \"{v}\"",
+          '<{k}>{v}</{k}>', '  - {k}={v}']
+_CODE = [
+    "api_key = os.environ['API_KEY']", 'token = os.environ.get("GITHUB_TOKEN")', "const key = process.env.API_KEY;",
+    "client_secret = process.env.CLIENT_SECRET", "password = settings.DATABASE_PASSWORD", 'secret = os.getenv("SECRET")',
+    '"Authorization": "Bearer ${TOKEN}"', '"Authorization": "Bearer ${MCP_ACCESS_TOKEN}"', 'curl -H "Authorization: Bearer $TOKEN" https://api.x.io',
+    'headers = {"Authorization": f"Bearer {token}"}', 'DATABASE_URL=postgres://user:${PASS}@db:5432/app',
+    'DATABASE_URL=postgres://user:password@localhost/app', 'redis://:${REDIS_PASSWORD}@redis:6379/0',
+    'password = getpass.getpass()', 'token = generate_token(user)', 'api_key: str = Field(..., env="API_KEY")',
+    'export MCP_ACCESS_TOKEN=$(security find-generic-password -a $USER -s mcp-token -w)',
+    'export MCP_ACCESS_TOKEN="$token"', 'git secrets --add "mcp_[a-zA-Z0-9]+"', 'max_tokens = 4096',
+    'mcp_server_name = "filesystem"', 'result = mcp_tool_call(name, args)',
+]
+
+
+def _placeholder_lines() -> Iterator[str]:
+    for value in _VALUES:
+        for key in _KEYS:
+            for form in _FORMS:
+                yield form.format(k=key, v=value)
+    yield from _CODE
+
+
+def test_placeholders_are_never_findings() -> None:
+    detector = Detector(list(RULES), engine="python")
+    reported = []
+    for line in _placeholder_lines():
+        for finding in detector.scan_text(line, "config.env"):
+            reported.append(f"{finding.rule_id}: {line}")
+    assert reported == []
+
+
+def test_real_shapes_next_to_placeholders_are_still_found() -> None:
+    # the placeholder filter must not swallow a real key that happens to sit in the same file
+    key = "sk_live_" + fake(32, seed=7)
+    text = "STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY}\nFALLBACK=" + key + "\n"
+    findings = Detector(list(RULES), engine="python").scan_text(text, ".env")
+    assert [(f.rule_id, f.line, f.secret) for f in findings] == [("stripe-live-secret-key", 2, key)]
