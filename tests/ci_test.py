@@ -223,3 +223,14 @@ def test_annotations_escape_hostile_paths(git_repo: GitRepo) -> None:
     assert annotation_lines([finding], "") == []
     summary = job_summary([finding.replace(path="<img src=x onerror=alert(1)>|`x`")], "t", "range")
     assert "<img" not in summary and "&#60;img" in summary and secret not in summary
+
+
+def test_machine_report_on_stdout_keeps_annotations_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str], git_repo: GitRepo,
+                                                        history: dict[str, str]) -> None:
+    event = {"before": history["base"], "after": history["tip"]}
+    env = github_env(tmp_path, "push", event, GITHUB_REF_NAME="main", GITHUB_SHA=history["tip"])
+    assert _run(monkeypatch, git_repo, env, "--format", "sarif", "--no-sarif") == 1
+    out, err = capsys.readouterr()
+    validate(json.loads(out))  # stdout is exactly one SARIF document
+    assert "::error file=leak.env" in err
