@@ -105,9 +105,10 @@ def run_sweep(args: argparse.Namespace) -> int:
             collect(target.name, ([], {}, [f"{target.path}: {target.problem}"]), 0)
         else:
             scannable.append(target)
-    # Each repository's history scan stays in one process: the sweep's
-    # parallelism is across repositories (--jobs).
-    worker_args = argparse.Namespace(**{**vars(args), "jobs": 1, "func": None})
+    # Parallelism goes across repositories first; a history scan gets more
+    # than one process only when there are fewer repositories than --jobs.
+    per_repo = max(1, jobs // max(1, len(scannable)))
+    worker_args = argparse.Namespace(**{**vars(args), "jobs": per_repo, "func": None})
     done = len(targets) - len(scannable)
     if jobs == 1 or len(scannable) <= 1:
         for target in scannable:
