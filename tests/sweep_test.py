@@ -13,6 +13,7 @@ from scanner.errors import EXIT_USAGE, ScanError
 from scanner.sweep import discover, finding_from_dict, in_shard, parse_shard, shard_of
 from tests.fakes import stripe_live_key
 from tests.git_helpers import GitRepo
+from tests.sarif_test import validate
 
 
 def mcp_scan(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -149,6 +150,7 @@ def test_merge_to_sarif_and_html_and_text(org: dict[str, Any], tmp_path: Path) -
     sarif = mcp_scan(cwd, "merge", str(report), "--format", "sarif")
     assert sarif.returncode == 1
     log = json.loads(sarif.stdout)
+    validate(log)
     results = log["runs"][0]["results"]
     assert {r["properties"]["repo"] for r in results} == {"repos/a", "repos/d.git", "repos/group/c"}
     # Redacted once, not redacted again.
