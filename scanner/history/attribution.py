@@ -46,23 +46,33 @@ def head_tree(repo: str, head: str) -> dict[str, str]:
 
 def attribute(walk: Walk, hits: Mapping[str, list[Hit]], key_of: Callable[[str, str], str],
               rules: Mapping[str, Rule], head_blobs: Mapping[str, str]) -> list[Finding]:
-    """One finding per (fingerprint, path), attributed to the commit that introduced it."""
+    """One finding per (fingerprint, path), attributed to the commit that introduced it.
+
+    A version "introduces" a secret at a path when the path's version in the
+    commit's parents did not carry it; versions that merely kept it (an edit
+    elsewhere in the file) count in ``commits`` but are never the culprit. So
+    a range scan (``--since``) does not report a secret that predates it.
+    """
+    def carries(oid: str, path: str, fingerprint: str) -> bool:
+        return any(h.fingerprint == fingerprint and _applies(rules.get(h.rule_id), path)
+                   for h in hits.get(key_of(oid, path), ()))
+
     with_hits = {key.split("/", 1)[0] for key, found in hits.items() if found}
     groups: dict[tuple[str, str], _Group] = {}
     for oid in with_hits:
-        for index, path in walk.blobs.get(oid, ()):
+        for index, path, previous in walk.blobs.get(oid, ()):
             for hit in hits.get(key_of(oid, path), ()):
-                rule = rules.get(hit.rule_id)
-                if rule is None:
-                    continue
-                if rule.path_pattern is not None and not rule.path_pattern.search(path):
+                if not _applies(rules.get(hit.rule_id), path):
                     continue
                 group = groups.get((hit.fingerprint, path))
                 if group is None:
-                    group = groups[(hit.fingerprint, path)] = _Group(index, oid, hit)
-                elif index < group.first:
-                    group.first, group.oid, group.hit = index, oid, hit
+                    group = groups[(hit.fingerprint, path)] = _Group(-1, oid, hit)
                 group.commits.add(index)
+                if any(carries(old, path, hit.fingerprint) for old in previous):
+                    continue  # kept, not introduced, by this commit
+                if group.first < 0 or index < group.first:
+                    group.first, group.oid, group.hit = index, oid, hit
+    groups = {k: g for k, g in groups.items() if g.first >= 0}
     paths_per_secret: dict[str, int] = {}
     for fingerprint, _path in groups:
         paths_per_secret[fingerprint] = paths_per_secret.get(fingerprint, 0) + 1
@@ -95,6 +105,24 @@ def attribute(walk: Walk, hits: Mapping[str, list[Hit]], key_of: Callable[[str, 
             },
         ))
     return findings
+
+
+def _applies(rule: Optional[Rule], path: str) -> bool:
+    return rule is not None and (rule.path_pattern is None or bool(rule.path_pattern.search(path)))
+
+
+def previous_keys(walk: Walk, hits: Mapping[str, list[Hit]], key_of: Callable[[str, str], str]) -> dict[str, list[tuple[str, str]]]:
+    """Parent versions of blobs with hits that were never scanned (outside the range): oid -> [(key, path)]."""
+    wanted: dict[str, dict[str, str]] = {}
+    for key, found in hits.items():
+        if not found:
+            continue
+        for _index, path, previous in walk.blobs.get(key.split("/", 1)[0], ()):
+            for old in previous:
+                old_key = key_of(old, path)
+                if old_key not in hits:
+                    wanted.setdefault(old, {}).setdefault(old_key, path)
+    return {oid: list(pairs.items()) for oid, pairs in wanted.items()}
 
 
 def _present(oid: Optional[str], path: str, fingerprint: str, hits: Mapping[str, list[Hit]],

@@ -16,6 +16,9 @@ from typing import IO, Optional
 GITLINK_MODE = b"160000"
 SYMLINK_MODE = b"120000"
 NULL_OID = "0" * 40
+NULL_OID_BYTES = b"0" * 40
+
+Occurrence = tuple[int, str, tuple[str, ...]]
 
 # \x01 cannot appear in a hash, and starts each commit header in the stream.
 LOG_FORMAT = "--format=%x01%H%x00%an <%ae>%x00%aI"
@@ -27,11 +30,14 @@ class Walk:
 
     ``commits[i]`` is ``(sha, author, date)`` in topological order (parents
     first). ``blobs`` maps a blob id to its occurrences ``(commit index,
-    path)`` in walk order, so ``blobs[oid][0]`` is where it was introduced.
+    path, previous)`` in walk order, so ``blobs[oid][0]`` is where it was
+    introduced; ``previous`` holds the blob ids the path had in the commit's
+    parents (empty for an added file), which tells whether a secret in this
+    version is new or was already there before the scanned range.
     """
 
     commits: list[tuple[str, str, str]] = field(default_factory=list)
-    blobs: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    blobs: dict[str, list[Occurrence]] = field(default_factory=dict)
 
 
 def log_args(revs: Optional[Sequence[str]], exclude: Sequence[str]) -> list[str]:
@@ -82,11 +88,12 @@ def parse_log(stream: IO[bytes]) -> Walk:
             path = paths.get(token)
             if path is None:
                 path = paths[token] = token.decode("utf-8", "replace")
+            previous = tuple(o.decode("ascii") for o in fields[colons + 1 : 2 * colons + 1] if o != NULL_OID_BYTES)
             seen = blobs.get(oid)
             if seen is None:
-                blobs[oid] = [(index, path)]
+                blobs[oid] = [(index, path, previous)]
             else:
-                seen.append((index, path))
+                seen.append((index, path, previous))
             continue
         token = token.lstrip(b"\n")
         if not token:

@@ -40,6 +40,7 @@ DEFAULT_MAX_BLOB_SIZE = 5 * 1024 * 1024
 # often, large enough that per-chunk IPC is noise.
 CHUNK_BLOBS = 512
 CHUNK_BYTES = 8 * 1024 * 1024
+_chunk_blobs = CHUNK_BLOBS  # tests lower it to exercise several chunks and workers
 
 Progress = Callable[[int, int, int, int], None]
 
@@ -115,6 +116,7 @@ def scan_history(
 
     todo = {oid: [kp for kp in pairs if kp[0] not in cache.scanned] for oid, pairs in plan.keys.items()}
     todo = {oid: pairs for oid, pairs in todo.items() if pairs}
+    answered = len(plan.keys) - len(todo)  # blobs the cache fully answered
     sizes, missing = blob_sizes(repo, list(todo))
     result.errors.extend(f"missing blob {oid} (partial or corrupt clone)" for oid in missing)
     too_big = [oid for oid, size in sizes.items() if size > max_blob_size]
@@ -143,6 +145,7 @@ def scan_history(
 
     if need_secrets:
         _reread_cached(repo, detector, hits, cache.hits, plan)
+    _scan_previous(repo, detector, walk, hits, key_of, cache, max_blob_size, result)
     rules = {r.id: r for r in detector.rules}
     head_blobs = head_tree(repo, head or "HEAD")
     result.findings = attribute(walk, hits, key_of, rules, head_blobs)
@@ -150,7 +153,7 @@ def scan_history(
         "commits": len(walk.commits),
         "blobs": len(walk.blobs),
         "scanned": counters["blobs"],
-        "cached": sum(1 for pairs in plan.keys.values() if all(k in cache.scanned for k, _ in pairs)) if use_cache else 0,
+        "cached": answered,
         "skipped_path": plan.skipped_path,
         "skipped_size": len(too_big),
         "binary": counters["binary"],
@@ -228,7 +231,7 @@ def _plan(walk: Walk, key_of: Callable[[str, str], str], scan_all_paths: bool) -
     skip_memo: dict[str, bool] = {}
     for oid, occurrences in walk.blobs.items():
         pairs: dict[str, str] = {}
-        for _index, path in occurrences:
+        for _index, path, _previous in occurrences:
             if not scan_all_paths:
                 skip = skip_memo.get(path)
                 if skip is None:
@@ -251,7 +254,7 @@ def _chunks(tasks: list[Task], walk: Walk) -> list[list[Task]]:
     current: list[Task] = []
     size = 0
     for task in ordered:
-        if current and (len(current) >= CHUNK_BLOBS or size + task[1] > CHUNK_BYTES):
+        if current and (len(current) >= _chunk_blobs or size + task[1] > CHUNK_BYTES):
             chunks.append(current)
             current, size = [], 0
         current.append(task)
@@ -311,6 +314,37 @@ def _indexed(item: tuple[list[Task], int]) -> tuple[ChunkResult, int]:
     from scanner.history.blobs import scan_chunk
 
     return scan_chunk(item[0]), item[1]
+
+
+def _scan_previous(repo: str, detector: Detector, walk: Walk, hits: dict[str, list[Hit]],
+                   key_of: Callable[[str, str], str], cache: Any, max_blob_size: int, result: HistoryResult) -> None:
+    """Scan the parent versions (outside a range) of blobs with hits, to tell new secrets from kept ones.
+
+    Only blobs with findings have such parents read, so this costs a handful of blobs.
+    """
+    from scanner.history.attribution import previous_keys
+    from scanner.history.blobs import BlobScanner
+
+    wanted = previous_keys(walk, hits, key_of)
+    for oid in list(wanted):
+        known = [kp for kp in wanted[oid] if kp[0] in cache.scanned]
+        for key, _path in known:
+            hits[key] = cache.hits.get(key, [])
+        wanted[oid] = [kp for kp in wanted[oid] if kp[0] not in cache.scanned]
+        if not wanted[oid]:
+            del wanted[oid]
+    if not wanted:
+        return
+    sizes, _missing = blob_sizes(repo, sorted(wanted))
+    tasks: list[Task] = [(oid, sizes[oid], wanted[oid]) for oid in sorted(wanted)
+                         if sizes.get(oid, max_blob_size + 1) <= max_blob_size]
+    scanner = BlobScanner(repo, detector, delta=False)
+    try:
+        res = scanner.scan(tasks)
+    finally:
+        scanner.close()
+    hits.update(res.hits)
+    result.errors.extend(res.errors)
 
 
 def _reread_cached(repo: str, detector: Detector, hits: dict[str, list[Hit]],

@@ -1,0 +1,94 @@
+"""The history API other commands build on: jobs, chunking and the line-delta scan agree."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scanner.detect import Detector
+from scanner.rules import builtin_rules
+from scanner.sources import history
+from scanner.sources.history import scan_history
+from tests.fakes import fake, stripe_live_key
+from tests.git_helpers import GitRepo
+
+
+def _lines(n: int, seed: int) -> list[str]:
+    return [f"row_{seed}_{i} = '{fake(8, seed=seed * 1000 + i)}'\n" for i in range(n)]
+
+
+def _history(repo: GitRepo) -> dict[str, str]:
+    """Files edited over many commits; secrets added, moved, edited around and removed."""
+    secrets = {name: stripe_live_key(100 + i) for i, name in enumerate("abcd")}
+    files = {name: _lines(60, i) for i, name in enumerate(["one.py", "two.py", "three.py"])}
+    commits = {}
+    for step in range(24):
+        for name, lines in files.items():
+            if (step + len(name)) % 3 == 0:
+                lines.insert((step * 7) % len(lines), f"edit_{step} = {step}\n")
+                lines[(step * 11) % len(lines)] = f"changed_{step} = True\n"
+        if step == 3:
+            files["one.py"].insert(30, f"KEY_A = '{secrets['a']}'\n")
+        if step == 6:  # a key block added at once, mid-file
+            files["two.py"][10:10] = ["# config\n", f"KEY_B = '{secrets['b']}'\n", f"KEY_C = '{secrets['c']}'\n"]
+        if step == 12:
+            files["one.py"] = [l for l in files["one.py"] if secrets["a"] not in l]
+        if step == 15:  # the same secret appears at a second path
+            files["three.py"].append(f"KEY_B_COPY = '{secrets['b']}'\n")
+        if step == 18:
+            files["three.py"][5] = f"KEY_D = '{secrets['d']}'  # mcp-scan: allow\n"
+        for name, lines in files.items():
+            repo.stage(name, "".join(lines))
+        commits[step] = repo.commit(f"step {step}")
+    return {**secrets, **{f"commit{k}": v for k, v in commits.items()}}
+
+
+def _key(result: Any) -> set[tuple[Any, ...]]:
+    return {(f.fingerprint, f.path, f.commit, f.line, f.column, f.end_line, f.end_column,
+             f.extra["commits"], f.extra["paths"], f.extra["present_at_head"]) for f in result.findings}
+
+
+@pytest.fixture
+def edited(git_repo: GitRepo) -> tuple[GitRepo, dict[str, str]]:
+    return git_repo, _history(git_repo)
+
+
+def test_line_delta_jobs_and_chunks_agree_with_whole_file_scans(edited: tuple[GitRepo, dict[str, str]],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, facts = edited
+    detector = Detector(list(builtin_rules()))
+    whole = scan_history(str(repo.path), detector, jobs=1, use_cache=False, line_delta=False)
+    assert whole.errors == []
+    assert {f.secret for f in whole.findings} == {facts["a"], facts["b"], facts["c"]}
+    fast = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
+    assert _key(fast) == _key(whole)
+    monkeypatch.setattr(history, "_chunk_blobs", 5)  # many chunks: the pool really runs
+    pooled = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=2, use_cache=False)
+    assert _key(pooled) == _key(whole)
+    assert pooled.stats["scanned"] == whole.stats["scanned"]
+
+
+def test_attribution_details(edited: tuple[GitRepo, dict[str, str]]) -> None:
+    repo, facts = edited
+    result = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
+    found = {(f.secret, f.path): f for f in result.findings}
+    a = found[(facts["a"], "one.py")]
+    assert a.commit == facts["commit3"] and a.extra["present_at_head"] is False
+    assert a.extra["commits"] >= 1
+    b = found[(facts["b"], "two.py")]
+    assert b.commit == facts["commit6"] and b.line == 12 and b.column == 10
+    assert b.extra["present_at_head"] is True and b.extra["paths"] == 2
+    b_copy = found[(facts["b"], "three.py")]
+    assert b_copy.commit == facts["commit15"]
+    # two.py changes in later commits; every version carried the key
+    assert b.extra["commits"] > 1
+
+
+def test_range_api_excludes_earlier_history(edited: tuple[GitRepo, dict[str, str]]) -> None:
+    repo, facts = edited
+    detector = Detector(list(builtin_rules()))
+    result = scan_history(str(repo.path), detector, revs=["HEAD"], exclude=[facts["commit10"]], jobs=1,
+                          use_cache=False)
+    assert {(f.secret, f.path) for f in result.findings} == {(facts["b"], "three.py")}
+    ranged = scan_history(str(repo.path), detector, revs=[f"{facts['commit10']}..HEAD"], jobs=1, use_cache=False)
+    assert _key(ranged) == _key(result)
