@@ -24,14 +24,27 @@ _TEMPLATE = """#!/bin/sh
 # A hook that was here before is kept as {hook}{suffix} and runs first
 # (only when executable: git itself ignores a hook without the x bit).
 hook_dir=$(dirname "$0")
-if [ -x "$hook_dir/{hook}{suffix}" ]; then
-    "$hook_dir/{hook}{suffix}" "$@" || exit $?
-fi
+{run_kept}
 if [ -x {python} ]; then
     exec {python} -m scanner {command} "$@"
 fi
 exec mcp-scan {command} "$@"
 """
+
+_RUN_KEPT = """if [ -x "$hook_dir/{hook}{suffix}" ]; then
+    "$hook_dir/{hook}{suffix}" "$@" || exit $?
+fi"""
+
+# git writes a pre-push hook's ref updates on stdin once; a kept hook that
+# reads them (git-lfs's does) would leave mcp-scan nothing to scan, so both
+# read a copy. The copy is unlinked before exec; the open descriptor keeps it.
+_RUN_KEPT_WITH_STDIN = """if [ -x "$hook_dir/{hook}{suffix}" ]; then
+    refs=$(mktemp "${{TMPDIR:-/tmp}}/mcp-scan-push.XXXXXX") || exit 1
+    cat > "$refs"
+    "$hook_dir/{hook}{suffix}" "$@" < "$refs" || {{ status=$?; rm -f "$refs"; exit $status; }}
+    exec < "$refs"
+    rm -f "$refs"
+fi"""
 
 
 def hooks_dir(repo: str) -> Path:
@@ -63,8 +76,10 @@ def install(repo: str, hook: str = "pre-commit") -> str:
         kept = f"; the existing hook was kept as {backup.name} and runs first"
     else:
         kept = ""
+    kept = _RUN_KEPT_WITH_STDIN if hook == "pre-push" else _RUN_KEPT
     script = _TEMPLATE.format(marker=MARKER, hook=hook, suffix=BACKUP_SUFFIX,
-                              python=shlex.quote(sys.executable), command=HOOK_COMMANDS[hook])
+                              python=shlex.quote(sys.executable), command=HOOK_COMMANDS[hook],
+                              run_kept=kept.format(hook=hook, suffix=BACKUP_SUFFIX))
     target.write_text(script, encoding="utf-8")
     target.chmod(0o755)
     return f"installed mcp-scan {hook} hook at {target}{kept}"

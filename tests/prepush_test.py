@@ -90,6 +90,31 @@ def test_clean_push_passes_and_already_pushed_secrets_are_not_rescanned(remote_a
     assert remote_sha(remote, "main") == work.git("rev-parse", "HEAD").strip()
 
 
+def test_a_kept_hook_that_reads_stdin_does_not_starve_the_scan(tmp_path: Path) -> None:
+    # git-lfs's pre-push hook reads the ref updates too; both hooks must see them.
+    remote = GitRepo.init(tmp_path / "remote.git", "--bare")
+    work = GitRepo.init(tmp_path / "work")
+    work.git("remote", "add", "origin", str(remote.path))
+    work.stage("README.md", "hello\n")
+    work.commit("initial")
+    work.git("push", "-q", "origin", "main")
+    seen = tmp_path / "seen-by-kept-hook.txt"
+    kept = work.path / ".git" / "hooks" / "pre-push"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(f"#!/bin/sh\ncat > '{seen}'\n", encoding="utf-8")
+    kept.chmod(0o755)
+    subprocess.run([sys.executable, "-m", "scanner", "install", "--hook", "pre-push"], cwd=work.path, check=True,
+                   capture_output=True)
+    work.stage("leak.env", f"KEY={stripe_live_key(seed=23)}\n")
+    tip = work.commit("leak")
+    proc = push(work, "origin", "main")
+    assert proc.returncode != 0 and "leak.env" in proc.stderr + proc.stdout
+    assert f"refs/heads/main {tip} refs/heads/main" in seen.read_text()
+    kept_failing = work.path / ".git" / "hooks" / "pre-push.mcp-scan-orig"
+    kept_failing.write_text("#!/bin/sh\ncat >/dev/null\nexit 7\n", encoding="utf-8")
+    assert push(work, "--dry-run", "origin", "main").returncode != 0
+
+
 def test_new_branch_scans_only_commits_the_remote_lacks(remote_and_clone: tuple[GitRepo, GitRepo]) -> None:
     remote, work = remote_and_clone
     work.stage("old.env", f"KEY={stripe_live_key(seed=13)}\n")
