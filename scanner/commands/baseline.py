@@ -7,6 +7,10 @@ file can be pruned; ``update`` prunes those and adds new findings. Check
 and update rescan with the source recorded in the file, so an update never
 prunes history-only entries with a work-tree scan. See ``scanner.baseline``
 for the file format.
+
+History is the default source because a baseline should accept what is
+already exposed in commits; a secret in an uncommitted file has not leaked
+yet and should still block its commit (``--source both`` accepts it too).
 """
 from __future__ import annotations
 
