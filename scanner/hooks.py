@@ -76,10 +76,10 @@ def install(repo: str, hook: str = "pre-commit") -> str:
         kept = f"; the existing hook was kept as {backup.name} and runs first"
     else:
         kept = ""
-    kept = _RUN_KEPT_WITH_STDIN if hook == "pre-push" else _RUN_KEPT
+    chain = _RUN_KEPT_WITH_STDIN if hook == "pre-push" else _RUN_KEPT
     script = _TEMPLATE.format(marker=MARKER, hook=hook, suffix=BACKUP_SUFFIX,
                               python=shlex.quote(sys.executable), command=HOOK_COMMANDS[hook],
-                              run_kept=kept.format(hook=hook, suffix=BACKUP_SUFFIX))
+                              run_kept=chain.format(hook=hook, suffix=BACKUP_SUFFIX))
     target.write_text(script, encoding="utf-8")
     target.chmod(0o755)
     return f"installed mcp-scan {hook} hook at {target}{kept}"

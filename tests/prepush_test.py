@@ -103,8 +103,9 @@ def test_a_kept_hook_that_reads_stdin_does_not_starve_the_scan(tmp_path: Path) -
     kept.parent.mkdir(parents=True, exist_ok=True)
     kept.write_text(f"#!/bin/sh\ncat > '{seen}'\n", encoding="utf-8")
     kept.chmod(0o755)
-    subprocess.run([sys.executable, "-m", "scanner", "install", "--hook", "pre-push"], cwd=work.path, check=True,
-                   capture_output=True)
+    installed = subprocess.run([sys.executable, "-m", "scanner", "install", "--hook", "pre-push"], cwd=work.path,
+                               check=True, capture_output=True, text=True)
+    assert installed.stdout.strip().endswith("the existing hook was kept as pre-push.mcp-scan-orig and runs first")
     work.stage("leak.env", f"KEY={stripe_live_key(seed=23)}\n")
     tip = work.commit("leak")
     proc = push(work, "origin", "main")
