@@ -9,6 +9,7 @@ in Python's ``regex`` module; ``translate_re2`` rewrites what does not:
 * ``\\z`` becomes ``\\Z``; ``\\x{10FFFF}`` and octal ``\\123`` become ``\\U``/``\\x``
   escapes; ``\\Q...\\E`` becomes escaped literals.
 * POSIX classes ``[[:alpha:]]`` become explicit ASCII ranges (RE2's are ASCII).
+* A ``{`` that does not start an RE2 repeat (``x{,3}``, ``{abc}``) is a literal.
 * ``\\d``, ``\\w``, ``\\s`` and ``\\b`` are ASCII in RE2, so patterns get ``(?a)``.
 
 What has no equivalent (``(?U)`` ungreedy mode, ``\\C``) or fails to compile
@@ -231,6 +232,9 @@ def translate_re2(pattern: str) -> str:
             if len(scopes) == 1:
                 raise TranslationError("unbalanced )")
             out.append(")" * len(scopes.pop()) + ")")
+            i += 1
+        elif c == "{" and not regex.match(r"\{[0-9]+(?:,[0-9]*)?\}", p[i:]):
+            out.append("\\{")  # not a repeat in RE2, so a literal brace (Python would read {,3} as one)
             i += 1
         elif c == "|":
             open_here = scopes[-1]

@@ -246,6 +246,9 @@ def test_every_scanning_command_takes_the_flag() -> None:
         (r"\w+", "é", False),  # RE2's \w is ASCII
         (r"(?P<key>[a-z]+)", "abc", True),
         (r"[a-z[]", "[", True),
+        (r"^x{,3}$", "x{,3}", True),  # not a repeat in RE2: literal braces
+        (r"^x{,3}$", "xx", False),
+        (r"^x{2,}$", "xxx", True),
     ],
 )
 def test_translate_re2(re2: str, text: str, expected: bool) -> None:
