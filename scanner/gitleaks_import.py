@@ -47,6 +47,7 @@ else:  # pragma: no cover - exercised on 3.9/3.10 only
 # Gitleaks has no severity or confidence; imported rules sit between our
 # generic rules and the provider-specific ones, and still fire in the hook.
 IMPORTED_SEVERITY = "high"
+GENERIC_SEVERITY = "medium"
 IMPORTED_CONFIDENCE = "medium"
 _MAX_EXTEND_DEPTH = 2  # as gitleaks
 _RULE_KEYS = frozenset({"id", "description", "regex", "secretGroup", "entropy", "keywords", "path", "tags",
@@ -401,7 +402,10 @@ class _Loader:
         return Rule(
             id=rule_id,
             description=str(table.get("description") or rule_id),
-            severity=IMPORTED_SEVERITY,
+            # Where a generic rule and a specific one match the same secret, the
+            # detector keeps the more severe hit; gitleaks likewise drops
+            # generic-api-key findings that a specific rule also reports.
+            severity=GENERIC_SEVERITY if "generic" in rule_id.lower() else IMPORTED_SEVERITY,
             confidence=IMPORTED_CONFIDENCE,
             regex=pattern,
             # gitleaks' default is the first group (when there is one), else the match

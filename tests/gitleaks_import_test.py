@@ -283,3 +283,21 @@ regex = '''dup_[0-9]{8}'''
     code, _, err = scan_json(capsys, "--gitleaks-config", str(config), str(target))
     assert code == 0
     assert "rule id 'dup' is defined twice" in err
+
+
+def test_specific_imported_rule_wins_over_a_generic_one_on_the_same_secret(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """As gitleaks drops generic-api-key hits that a specific rule also reports."""
+    config = tmp_path / "gl.toml"
+    config.write_text("""
+[[rules]]
+id = "generic-api-key"
+regex = '''(?i)(?:api|acme)[\\w.-]{0,20}\\s*[:=]\\s*["']?([\\w-]{20,60})'''
+[[rules]]
+id = "acme-ref"
+regex = '''\\b(ACME-[[:xdigit:]]{32})\\b'''
+""")
+    target = tmp_path / "a.txt"
+    target.write_text(f"acme_ref = {acme_token(11)}\n")
+    code, findings, _ = scan_json(capsys, "--gitleaks-config", str(config), str(target))
+    assert [f["rule_id"] for f in findings] == ["acme-ref"]
