@@ -65,6 +65,18 @@ def _tolerant_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
+def _where(exc: BaseException) -> str:
+    """``module.py:line`` of the innermost frame inside the scanner package."""
+    where = "?"
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if os.sep + "scanner" + os.sep in filename:
+            where = f"{os.path.basename(filename)}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run one command; return its exit code (never raises, never prints a traceback)."""
     _tolerant_streams()
@@ -72,6 +84,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = _parse(argv)
     except SystemExit as exc:  # argparse: --help/--version exit 0, bad usage exits 2
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    except KeyboardInterrupt:  # Ctrl-C while command modules are still importing
+        print("mcp-scan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     try:
         code: int = args.func(args)
         return code
@@ -93,7 +108,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_RUNTIME
     except Exception as exc:  # fail closed: block the commit, say so in one line
-        print(f"mcp-scan: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        # The exception's text can quote the data being scanned (a secret in
+        # "invalid literal ... 'sk_live_...'"), so it is shown only in debug mode;
+        # the type and the place are enough for a bug report.
+        detail = f": {exc}" if _debug() else f" at {_where(exc)}"
+        print(f"mcp-scan: internal error: {type(exc).__name__}{detail}", file=sys.stderr)
         print("  hint: this is a bug; rerun with MCP_SCAN_DEBUG=1 and report the traceback", file=sys.stderr)
         if _debug():
             import traceback

@@ -222,3 +222,28 @@ def test_scans_work_without_any_network(leaky: tuple[GitRepo, list[str]], comman
     else:
         assert proc.returncode in (0, 1), proc.stderr
     assert_hidden(proc.stdout + proc.stderr, secrets, f"{command} offline")
+
+
+_FAULT = r"""
+import sys
+import scanner.commands.scan as scan_command
+secret = sys.argv[1]
+def broken(args):  # a bug whose exception text quotes the data being scanned
+    return int(secret)
+scan_command.run = broken
+from scanner.cli import main
+raise SystemExit(main(["scan", "."]))
+"""
+
+
+def test_internal_errors_fail_closed_without_quoting_data(tmp_path: Path) -> None:
+    secret = stripe_live_key(seed=49)
+    proc = subprocess.run([sys.executable, "-c", _FAULT, secret], cwd=tmp_path, capture_output=True)
+    assert proc.returncode == 3
+    assert b"Traceback" not in proc.stderr
+    assert b"mcp-scan: internal error: ValueError at " in proc.stderr, proc.stderr
+    assert b"MCP_SCAN_DEBUG=1" in proc.stderr
+    assert_hidden(proc.stderr + proc.stdout, [secret], "internal error")
+    debug = subprocess.run([sys.executable, "-c", _FAULT, secret], cwd=tmp_path, capture_output=True,
+                           env=dict(os.environ, MCP_SCAN_DEBUG="1"))
+    assert debug.returncode == 3 and b"Traceback" in debug.stderr
