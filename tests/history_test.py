@@ -303,3 +303,29 @@ def test_text_report_names_commit_and_presence(git_repo: GitRepo) -> None:
     assert proc.returncode == 1
     assert f"s.py:41:15" in out and commit[:12] in out and "present at head: True" in out
     assert stripe_live_key(19) not in out
+
+
+def test_walk_cache_follows_new_commits_and_rewritten_history(git_repo: GitRepo) -> None:
+    git_repo.stage("a.py", settings(stripe_live_key(20)))
+    first = git_repo.commit("first")
+    _, report, _ = scan(git_repo)
+    assert [f["commit"] for f in report["findings"]] == [first]
+    assert list((git_repo.path / ".git" / "mcp-scan").glob("walk-*.json"))
+    # history grew: only the new commit is walked, and its secret is attributed to it
+    git_repo.stage("b.py", settings(stripe_live_key(21)))
+    second = git_repo.commit("second")
+    _, report, _ = scan(git_repo)
+    assert {f["path"]: f["commit"] for f in report["findings"]} == {"a.py": first, "b.py": second}
+    assert report["stats"]["commits"] == 2
+    # history rewritten (amend drops b.py): the old commit is no longer reachable, nor reported
+    git_repo.git("rm", "-q", "b.py")
+    git_repo.git("commit", "-q", "--amend", "--allow-empty", "-m", "second, without the key")
+    git_repo.git("reflog", "expire", "--expire=now", "--all")
+    _, report, _ = scan(git_repo)
+    assert {f["path"] for f in report["findings"]} == {"a.py"}
+    assert report["stats"]["commits"] == 2
+    # a damaged walk file is ignored
+    for walk_file in (git_repo.path / ".git" / "mcp-scan").glob("walk-*.json"):
+        walk_file.write_bytes(b"{not json")
+    code, again, _ = scan(git_repo)
+    assert code == 1 and again["findings"] == report["findings"]

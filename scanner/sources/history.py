@@ -101,7 +101,12 @@ def scan_history(
             "this is a shallow clone: history is partial, only the commits present were scanned "
             "(run `git fetch --unshallow` for a full audit)"
         )
-    walk = _walk(repo, revs, exclude)
+    if use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
+        from scanner.history.walkcache import cached_walk
+
+        walk = cached_walk(repo, common_dir, revs, lambda r, x: _walk(repo, r, x))
+    else:
+        walk = _walk(repo, revs, exclude)
     path_rules = [r for r in detector.rules if r.path]
     key_of = _key_function(path_rules)
     plan = _plan(walk, key_of, scan_all_paths)
