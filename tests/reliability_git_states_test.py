@@ -251,3 +251,30 @@ def test_hostile_git_config_does_not_change_parsing(git_repo: GitRepo) -> None:
     git_repo.stage("naïve dir/a b.env", f"KEY={KEY}\n")
     assert staged_positions(git_repo.path) == {("naïve dir/a b.env", 1)}
     assert os.path.exists(git_repo.path / "naïve dir")
+
+
+@pytest.mark.parametrize("change", ["file-to-symlink", "symlink-to-file", "file-to-submodule"])
+def test_type_change_next_to_a_secret_is_not_misread(git_repo: GitRepo, origin: GitRepo, change: str) -> None:
+    # A type change is one raw entry but two patch sections; pairing them by
+    # order used to shift every later file onto the wrong section, so a
+    # secret in the next file (or in the new regular file) went unseen.
+    if change == "symlink-to-file":
+        (git_repo.path / "a").symlink_to("b.txt")
+    else:
+        git_repo.write("a", "target\n")
+    git_repo.stage("b.txt", "b\n")
+    git_repo.git("add", "-A")
+    git_repo.commit("base")
+    (git_repo.path / "a").unlink()
+    if change == "file-to-symlink":
+        (git_repo.path / "a").symlink_to("b.txt")
+        git_repo.git("add", "-A")
+    elif change == "symlink-to-file":
+        git_repo.write("a", f"one\nKEY={stripe_live_key(seed=14)}\n")
+        git_repo.git("add", "-A")
+    else:
+        git_repo.git("rm", "-q", "--cached", "a")
+        git_repo.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(origin.path), "a")
+    git_repo.stage("z.env", f"KEY={KEY}\n")
+    expected = {("z.env", 1)} | ({("a", 2)} if change == "symlink-to-file" else set())
+    assert staged_positions(git_repo.path) == expected

@@ -100,10 +100,34 @@ def _parse_section(section: bytes, diff: FileDiff) -> None:
 
 
 def parse_diff(data: bytes) -> list[FileDiff]:
-    """Every file pair of a ``--raw -p -z`` diff with its added-line hunks."""
-    files, patch = parse_raw(data)
+    """Every file pair of a ``--raw -p -z`` diff with its added-line hunks.
+
+    A type change (``T``: file <-> symlink or submodule) is one raw entry but
+    two patch sections, the old side's deletion then the new side's creation;
+    the creation's added lines are the entry's. Output that does not pair up
+    raises ScanError: misread hunks could hide a secret (fail closed).
+    """
+    try:
+        files, patch = parse_raw(data)
+    except (ValueError, IndexError) as exc:  # UnicodeDecodeError is a ValueError
+        raise _unparsable(f"bad raw entry ({exc})") from None
     starts = [m.start() for m in _SECTION.finditer(patch)]
     sections = [patch[s:e] for s, e in zip(starts, starts[1:] + [len(patch)])]
-    for diff, section in zip(files, sections):
-        _parse_section(section, diff)
+    index = 0
+    for diff in files:
+        if diff.status == "T" and index + 1 < len(sections):
+            index += 1  # skip the deletion of the old type
+        if index >= len(sections):
+            raise _unparsable(f"no patch for {diff.path!r}")
+        _parse_section(sections[index], diff)
+        index += 1
+    if index != len(sections):
+        raise _unparsable(f"{len(sections)} patch sections for {len(files)} files")
     return files
+
+
+def _unparsable(detail: str) -> Exception:
+    from scanner.errors import ScanError
+
+    return ScanError(f"cannot parse git's diff output: {detail}",
+                     "this is a bug; rerun with MCP_SCAN_DEBUG=1 and report it (the commit is blocked to be safe)")
