@@ -145,33 +145,39 @@ class VersionChain:
         self.window_scans += 1
         found: list[Hit] = []
         if new:
-            found.extend(self._windows(data, p, lines, new, might_match, scan))
+            found.extend(self._windows(data, p, e, new, might_match, scan))
         found.extend(self._carried(data))
         return found
 
-    def _windows(self, data: bytes, p: int, lines: list[bytes], new: set[bytes],
+    def _windows(self, data: bytes, p: int, e: int, new: set[bytes],
                  might_match: MatchFn, scan: ScanFn) -> list[Hit]:
-        """Scan byte windows of CONTEXT lines around every new line of the middle."""
-        spans: list[tuple[int, int]] = []
-        offset = p
+        """Scan byte windows of CONTEXT lines around every new line in ``data[p:e]``."""
+        padded = b"\n" + data + b"\n"  # padded[q] == "\n" before a line starting at data[q]
         size = len(data)
-        for line in lines:
-            if line in new:
-                start, end = offset, offset + len(line)  # data[end] is the line's "\n" (or the end)
-                for _ in range(CONTEXT):
-                    if start == 0:
-                        break
-                    start = data.rfind(b"\n", 0, start - 1) + 1
-                for _ in range(CONTEXT):
-                    if end >= size:
-                        break
-                    nl = data.find(b"\n", end + 1)
-                    end = size if nl == -1 else nl
-                if spans and start <= spans[-1][1]:
-                    spans[-1] = (spans[-1][0], max(spans[-1][1], end))
-                else:
-                    spans.append((start, end))
-            offset += len(line) + 1
+        starts: list[tuple[int, int]] = []
+        for line in new:
+            if not line.strip():
+                continue  # a blank line cannot hold a secret, and would match everywhere
+            needle = b"\n" + line + b"\n"
+            at = padded.find(needle, p, e + 2)
+            while at != -1:
+                starts.append((at, at + len(line)))
+                at = padded.find(needle, at + 1, e + 2)
+        spans: list[tuple[int, int]] = []
+        for start, end in sorted(starts):  # data[start:end] is the line; data[end] its "\n"
+            for _ in range(CONTEXT):
+                if start == 0:
+                    break
+                start = data.rfind(b"\n", 0, start - 1) + 1
+            for _ in range(CONTEXT):
+                if end >= size:
+                    break
+                nl = data.find(b"\n", end + 1)
+                end = size if nl == -1 else nl
+            if spans and start <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+            else:
+                spans.append((start, end))
         found: list[Hit] = []
         for start, end in spans:
             window = data[start:end]
