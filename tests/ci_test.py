@@ -234,3 +234,18 @@ def test_machine_report_on_stdout_keeps_annotations_out(tmp_path: Path, monkeypa
     out, err = capsys.readouterr()
     validate(json.loads(out))  # stdout is exactly one SARIF document
     assert "::error file=leak.env" in err
+
+
+def test_job_summary_totals_and_truncation() -> None:
+    from scanner.detect import Detector
+    from scanner.rules import builtin_rules
+
+    findings = [f for seed in range(60, 65) for f in Detector(builtin_rules()).scan_text(
+        f"k={stripe_live_key(seed=seed)}\n", f"f{seed}.env")]
+    assert len(findings) == 5
+    summary = job_summary(findings, "mcp-scan", "pull request abc..def", limit=3)
+    assert "**5 secrets found**" in summary and "| critical | 5 |" in summary
+    assert sum(1 for line in summary.splitlines() if line.startswith("| critical | stripe-live-secret-key |")) == 3
+    assert "and 2 more" in summary and "### What to do" in summary
+    for seed in range(60, 65):
+        assert stripe_live_key(seed=seed) not in summary
