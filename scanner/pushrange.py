@@ -12,7 +12,7 @@ missing (a new branch, or a force push over commits we never fetched).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -152,8 +152,3 @@ def pre_commit_range(repo: str, env: Mapping[str, str]) -> Optional[ScanRange]:
         return push_range(repo, [RefUpdate(local, sha, env.get("PRE_COMMIT_REMOTE_BRANCH", local), "0" * 40)], remote)
     return None
 
-
-def excluding(repo: str, head: str, bases: Sequence[str], description: str) -> ScanRange:
-    """``head`` minus whichever of ``bases`` exist here."""
-    present = [b for b in bases if commit_exists(repo, b)]
-    return ScanRange(revs=[head], exclude=present, description=description)
