@@ -252,18 +252,38 @@ def _plan(walk: Walk, key_of: Callable[[str, str], str], scan_all_paths: bool) -
 
 
 def _chunks(tasks: list[Task], walk: Walk) -> list[list[Task]]:
-    """Group all versions of a path together, newest first, then cut into bounded chunks."""
+    """Group all versions of a path together, newest first, then pack groups into bounded chunks.
+
+    A chunk boundary inside a path's versions costs a whole-file scan of the
+    next version (see ``scanner.history.delta``), so groups are split only
+    when one alone is several chunks long.
+    """
     first = {oid: occ[0][0] for oid, occ in walk.blobs.items()}
     ordered = sorted(tasks, key=lambda t: (t[2][0][1], -first.get(t[0], 0)))
+    groups: list[list[Task]] = []
+    for task in ordered:
+        if groups and groups[-1][0][2][0][1] == task[2][0][1]:
+            groups[-1].append(task)
+        else:
+            groups.append([task])
     chunks: list[list[Task]] = []
     current: list[Task] = []
     size = 0
-    for task in ordered:
-        if current and (len(current) >= _chunk_blobs or size + task[1] > CHUNK_BYTES):
+    for group in groups:
+        group_size = sum(t[1] for t in group)
+        if current and (len(current) + len(group) > _chunk_blobs or size + group_size > CHUNK_BYTES):
             chunks.append(current)
             current, size = [], 0
-        current.append(task)
-        size += task[1]
+        if len(group) > 4 * _chunk_blobs or group_size > 4 * CHUNK_BYTES:
+            for task in group:  # a huge group: cut it like a plain list
+                if current and (len(current) >= 4 * _chunk_blobs or size + task[1] > 4 * CHUNK_BYTES):
+                    chunks.append(current)
+                    current, size = [], 0
+                current.append(task)
+                size += task[1]
+            continue
+        current.extend(group)
+        size += group_size
     if current:
         chunks.append(current)
     return chunks
