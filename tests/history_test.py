@@ -329,3 +329,34 @@ def test_walk_cache_follows_new_commits_and_rewritten_history(git_repo: GitRepo)
         walk_file.write_bytes(b"{not json")
     code, again, _ = scan(git_repo)
     assert code == 1 and again["findings"] == report["findings"]
+
+
+def test_progress_bar_only_on_a_terminal_and_quiet_silences_it(git_repo: GitRepo) -> None:
+    import os
+    import pty
+    import sys
+
+    git_repo.stage("a.py", "x = 1\n")
+    git_repo.commit("clean")
+
+    def stderr_on_tty(*args: str) -> bytes:
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "scanner", "history", "--no-cache", *args], cwd=git_repo.path,
+                                stdout=subprocess.PIPE, stderr=slave)
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        proc.wait()
+        os.close(master)
+        return b"".join(chunks)
+
+    drawn = stderr_on_tty()
+    assert b"blobs" in drawn and b"MB/s" in drawn and b"ETA" in drawn
+    assert stderr_on_tty("--quiet") == b""
