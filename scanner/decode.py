@@ -133,13 +133,20 @@ def _line_span(text: str, start: int, end: int) -> tuple[int, int]:
     return left, min(ends) if ends else len(text)
 
 
-def decoded_hits(detector: "Detector", text: str, path: str, depth: int = 0) -> list[Hit]:
+def decoded_hits(
+    detector: "Detector", text: str, path: str, depth: int = 0, opaque: Optional[list[tuple[int, int]]] = None
+) -> list[Hit]:
     """Hits found in decoded views of ``text``, placed on the encoded spans of ``text``.
 
     Each candidate's line is rebuilt with the decoded value in place of the
     encoded one and scanned (recursively, up to ``MAX_DEPTH``); a hit that
     overlaps the decoded part becomes a hit on the encoded text, whose raw
     value is the finding's secret.
+
+    ``opaque`` (when given) receives the spans of base64 values that were
+    decoded: such a value means nothing until decoded, so the caller lets the
+    decoded verdict replace plain hits on it (a Secret whose data decodes to
+    "changeme" is a placeholder, however random its base64 looks).
     """
     if depth >= MAX_DEPTH:
         return []
@@ -147,6 +154,8 @@ def decoded_hits(detector: "Detector", text: str, path: str, depth: int = 0) -> 
     seen = 0
     for finder in (_base64_candidates, _percent_candidates):
         for enc_start, enc_end, decoded in finder(text):
+            if opaque is not None and finder is _base64_candidates:
+                opaque.append((enc_start, enc_end))
             seen += 1
             if seen > MAX_CANDIDATES:
                 return hits

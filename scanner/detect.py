@@ -170,8 +170,13 @@ class Detector:
             return []
         hits = self.raw_hits(text, fragment.path)
         # Values one encoding away (Kubernetes Secret data, %XX escapes); only
-        # spans no plain hit already covers, so a readable hit is never replaced.
-        for hit in decoded_hits(self, text, fragment.path):
+        # spans no plain hit already covers, so a readable hit is never replaced
+        # - except on base64 Secret data, which only its decoding can judge.
+        opaque: list[tuple[int, int]] = []
+        decoded = decoded_hits(self, text, fragment.path, opaque=opaque)
+        if opaque:
+            hits = [h for h in hits if not any(s <= h[0] and h[1] <= e for s, e in opaque)]
+        for hit in decoded:
             if all(hit[1] <= other[0] or hit[0] >= other[1] for other in hits):
                 hits.append(hit)
         return self._to_findings(self._most_specific(hits), fragment)
