@@ -234,8 +234,9 @@ class _Linter:
                 for index, entry in enumerate(value.items):
                     named = entry.get("name") if entry.kind == "object" else None
                     self.walk(entry, child + (str(index),), str(named.value) if named and named.kind == "string" else str(index))
-            elif lower not in ENV_KEYS and lower != "headers" and lower != "args":
-                self.walk(value, child, server)
+            elif not (lower in ENV_KEYS and value.kind == "object") and not (lower == "headers" and value.kind == "object") \
+                    and not (lower == "args" and value.kind == "array") and not (lower == "command" and " " in str(value.value)):
+                self.walk(value, child, server)  # (env/headers/args/a full command line were checked above)
 
     def string(self, node: Node, keys: tuple[str, ...], server: str) -> None:
         """Checks for any string value: provider-shaped secrets, URL credentials, JWTs."""
