@@ -31,9 +31,21 @@ def shannon_entropy(value: str) -> float:
     return -sum(n / length * math.log2(n / length) for n in Counter(value).values())
 
 
+# For long high-entropy values (a private key body, a long token) the filler
+# substrings above turn up by chance ("xXXx" in 1,300 base64 characters), so
+# only references, templates and long filler runs count there.
+_LONG_RANDOM_PLACEHOLDER = re.compile(
+    r"^\$\{[^}]*\}$ | \{\{.*\}\} | \$\{(?:env:|secrets?\.|vars\.)?[a-z_][a-z0-9_.]*\} | x{8,} | \*{6,} | \.{3} | …",
+    re.VERBOSE,
+)
+
+
 def is_placeholder(secret: str) -> bool:
     """True when ``secret`` is a template, variable reference or filler text."""
-    return bool(_PLACEHOLDER.search(secret.lower()))
+    lowered = secret.lower()
+    if len(secret) > 64 and shannon_entropy(secret) >= 4.5:
+        return bool(_LONG_RANDOM_PLACEHOLDER.search(lowered))
+    return bool(_PLACEHOLDER.search(lowered))
 
 
 def char_classes(value: str) -> int:

@@ -148,3 +148,21 @@ def test_real_shapes_next_to_placeholders_are_still_found() -> None:
     text = "STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY}\nFALLBACK=" + key + "\n"
     findings = Detector(list(RULES), engine="python").scan_text(text, ".env")
     assert [(f.rule_id, f.line, f.secret) for f in findings] == [("stripe-live-secret-key", 2, key)]
+
+
+def test_filler_substrings_do_not_hide_long_random_values() -> None:
+    # "xxxx" turns up by chance in a 1,300-character key body; it is not a placeholder there
+    import base64
+    import random
+
+    from scanner.entropy import is_placeholder
+
+    rng = random.Random(3)
+    body = base64.b64encode(bytes(rng.randrange(256) for _ in range(900))).decode()
+    body = body[:500] + "xXXx" + body[504:]
+    lines = "\n".join(body[i:i + 64] for i in range(0, len(body), 64))
+    key = f"-----BEGIN RSA PRIVATE KEY-----\n{lines}\n-----END RSA PRIVATE KEY-----\n"
+    assert [f.rule_id for f in Detector(list(RULES), engine="python").scan_text(key, "id_rsa")] == ["private-key-rsa"]
+    # while short fillers and references stay placeholders
+    for value in ("sk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "your_token_here", "${TOKEN}", "x" * 80, "a1B2" * 20 + "${FOO}"):
+        assert is_placeholder(value), value
