@@ -9,6 +9,7 @@ line are honoured. Overlapping hits keep the most specific rule.
 from __future__ import annotations
 
 import hashlib
+import time
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -30,12 +31,91 @@ ALLOW_NEXT_LINE = "pragma: allowlist nextline secret"
 
 # Inputs at least this large go through Hyperscan (when installed); smaller
 # ones - a staged diff - use the Python prefilter and never load Hyperscan.
-HYPERSCAN_THRESHOLD = 64 * 1024
+HYPERSCAN_THRESHOLD = 4 * 1024
 
 DEFAULT_REMEDIATION = (
     "Rotate this credential now (it is exposed once committed), then load it from an "
     "environment variable or the OS keychain and reference it as ${VAR}."
 )
+
+
+# Large texts are not searched whole: a rule's regex runs only in windows
+# around its keywords' occurrences (snapped to line boundaries), since a
+# generic assignment regex costs an attempt at every identifier of a file
+# while its keywords sit on a few lines. Rules whose matches can reach
+# further from a keyword (multi-line key blocks) set ``scope = "text"``.
+WINDOW_MIN_TEXT = 16 * 1024
+WINDOW_BEFORE = 1024
+WINDOW_AFTER = 4096
+_SNAP = 4096  # how far a window edge may move to reach a line boundary
+
+
+class KeywordOccurrences:
+    """Where the keywords the prefilter saw occur in one large text.
+
+    Each keyword is searched once per text (not once per rule), and only if
+    the prefilter reported it, so absent keywords cost nothing.
+    """
+
+    def __init__(self, text: str, present: set[str]) -> None:
+        self.text = text
+        lowered = text.lower()
+        # lower() may change offsets (a few non-ASCII letters grow); then
+        # every rule searches the whole text.
+        self.lowered: Optional[str] = lowered if len(lowered) == len(text) else None
+        self.present = present
+        self.limit = max(64, len(text) // (WINDOW_BEFORE + WINDOW_AFTER))
+        self._positions: dict[str, Optional[list[int]]] = {}
+
+    def positions(self, keyword: str) -> Optional[list[int]]:
+        """Offsets of ``keyword``; None when it is too frequent for windows to help."""
+        if keyword not in self._positions:
+            found_at: Optional[list[int]] = []
+            if keyword in self.present and self.lowered is not None:
+                assert found_at is not None
+                found = self.lowered.find(keyword)
+                while found != -1:
+                    found_at.append(found)
+                    if len(found_at) > self.limit:
+                        found_at = None
+                        break
+                    found = self.lowered.find(keyword, found + 1)
+            self._positions[keyword] = found_at
+        return self._positions[keyword]
+
+    def windows(self, rule: Rule) -> Optional[list[tuple[int, int]]]:
+        """Merged ``(pos, endpos)`` spans around ``rule``'s keywords, or None for the whole text."""
+        if self.lowered is None or not rule.keywords or rule.scope == "text":
+            return None
+        positions: list[int] = []
+        for keyword in rule.keywords:
+            found = self.positions(keyword)
+            if found is None:
+                return None
+            positions.extend(found)
+            if len(positions) > self.limit:
+                return None
+        positions.sort()
+        return _merge_windows(self.text, positions)
+
+
+def _merge_windows(text: str, positions: list[int]) -> list[tuple[int, int]]:
+    windows: list[tuple[int, int]] = []
+    size = len(text)
+    for position in positions:
+        if windows and position - WINDOW_BEFORE <= windows[-1][1]:
+            start = windows.pop()[0]
+        else:
+            start = max(0, position - WINDOW_BEFORE)
+            if start:
+                line_start = max(text.rfind("\n", start - _SNAP, start), text.rfind("\r", start - _SNAP, start))
+                start = line_start + 1 if line_start != -1 else start
+        end = min(size, position + WINDOW_AFTER)
+        if end < size:
+            ends = [i for i in (text.find("\n", end, end + _SNAP), text.find("\r", end, end + _SNAP)) if i != -1]
+            end = min(ends) if ends else end
+        windows.append((start, end))
+    return windows
 
 
 def fingerprint(rule_id: str, secret: str) -> str:
@@ -139,7 +219,9 @@ class Detector:
 
     def candidates(self, data: Union[str, bytes]) -> list[Rule]:
         """Rules whose keywords occur in ``data`` (plus rules without keywords)."""
-        hits = self._prefilter_for(len(data)).matches(data)
+        return self._candidates(self._prefilter_for(len(data)).matches(data))
+
+    def _candidates(self, hits: set[int]) -> list[Rule]:
         indices = set(self._always)
         for kw_index in hits:
             indices.update(self._keyword_rules[kw_index])
@@ -184,21 +266,32 @@ class Detector:
     def raw_hits(self, text: str, path: str) -> list[tuple[int, int, Rule, str]]:
         """Every accepted rule hit in ``text`` as (start, end, rule, secret), overlaps included."""
         hits: list[tuple[int, int, Rule, str]] = []
-        for rule in self.candidates(text):
+        present = self._prefilter_for(len(text)).matches(text)
+        occurrences: Optional[KeywordOccurrences] = None
+        if len(text) >= WINDOW_MIN_TEXT:
+            occurrences = KeywordOccurrences(text, {self._keywords[i] for i in present})
+        for rule in self._candidates(present):
             if rule.path_pattern is not None and not rule.path_pattern.search(path):
                 continue
-            hits.extend(self._rule_hits(rule, text, path))
+            windows = occurrences.windows(rule) if occurrences is not None else None
+            hits.extend(self._rule_hits(rule, text, path, windows))
         return hits
 
-    def _rule_hits(self, rule: Rule, text: str, path: str) -> Iterable[tuple[int, int, Rule, str]]:
+    def _rule_hits(self, rule: Rule, text: str, path: str,
+                   windows: Optional[list[tuple[int, int]]]) -> Iterable[tuple[int, int, Rule, str]]:
+        deadline = time.monotonic() + self.regex_timeout
         try:
-            for match in rule.pattern.finditer(text, timeout=self.regex_timeout):
-                start, end = rule.secret_span(match)
-                if start < 0:
-                    continue
-                secret = text[start:end]
-                if self._accept(rule, secret, text, start, end):
-                    yield start, end, rule, secret
+            for pos, endpos in windows if windows is not None else [(0, len(text))]:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                for match in rule.pattern.finditer(text, pos, endpos, timeout=remaining):
+                    start, end = rule.secret_span(match)
+                    if start < 0:
+                        continue
+                    secret = text[start:end]
+                    if self._accept(rule, secret, text, start, end):
+                        yield start, end, rule, secret
         except TimeoutError:
             # A pathological input must not hang a commit; the skipped rule is
             # counted and reported on stderr by the CLI.

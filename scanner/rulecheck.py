@@ -14,6 +14,8 @@ from scanner.rules import Rule
 
 MIN_EXAMPLES = 2
 MIN_NEGATIVES = 1
+# Neutral filler that makes an example's text larger than WINDOW_MIN_TEXT.
+_PADDING = "".join(f"filler line {n} of neutral text\n" for n in range(400))
 
 
 def check_rule(rule: Rule) -> list[str]:
@@ -29,6 +31,11 @@ def check_rule(rule: Rule) -> list[str]:
     for i, text in enumerate(rule.examples):
         if not any(f.rule_id == rule.id for f in detector.scan_text(text, path)):
             problems.append(f"{where}: example {i + 1} is not detected: {text[:60]!r}")
+        # The same example inside a large file, where the regex only runs in
+        # windows around keyword occurrences: it must still be found there.
+        elif not any(f.rule_id == rule.id for f in detector.scan_text(_PADDING + text + "\n" + _PADDING, path)):
+            problems.append(f"{where}: example {i + 1} is not detected inside a large file "
+                            f"(set scope = \"text\" if its match reaches far from a keyword): {text[:60]!r}")
     for i, text in enumerate(rule.negative_examples):
         if detector.scan_text(text, path):
             problems.append(f"{where}: negative example {i + 1} is detected: {text[:60]!r}")

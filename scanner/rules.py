@@ -34,7 +34,7 @@ _KNOWN = frozenset(
         "id", "description", "severity", "confidence", "regex", "secret_group",
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
-        "remediation", "tags", "decode", "validate",
+        "remediation", "tags", "decode", "scope", "validate",
     }
 )
 _ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -64,6 +64,9 @@ class Rule:
     tags: tuple[str, ...] = ()
     decode: tuple[str, ...] = ()
     validate: Optional[str] = None
+    # "keyword": in large texts the regex runs near keyword occurrences only;
+    # "text": always over the whole text (matches that reach far from a keyword).
+    scope: str = "keyword"
     source: str = field(default="", compare=False)
 
     @functools.cached_property
@@ -137,6 +140,9 @@ def rule_from_dict(data: dict[str, Any], source: str) -> Rule:
     min_entropy = data.get("min_entropy")
     if min_entropy is not None and not isinstance(min_entropy, (int, float)):
         raise _fail(source, rule_id, "'min_entropy' must be a number")
+    scope = data.get("scope", "keyword")
+    if scope not in ("keyword", "text"):
+        raise _fail(source, rule_id, f"scope {scope!r} is not one of keyword, text")
     validator = data.get("validate")
     if validator is not None:
         from scanner.validators import VALIDATORS
@@ -172,6 +178,7 @@ def rule_from_dict(data: dict[str, Any], source: str) -> Rule:
         tags=_strings(data.get("tags"), source, rule_id, "tags"),
         decode=decode,
         validate=validator,
+        scope=scope,
         source=source,
     )
 
@@ -275,7 +282,7 @@ def ruleset_hash(rules: Iterable[Rule]) -> str:
     for rule in rules:
         for value in (rule.id, rule.regex, rule.confidence, rule.severity, repr(rule.keywords),
                       repr(rule.min_entropy), str(rule.min_char_classes), rule.path or "",
-                      repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode), rule.validate or ""):
+                      repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode), rule.validate or "", rule.scope):
             digest.update(value.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
     return digest.hexdigest()

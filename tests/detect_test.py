@@ -148,3 +148,25 @@ def test_percent_escapes_that_are_not_utf8_do_not_crash() -> None:
     from scanner.rules import builtin_rules
 
     assert isinstance(Detector(list(builtin_rules()), engine="python").scan_text("a=%dd%ff%41 url?x=%e2%28 token=%zz"), list)
+
+
+def test_large_texts_are_searched_near_keywords_only_with_the_same_result() -> None:
+    from scanner.detect import WINDOW_MIN_TEXT, KeywordOccurrences
+
+    rule = make_rule()
+    filler = "".join(f"neutral line {n}\n" for n in range(WINDOW_MIN_TEXT // 10))
+    text = filler + f"k = {TOKEN}\n" + filler + f"again {TOKEN}\n"
+    occurrences = KeywordOccurrences(text, {"tt_"})
+    windows = occurrences.windows(rule)
+    assert windows is not None and len(windows) == 2
+    assert sum(end - start for start, end in windows) < len(text) // 4
+    found = Detector([rule], engine="python").scan_text(text)
+    assert [(f.line, f.column) for f in found] == [(filler.count("\n") + 1, 5), (2 * filler.count("\n") + 2, 7)]
+
+
+def test_whole_text_scope_and_frequent_keywords_disable_windows() -> None:
+    from scanner.detect import KeywordOccurrences
+
+    text = "tt_ " * 20_000
+    assert KeywordOccurrences(text, {"tt_"}).windows(make_rule()) is None
+    assert KeywordOccurrences("x" * 20_000 + "tt_", {"tt_"}).windows(make_rule(scope="text")) is None
