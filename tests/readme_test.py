@@ -1,32 +1,71 @@
-"""The README stays true: its commands exist and match what CI runs."""
+"""The README and docs stay true: their commands and flags exist, CI runs the test command."""
 from __future__ import annotations
 
+import argparse
 import re
+import shlex
 from pathlib import Path
 
-from scanner.cli import COMMAND_MODULES
+import pytest
+
+from scanner.cli import COMMAND_MODULES, build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = {path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md"))}
+ALL = {"README.md": README, **DOCS}
 
 
-def _code_blocks() -> list[str]:
-    return re.findall(r"```(?:sh|bash)?\n(.*?)```", README, re.DOTALL)
+def _code_blocks(text: str) -> list[str]:
+    return re.findall(r"```[a-z]*\n(.*?)```", text, re.DOTALL)
+
+
+def _invocations(text: str) -> list[list[str]]:
+    """Every `mcp-scan ...` command line shown in code blocks (YAML `run:` lines included)."""
+    found = []
+    for block in _code_blocks(text):
+        for line in block.splitlines():
+            for part in re.split(r"&&|\|\|", line.split(" #")[0]):
+                match = re.search(r"(?:^|[\s:-])mcp-scan (\S.*)$", part.strip())
+                if match and not match.group(1).startswith(("hook", "(")):
+                    try:
+                        found.append(shlex.split(match.group(1)))
+                    except ValueError:
+                        continue
+    return found
+
+
+def _subparser(parser: argparse.ArgumentParser, words: list[str]) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and words and words[0] in action.choices:
+            return _subparser(action.choices[words[0]], words[1:])
+    return parser
 
 
 def test_top_has_exactly_two_setup_commands_and_ci_runs_the_second() -> None:
-    first_block = _code_blocks()[0].strip().splitlines()
+    first_block = _code_blocks(README)[0].strip().splitlines()
     assert len(first_block) == 2
     assert first_block[0].startswith("python -m pip install . && mcp-scan ")
     assert first_block[1] in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
 
 
-def test_every_command_shown_exists() -> None:
-    inline = re.findall(r"`mcp-scan ([a-z][a-z-]*)", README)
-    in_blocks = [m for block in _code_blocks() for m in re.findall(r"(?:^|&& )mcp-scan ([a-z][a-z-]*)", block, re.MULTILINE)]
-    shown = set(inline + in_blocks)
-    assert shown, "the README shows no commands"
-    assert shown <= set(COMMAND_MODULES), shown - set(COMMAND_MODULES)
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_command_and_flag_shown_exists(name: str) -> None:
+    text = ALL[name]
+    inline = re.findall(r"`mcp-scan ([a-z][a-z-]*)", text)
+    commands = [words[0] for words in _invocations(text)] + inline
+    unknown = {c for c in commands if c not in COMMAND_MODULES and c not in ("staged|scan|history|ci|pre-push",)}
+    assert not unknown, f"{name} shows unknown commands {unknown}"
+    parser = build_parser()
+    for words in _invocations(text):
+        if words[0] not in COMMAND_MODULES:
+            continue
+        sub = _subparser(parser, [w for w in words if not w.startswith("-")][:2])
+        known = {opt for action in sub._actions for opt in action.option_strings}
+        for word in words:
+            flag = word.split("=")[0]
+            if flag.startswith("--"):
+                assert flag in known, f"{name}: `mcp-scan {' '.join(words)}` uses unknown flag {flag}"
 
 
 def test_every_hook_id_is_documented() -> None:
