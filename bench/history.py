@@ -282,6 +282,25 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
+def snapshot() -> Path:
+    """This checkout's committed mcp-scan (code and rules) copied under WORK.
+
+    Other people edit the working tree while a long benchmark runs; a changed
+    rule set would also change the history cache key mid-run. The snapshot
+    pins what is measured to one commit, named in the output.
+    """
+    root = HERE.parent
+    sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True,
+                         check=True).stdout.strip()
+    target = WORK / f"mcp-scan-{sha}"
+    if not (target / "scanner").is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", "HEAD", "scanner", "patterns"], cwd=root, capture_output=True,
+                                 check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
 def run_once(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
     """Wall seconds, peak single-process RSS MB, peak process-tree RSS MB, exit code."""
     start = time.perf_counter()
@@ -368,11 +387,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         commands = {k: v for k, v in commands.items() if any(o in k for o in args.only)}
     env = dict(os.environ)
     env.setdefault("MCP_SCAN_CACHE_DIR", str(WORK / "mcp-scan-cache"))
-    env["PYTHONPATH"] = str(HERE.parent)
+    code_dir = snapshot()
+    env["PYTHONPATH"] = str(code_dir)
+    where = subprocess.run([sys.executable, "-c", "import scanner; print(scanner.__file__)"], env=env,
+                           capture_output=True, text=True).stdout.strip()
+    print(f"mcp-scan under test: {where} (git archive of {code_dir.name})")
     results: dict[str, dict[str, Any]] = {n: {"runs": [], "rss": 0.0, "tree": 0.0, "codes": set()} for n in commands}
+    report_files = {"mcp-scan (cold)": "mcp-cold.json", "mcp-scan (warm)": "mcp-warm.json", "gitleaks": "gitleaks.json",
+                    "betterleaks": "betterleaks.json", "kingfisher": "kingfisher.json"}
+    failures: dict[str, int] = {n: 0 for n in commands}
     for round_number in range(args.runs + 1):  # round 0 is the warm-up (fills the OS page cache and mcp-scan's cache)
         for name, cmd in commands.items():
-            elapsed, rss, tree, code = run_once(cmd, repo, env)
+            for _attempt in range(3):
+                began = time.time()
+                elapsed, rss, tree, code = run_once(cmd, repo, env)
+                report_file = reports / report_files[name]
+                if report_file.exists() and report_file.stat().st_mtime >= began and report_file.stat().st_size > 0:
+                    break
+                failures[name] += 1  # no fresh report: the run failed (not timed); try again
+                print(f"  {name}: run failed (exit {code}, no report); retrying", flush=True)
             if round_number == 0:
                 print(f"  warm-up {name}: {elapsed:.2f} s (exit {code})", flush=True)
                 continue
@@ -384,8 +417,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     medians = {n: statistics.median(r["runs"]) for n, r in results.items()}
     peers = [n for n in medians if not n.startswith("mcp-scan")]
     fastest = min(peers, key=lambda n: medians[n]) if peers else None
-    report_files = {"mcp-scan (cold)": "mcp-cold.json", "mcp-scan (warm)": "mcp-warm.json", "gitleaks": "gitleaks.json",
-                    "betterleaks": "betterleaks.json", "kingfisher": "kingfisher.json"}
     head = f"{'tool':<17} {'median s':>9} {'runs':>22} {'peak MB':>8} {'tree MB':>8}  {'recall':>7} {'attrib':>6}"
     ratio_head = "".join(f" {'/' + p:>12}" for p in peers)
     print(f"\n{head}{ratio_head}")
@@ -401,6 +432,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f"{medians.get('mcp-scan (cold)', float('nan')) / medians[fastest]:.2f}x, warm = "
               f"{medians.get('mcp-scan (warm)', float('nan')) / medians[fastest]:.2f}x of it")
     print("peak MB = largest single process (wait4); tree MB = sampled sum over the process tree (0.25 s)")
+    if any(failures.values()):
+        print("failed runs (retried, not timed): " + ", ".join(f"{n} {c}" for n, c in failures.items() if c))
     return 0
 
 
