@@ -389,7 +389,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     env.setdefault("MCP_SCAN_CACHE_DIR", str(WORK / "mcp-scan-cache"))
     code_dir = snapshot()
     env["PYTHONPATH"] = str(code_dir)
-    where = subprocess.run([sys.executable, "-c", "import scanner; print(scanner.__file__)"], env=env,
+    where = subprocess.run([sys.executable, "-c", "import scanner; print(scanner.__file__)"], env=env, cwd=repo,
                            capture_output=True, text=True).stdout.strip()
     print(f"mcp-scan under test: {where} (git archive of {code_dir.name})")
     results: dict[str, dict[str, Any]] = {n: {"runs": [], "rss": 0.0, "tree": 0.0, "codes": set()} for n in commands}
