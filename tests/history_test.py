@@ -360,3 +360,20 @@ def test_progress_bar_only_on_a_terminal_and_quiet_silences_it(git_repo: GitRepo
     drawn = stderr_on_tty()
     assert b"blobs" in drawn and b"MB/s" in drawn and b"ETA" in drawn
     assert stderr_on_tty("--quiet") == b""
+
+
+def test_partial_clone_warns_and_does_not_try_to_fetch(git_repo: GitRepo, tmp_path: Path) -> None:
+    git_repo.stage("s.py", settings(stripe_live_key(22)))
+    git_repo.commit("add")
+    git_repo.stage("t.py", "x = 1\n")
+    git_repo.commit("more")
+    git_repo.git("config", "uploadpack.allowFilter", "true")
+    partial = tmp_path / "partial"
+    subprocess.run(["git", "clone", "-q", "--no-checkout", "--filter=blob:none", f"file://{git_repo.path}",
+                    str(partial)], check=True)
+    # make the promisor unreachable: a lazy fetch would now fail loudly
+    subprocess.run(["git", "remote", "set-url", "origin", str(tmp_path / "gone")], cwd=partial, check=True)
+    code, report, stderr = scan(git_repo, cwd=partial)
+    assert code == 0, stderr
+    assert "partial clone" in stderr and "not scanned" in stderr
+    assert report["findings"] == []

@@ -57,8 +57,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    for message in result.warnings + result.errors:
+    for message in result.warnings:
         warn(args, message)
+    for message in result.errors[:20]:
+        warn(args, message)
+    if len(result.errors) > 20:
+        warn(args, f"... and {len(result.errors) - 20} more errors")
     findings = apply_suppressions(result.findings, args, config)
     result.stats["findings"] = len(findings)
     report(findings, args, result.stats, "history")

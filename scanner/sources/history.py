@@ -122,8 +122,17 @@ def scan_history(
     todo = {oid: [kp for kp in pairs if kp[0] not in cache.scanned] for oid, pairs in plan.keys.items()}
     todo = {oid: pairs for oid, pairs in todo.items() if pairs}
     answered = len(plan.keys) - len(todo)  # blobs the cache fully answered
+    absent = _promised_blobs(repo, revs, exclude) if _is_partial_clone(repo) else set()
+    if absent:
+        result.warnings.append(
+            f"this is a partial clone: {len(absent)} blob(s) are not present locally and were not scanned "
+            "(history is partial; fetch them, e.g. `git fetch --refetch`, for a full audit)"
+        )
+        todo = {oid: pairs for oid, pairs in todo.items() if oid not in absent}
     sizes, missing = blob_sizes(repo, list(todo))
-    result.errors.extend(f"missing blob {oid} (partial or corrupt clone)" for oid in missing)
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        result.errors.append(f"{len(missing)} blob(s) missing from the object store (corrupt clone?): {shown}")
     too_big = [oid for oid, size in sizes.items() if size > max_blob_size]
     tasks: list[Task] = [(oid, sizes[oid], todo[oid]) for oid in todo if oid in sizes and sizes[oid] <= max_blob_size]
 
@@ -180,6 +189,26 @@ def _repo_info(repo: str) -> tuple[Path, bool]:
     if not common.is_absolute():
         common = Path(repo) / common
     return common.resolve(), len(lines) > 1 and lines[1].strip() == "true"
+
+
+def _is_partial_clone(repo: str) -> bool:
+    """A clone made with ``--filter``: some objects are only promised by the remote."""
+    out = run_git(["config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$"], cwd=repo, check=False)
+    return any(not line.endswith((b" false", b" 0")) for line in out.splitlines())
+
+
+def _promised_blobs(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str]) -> set[str]:
+    """Blob ids reachable from the range but absent locally, listed without fetching them.
+
+    Asking ``cat-file`` for them would make git try to fetch each one from the
+    promisor remote (slow, and it fails offline); ``rev-list --missing=print``
+    only reports them.
+    """
+    args = ["rev-list", "--objects", "--missing=print", *(revs if revs else ["--all"])]
+    if exclude:
+        args += ["--not", *exclude]
+    out = run_git([*args, "--"], cwd=repo, check=False)
+    return {line[1:41].decode("ascii", "replace") for line in out.splitlines() if line.startswith(b"?")}
 
 
 def _walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str]) -> Walk:
