@@ -21,6 +21,8 @@ import regex
 
 from scanner.detect import Detector
 from scanner.rules import Rule, builtin_rules
+from tests.git_helpers import GitRepo
+from tests.reliability_support import assert_fails_closed, run_scan
 
 RUN = 20_000  # characters per adversarial run: large enough for exponential blow-ups, small enough for CI
 _CLASS = regex.compile(r"\[(?:\\.|[^\]\\])+\]|\\[wdsWDS]|\\p\{\w+\}")
@@ -100,9 +102,7 @@ def test_rule_survives_backtracking_inputs(rule: Rule) -> None:
     _record(rule.id, timed_out)
 
 
-def test_a_timed_out_rule_is_reported_and_skipped_not_fatal(tmp_path: Path) -> None:
-    # A deliberately exponential rule: the scan must come back with the
-    # timeout counted, and the CLI must say so on stderr.
+def _evil_rules(tmp_path: Path) -> Path:
     rules = tmp_path / "evil.toml"
     rules.write_text(
         "[[rules]]\n"
@@ -114,13 +114,29 @@ def test_a_timed_out_rule_is_reported_and_skipped_not_fatal(tmp_path: Path) -> N
         "examples = [\"evilaaaa\", \"evilaa\"]\n"
         "negative_examples = [\"evil\"]\n"
     )
-    (tmp_path / "victim.txt").write_text("evil" + "a" * 60 + "!\n")
-    from tests.reliability_support import run_scan
+    return rules
 
+
+def test_a_timed_out_rule_is_reported_and_skipped_not_fatal(tmp_path: Path) -> None:
+    # A deliberately exponential rule: the scan must come back with the
+    # timeout counted, and the CLI must say so on stderr.
+    rules = _evil_rules(tmp_path)
+    (tmp_path / "victim.txt").write_text("evil" + "a" * 60 + "!\n")
     proc = run_scan("scan", "--rules", str(rules), "victim.txt", cwd=tmp_path, timeout=120)
     assert b"Traceback" not in proc.stderr
     assert b"timed out" in proc.stderr, proc.stderr
     assert b"evil-nested" in proc.stderr
+
+
+def test_a_timeout_on_staged_content_blocks_the_commit(git_repo: GitRepo, tmp_path: Path) -> None:
+    # Fail closed: content a rule could not finish scanning is not waved through.
+    rules = _evil_rules(tmp_path)
+    git_repo.stage("victim.txt", "evil" + "a" * 60 + "!\n")
+    proc = run_scan("staged", "--rules", str(rules), cwd=git_repo.path, timeout=120)
+    assert_fails_closed(proc, mentions=["timed out", "victim.txt", "evil-nested"])
+    git_repo.git("rm", "-q", "--cached", "victim.txt")
+    git_repo.stage("fine.txt", "evil but short\n")
+    assert run_scan("staged", "--rules", str(rules), cwd=git_repo.path).returncode == 0
 
 
 class _CountingDetector(Detector):
