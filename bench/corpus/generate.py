@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,9 +36,13 @@ class Sample:
 
 
 def generate(out: Path, per_kind: int = 16, per_negative: int = 32, seed: int = 1) -> list[Sample]:
-    """(Re)create the corpus under ``out`` and return its labels."""
-    if out.exists():
-        shutil.rmtree(out)
+    """(Re)create the corpus under ``out`` and return its labels.
+
+    Files are written to a private staging directory that then replaces ``out``,
+    so a concurrent run cannot delete files from under this one mid-write.
+    """
+    final, out = out, out.with_name(f"{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(out, ignore_errors=True)
     rng = Random(seed)
     samples: list[Sample] = []
     for kind in KINDS:
@@ -50,6 +55,8 @@ def generate(out: Path, per_kind: int = 16, per_negative: int = 32, seed: int = 
             name, content = make(rng)
             samples.append(_write(out, "neg", family, n, name, content, "negative", False))
     (out / "labels.json").write_text(json.dumps([asdict(s) for s in samples], indent=1))
+    shutil.rmtree(final, ignore_errors=True)
+    out.rename(final)
     return samples
 
 
