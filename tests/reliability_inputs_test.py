@@ -308,3 +308,30 @@ def test_stdin_scan(tmp_path: Path) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+_LOSE_PERMISSION = r"""
+import os, sys
+from pathlib import Path
+from scanner.sources.files import FilesSource
+root = Path(sys.argv[1])
+source = FilesSource([str(root)])
+fragments = source.fragments()
+next(fragments)                      # every name is listed by now
+(root / "b.env").chmod(0)            # loses its permission mid-scan
+(root / "c.env").unlink()            # and this one vanishes
+rest = [Path(f.path).name for f in fragments]
+print(rest, source.errors)
+"""
+
+
+def test_file_losing_permission_mid_scan_is_an_error(tmp_path: Path) -> None:
+    prefix = as_unprivileged()
+    for name in ("a.env", "b.env", "c.env", "d.env"):
+        (tmp_path / name).write_text(f"KEY={KEY}\n")
+    proc = subprocess.run([*prefix, sys.executable, "-c", _LOSE_PERMISSION, str(tmp_path)], capture_output=True, text=True)
+    (tmp_path / "b.env").chmod(0o644)
+    assert proc.returncode == 0, proc.stderr
+    rest, _, errors = proc.stdout.strip().partition("] ")
+    assert rest == "['d.env'"
+    assert "b.env" in errors and "ermission denied" in errors
