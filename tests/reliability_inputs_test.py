@@ -335,3 +335,28 @@ def test_file_losing_permission_mid_scan_is_an_error(tmp_path: Path) -> None:
     rest, _, errors = proc.stdout.strip().partition("] ")
     assert rest == "['d.env'"
     assert "b.env" in errors and "ermission denied" in errors
+
+
+def test_unusable_cache_directory_degrades_instead_of_failing(tmp_path: Path) -> None:
+    # A read-only HOME (CI containers) must not break scanning: caches are optional.
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the cache directory should be\n")
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "big.txt").write_text(("filler text line\n" * 8000) + f"KEY={KEY}\n")  # > 64 KB: the Hyperscan path
+    env = dict(os.environ, MCP_SCAN_CACHE_DIR=str(blocker / "cache"))
+    proc = run_scan("scan", "--format", "json", "big.txt", cwd=tree, env=env)
+    assert positions(proc) == {("big.txt", 8001, 5)}
+
+
+def test_repository_owned_by_someone_else_names_the_fix(git_repo: GitRepo) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the repository to another user")
+    git_repo.stage("a.txt", "a\n")
+    for path in [git_repo.path, *git_repo.path.rglob("*")]:
+        os.lchown(path, 65534, 65534)
+    for args in (["staged"], ["history", "--no-cache", "."]):
+        proc = run_scan(*args, cwd=git_repo.path)
+        if b"not implemented yet" in proc.stderr:
+            continue
+        assert_fails_closed(proc, mentions=["dubious ownership", "safe.directory"])
