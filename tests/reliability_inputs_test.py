@@ -360,3 +360,27 @@ def test_repository_owned_by_someone_else_names_the_fix(git_repo: GitRepo) -> No
         if b"not implemented yet" in proc.stderr:
             continue
         assert_fails_closed(proc, mentions=["dubious ownership", "safe.directory"])
+
+
+def test_audit_survives_hostile_mcp_configs(git_repo: GitRepo, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.json"
+    outside_key = stripe_live_key(seed=8)
+    outside.write_text('{"mcpServers": {"x": {"env": {"STRIPE_KEY": "' + outside_key + '"}}}}')
+    git_repo.write("a.txt", "a\n")
+    (git_repo.path / ".mcp.json").symlink_to(outside)
+    git_repo.write(".vscode/mcp.json", "[" * 50_000 + "]" * 50_000)
+    git_repo.write(".cursor/mcp.json", ('{"mcpServers": {"s": {"env": {"K": "' + KEY + '"}}}}').encode("utf-16"))
+    git_repo.write("claude_desktop_config.json", bytes(range(256)) * 64)
+    git_repo.write(".gemini/settings.json", '{"mcpServers": {"s": {"env": {"K": "unterminated')
+    git_repo.write(".zed/settings.json", '// comment\n{"context_servers": {},}\n/* unterminated')
+    os.mkfifo(git_repo.path / "mcp_settings.json")
+    proc = run_scan("audit", "--format", "json", ".", cwd=git_repo.path, timeout=120)
+    if b"not implemented yet" in proc.stderr:
+        pytest.skip("audit is not implemented yet")
+    assert_no_traceback(proc)
+    assert proc.returncode in (0, 1, 3), proc.stderr
+    out = proc.stdout + proc.stderr
+    assert outside_key.encode() not in out and KEY.encode() not in out
+    if proc.stdout.strip():
+        paths = {f["path"] for f in json.loads(proc.stdout)["findings"]}
+        assert not any("outside" in p for p in paths)
