@@ -180,3 +180,14 @@ def test_templates_in_history_are_not_reported(git_repo: GitRepo) -> None:
     git_repo.stage(".env.example", "A=\n")
     git_repo.commit()
     assert _by_rule(git_repo, "secret-file-in-history") == {}
+
+
+def test_tracked_mcp_config_is_medium_and_env_is_high(git_repo: GitRepo) -> None:
+    git_repo.stage(".mcp.json", '{"mcpServers": {}}\n')
+    git_repo.stage(".env", "A=1\n")
+    git_repo.commit()
+    tracked = _by_rule(git_repo, "secret-file-tracked")
+    assert tracked[".mcp.json"].severity == "medium" and "deliberate" in tracked[".mcp.json"].message
+    assert tracked[".env"].severity == "high"
+    history = _by_rule(git_repo, "secret-file-in-history")
+    assert (history[".mcp.json"].severity, history[".env"].severity) == ("medium", "high")

@@ -23,6 +23,13 @@ KEY_SUFFIXES = (".key", ".pem", ".p12")
 BACKUP_SUFFIXES = (".backup", ".bak")
 
 
+# A shared MCP config holding only ${VAR} references is sometimes committed on purpose
+# (Claude Code's project scope); the guide still keeps it out of git, at lower severity.
+_SEVERITY = {"env": "high", "key": "high", "secrets-dir": "high", "backup": "medium", "mcp": "medium"}
+_MCP_NOTE = {"mcp": " (the guide keeps MCP configs out of git; if it holds only ${VAR} references, "
+                    "keeping it tracked can be a deliberate choice)"}
+
+
 @dataclass(frozen=True)
 class SecretPath:
     """A secret-shaped path: what to report (``target``) and the entry that ignores it."""
@@ -111,8 +118,8 @@ def check_coverage(inv: Inventory) -> list[Finding]:
         findings.append(make_finding(
             "secret-file-tracked", target,
             f"secret {'directory' if target.endswith('/') else 'file'} {target} is tracked by git"
-            + (" although .gitignore excludes it" if ignored else ""),
-            secret=f"tracked: {target}", key=target,
+            + (" although .gitignore excludes it" if ignored else "") + _MCP_NOTE.get(secret.kind, ""),
+            secret=f"tracked: {target}", key=target, severity=_SEVERITY[secret.kind],
             remediation=f"Run `{advice}`{also} and commit; then rotate the credentials it held (they are in history).",
             extra={"entry": None if ignored else secret.entry, "tracked": True, "ignored": ignored,
                    "fix": advice},
@@ -159,11 +166,13 @@ def check_history(inv: Inventory) -> list[Finding]:
     first: dict[str, tuple[str, str, str]] = {}
     commits: dict[str, list[str]] = {}
     paths: dict[str, set[str]] = {}
+    kinds: dict[str, str] = {}
     for commit, author, date, path in _history_additions(inv.root):
         secret = classify(path)
         if secret is None:
             continue
         first[secret.target] = (commit, author, date)
+        kinds[secret.target] = secret.kind
         commits.setdefault(secret.target, [])
         if commit not in commits[secret.target]:
             commits[secret.target].append(commit)
@@ -177,6 +186,7 @@ def check_history(inv: Inventory) -> list[Finding]:
             "secret-file-in-history", target,
             f"secret file {target} was committed in {commit[:12]} ({state})",
             secret=f"committed: {target}", key=target, commit=commit, author=author or None, date=date or None,
+            severity=_SEVERITY[kinds[target]],
             extra={"present_at_head": present, "commits": commits[target][::-1],
                    "paths": sorted(paths[target]) if target.endswith("/") else [target]},
         ))
