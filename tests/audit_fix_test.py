@@ -131,3 +131,21 @@ def test_symlinked_gitignore_is_not_touched(git_repo: GitRepo, tmp_path: os.Path
     assert b"could not fix" in result.stderr and b"not a regular file" in result.stderr
     with open(outside) as handle:
         assert handle.read() == "*.log\n"
+
+
+@posix_only
+def test_symlinked_directory_outside_the_repository_is_neither_read_nor_chmodded(
+        git_repo: GitRepo, tmp_path: os.PathLike[str]) -> None:
+    outside = os.path.join(tmp_path, "elsewhere")
+    os.makedirs(os.path.join(outside, "mcp"))
+    config = os.path.join(outside, "mcp", "server.json")
+    with open(config, "w") as handle:
+        handle.write('{"mcpServers": {"a": {"command": "x", "env": {"API_KEY": "Zq8Wm3Lp0Rt5Yb7Nc2Kd"}}}}')
+    os.chmod(config, 0o644)
+    os.symlink(outside, git_repo.path / ".claude")
+    git_repo.write(".gitignore", ".claude\n")
+    result = run_audit(git_repo.path)
+    assert [f for f in result.findings if f.rule_id in ("mcp-hardcoded-credential", "insecure-file-permissions")] == []
+    assert any("outside the repository" in w for w in result.warnings)
+    assert _audit(git_repo, "--fix").returncode == 0
+    assert _mode(config) == 0o644

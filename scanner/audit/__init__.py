@@ -38,6 +38,11 @@ class AuditResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+def inside(path: str, real_root: str) -> bool:
+    """True when ``path`` resolves (symlinks and all) to a place under ``real_root``."""
+    return os.path.commonpath([os.path.realpath(path), real_root]) == real_root
+
+
 class _Reader:
     """Reads repository files without leaving the repository or reading huge ones."""
 
@@ -49,13 +54,11 @@ class _Reader:
     def __call__(self, rel: str, *, required: bool = False) -> Optional[bytes]:
         full = os.path.join(self.root_str, rel)
         try:
-            info = os.lstat(full)
-            if stat.S_ISLNK(info.st_mode):
-                target = os.path.realpath(full)
-                if os.path.commonpath([target, self.real_root]) != self.real_root:
-                    self.result.warnings.append(f"{rel}: symlink leads outside the repository; not read")
-                    return None
-                info = os.stat(full)
+            # realpath, not just lstat: a symlinked parent directory (`.claude -> ~/x`) leaves too.
+            if not inside(full, self.real_root):
+                self.result.warnings.append(f"{rel}: symlink leads outside the repository; not read")
+                return None
+            info = os.stat(full)
             if not stat.S_ISREG(info.st_mode):
                 return None  # directories, fifos, devices: never read (a fifo would block)
             if info.st_size > MAX_CONFIG_SIZE:

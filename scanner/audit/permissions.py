@@ -32,12 +32,15 @@ def check_permissions(root: Path, paths: Iterable[str]) -> list[Finding]:
         return []
     findings: list[Finding] = []
     seen: set[str] = set()
+    real_root = os.path.realpath(root)
     for path in paths:
         secret = classify(path)
         if secret is None or secret.kind not in _KINDS or secret.target in seen:
             continue
         seen.add(secret.target)
         full = root / secret.target.rstrip("/")
+        if os.path.commonpath([os.path.realpath(full), real_root]) != real_root:
+            continue  # under a symlinked directory that leaves the repository: not ours to judge or chmod
         try:
             info = os.lstat(full)
         except OSError:
