@@ -70,6 +70,6 @@ def test_every_command_and_flag_shown_exists(name: str) -> None:
 
 def test_every_hook_id_is_documented() -> None:
     hook_ids = re.findall(r"^- id: (\S+)", (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"), re.MULTILINE)
-    assert hook_ids == ["mcp-scan", "mcp-scan-push"]
+    assert hook_ids == ["mcp-scan", "mcp-scan-push", "mcp-scan-audit"]
     for hook_id in hook_ids:
         assert f"id: {hook_id}" in README

@@ -144,3 +144,38 @@ def test_staged_source_yields_one_fragment_per_hunk(git_repo: GitRepo) -> None:
 def test_main_runs_in_process(git_repo: GitRepo, monkeypatch: object, capsys: object) -> None:
     git_repo.stage("k.txt", f"{fake(4)} {KEY}\n")
     assert main(["staged", "--repo", str(git_repo.path)]) == 1
+
+
+def test_staging_a_secret_file_or_an_mcp_config_with_a_literal_is_blocked(git_repo: GitRepo) -> None:
+    git_repo.stage(".env", "DEBUG=1\n")
+    git_repo.stage(".claude/mcp/server.json",
+                   '{\n  "mcpServers": {\n    "pay": {\n      "command": "npx",\n'
+                   f'      "env": {{"API_KEY": "{fake(28, seed=4)}"}}\n    }}\n  }}\n}}\n')
+    proc = git_repo.run_mcp_scan("staged")
+    assert proc.returncode == 1
+    out = proc.stdout.decode()
+    assert ".env: secret file .env is being committed" in out and "git restore --staged" in out
+    assert ".claude/mcp/server.json:5:" in out and '"API_KEY": "${API_KEY}"' in out
+    assert fake(28, seed=4) not in out
+
+
+def test_mcp_config_with_references_only_passes(git_repo: GitRepo) -> None:
+    git_repo.stage(".mcp.json", '{"mcpServers": {"gh": {"url": "https://api.example.com/mcp",'
+                                ' "headers": {"Authorization": "Bearer ${GITHUB_TOKEN}"}}}}\n')
+    git_repo.stage(".env.example", "API_KEY=\n")
+    assert git_repo.run_mcp_scan("staged").returncode == 0
+
+
+def test_jwt_findings_say_whether_the_token_has_expired(git_repo: GitRepo) -> None:
+    import base64
+
+    def segment(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    token = ".".join([segment({"alg": "HS256", "typ": "JWT"}),
+                      segment({"sub": "svc-" + fake(6, seed=8), "iat": 1_600_000_000, "exp": 1_600_003_600}),
+                      fake(43, seed=9)])
+    git_repo.stage("client.py", f"TOKEN = '{token}'\n")
+    [finding] = json.loads(git_repo.run_mcp_scan("staged", "--format", "json").stdout)["findings"]
+    assert "expired" in finding["message"]
+    assert token not in json.dumps(finding)

@@ -138,6 +138,11 @@ def report(findings: Sequence[Finding], args: argparse.Namespace, stats: dict[st
     from scanner.paths import atomic_write
     from scanner.report import ReportContext, get_writer
 
+    if any("eyJ" in f.secret for f in findings):
+        # Say whether each JWT is expired or still live (decoded offline, no signature check).
+        from scanner.audit.jwt import enrich_jwt_message
+
+        findings = [enrich_jwt_message(f) if "eyJ" in f.secret else f for f in findings]
     context = ReportContext(show_secrets=args.show_secrets, command=command, stats=stats)
     writer = get_writer(args.format)
     if getattr(args, "output", None):

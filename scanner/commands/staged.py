@@ -1,7 +1,13 @@
-"""``mcp-scan staged``: the pre-commit hook. Scans the added lines of the index."""
+"""``mcp-scan staged``: the pre-commit hook.
+
+Scans the added lines of the index, and blocks committing a secret file
+(``.env``, keys) or an MCP config with a literal credential (the audit's
+checks on the whole staged file).
+"""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,13 +23,34 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+# Staged paths that may be a secret file (.env, keys, *-secrets/) or an MCP
+# config; only these pull in the audit checks and have their whole staged
+# text read, so an ordinary commit pays nothing for them.
+_AUDIT_CANDIDATE = re.compile(r"-secrets/|(?:^|/)\.env[^/]*$|\.(?:key|pem|p12|json|jsonc)$", re.IGNORECASE)
+
+
+def _audit_staged_files(source: Any, detector: Any) -> list[Any]:
+    """Secret files being committed, and staged MCP configs with literal credentials or plain http."""
+    candidates = {d.path for d in source.diffs if _AUDIT_CANDIDATE.search(d.path)}
+    if not candidates:
+        return []
+    from scanner.audit.staged import check_staged_file
+
+    findings = []
+    for path, text in sorted(source.whole_files(candidates).items()):
+        findings.extend(check_staged_file(path, text, detector=detector))
+    return findings
+
+
 def run(args: argparse.Namespace) -> int:
     from scanner.sources.staged import StagedSource
 
     config = load_settings(args, Path(args.repo))
     detector = build_detector(args, config)
     source = StagedSource(args.repo)
-    findings = apply_suppressions(detector.scan_all(source.fragments()), args, config)
+    found = list(detector.scan_all(source.fragments()))
+    found.extend(_audit_staged_files(source, detector))
+    findings = apply_suppressions(found, args, config)
     # Fail closed: a rule that timed out did not look at all of what is being
     # committed, so the commit is blocked (exit 3) rather than waved through.
     for timeout in detector.stats.timeouts:

@@ -9,6 +9,8 @@ from scanner.report import ReportContext, sort_findings
 
 
 def _where(finding: Finding) -> str:
+    if finding.line <= 0:  # about a whole file (a secret file, an unparsable config)
+        return finding.path
     return f"{finding.path}:{finding.line}:{finding.column}"
 
 

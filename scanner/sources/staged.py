@@ -10,6 +10,7 @@ which git calls binary but people do write secrets into.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Optional
 
 from scanner.detect import decode_blob
 from scanner.errors import ScanError
@@ -31,6 +32,7 @@ class StagedSource:
 
     def __init__(self, repo: str = ".") -> None:
         self.repo = repo
+        self.diffs: list[FileDiff] = []  # every staged file pair, once fragments() has run
 
     def fragments(self) -> Iterator[Fragment]:
         try:
@@ -40,7 +42,7 @@ class StagedSource:
             # message about --cached; say what is really wrong.
             run_git(["rev-parse", "--git-dir"], cwd=self.repo)
             raise
-        diffs = parse_diff(out)
+        diffs = self.diffs = parse_diff(out)
         binary: list[FileDiff] = []
         for diff in diffs:
             if diff.new_mode in (GITLINK_MODE, SYMLINK_MODE):
@@ -93,3 +95,28 @@ class StagedSource:
             text = decode_blob(data)
             if text:
                 yield Fragment(text=text, path=diff.path, start_line=1, blob=diff.new_blob)
+
+    def whole_files(self, paths: set[str]) -> dict[str, Optional[str]]:
+        """The full staged text of ``paths`` (None for binary content), in one git call.
+
+        Checks that need a whole file rather than its added lines (an MCP
+        config must parse) ask for just the few paths they care about.
+        """
+        wanted = [d for d in self.diffs if d.path in paths and d.new_mode not in (GITLINK_MODE, SYMLINK_MODE)]
+        if not wanted:
+            return {}
+        request = b"".join(d.new_blob.encode("ascii") + b"\n" for d in wanted)
+        out = run_git(["cat-file", "--batch"], cwd=self.repo, input=request)
+        texts: dict[str, Optional[str]] = {}
+        pos = 0
+        for diff in wanted:
+            header_end = out.index(b"\n", pos)
+            header = out[pos:header_end].split()
+            pos = header_end + 1
+            if len(header) < 3:
+                raise ScanError(f"cannot read the staged content of {diff.path!r}",
+                                "the repository is corrupt; run `git fsck` and re-add the file")
+            size = int(header[2])
+            texts[diff.path] = decode_blob(out[pos : pos + size])
+            pos += size + 1
+        return texts
