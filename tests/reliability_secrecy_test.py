@@ -247,3 +247,23 @@ def test_internal_errors_fail_closed_without_quoting_data(tmp_path: Path) -> Non
     debug = subprocess.run([sys.executable, "-c", _FAULT, secret], cwd=tmp_path, capture_output=True,
                            env=dict(os.environ, MCP_SCAN_DEBUG="1"))
     assert debug.returncode == 3 and b"Traceback" in debug.stderr
+
+
+def test_ci_annotations_summary_and_sarif_hold_no_secret(leaky: tuple[GitRepo, list[str]], tmp_path: Path) -> None:
+    repo, secrets = leaky
+    head = repo.git("rev-parse", "HEAD").strip()
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"before": "0" * 40, "after": head}))
+    summary = tmp_path / "summary.md"
+    sarif = tmp_path / "ci.sarif"
+    env = dict(os.environ, CI="true", GITHUB_ACTIONS="true", GITHUB_EVENT_NAME="push", GITHUB_EVENT_PATH=str(event),
+               GITHUB_SHA=head, GITHUB_REF_NAME="main", GITHUB_STEP_SUMMARY=str(summary))
+    proc = run_scan("ci", "--sarif", str(sarif), ".", cwd=repo.path, env=env)
+    if b"not implemented yet" in proc.stderr:
+        pytest.skip("ci is not implemented yet")
+    assert_no_traceback(proc)
+    assert proc.returncode == 1, proc.stderr.decode("utf-8", "replace")[-2000:]
+    assert b"::error" in proc.stdout  # annotations were written, and they are checked below
+    for name, blob in (("stdout", proc.stdout), ("stderr", proc.stderr), ("summary", summary.read_bytes()),
+                       ("sarif", sarif.read_bytes())):
+        assert_hidden(blob, secrets, f"ci {name}")
