@@ -72,6 +72,7 @@ def parse_log(stream: IO[bytes]) -> Walk:
     commits = walk.commits
     blobs = walk.blobs
     paths: dict[bytes, str] = {}  # decode (and intern) each distinct path once
+    oids: dict[bytes, str] = {}  # likewise for blob ids
     tokens = _tokens(stream)
     index = -1
     pending: Optional[bytes] = None  # raw meta waiting for its path token
@@ -82,13 +83,18 @@ def parse_log(stream: IO[bytes]) -> Walk:
             fields = meta[colons:].split(b" ")
             # ":old new oid_old oid_new S" or, for merges, "::m1 m2 m3 o1 o2 o3 SS"
             mode = fields[colons]
-            oid = fields[2 * colons + 1].decode("ascii")
-            if oid == NULL_OID or mode in (GITLINK_MODE, SYMLINK_MODE) or index < 0:
+            raw_oid = fields[2 * colons + 1]
+            if raw_oid == NULL_OID_BYTES or mode in (GITLINK_MODE, SYMLINK_MODE) or index < 0:
                 continue
+            oid = oids.get(raw_oid)
+            if oid is None:
+                oid = oids[raw_oid] = raw_oid.decode("ascii")
             path = paths.get(token)
             if path is None:
                 path = paths[token] = token.decode("utf-8", "replace")
-            previous = tuple(o.decode("ascii") for o in fields[colons + 1 : 2 * colons + 1] if o != NULL_OID_BYTES)
+            # one str per distinct id: the previous version is usually another key of ``blobs``
+            previous = tuple(oids.get(o) or oids.setdefault(o, o.decode("ascii"))
+                             for o in fields[colons + 1 : 2 * colons + 1] if o != NULL_OID_BYTES)
             seen = blobs.get(oid)
             if seen is None:
                 blobs[oid] = [(index, path, previous)]

@@ -89,13 +89,28 @@ def scan_history(
     (slower; same findings, see ``scanner.history.delta``). Raises ScanError when ``repo`` is
     not a repository (exit 3) or a revision does not resolve (exit 2).
     """
+    started = time.monotonic()
+    result = HistoryResult()
+    common_dir, shallow = _repo_info(repo)
+    # Fork the workers now, while this process is small: forked after the walk
+    # they would each inherit (and, through reference counting, copy) it.
+    workers = _Workers(repo, detector, line_delta, jobs)
+    try:
+        return _scan(repo, detector, workers, result, started, common_dir, shallow, revs=revs, exclude=exclude,
+                     max_blob_size=max_blob_size, scan_all_paths=scan_all_paths, use_cache=use_cache,
+                     progress=progress, head=head, need_secrets=need_secrets)
+    finally:
+        workers.close()
+
+
+def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryResult, started: float,
+          common_dir: Path, shallow: bool, *, revs: Optional[Sequence[str]], exclude: Sequence[str],
+          max_blob_size: int, scan_all_paths: bool, use_cache: bool, progress: Optional[Progress],
+          head: Optional[str], need_secrets: bool) -> HistoryResult:
     from scanner.history.attribution import attribute, head_tree
     from scanner.history.cache import cache_key, cache_path, load_or_empty
     from scanner.rules import ruleset_hash
 
-    started = time.monotonic()
-    result = HistoryResult()
-    common_dir, shallow = _repo_info(repo)
     if shallow:
         result.warnings.append(
             "this is a shallow clone: history is partial, only the commits present were scanned "
@@ -139,8 +154,7 @@ def scan_history(
     hits: dict[str, list[Hit]] = dict(cache.hits)
     counters = {"blobs": 0, "bytes": 0, "binary": 0}
     try:
-        for chunk in _run(repo, detector, line_delta, _chunks(tasks, walk), jobs, progress,
-                          len(tasks), sum(t[1] for t in tasks)):
+        for chunk in workers.run(_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks)):
             hits.update(chunk.hits)
             if use_cache:
                 cache.add(chunk.hits)
@@ -318,50 +332,59 @@ def _chunks(tasks: list[Task], walk: Walk) -> list[list[Task]]:
     return chunks
 
 
-def _run(repo: str, detector: Detector, line_delta: bool, chunks: list[list[Task]], jobs: Optional[int],
-         progress: Optional[Progress], total_blobs: int, total_bytes: int) -> Iterator[ChunkResult]:
-    """Scan chunks in this process (one job) or in a pool of workers, reporting progress."""
-    from scanner.history import blobs as worker
+class _Workers:
+    """The scanning processes: a pool of ``jobs`` forked workers, or this process for one job."""
 
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    done_blobs = done_bytes = 0
-    if progress:
-        progress(0, total_blobs, 0, total_bytes)
-    if not chunks:
-        return
-    if jobs == 1 or len(chunks) == 1:
-        scanner = worker.BlobScanner(repo, detector, line_delta)
-        try:
-            for chunk in chunks:
-                res = scanner.scan(chunk)
-                done_blobs += len(chunk)
-                done_bytes += sum(t[1] for t in chunk)
-                if progress:
-                    progress(done_blobs, total_blobs, done_bytes, total_bytes)
-                yield res
-        finally:
-            scanner.close()
-        return
-    import multiprocessing
+    def __init__(self, repo: str, detector: Detector, line_delta: bool, jobs: Optional[int]) -> None:
+        from scanner.history import blobs as worker
 
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    pool = ctx.Pool(min(jobs, len(chunks)), initializer=worker.init_worker, initargs=(repo, detector, line_delta))
-    try:
+        self.repo, self.detector, self.line_delta = repo, detector, line_delta
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.pool: Any = None
+        if self.jobs > 1:
+            import multiprocessing
+
+            methods = multiprocessing.get_all_start_methods()
+            ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self.pool = ctx.Pool(self.jobs, initializer=worker.init_worker, initargs=(repo, detector, line_delta))
+
+    def close(self) -> None:
+        """Stop the workers (at once: called after the results are in, or on an error or Ctrl-C)."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+    def run(self, chunks: list[list[Task]], progress: Optional[Progress], total_blobs: int,
+            total_bytes: int) -> Iterator[ChunkResult]:
+        """Scan chunks (in any order), reporting progress after each."""
+        from scanner.history import blobs as worker
+
+        done_blobs = done_bytes = 0
+        if progress:
+            progress(0, total_blobs, 0, total_bytes)
+        if not chunks:
+            return
         sizes = {id(c): (len(c), sum(t[1] for t in c)) for c in chunks}
-        for res, chunk_id in pool.imap_unordered(_indexed, [(c, id(c)) for c in chunks]):
-            n, b = sizes[chunk_id]
-            done_blobs += n
-            done_bytes += b
+        if self.pool is None or len(chunks) == 1:
+            scanner = worker.BlobScanner(self.repo, self.detector, self.line_delta)
+            try:
+                results: Iterator[tuple[ChunkResult, int]] = ((scanner.scan(c), id(c)) for c in chunks)
+                for res, chunk_id in results:
+                    done_blobs += sizes[chunk_id][0]
+                    done_bytes += sizes[chunk_id][1]
+                    if progress:
+                        progress(done_blobs, total_blobs, done_bytes, total_bytes)
+                    yield res
+            finally:
+                scanner.close()
+            return
+        for res, chunk_id in self.pool.imap_unordered(_indexed, [(c, id(c)) for c in chunks]):
+            done_blobs += sizes[chunk_id][0]
+            done_bytes += sizes[chunk_id][1]
             if progress:
                 progress(done_blobs, total_blobs, done_bytes, total_bytes)
             yield res
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
-    finally:
-        pool.join()
 
 
 def _indexed(item: tuple[list[Task], int]) -> tuple[ChunkResult, int]:
