@@ -8,7 +8,9 @@ line are honoured. Overlapping hits keep the most specific rule.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
+import re
 import time
 
 from collections.abc import Iterable, Sequence
@@ -135,6 +137,29 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return newlines, offset - line_start + 1
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class _LineIndex:
+    """Where each line of one text starts, built once per text.
+
+    ``line_and_column`` counts from the start of the text on every call; with
+    thousands of hits on one long line (a minified bundle, a data dump) that
+    made reporting quadratic. Same answers, O(log n) per position.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        text = self.text
+        if offset and text[offset - 1 : offset + 1] == "\r\n":
+            return line_and_column(text, offset)  # between a CR and its LF: keep that function's answer
+        line = bisect.bisect_right(self.starts, offset) - 1
+        return line, offset - self.starts[line] + 1
+
+
 def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     """The span of the whole lines that ``[start, end)`` touches."""
     left = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
@@ -182,6 +207,8 @@ class Detector:
         self.engine = engine
         self.regex_timeout = regex_timeout
         self.stats = DetectorStats()
+        self._marker_text: Optional[str] = None
+        self._marker_free = False
         keywords: list[str] = []
         self._keyword_rules: list[list[int]] = []
         positions: dict[str, int] = {}
@@ -275,7 +302,16 @@ class Detector:
                 continue
             windows = occurrences.windows(rule) if occurrences is not None else None
             hits.extend(self._rule_hits(rule, text, path, windows))
+        self._marker_text = None  # do not keep a large text alive between scans
         return hits
+
+    def _no_markers(self, text: str) -> bool:
+        """True when ``text`` holds no allow marker at all: checked once per text, not once per hit
+        (finding each hit's line cost O(line length), quadratic on one long line with many hits)."""
+        if self._marker_text is not text:
+            self._marker_text = text
+            self._marker_free = not any(m in text for m in ALLOW_MARKERS + (ALLOW_NEXT_LINE,))
+        return self._marker_free
 
     def _rule_hits(self, rule: Rule, text: str, path: str,
                    windows: Optional[list[tuple[int, int]]]) -> Iterable[tuple[int, int, Rule, str]]:
@@ -322,6 +358,8 @@ class Detector:
             return False
         if any(p.search(secret) for p in rule.allow_patterns) or any(p.search(secret) for p in self.allow_patterns):
             return False
+        if self._no_markers(text):
+            return True
         left, right = _line_bounds(text, start, end)
         line = text[left:right]
         if any(marker in line for marker in ALLOW_MARKERS):
@@ -336,19 +374,32 @@ class Detector:
             start, end, rule, _ = hit
             return confidence_rank(rule.confidence), severity_rank(rule.severity), end - start
 
+        # Kept spans never overlap, so sorted by start they are sorted by end
+        # too and only the two neighbours of a new span can overlap it
+        # (comparing with every kept span was quadratic in the number of hits).
         kept: list[tuple[int, int, Rule, str]] = []
+        starts: list[int] = []
+        ends: list[int] = []
         for hit in sorted(hits, key=strength, reverse=True):
-            if all(hit[1] <= other[0] or hit[0] >= other[1] for other in kept):
-                kept.append(hit)
+            at = bisect.bisect_right(starts, hit[0])
+            if at and ends[at - 1] > hit[0]:
+                continue
+            if at < len(starts) and starts[at] < hit[1]:
+                continue
+            starts.insert(at, hit[0])
+            ends.insert(at, hit[1])
+            kept.append(hit)
         return sorted(kept, key=lambda h: (h[0], h[2].id))
 
     def _to_findings(self, hits: list[tuple[int, int, Rule, str]], fragment: Fragment) -> list[Finding]:
         findings = []
+        position = _LineIndex(fragment.text).position if len(hits) > 16 else (
+            lambda offset: line_and_column(fragment.text, offset))
         for start, end, rule, secret in hits:
             if confidence_rank(rule.confidence) < self.min_confidence:
                 continue
-            line, column = line_and_column(fragment.text, start)
-            end_line, end_column = line_and_column(fragment.text, end)
+            line, column = position(start)
+            end_line, end_column = position(end)
             findings.append(
                 Finding(
                     rule_id=rule.id,

@@ -144,3 +144,31 @@ def test_line_anchored_rules_work_in_cr_only_files() -> None:
     rule_id, example = anchored[0]
     text = "\r".join(["first", example, "last"]) + "\r"
     assert any(f.rule_id == rule_id and f.line == 2 for f in ALL.scan_text(text, "classic-mac.txt"))
+
+
+@FUZZ
+@given(st.text(st.sampled_from("ab\r\n"), max_size=60))
+def test_line_index_agrees_with_line_and_column(text: str) -> None:
+    from scanner.detect import _LineIndex, line_and_column
+
+    index = _LineIndex(text)
+    for offset in range(len(text) + 1):
+        assert index.position(offset) == line_and_column(text, offset)
+
+
+@FUZZ
+@given(st.lists(st.tuples(st.integers(0, 200), st.integers(1, 30), st.integers(0, len(RULES) - 1)), max_size=60))
+def test_most_specific_keeps_the_same_hits_as_pairwise_comparison(spans: list[tuple[int, int, int]]) -> None:
+    from scanner.models import confidence_rank, severity_rank
+
+    hits = [(start, start + length, RULES[r], "x" * length) for start, length, r in spans]
+
+    def strength(hit: tuple) -> tuple[int, int, int]:
+        return confidence_rank(hit[2].confidence), severity_rank(hit[2].severity), hit[1] - hit[0]
+
+    reference: list = []
+    for hit in sorted(hits, key=strength, reverse=True):
+        if all(hit[1] <= other[0] or hit[0] >= other[1] for other in reference):
+            reference.append(hit)
+    expected = sorted(reference, key=lambda h: (h[0], h[2].id))
+    assert ALL._most_specific(hits) == expected

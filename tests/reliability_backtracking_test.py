@@ -168,3 +168,35 @@ def test_decoded_views_of_one_huge_line_cost_linear_work(escape: str) -> None:
     detector = _CountingDetector(builtin_rules(), engine="python")
     detector.scan_text(text, path="bundle.min.js")
     assert detector.scanned <= 8 * len(text), detector.scanned / len(text)
+
+
+_MANY_HITS = r"""
+import sys
+from scanner.detect import Detector
+from scanner.rules import builtin_rules
+rule = next(r for r in builtin_rules() if r.id == sys.argv[1])
+example = rule.examples[0]
+copies = 3_000_000 // (len(example) + 1)
+text = (example[:-1] + "\x00 ") * copies   # one 3 MB line, tens of thousands of hits
+detector = Detector([rule], engine="python")
+findings = detector.scan_text(text)
+print(len(findings), copies, detector.stats.regex_timeouts)
+"""
+
+
+@pytest.mark.parametrize("rule_id", ["kaggle-api-key", "cloudinary-url"])
+def test_one_line_with_tens_of_thousands_of_hits_does_not_hang(rule_id: str) -> None:
+    # Per-hit work used to scan the whole line (allow markers, overlap checks,
+    # line/column counting from the start): quadratic. The subprocess timeout
+    # is only a hang guard, two orders above normal; the assertion is on results.
+    import subprocess
+    import sys
+
+    if rule_id not in {r.id for r in RULES}:
+        pytest.skip(f"{rule_id} is not in the registry")
+    proc = subprocess.run([sys.executable, "-c", _MANY_HITS, rule_id], capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    found, copies, timeouts = (int(x) for x in proc.stdout.split())
+    # Every copy is found: before, the quadratic work ran into the rule's
+    # timeout and the scan silently kept only the first few hundred.
+    assert (found, timeouts) == (copies, 0)
