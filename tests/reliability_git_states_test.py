@@ -293,3 +293,14 @@ def test_history_of_a_partial_clone_whose_promisor_is_gone_warns_and_never_hangs
     # The leaked blob was never fetched: history must say its audit is partial, not claim a clean bill.
     assert proc.returncode in (0, 1, 3)
     assert b"partial" in proc.stderr.lower(), proc.stderr
+
+
+def test_history_decodes_utf16_latin1_and_crlf_blobs(git_repo: GitRepo) -> None:
+    git_repo.stage("wide.txt", f"a\nb\nKEY={stripe_live_key(seed=15)}\n".encode("utf-16"))
+    git_repo.stage("legacy.txt", f"café\nKEY={stripe_live_key(seed=16)}\n".encode("latin-1"))
+    git_repo.stage("dos.txt", f"a\r\nb\r\nc\r\nKEY={stripe_live_key(seed=17)}\r\n".encode())
+    git_repo.commit("encodings")
+    proc = history(git_repo.path)
+    assert proc.returncode == 1, proc.stderr
+    found = {(f["path"], f["line"], f["column"]) for f in json.loads(proc.stdout)["findings"]}
+    assert found == {("wide.txt", 3, 5), ("legacy.txt", 2, 5), ("dos.txt", 4, 5)}
