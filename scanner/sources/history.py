@@ -171,12 +171,13 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
             except OSError as exc:
                 result.warnings.append(f"could not write the history cache: {exc}")
 
-    if need_secrets:
-        _reread_cached(repo, detector, hits, cache.hits, plan)
+    from_cache = {key for key, found in cache.hits.items() if found and hits.get(key) is found}
     _scan_previous(repo, detector, walk, hits, key_of, cache, max_blob_size, result)
     rules = {r.id: r for r in detector.rules}
     head_blobs = head_tree(repo, head or "HEAD")
     result.findings = attribute(walk, hits, key_of, rules, head_blobs)
+    if need_secrets and from_cache:
+        result.findings = _reread_secrets(repo, detector, result.findings, key_of, from_cache)
     result.stats = {
         "commits": len(walk.commits),
         "blobs": len(walk.blobs),
@@ -424,21 +425,25 @@ def _scan_previous(repo: str, detector: Detector, walk: Walk, hits: dict[str, li
     result.errors.extend(res.errors)
 
 
-def _reread_cached(repo: str, detector: Detector, hits: dict[str, list[Hit]],
-                   cached: dict[str, list[Hit]], plan: _Plan) -> None:
-    """Re-read the blobs whose hits came from the cache, to recover their raw secrets."""
+def _reread_secrets(repo: str, detector: Detector, findings: list[Finding], key_of: Callable[[str, str], str],
+                    from_cache: set[str]) -> list[Finding]:
+    """Raw secrets for findings answered from the cache: re-read only each one's introducing blob."""
     from scanner.history.blobs import BlobScanner
 
-    fresh = [key for key, found in cached.items() if found and hits.get(key) is found]
-    if not fresh:
-        return
-    wanted = {key.split("/", 1)[0] for key in fresh}
+    wanted: dict[str, dict[str, str]] = {}
+    for f in findings:
+        key = key_of(f.extra["blob"], f.path)
+        if key in from_cache:
+            wanted.setdefault(f.extra["blob"], {})[key] = f.path
+    if not wanted:
+        return findings
     sizes, _missing = blob_sizes(repo, sorted(wanted))
-    tasks: list[Task] = [(oid, sizes[oid], [kp for kp in plan.keys.get(oid, []) if kp[0] in fresh])
-                         for oid in sorted(wanted) if oid in sizes]
-    scanner = BlobScanner(repo, detector)
+    tasks: list[Task] = [(oid, sizes[oid], list(wanted[oid].items())) for oid in sorted(wanted) if oid in sizes]
+    scanner = BlobScanner(repo, detector, delta=False)
     try:
-        res = scanner.scan([t for t in tasks if t[2]])
+        res = scanner.scan(tasks)
     finally:
         scanner.close()
-    hits.update(res.hits)
+    secrets = {(key, h.fingerprint): h.secret for key, found in res.hits.items() for h in found}
+    return [f.replace(secret=secrets.get((key_of(f.extra["blob"], f.path), f.fingerprint), f.secret))
+            for f in findings]
