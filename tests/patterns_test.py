@@ -166,3 +166,15 @@ def test_filler_substrings_do_not_hide_long_random_values() -> None:
     # while short fillers and references stay placeholders
     for value in ("sk_live_xxxxxxxxxxxxxxxxxxxxxxxx", "your_token_here", "${TOKEN}", "x" * 80, "a1B2" * 20 + "${FOO}"):
         assert is_placeholder(value), value
+
+
+def test_line_oriented_generic_rules_skip_source_code() -> None:
+    # "TOKEN = some.expression" in code is an expression; in a .env it is a value
+    value = fake(24, seed=12)
+    line = f"API_TOKEN={value}\n"
+    detector = Detector(list(RULES), engine="python")
+    assert [f.rule_id for f in detector.scan_text(line, "deploy/.env")] == ["generic-secret-unquoted"]
+    assert [f.rule_id for f in detector.scan_text(line, "config/app.properties")] == ["generic-secret-unquoted"]
+    assert detector.scan_text(line, "src/app.py") == []
+    # a quoted literal is a literal everywhere
+    assert [f.rule_id for f in detector.scan_text(f'API_TOKEN = "{value}"\n', "src/app.py")] == ["generic-secret"]
