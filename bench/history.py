@@ -402,9 +402,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 began = time.time()
                 elapsed, rss, tree, code = run_once(cmd, repo, env)
                 report_file = reports / report_files[name]
-                # every tool finds the planted secrets, so a good report is never tiny (a failed
-                # betterleaks run still writes "[]")
-                if report_file.exists() and report_file.stat().st_mtime >= began and report_file.stat().st_size > 100:
+                # every tool finds planted secrets: a fresh report with none is a failed run (betterleaks
+                # intermittently stops with "list commits: git log: exit status 128" here and still
+                # writes a report marked "incomplete")
+                if (report_file.exists() and report_file.stat().st_mtime >= began
+                        and recall(report_file, manifest["planted"])[0] > 0):
                     break
                 failures[name] += 1  # no fresh report: the run failed (not timed); try again
                 print(f"  {name}: run failed (exit {code}, no report); retrying", flush=True)
