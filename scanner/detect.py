@@ -138,6 +138,7 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 class _LineIndex:
@@ -292,6 +293,11 @@ class Detector:
 
     def raw_hits(self, text: str, path: str) -> list[tuple[int, int, Rule, str]]:
         """Every accepted rule hit in ``text`` as (start, end, rule, secret), overlaps included."""
+        if "\r" in text and _LONE_CR.search(text):
+            # Rules anchor on lines with (?m)^ and $, which know only LF: in a
+            # CR-only file (classic Mac) every line-anchored rule saw one line.
+            # Same length, so offsets, positions and secrets are unchanged.
+            text = _LONE_CR.sub("\n", text)
         hits: list[tuple[int, int, Rule, str]] = []
         present = self._prefilter_for(len(text)).matches(text)
         occurrences: Optional[KeywordOccurrences] = None
