@@ -35,7 +35,10 @@ def shannon_entropy(value: str) -> float:
 # substrings above turn up by chance ("xXXx" in 1,300 base64 characters), so
 # only references, templates and long filler runs count there.
 _LONG_RANDOM_PLACEHOLDER = re.compile(
-    r"^\$\{[^}]*\}$ | \{\{.*\}\} | \$\{(?:env:|secrets?\.|vars\.)?[a-z_][a-z0-9_.]*\} | x{8,} | \*{6,} | \.{3} | …",
+    r"^\$\{[^}]*\}$ | \{\{.*\}\} | \$\{(?:env:|secrets?\.|vars\.)?[a-z_][a-z0-9_.]*\} | x{8,} | \*{6,} | \.{3} | …"
+    # words of five letters or more do not occur in random text by chance (AWS marks its
+    # documented sample tokens with EXAMPLE)
+    r" | example | dummy | placeholder | redacted | changeme | change[_-]me | replace[_-]?me",
     re.VERBOSE,
 )
 
