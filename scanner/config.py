@@ -25,11 +25,6 @@ from typing import Any, Optional
 from scanner.errors import config_error
 from scanner.models import CONFIDENCES
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10 only
-    import tomli as tomllib
-
 CONFIG_NAME = ".mcp-scan.toml"
 PYPROJECT = "pyproject.toml"
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
@@ -82,18 +77,33 @@ def find_config(start: Path) -> Optional[tuple[Path, dict[str, Any]]]:
     return None
 
 
-def _parse(path: Path) -> dict[str, Any]:
+def _read(path: Path) -> bytes:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        return path.read_bytes()
     except OSError as exc:
         raise config_error(f"cannot read config file {path}: {exc.strerror or exc}") from None
+
+
+def _parse(path: Path, raw: Optional[bytes] = None) -> dict[str, Any]:
+    # Imported here: most runs find no config file and never parse TOML.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10 only
+        import tomli as tomllib
+
+    try:
+        return tomllib.loads((_read(path) if raw is None else raw).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise config_error(f"{path}: not valid TOML: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise config_error(f"{path}: not valid TOML: {exc}") from None
 
 
 def _pyproject_table(path: Path, *, required: bool) -> Optional[dict[str, Any]]:
-    data = _parse(path)
+    raw = _read(path)
+    if b"mcp-scan" not in raw and not required:
+        return None  # no [tool.mcp-scan] table can be there: skip parsing the file
+    data = _parse(path, raw)
     tool = data.get("tool", {})
     table = tool.get("mcp-scan") if isinstance(tool, dict) else None
     if table is None:

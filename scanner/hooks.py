@@ -26,10 +26,17 @@ _TEMPLATE = """#!/bin/sh
 hook_dir=$(dirname "$0")
 {run_kept}
 if [ -x {python} ]; then
-    exec {python} -m scanner {command} "$@"
+    exec {python} -c {bootstrap} {command} "$@"
 fi
 exec mcp-scan {command} "$@"
 """
+
+# Not `python -m scanner`: -m puts the working directory - the repository
+# being committed to - first on sys.path, so a file such as `typing.py` or
+# `re/` in the repository would be imported instead of the standard library
+# (broken hooks at best, code from the repository run by the hook at worst).
+# -c also puts it first, but nothing is imported before it is removed.
+_BOOTSTRAP = "import sys; del sys.path[0]; from scanner.cli import main; raise SystemExit(main(sys.argv[1:]))"
 
 _RUN_KEPT = """if [ -x "$hook_dir/{hook}{suffix}" ]; then
     "$hook_dir/{hook}{suffix}" "$@" || exit $?
@@ -78,7 +85,7 @@ def install(repo: str, hook: str = "pre-commit") -> str:
         kept = ""
     chain = _RUN_KEPT_WITH_STDIN if hook == "pre-push" else _RUN_KEPT
     script = _TEMPLATE.format(marker=MARKER, hook=hook, suffix=BACKUP_SUFFIX,
-                              python=shlex.quote(sys.executable), command=HOOK_COMMANDS[hook],
+                              python=shlex.quote(sys.executable), bootstrap=shlex.quote(_BOOTSTRAP), command=HOOK_COMMANDS[hook],
                               run_kept=chain.format(hook=hook, suffix=BACKUP_SUFFIX))
     target.write_text(script, encoding="utf-8")
     target.chmod(0o755)

@@ -80,3 +80,18 @@ def test_hook_refuses_to_clobber_a_backup(git_repo: GitRepo) -> None:
     assert main(["install", "--repo", str(git_repo.path)]) == 3
     assert (hooks / "pre-commit").read_text() == "#!/bin/sh\nexit 0\n"
     assert os.access(hooks / "pre-commit", os.R_OK)
+
+
+def test_hook_never_imports_modules_from_the_repository(git_repo: GitRepo) -> None:
+    # A repository with files named like standard-library modules must not
+    # hijack the hook's interpreter (python -m would import them).
+    for name in ("typing.py", "argparse.py", "warnings.py", "re.py"):
+        git_repo.write(name, "raise SystemExit('imported from the repository')\n")
+    assert main(["install", "--repo", str(git_repo.path)]) == 0
+    git_repo.stage("typing.py", "raise SystemExit('imported from the repository')\n")
+    ok = commit(git_repo)
+    assert ok.returncode == 0, ok.stderr
+    assert b"imported from the repository" not in ok.stderr
+    git_repo.stage("leak.py", f"KEY = '{KEY}'\n")
+    blocked = commit(git_repo)
+    assert blocked.returncode == 1 and b"stripe-live-secret-key" in blocked.stdout + blocked.stderr
