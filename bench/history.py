@@ -304,7 +304,8 @@ def snapshot() -> Path:
 def run_once(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
     """Wall seconds, peak single-process RSS MB, peak process-tree RSS MB, exit code."""
     start = time.perf_counter()
-    proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     peak_tree = [0]
     done = threading.Event()
 
@@ -398,6 +399,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     failures: dict[str, int] = {n: 0 for n in commands}
     for round_number in range(args.runs + 1):  # round 0 is the warm-up (fills the OS page cache and mcp-scan's cache)
         for name, cmd in commands.items():
+            ok = False
             for _attempt in range(3):
                 began = time.time()
                 elapsed, rss, tree, code = run_once(cmd, repo, env)
@@ -407,24 +409,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 # writes a report marked "incomplete")
                 if (report_file.exists() and report_file.stat().st_mtime >= began
                         and recall(report_file, manifest["planted"])[0] > 0):
+                    ok = True
                     break
                 failures[name] += 1  # no fresh report: the run failed (not timed); try again
                 print(f"  {name}: run failed (exit {code}, no report); retrying", flush=True)
             if round_number == 0:
                 print(f"  warm-up {name}: {elapsed:.2f} s (exit {code})", flush=True)
                 continue
+            if not ok:
+                continue  # three failed attempts: no timing for this round
             r = results[name]
             r["runs"].append(elapsed)
             r["rss"] = max(r["rss"], rss)
             r["tree"] = max(r["tree"], tree)
             r["codes"].add(code)
-    medians = {n: statistics.median(r["runs"]) for n, r in results.items()}
+    medians = {n: statistics.median(r["runs"]) for n, r in results.items() if r["runs"]}
     peers = [n for n in medians if not n.startswith("mcp-scan")]
     fastest = min(peers, key=lambda n: medians[n]) if peers else None
     head = f"{'tool':<17} {'median s':>9} {'runs':>22} {'peak MB':>8} {'tree MB':>8}  {'recall':>7} {'attrib':>6}"
     ratio_head = "".join(f" {'/' + p:>12}" for p in peers)
     print(f"\n{head}{ratio_head}")
-    for name in sorted(medians, key=medians.get):  # type: ignore[arg-type]
+    for name in sorted(medians, key=lambda n: medians[n]):
         r = results[name]
         found, attributed = recall(reports / report_files[name], manifest["planted"])
         runs = ",".join(f"{x:.1f}" for x in r["runs"])
