@@ -25,6 +25,7 @@ DIFF_ARGS = (
     "--no-abbrev",
 )
 MAX_BINARY_CHECK = 10 * 1024 * 1024
+MAX_WHOLE_FILE = 2 * 1024 * 1024  # configs larger than this are not linted (the audit's own cap)
 
 
 class StagedSource:
@@ -57,9 +58,26 @@ class StagedSource:
         yield from self._wide_text(binary)
 
     def _wide_text(self, diffs: list[FileDiff]) -> Iterator[Fragment]:
-        """Whole-file fragments for "binary" files that are really UTF-16/32 text.
+        """Whole-file fragments for "binary" files that are really UTF-16/32 text."""
+        for diff, data in self._blobs(diffs, MAX_BINARY_CHECK):
+            if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                text = decode_blob(data)
+                if text:
+                    yield Fragment(text=text, path=diff.path, start_line=1, blob=diff.new_blob)
 
-        Sizes come first (``--batch-check``) so large binaries are never read
+    def whole_files(self, paths: set[str]) -> dict[str, Optional[str]]:
+        """The full staged text of ``paths`` (None for binary content).
+
+        Checks that need a whole file rather than its added lines (an MCP
+        config must parse) ask for just the few paths they care about.
+        """
+        wanted = [d for d in self.diffs if d.path in paths and d.new_mode not in (GITLINK_MODE, SYMLINK_MODE)]
+        return {diff.path: decode_blob(data) for diff, data in self._blobs(wanted, MAX_WHOLE_FILE)}
+
+    def _blobs(self, diffs: list[FileDiff], max_size: int) -> Iterator[tuple[FileDiff, bytes]]:
+        """The staged content of ``diffs`` up to ``max_size`` bytes each, in two git calls.
+
+        Sizes come first (``--batch-check``) so large blobs are never read
         into memory; a blob git cannot find fails the scan (fail closed).
         """
         if not diffs:
@@ -73,7 +91,7 @@ class StagedSource:
                 raise ScanError(f"cannot read the staged content of {diff.path!r}: object {diff.new_blob} is "
                                 f"{header[-1].decode('ascii', 'replace') if header else 'unreadable'}",
                                 "the repository is corrupt; run `git fsck` and re-add the file")
-            if header[1] == b"blob" and int(header[2]) <= MAX_BINARY_CHECK:
+            if header[1] == b"blob" and int(header[2]) <= max_size:
                 small.append(diff)
         if not small:
             return
@@ -88,35 +106,5 @@ class StagedSource:
                 raise ScanError(f"cannot read the staged content of {diff.path!r}",
                                 "the repository is corrupt; run `git fsck` and re-add the file")
             size = int(header[2])
-            data = out[pos : pos + size]
+            yield diff, out[pos : pos + size]
             pos += size + 1
-            if data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
-                continue
-            text = decode_blob(data)
-            if text:
-                yield Fragment(text=text, path=diff.path, start_line=1, blob=diff.new_blob)
-
-    def whole_files(self, paths: set[str]) -> dict[str, Optional[str]]:
-        """The full staged text of ``paths`` (None for binary content), in one git call.
-
-        Checks that need a whole file rather than its added lines (an MCP
-        config must parse) ask for just the few paths they care about.
-        """
-        wanted = [d for d in self.diffs if d.path in paths and d.new_mode not in (GITLINK_MODE, SYMLINK_MODE)]
-        if not wanted:
-            return {}
-        request = b"".join(d.new_blob.encode("ascii") + b"\n" for d in wanted)
-        out = run_git(["cat-file", "--batch"], cwd=self.repo, input=request)
-        texts: dict[str, Optional[str]] = {}
-        pos = 0
-        for diff in wanted:
-            header_end = out.index(b"\n", pos)
-            header = out[pos:header_end].split()
-            pos = header_end + 1
-            if len(header) < 3:
-                raise ScanError(f"cannot read the staged content of {diff.path!r}",
-                                "the repository is corrupt; run `git fsck` and re-add the file")
-            size = int(header[2])
-            texts[diff.path] = decode_blob(out[pos : pos + size])
-            pos += size + 1
-        return texts
