@@ -391,11 +391,7 @@ class _Loader:
             self.result.skipped.append(rule_id)
             return None
         only = frozenset({rule_id})
-        lists = table.get("allowlists", [])
-        lists = lists if isinstance(lists, list) else [lists]
-        if "allowlist" in table:
-            lists = [table["allowlist"], *lists]
-        for entry in lists:
+        for entry in _allowlist_tables(table):
             allowlist = self.allowlist(f"{where} allowlist", entry, only)
             if allowlist is not None:
                 self.result.allowlists.append(allowlist)
@@ -426,6 +422,13 @@ def _read(path: Path) -> dict[str, Any]:
         raise config_error(f"cannot read gitleaks config {path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise config_error(f"{path}: not valid TOML: {exc}") from None
+
+
+def _allowlist_tables(table: dict[str, Any]) -> list[Any]:
+    """A table's allowlists: the old single ``[allowlist]`` form first, then ``[[allowlists]]``."""
+    lists = table.get("allowlists", [])
+    lists = lists if isinstance(lists, list) else [lists]
+    return [table["allowlist"], *lists] if "allowlist" in table else lists
 
 
 def _load_rules(loader: _Loader, path: Path, depth: int) -> dict[str, Rule]:
@@ -463,11 +466,7 @@ def _load_rules(loader: _Loader, path: Path, depth: int) -> dict[str, Rule]:
             if rule.id in rules and rules[rule.id].source == source:
                 loader.warn(source, f"rule id {rule.id!r} is defined twice; the later definition is used")
             rules[rule.id] = rule
-    globals_ = data.get("allowlists", [])
-    globals_ = globals_ if isinstance(globals_, list) else [globals_]
-    if "allowlist" in data:
-        globals_ = [data["allowlist"], *globals_]
-    for entry in globals_:
+    for entry in _allowlist_tables(data):
         allowlist = loader.allowlist(f"{source}: global allowlist", entry, None)
         if allowlist is not None:
             loader.result.allowlists.append(allowlist)
