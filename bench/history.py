@@ -304,8 +304,9 @@ def snapshot() -> Path:
 def run_once(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
     """Wall seconds, peak single-process RSS MB, peak process-tree RSS MB, exit code."""
     start = time.perf_counter()
+    errors = open(WORK / "last-stderr.txt", "wb")  # kept to explain a failed run
     proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=errors)
     peak_tree = [0]
     done = threading.Event()
 
@@ -319,6 +320,7 @@ def run_once(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float,
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
+    errors.close()
     proc.returncode = os.waitstatus_to_exitcode(status)
     return elapsed, usage.ru_maxrss / 1024.0, peak_tree[0] / 1024.0, proc.returncode
 
@@ -412,7 +414,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     ok = True
                     break
                 failures[name] += 1  # no fresh report: the run failed (not timed); try again
-                print(f"  {name}: run failed (exit {code}, no report); retrying", flush=True)
+                why = (WORK / "last-stderr.txt").read_bytes().decode("utf-8", "replace").strip().splitlines()[-1:]
+                print(f"  {name}: run failed (exit {code}, no usable report: {why}); retrying in 3 s", flush=True)
+                time.sleep(3)
             if round_number == 0:
                 print(f"  warm-up {name}: {elapsed:.2f} s (exit {code})", flush=True)
                 continue
