@@ -87,7 +87,7 @@ class KeywordOccurrences:
 
     def windows(self, rule: Rule) -> Optional[list[tuple[int, int]]]:
         """Merged ``(pos, endpos)`` spans around ``rule``'s keywords, or None for the whole text."""
-        if self.lowered is None or not rule.keywords or rule.scope == "text":
+        if self.lowered is None or not rule.keywords or rule.whole_text:
             return None
         positions: list[int] = []
         for keyword in rule.keywords:

@@ -37,6 +37,9 @@ _KNOWN = frozenset(
         "remediation", "tags", "decode", "scope", "validate",
     }
 )
+# A repetition bound at least this long makes a rule search whole texts
+# (see Rule.whole_text; the detector's keyword windows reach 4 KB forward).
+LONG_MATCH = 2048
 _ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -73,6 +76,19 @@ class Rule:
     def pattern(self) -> "Pattern[str]":
         """The compiled regex, built on first use (most rules never run on a small diff)."""
         return regex.compile(self.regex, regex.VERSION0)
+
+    @functools.cached_property
+    def whole_text(self) -> bool:
+        """True when the regex must see the whole text, not windows around keywords.
+
+        Set explicitly with ``scope = "text"``, or implied by a repetition
+        whose bound reaches past a window (a PEM body, a long bearer token):
+        a window would cut such a match short.
+        """
+        if self.scope == "text":
+            return True
+        bounds = [int(b) for b in regex.findall(r"(?<!\\)\{\d*,(\d+)\}", self.regex)]
+        return any(b >= LONG_MATCH for b in bounds)
 
     @functools.cached_property
     def path_pattern(self) -> "Optional[Pattern[str]]":

@@ -170,3 +170,16 @@ def test_whole_text_scope_and_frequent_keywords_disable_windows() -> None:
     text = "tt_ " * 20_000
     assert KeywordOccurrences(text, {"tt_"}).windows(make_rule()) is None
     assert KeywordOccurrences("x" * 20_000 + "tt_", {"tt_"}).windows(make_rule(scope="text")) is None
+
+
+def test_long_matches_are_not_cut_by_keyword_windows() -> None:
+    # A PEM body longer than a window (an 8192-bit RSA key is ~6.5 KB) inside a large file.
+    from scanner.rules import builtin_rules
+
+    body = "\n".join(fake(64, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", seed=n) for n in range(100))
+    key = f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\n"
+    filler = "".join(f"neutral line {n}\n" for n in range(3000))
+    rules = [r for r in builtin_rules() if r.id == "private-key-rsa"]
+    assert rules and rules[0].whole_text
+    [finding] = Detector(rules, engine="python").scan_text(filler + key + filler)
+    assert finding.line == 3001
