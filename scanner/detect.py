@@ -406,27 +406,34 @@ class Detector:
                 continue
             line, column = position(start)
             end_line, end_column = position(end)
-            findings.append(
-                Finding(
-                    rule_id=rule.id,
-                    severity=rule.severity,
-                    confidence=rule.confidence,
-                    message=f"{rule.description} detected",
-                    description=rule.description,
-                    remediation=rule.remediation or DEFAULT_REMEDIATION,
-                    path=fragment.path,
-                    line=fragment.start_line + line,
-                    column=column,
-                    end_line=fragment.start_line + end_line,
-                    end_column=end_column,
-                    secret=secret,
-                    fingerprint=fingerprint(rule.id, secret),
-                    commit=fragment.commit,
-                    author=fragment.author,
-                    date=fragment.date,
-                )
-            )
+            findings.append(rule_finding(
+                rule, secret, fragment.path, fragment.start_line + line, column,
+                fragment.start_line + end_line, end_column,
+                commit=fragment.commit, author=fragment.author, date=fragment.date,
+            ))
         return findings
+
+
+def rule_finding(rule: Rule, secret: str, path: str, line: int, column: int,
+                 end_line: Optional[int], end_column: Optional[int],
+                 **context: Any) -> Finding:
+    """A rule's finding at one place; ``context`` adds commit, author, date, fingerprint or extra."""
+    context.setdefault("fingerprint", fingerprint(rule.id, secret))
+    return Finding(
+        rule_id=rule.id,
+        severity=rule.severity,
+        confidence=rule.confidence,
+        message=f"{rule.description} detected",
+        description=rule.description,
+        remediation=rule.remediation or DEFAULT_REMEDIATION,
+        path=path,
+        line=line,
+        column=column,
+        end_line=end_line,
+        end_column=end_column,
+        secret=secret,
+        **context,
+    )
 
 
 def decode_blob(data: bytes) -> Optional[str]:

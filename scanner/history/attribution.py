@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
-from scanner.detect import DEFAULT_REMEDIATION
+from scanner.detect import rule_finding
 from scanner.gitcmd import run_git
 from scanner.history.hits import Hit
 from scanner.history.walk import Walk
@@ -80,19 +80,8 @@ def attribute(walk: Walk, hits: Mapping[str, list[Hit]], key_of: Callable[[str, 
     for (fingerprint, path), group in groups.items():
         rule = rules[group.hit.rule_id]
         sha, author, date = walk.commits[group.first]
-        findings.append(Finding(
-            rule_id=rule.id,
-            severity=rule.severity,
-            confidence=rule.confidence,
-            message=f"{rule.description} detected",
-            description=rule.description,
-            remediation=rule.remediation or DEFAULT_REMEDIATION,
-            path=path,
-            line=group.hit.line,
-            column=group.hit.column,
-            end_line=group.hit.end_line,
-            end_column=group.hit.end_column,
-            secret=group.hit.secret,
+        findings.append(rule_finding(
+            rule, group.hit.secret, path, group.hit.line, group.hit.column, group.hit.end_line, group.hit.end_column,
             fingerprint=fingerprint,
             commit=sha,
             author=author,
