@@ -69,14 +69,15 @@ def test_checksum_failure_means_no_github_pat_finding() -> None:
     assert detector.scan_text(f"GITHUB_TOKEN={bad}\n") == []
 
 
-def test_unverified_github_shape_is_low_confidence_only() -> None:
+def test_unverified_github_shape_is_reported_below_the_checksummed_rule() -> None:
     good = github_token(seed=6)
     bad = good[:-1] + ("A" if good[-1] != "A" else "B")
     # (no secret-named key on the line: generic assignment rules would judge the value on its own)
     findings = Detector(list(builtin_rules()), engine="python").scan_text(f"echo {bad}\n")
-    assert [(f.rule_id, f.confidence) for f in findings] == [("github-token-unverified", "low")]
-    # the hook's default threshold (medium) does not block on it
-    assert Detector(list(builtin_rules()), engine="python", min_confidence="medium").scan_text(f"echo {bad}\n") == []
+    assert [(f.rule_id, f.confidence) for f in findings] == [("github-token-unverified", "medium")]
+    # shaped exactly like a live token: the hook's default threshold (medium) blocks it, "high" does not
+    assert len(Detector(list(builtin_rules()), engine="python", min_confidence="medium").scan_text(f"echo {bad}\n")) == 1
+    assert Detector(list(builtin_rules()), engine="python", min_confidence="high").scan_text(f"echo {bad}\n") == []
 
 
 def test_jwt_header_requires_json_object() -> None:
