@@ -134,11 +134,14 @@ class VersionChain:
             nl = data.find(b"\n", e)
             e = len(data) if nl == -1 else nl + 1  # forward to a line start
         prev_e = len(prev) - (len(data) - e)
-        middle = data[p:e]
-        lines = middle.split(b"\n")
-        if middle.endswith(b"\n"):
-            lines.pop()
-        old = set(prev[p:prev_e].split(b"\n"))
+        old: set[bytes] = set()
+        lines: list[bytes] = []
+        for new_start, new_end, old_start, old_end in _changed_regions(prev, data, p, e, p, prev_e):
+            middle = data[new_start:new_end]
+            lines.extend(middle.split(b"\n"))
+            if middle.endswith(b"\n"):
+                lines.pop()
+            old.update(prev[old_start:old_end].split(b"\n"))
         new = set(lines) - old
         if len(new) > 8 and len(new) * REWRITE_SHARE > data.count(b"\n") + 1:
             return None
@@ -203,6 +206,55 @@ class VersionChain:
             shift = line - hit.line
             carried.append(hit._replace(line=line, end_line=hit.end_line + shift if hit.end_line is not None else None))
         return carried
+
+
+# A changed middle larger than this is searched for an unchanged run inside
+# it (two edits far apart leave most of the file between them untouched).
+_SPLIT_MIN = 8192
+_PROBE = 256
+_MAX_REGIONS = 16
+
+
+def _changed_regions(prev: bytes, data: bytes, p: int, e: int, q: int, f: int,
+                     budget: Optional[list[int]] = None) -> list[tuple[int, int, int, int]]:
+    """Line-aligned ``(new_start, new_end, old_start, old_end)`` spans that differ.
+
+    ``data[p:e]`` and ``prev[q:f]`` are the changed middles. A probe from the
+    middle of the new span is looked up in the old one; where found, the
+    identical run around it (grown with memcmp, cut back to whole lines) is
+    dropped and both sides are split again. Lines outside the returned spans
+    are byte-identical in both versions, so their hits carry over unchanged;
+    a line that only moved may be rescanned, never missed.
+    """
+    if budget is None:
+        budget = [_MAX_REGIONS]
+    whole = [(p, e, q, f)]
+    if e - p < _SPLIT_MIN or f - q < _SPLIT_MIN or budget[0] <= 1:
+        return whole
+    mid = p + (e - p) // 2
+    probe = data[mid : mid + _PROBE]
+    at = prev.find(probe, q, f)
+    if at == -1 or prev.find(probe, at + 1, f) != -1:
+        return whole  # not there, or not unique: keep the span whole
+    # the identical run around the probe, grown at memcmp speed
+    run_start = mid - _common_suffix(data[p:mid], prev[q:at], min(mid - p, at - q))
+    run_end = mid + _common_prefix(data[mid:e], prev[at:f])
+    shift = at - mid  # old offset = new offset + shift, inside the run
+    # cut back to whole lines whose line breaks lie inside the run (so both sides agree)
+    if run_start == p:
+        cut_start = p  # p and q are line starts already
+    else:
+        nl = data.find(b"\n", run_start, run_end)
+        if nl == -1:
+            return whole
+        cut_start = nl + 1
+    nl = data.rfind(b"\n", cut_start, run_end)
+    if nl == -1:
+        return whole
+    cut_end = nl + 1
+    budget[0] -= 1
+    return (_changed_regions(prev, data, p, cut_start, q, cut_start + shift, budget)
+            + _changed_regions(prev, data, cut_end, e, cut_end + shift, f, budget))
 
 
 def _unique(hits: list[Hit]) -> list[Hit]:
