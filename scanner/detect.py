@@ -46,10 +46,10 @@ DEFAULT_REMEDIATION = (
 # generic assignment regex costs an attempt at every identifier of a file
 # while its keywords sit on a few lines. Rules whose matches can reach
 # further from a keyword (multi-line key blocks) set ``scope = "text"``.
-WINDOW_MIN_TEXT = 16 * 1024
-WINDOW_BEFORE = 1024
-WINDOW_AFTER = 4096
-_SNAP = 4096  # how far a window edge may move to reach a line boundary
+WINDOW_MIN_TEXT = 2 * 1024
+WINDOW_BEFORE = 256
+WINDOW_AFTER = 1024
+_SNAP = 1024  # how far a window edge may move to reach a line boundary
 
 
 class KeywordOccurrences:

@@ -38,8 +38,8 @@ _KNOWN = frozenset(
     }
 )
 # A repetition bound at least this long makes a rule search whole texts
-# (see Rule.whole_text; the detector's keyword windows reach 4 KB forward).
-LONG_MATCH = 2048
+# (see Rule.whole_text; the detector's keyword windows reach 1 KB forward).
+LONG_MATCH = 512
 _ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
