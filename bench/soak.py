@@ -25,11 +25,12 @@ import random
 import string
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Optional
+
+from bench._common import sampled_run
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
@@ -146,22 +147,8 @@ def _tree_rss_kib(root: int) -> int:
 def measure(cmd: Sequence[str], cwd: Path, report: Path) -> dict[str, Any]:
     """Run ``cmd``; wall seconds, peak largest-process RSS, peak tree RSS, exit code, report stats."""
     err_path = report.with_suffix(".stderr")
-    start = time.perf_counter()
     with open(err_path, "wb") as err:
-        proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=subprocess.DEVNULL, stderr=err)
-        peak = [0]
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.wait(0.2):
-                peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        done.set()
-        sampler.join()
+        elapsed, max_rss_mb, tree_mb, exit_code = sampled_run(cmd, cwd, _tree_rss_kib, interval=0.2, stderr=err)
     stderr = err_path.read_bytes()
     stats: dict[str, Any] = {}
     if report.exists():
@@ -169,8 +156,8 @@ def measure(cmd: Sequence[str], cwd: Path, report: Path) -> dict[str, Any]:
             stats = json.loads(report.read_text())["stats"]
         except (ValueError, KeyError):
             pass
-    return {"seconds": round(elapsed, 1), "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "tree_pss_mb": round(peak[0] / 1024, 1), "exit": os.waitstatus_to_exitcode(status),
+    return {"seconds": round(elapsed, 1), "max_rss_mb": round(max_rss_mb, 1),
+            "tree_pss_mb": round(tree_mb, 1), "exit": exit_code,
             "stats": stats, "stderr_tail": stderr.decode("utf-8", "replace")[-300:]}
 
 
