@@ -139,3 +139,36 @@ def sampled_run(cmd: Sequence[str], cwd: Path, probe: Callable[[int], int], *, i
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     return elapsed, usage.ru_maxrss / 1024.0, peak[0] / 1024.0, proc.returncode
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and every descendant process still alive (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def proc_status_kib(pid: int, names: Sequence[tuple[str, str]]) -> int:
+    """The first of ``(file, key)`` found for ``pid`` in /proc, in KiB (0 if gone)."""
+    for name, key in names:
+        try:
+            with open(f"/proc/{pid}/{name}") as handle:
+                for line in handle:
+                    if line.startswith(key):
+                        return int(line.split()[1])
+        except OSError:
+            continue
+    return 0

@@ -43,7 +43,7 @@ from typing import Any, Optional
 
 if __package__ in (None, ""):  # run as `python bench/history.py`: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import sampled_run  # noqa: E402
+from bench._common import proc_status_kib, process_tree, sampled_run  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 WORK = Path(os.environ.get("MCP_SCAN_BENCH_DIR", str(HERE / ".work")))
@@ -261,28 +261,7 @@ def corpus_stats(repo: Path) -> dict[str, Any]:
 # -- running tools ------------------------------------------------------------
 def _tree_rss_kb(root: int) -> int:
     """Sum of VmRSS over ``root`` and its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-            with open(f"/proc/{entry}/status") as handle:
-                for line in handle:
-                    if line.startswith("VmRSS:"):
-                        rss[int(entry)] = int(line.split()[1])
-                        break
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total
+    return sum(proc_status_kib(pid, [("status", "VmRSS:")]) for pid in process_tree(root))
 
 
 def snapshot() -> Path:

@@ -30,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from bench._common import sampled_run
+from bench._common import proc_status_kib, process_tree, sampled_run
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
@@ -110,38 +110,11 @@ def build(repo: Path, commits: int, checkpoints: Sequence[int], seed: int) -> fl
     return time.perf_counter() - start
 
 
-def _memory_kib(pid: str) -> int:
-    # PSS, not RSS: forked workers share the parent's pages copy-on-write and
-    # `git cat-file` maps the pack files; summing RSS would count those twice.
-    for name, key in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
-        try:
-            with open(name) as handle:
-                for line in handle:
-                    if line.startswith(key):
-                        return int(line.split()[1])
-        except OSError:
-            continue
-    return 0
-
-
 def _tree_rss_kib(root: int) -> int:
     """Sum of PSS (proportional set size) over ``root`` and all its descendants (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += _memory_kib(str(pid))
-        todo.extend(children.get(pid, []))
-    return total
+    # PSS, not RSS: forked workers share the parent's pages copy-on-write and
+    # `git cat-file` maps the pack files; summing RSS would count those twice.
+    return sum(proc_status_kib(pid, [("smaps_rollup", "Pss:"), ("status", "VmRSS:")]) for pid in process_tree(root))
 
 
 def measure(cmd: Sequence[str], cwd: Path, report: Path) -> dict[str, Any]:
