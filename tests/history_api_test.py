@@ -150,3 +150,24 @@ def test_changed_regions_cover_every_difference(seed: int) -> None:
         if line not in old_set:
             offset = len("".join(new_lines[:index]).encode())
             assert any(r[0] <= offset < r[1] for r in regions), line
+
+
+def test_a_version_that_is_a_kubernetes_secret_is_scanned_whole(git_repo: GitRepo) -> None:
+    # Values under a Secret's data: are decoded only when the detector sees
+    # "kind: Secret". Here only the kind line changes, far from an unchanged
+    # base64 value, so a delta scan of the new version alone would miss it.
+    import base64
+
+    key = stripe_live_key(301)
+    encoded = base64.b64encode(key.encode()).decode()
+    middle = "".join(f"  # setting {i}: {fake(20, seed=400 + i)}\n" for i in range(40))
+    body = f"metadata:\n  name: payments\n{middle}data:\n  stripe: {encoded}\n"
+    # versions are scanned newest first, so the Secret must be the older one
+    git_repo.stage("deploy.yaml", "apiVersion: v1\nkind: Secret\n" + body)
+    git_repo.commit("a secret")
+    git_repo.stage("deploy.yaml", "apiVersion: v1\nkind: ConfigMap\n" + body)
+    git_repo.commit("now a config map")
+    whole = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False, line_delta=False)
+    fast = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
+    assert whole.findings, "the decoded key must be found by a whole-file scan"
+    assert _key(fast) == _key(whole)

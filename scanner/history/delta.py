@@ -84,6 +84,7 @@ class VersionChain:
         self.path: Optional[str] = None
         self.data = b""
         self.hits: list[tuple[Hit, bytes]] = []
+        self.has_secret_word = False  # does self.data contain b"Secret"?
         self.full_scans = 0
         self.window_scans = 0
 
@@ -97,18 +98,25 @@ class VersionChain:
         self.path = None
         self.data = b""
         self.hits = []
+        self.has_secret_word = False
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """All hits in ``data`` (a text version of ``path``), first occurrence per fingerprint."""
         if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
             self.reset()
             return self._whole(data, might_match, scan)
-        if self.path != path or not self.enabled or b"Secret" in data:
+        # "Secret" (a Kubernetes manifest: values are decoded only when the
+        # detector sees the whole file) forces whole scans. Searching every
+        # version for it costs as much as git's decompression, so along a
+        # chain only the spans that changed are searched (see _delta).
+        if self.path != path or not self.enabled or self.has_secret_word:
             hits = self._whole(data, might_match, scan)
+            has_secret_word = b"Secret" in data
         else:
             found = self._delta(data, might_match, scan)
+            has_secret_word = found is None and b"Secret" in data
             hits = self._whole(data, might_match, scan) if found is None else _unique(found)
-        self.path, self.data = path, data
+        self.path, self.data, self.has_secret_word = path, data, has_secret_word
         if hits:
             lines = data.split(b"\n")
             self.hits = [(h, lines[h.line - 1]) for h in hits if 0 < h.line <= len(lines)]
@@ -138,6 +146,8 @@ class VersionChain:
         lines: list[bytes] = []
         for new_start, new_end, old_start, old_end in _changed_regions(prev, data, p, e, p, prev_e):
             middle = data[new_start:new_end]
+            if b"Secret" in middle:
+                return None  # the previous version had none: it was added here, scan whole
             lines.extend(middle.split(b"\n"))
             if middle.endswith(b"\n"):
                 lines.pop()
@@ -182,13 +192,16 @@ class VersionChain:
             else:
                 spans.append((start, end))
         found: list[Hit] = []
+        line_no, counted = 1, 0  # line number at offset `counted`; spans are in file order
         for start, end in spans:
             window = data[start:end]
             if not might_match(window):
                 continue
             if start == 0 and window.startswith(_BOM):
                 window = window[3:]  # decode_blob drops the BOM; columns on line 1 must agree
-            found.extend(scan(window.decode("utf-8", "replace"), data.count(b"\n", 0, start) + 1))
+            line_no += data.count(b"\n", counted, start)
+            counted = start
+            found.extend(scan(window.decode("utf-8", "replace"), line_no))
         return found
 
     def _carried(self, data: bytes) -> list[Hit]:
