@@ -120,7 +120,9 @@ def _cache_files(repo: Path) -> list[Path]:
 
 
 def test_ctrl_c_during_history_and_the_cache_stays_consistent(tmp_path: Path) -> None:
-    repo = history_repo(tmp_path / "repo")
+    # Large enough that history takes seconds even after its speed-ups, so
+    # the interrupts below land mid-run rather than after it finished.
+    repo = history_repo(tmp_path / "repo", commits=15_000)
     if not _history_available(repo):
         pytest.skip("history is not implemented yet")
     began = time.monotonic()
