@@ -54,3 +54,18 @@ class GitRepo:
         import sys
 
         return subprocess.run([sys.executable, "-m", "scanner", *args], cwd=self.path, input=input, capture_output=True)
+
+    def start_conflicting_merge(self, path: str, base: str, theirs: str, ours: str, branch: str = "side") -> None:
+        """Commit ``base``, change ``path`` differently on ``branch`` and on main, then ``git merge branch``.
+
+        The merge stops on the conflict, leaving main checked out mid-merge.
+        """
+        self.stage(path, base)
+        self.commit("base")
+        self.git("checkout", "-q", "-b", branch)
+        self.stage(path, theirs)
+        self.commit(branch)
+        self.git("checkout", "-q", "main")
+        self.stage(path, ours)
+        self.commit("main")
+        subprocess.run(["git", "merge", "-q", branch], cwd=self.path, capture_output=True)

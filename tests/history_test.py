@@ -121,15 +121,7 @@ def test_rename_reports_each_path_once(git_repo: GitRepo) -> None:
 
 
 def test_secret_introduced_by_a_merge_resolution(git_repo: GitRepo) -> None:
-    git_repo.stage("conf.py", "A = 1\n")
-    git_repo.commit("base")
-    git_repo.git("checkout", "-q", "-b", "side")
-    git_repo.stage("conf.py", "A = 2\n")
-    git_repo.commit("side")
-    git_repo.git("checkout", "-q", "main")
-    git_repo.stage("conf.py", "A = 3\n")
-    git_repo.commit("main")
-    subprocess.run(["git", "merge", "-q", "side"], cwd=git_repo.path, capture_output=True)
+    git_repo.start_conflicting_merge("conf.py", "A = 1\n", "A = 2\n", "A = 3\n")
     git_repo.stage("conf.py", f"A = 4\nKEY = '{stripe_live_key(6)}'\n")
     merge = git_repo.commit("merge side")
     code, report, _ = scan(git_repo)

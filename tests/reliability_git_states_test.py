@@ -145,15 +145,7 @@ def test_submodule_pointer_is_skipped_and_the_submodule_scans_itself(origin: Git
 
 
 def test_merge_conflict_in_progress(git_repo: GitRepo) -> None:
-    git_repo.stage("c.txt", "base\n")
-    git_repo.commit("base")
-    git_repo.git("checkout", "-q", "-b", "other")
-    git_repo.stage("c.txt", "theirs\n")
-    git_repo.commit("theirs")
-    git_repo.git("checkout", "-q", "main")
-    git_repo.stage("c.txt", "ours\n")
-    git_repo.commit("ours")
-    subprocess.run(["git", "merge", "-q", "other"], cwd=git_repo.path, capture_output=True)
+    git_repo.start_conflicting_merge("c.txt", "base\n", "theirs\n", "ours\n", branch="other")
     git_repo.stage("other.env", f"KEY={KEY}\n")
     assert ("other.env", 1) in staged_positions(git_repo.path)
 
