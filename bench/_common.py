@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import statistics
 import subprocess
 import sys
@@ -121,6 +122,12 @@ def sampled_run(cmd: Sequence[str], cwd: Path, probe: Callable[[int], int], *, i
     ``wait4``), the peak of the sampled probe in MB (e.g. the whole process
     tree's RSS or PSS: workers and git children included), and the exit code.
     """
+    if not stat.S_ISCHR(os.stat(os.devnull).st_mode):
+        # A regular file at /dev/null collects every tool's stdout, and the next
+        # git that reads it as a config file (betterleaks sets
+        # GIT_CONFIG_GLOBAL=/dev/null) fails: "git log: exit status 128".
+        raise SystemExit(f"{os.devnull} is not a character device; restore it: rm {os.devnull} && "
+                         f"mknod -m 666 {os.devnull} c 1 3")
     start = time.perf_counter()
     proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=stderr)

@@ -370,9 +370,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 began = time.time()
                 elapsed, rss, tree, code = run_once(cmd, repo, env)
                 report_file = reports / report_files[name]
-                # every tool finds planted secrets: a fresh report with none is a failed run (betterleaks
-                # intermittently stops with "list commits: git log: exit status 128" here and still
-                # writes a report marked "incomplete")
+                # every tool finds planted secrets: a fresh report with none is a failed run (a peer
+                # that stops early may still write a report, marked "incomplete")
                 if (report_file.exists() and report_file.stat().st_mtime >= began
                         and recall(report_file, manifest["planted"])[0] > 0):
                     ok = True

@@ -29,7 +29,25 @@ def builtin_patterns_dir() -> Path:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see the old or new file, never half of one."""
+    """Write ``data`` to ``path`` so readers see the old or new file, never half of one.
+
+    Only regular files are replaced by a rename. A symlink is followed (its
+    target gets the new content, the link stays), and anything else that
+    already exists (``/dev/null``, ``/dev/stdout``, a FIFO from ``>(...)``) is
+    written in place: renaming over it would replace a device node with a
+    regular file, as root, for every program on the machine.
+    """
+    import stat
+
+    path = Path(os.path.realpath(path))
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(path, "wb") as stream:
+            stream.write(data)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -91,6 +91,32 @@ def test_output_file_is_written(tmp_path: Path) -> None:
     assert KEY not in (tmp_path / "report.json").read_text()
 
 
+def test_output_to_a_fifo_or_device_writes_in_place(tmp_path: Path) -> None:
+    # `-o /dev/null` once replaced the device node with a regular file (the
+    # report is written by rename): as root that broke every program on the
+    # machine. Non-regular outputs are now written in place.
+    (tmp_path / "a.txt").write_text(f"k={KEY}\n")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    proc = run("scan", "a.txt", "--format", "json", "-o", str(fifo), cwd=tmp_path)
+    out, _ = reader.communicate(timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert b'"stripe-live-secret-key"' in out
+    assert fifo.is_fifo()
+    assert run("scan", "a.txt", "-o", os.devnull, cwd=tmp_path).returncode == 1
+    assert Path(os.devnull).is_char_device()
+
+
+def test_output_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(f"k={KEY}\n")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "latest.json").symlink_to(tmp_path / "reports" / "r.json")
+    assert run("scan", "a.txt", "--format", "json", "-o", "latest.json", cwd=tmp_path).returncode == 1
+    assert (tmp_path / "latest.json").is_symlink()
+    assert '"stripe-live-secret-key"' in (tmp_path / "reports" / "r.json").read_text()
+
+
 def test_main_returns_codes_without_raising(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scan", str(tmp_path)]) == 0
     assert main(["no-such-command"]) == 2
