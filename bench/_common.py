@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Optional
@@ -88,7 +88,7 @@ def measure(name: str, cmd: Sequence[str], cwd: Path, runs: int, warmup: int = 1
     return Timing(name, times, peak, codes)
 
 
-def interleaved(commands: dict[str, Sequence[str]], cwd: Path, runs: int,
+def interleaved(commands: Mapping[str, Sequence[str]], cwd: Path, runs: int,
                 env: Optional[dict[str, str]] = None) -> list[Timing]:
     """Run every command once per round, ``runs`` rounds, so noise hits all alike."""
     for cmd in commands.values():

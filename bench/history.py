@@ -259,9 +259,14 @@ def corpus_stats(repo: Path) -> dict[str, Any]:
 
 
 # -- running tools ------------------------------------------------------------
-def _tree_rss_kb(root: int) -> int:
-    """Sum of VmRSS over ``root`` and its descendants (from /proc)."""
-    return sum(proc_status_kib(pid, [("status", "VmRSS:")]) for pid in process_tree(root))
+def _tree_pss_kb(root: int) -> int:
+    """Sum of PSS over ``root`` and its descendants (from /proc).
+
+    PSS splits each shared page (the mmapped pack, copy-on-write memory of
+    forked workers) among the processes sharing it, so the sum is the memory
+    the whole scan costs; a sum of RSS would count those pages once per process.
+    """
+    return sum(proc_status_kib(pid, [("smaps_rollup", "Pss:"), ("status", "VmRSS:")]) for pid in process_tree(root))
 
 
 def snapshot() -> Path:
@@ -284,9 +289,9 @@ def snapshot() -> Path:
 
 
 def run_once(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
-    """Wall seconds, peak single-process RSS MB, peak process-tree RSS MB, exit code."""
+    """Wall seconds, peak single-process RSS MB, peak process-tree PSS MB, exit code."""
     with open(WORK / "last-stderr.txt", "wb") as errors:  # kept to explain a failed run
-        return sampled_run(cmd, cwd, _tree_rss_kb, interval=0.25, env=env, stderr=errors)
+        return sampled_run(cmd, cwd, _tree_pss_kb, interval=0.25, env=env, stderr=errors)
 
 
 def tools(repo: Path, reports: Path) -> dict[str, list[str]]:
@@ -393,7 +398,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     medians = {n: statistics.median(r["runs"]) for n, r in results.items() if r["runs"]}
     peers = [n for n in medians if not n.startswith("mcp-scan")]
     fastest = min(peers, key=lambda n: medians[n]) if peers else None
-    head = f"{'tool':<17} {'median s':>9} {'runs':>22} {'peak MB':>8} {'tree MB':>8}  {'recall':>7} {'attrib':>6}"
+    head = f"{'tool':<17} {'median s':>9} {'runs':>22} {'peak MB':>8} {'tree PSS':>8}  {'recall':>7} {'attrib':>6}"
     ratio_head = "".join(f" {'/' + p:>12}" for p in peers)
     print(f"\n{head}{ratio_head}")
     for name in sorted(medians, key=lambda n: medians[n]):
@@ -407,7 +412,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"\nfastest peer: {fastest} ({medians[fastest]:.2f} s); mcp-scan cold = "
               f"{medians.get('mcp-scan (cold)', float('nan')) / medians[fastest]:.2f}x, warm = "
               f"{medians.get('mcp-scan (warm)', float('nan')) / medians[fastest]:.2f}x of it")
-    print("peak MB = largest single process (wait4); tree MB = sampled sum over the process tree (0.25 s)")
+    print("peak MB = largest single process (wait4); tree PSS = sampled PSS sum over the process tree, git children included (0.25 s)")
     if any(failures.values()):
         print("failed runs (retried, not timed): " + ", ".join(f"{n} {c}" for n, c in failures.items() if c))
     return 0

@@ -25,7 +25,7 @@ import string
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -61,7 +61,7 @@ def _big(rng: random.Random, size: int) -> bytes:
     return data
 
 
-def stream(commits: int, checkpoints: Sequence[int], seed: int) -> Iterator[bytes]:
+def stream(commits: int, checkpoints: Collection[int], seed: int) -> Iterator[bytes]:
     """The fast-import command stream: one commit per step, a branch at each checkpoint."""
     rng = random.Random(seed)
     files = [f"src/pkg{i % 40}/module_{i}.py" for i in range(1000)]

@@ -23,6 +23,8 @@ from scanner.models import Fragment
 
 # UTF-16/32 text carries NULs; decode_blob reads it, so the binary check must not skip it.
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# git's cache of inflated delta bases, per cat-file stream (see BlobScanner._start).
+DELTA_BASE_CACHE = "16m"
 
 
 # A unit of work: blob id, size, and the (cache key, path) pairs to scan it as.
@@ -100,7 +102,11 @@ class BlobScanner:
         import git  # lazy: GitPython costs more to import than a staged scan
 
         # Keep GitPython's AutoInterrupt alive: its finalizer kills the process.
-        self._handle = git.Git(self.repo).cat_file("--batch", as_process=True, istream=subprocess.PIPE)
+        # Versions of a path arrive together, so a small delta-base cache keeps
+        # its hit rate: git's 96 MB default made each cat-file the largest
+        # process of the scan (140 MB RSS) for no measurable speed.
+        self._handle = git.Git(self.repo)(c=f"core.deltaBaseCacheLimit={DELTA_BASE_CACHE}").cat_file(
+            "--batch", as_process=True, istream=subprocess.PIPE)
         return self._handle.proc
 
     def close(self) -> None:
