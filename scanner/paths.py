@@ -51,11 +51,38 @@ def atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        if not _write_unnamed(path.parent, tmp, data):
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _write_unnamed(directory: Path, name: Path, data: bytes) -> bool:
+    """Write and sync ``data`` as an unnamed file in ``directory`` (Linux ``O_TMPFILE``), then name it.
+
+    The name exists only between the link and the caller's rename, so a run
+    killed while writing (SIGKILL, power loss) leaves no temporary file
+    behind. False where the OS or file system cannot: the caller writes a
+    named temporary file instead.
+    """
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None or not os.path.isdir("/proc/self/fd"):
+        return False
+    try:
+        fd = os.open(directory, flag | os.O_WRONLY, 0o666)
+    except OSError:
+        return False
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(fd)
+        try:
+            os.link(f"/proc/self/fd/{fd}", name, follow_symlinks=True)
+        except OSError:
+            return False
+    return True
