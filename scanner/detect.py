@@ -46,6 +46,9 @@ DEFAULT_REMEDIATION = (
 # generic assignment regex costs an attempt at every identifier of a file
 # while its keywords sit on a few lines. Rules whose matches can reach
 # further from a keyword (multi-line key blocks) set ``scope = "text"``.
+# Rules whose every match is one line holding one of their keywords (a
+# secret-named key and its value) set ``scope = "line"``: in texts of any
+# size their regex runs on those lines only.
 WINDOW_MIN_TEXT = 2 * 1024
 WINDOW_BEFORE = 256
 WINDOW_AFTER = 1024
@@ -67,38 +70,63 @@ class KeywordOccurrences:
         self.lowered: Optional[str] = lowered if len(lowered) == len(text) else None
         self.present = present
         self.limit = max(64, len(text) // (WINDOW_BEFORE + WINDOW_AFTER))
-        self._positions: dict[str, Optional[list[int]]] = {}
+        self._positions: dict[str, list[int]] = {}
+        self._lines: dict[tuple[str, ...], list[tuple[int, int]]] = {}
 
-    def positions(self, keyword: str) -> Optional[list[int]]:
-        """Offsets of ``keyword``; None when it is too frequent for windows to help."""
-        if keyword not in self._positions:
-            found_at: Optional[list[int]] = []
+    def positions(self, keyword: str) -> list[int]:
+        """Offsets of ``keyword`` in the (lower-cased) text."""
+        found_at = self._positions.get(keyword)
+        if found_at is None:
+            found_at = self._positions[keyword] = []
             if keyword in self.present and self.lowered is not None:
-                assert found_at is not None
-                found = self.lowered.find(keyword)
+                find = self.lowered.find
+                found = find(keyword)
                 while found != -1:
                     found_at.append(found)
-                    if len(found_at) > self.limit:
-                        found_at = None
-                        break
-                    found = self.lowered.find(keyword, found + 1)
-            self._positions[keyword] = found_at
-        return self._positions[keyword]
+                    found = find(keyword, found + 1)
+        return found_at
 
     def windows(self, rule: Rule) -> Optional[list[tuple[int, int]]]:
-        """Merged ``(pos, endpos)`` spans around ``rule``'s keywords, or None for the whole text."""
+        """Merged ``(pos, endpos)`` spans to search for ``rule``, or None for the whole text."""
         if self.lowered is None or not rule.keywords or rule.whole_text:
             return None
+        if rule.scope == "line":
+            return self.lines(rule.keywords)
+        if len(self.text) < WINDOW_MIN_TEXT:
+            return None
         positions: list[int] = []
+        present = self.present
         for keyword in rule.keywords:
-            found = self.positions(keyword)
-            if found is None:
-                return None
-            positions.extend(found)
+            if keyword not in present:
+                continue
+            positions.extend(self.positions(keyword))
             if len(positions) > self.limit:
-                return None
+                return None  # too frequent for windows to help
         positions.sort()
         return _merge_windows(self.text, positions)
+
+    def lines(self, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
+        """The lines holding any of ``keywords``, as ``(line start, its "\n")``, adjacent lines merged.
+
+        Several rules share one keyword list (the generic ones): computed once per text.
+        """
+        spans = self._lines.get(keywords)
+        if spans is None:
+            text = self.text
+            present = self.present
+            positions = sorted({p for keyword in keywords if keyword in present for p in self.positions(keyword)})
+            spans = self._lines[keywords] = []
+            for position in positions:
+                if spans and position <= spans[-1][1]:
+                    continue  # on the line (or merged run of lines) just added
+                start = text.rfind("\n", 0, position) + 1
+                end = text.find("\n", position)
+                end = len(text) if end == -1 else end
+                if spans and start <= spans[-1][1] + 1:
+                    spans[-1] = (spans[-1][0], end)
+                else:
+                    spans.append((start, end))
+        return spans
 
 
 def _merge_windows(text: str, positions: list[int]) -> list[tuple[int, int]]:
@@ -301,12 +329,14 @@ class Detector:
         hits: list[tuple[int, int, Rule, str]] = []
         present = self._prefilter_for(len(text)).matches(text)
         occurrences: Optional[KeywordOccurrences] = None
-        if len(text) >= WINDOW_MIN_TEXT:
-            occurrences = KeywordOccurrences(text, {self._keywords[i] for i in present})
         for rule in self._candidates(present):
             if rule.path_pattern is not None and not rule.path_pattern.search(path):
                 continue
-            windows = occurrences.windows(rule) if occurrences is not None else None
+            windows = None
+            if rule.keywords and (rule.scope == "line" or len(text) >= WINDOW_MIN_TEXT):
+                if occurrences is None:
+                    occurrences = KeywordOccurrences(text, {self._keywords[i] for i in present})
+                windows = occurrences.windows(rule)
             hits.extend(self._rule_hits(rule, text, path, windows))
         self._marker_text = None  # do not keep a large text alive between scans
         return hits

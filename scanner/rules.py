@@ -68,6 +68,8 @@ class Rule:
     decode: tuple[str, ...] = ()
     validate: Optional[str] = None
     # "keyword": in large texts the regex runs near keyword occurrences only;
+    # "line": in every text, only on the lines holding a keyword (each match is
+    #   one such line: a secret-named key and its value);
     # "text": always over the whole text (matches that reach far from a keyword).
     scope: str = "keyword"
     source: str = field(default="", compare=False)
@@ -157,8 +159,8 @@ def rule_from_dict(data: dict[str, Any], source: str) -> Rule:
     if min_entropy is not None and not isinstance(min_entropy, (int, float)):
         raise _fail(source, rule_id, "'min_entropy' must be a number")
     scope = data.get("scope", "keyword")
-    if scope not in ("keyword", "text"):
-        raise _fail(source, rule_id, f"scope {scope!r} is not one of keyword, text")
+    if scope not in ("keyword", "line", "text"):
+        raise _fail(source, rule_id, f"scope {scope!r} is not one of keyword, line, text")
     validator = data.get("validate")
     if validator is not None:
         from scanner.validators import VALIDATORS

@@ -30,7 +30,7 @@ from typing import Any, Optional
 from scanner.detect import Detector
 from scanner.errors import ScanError, config_error
 from scanner.gitcmd import _SAFE_CONFIG, git_env, git_failure, run_git
-from scanner.history.blobs import ChunkResult, Task, blob_sizes
+from scanner.history.blobs import DELTA_BASE_CACHE, ChunkResult, Task, blob_sizes
 from scanner.history.hits import Hit
 from scanner.history.walk import Walk, log_args, parse_log
 from scanner.models import Finding
@@ -230,7 +230,10 @@ def _walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str]) -> W
     """Stream and parse the one history walk; bad revisions are usage errors (exit 2)."""
     args = log_args(revs, exclude)
     try:
-        proc = subprocess.Popen(["git", *_SAFE_CONFIG, *args], cwd=repo, stdout=subprocess.PIPE,
+        # The walk reads trees only: a small delta-base cache serves it as well
+        # as git's 96 MB default, which made git log the scan's largest process.
+        proc = subprocess.Popen(["git", *_SAFE_CONFIG, "-c", f"core.deltaBaseCacheLimit={DELTA_BASE_CACHE}", *args],
+                                cwd=repo, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=git_env())
     except FileNotFoundError:
         raise ScanError("git is not installed or not on PATH", "install git and retry") from None
