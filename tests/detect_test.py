@@ -183,3 +183,28 @@ def test_long_matches_are_not_cut_by_keyword_windows() -> None:
     assert rules and rules[0].whole_text
     [finding] = Detector(rules, engine="python").scan_text(filler + key + filler)
     assert finding.line == 3001
+
+
+def test_line_scope_searches_only_the_lines_holding_a_keyword() -> None:
+    from scanner.detect import KeywordOccurrences
+
+    rule = make_rule(regex=r"(?i)\b\w*secret\w*[ \t]*=[ \t]*(?P<secret>[0-9A-Za-z]{20})\b", keywords=["secret"],
+                     scope="line")
+    value = fake(20, seed=5)
+    text = f"a = 1\nMY_SECRET = {value}\nb = 2\nc = 3\nsecret_two = {value}\n"
+    assert KeywordOccurrences(text, {"secret"}).windows(rule) == [(6, 6 + len(f"MY_SECRET = {value}")),
+                                                                   (text.index("secret_two"), len(text) - 1)]
+    found = Detector([rule], engine="python").scan_text(text)
+    assert [(f.line, f.column) for f in found] == [(2, 13), (5, 14)]
+    # a line-scoped rule never sees across lines, even in a small text
+    split = make_rule(regex=r"(?i)secret\n(?P<secret>[0-9A-Za-z]{20})\b", keywords=["secret"], scope="line")
+    assert Detector([split], engine="python").scan_text(f"secret\n{value}\n") == []
+    assert Detector([make_rule(regex=split.regex, keywords=["secret"])], engine="python").scan_text(
+        f"secret\n{value}\n") != []
+
+
+def test_unknown_scope_is_a_config_error() -> None:
+    from scanner.errors import ScanError
+
+    with pytest.raises(ScanError, match="keyword, line, text"):
+        make_rule(scope="paragraph")
