@@ -68,6 +68,35 @@ def test_line_delta_jobs_and_chunks_agree_with_whole_file_scans(edited: tuple[Gi
     assert pooled.stats["scanned"] == whole.stats["scanned"]
 
 
+def test_a_walk_split_across_git_processes_equals_one_walk(edited: tuple[GitRepo, dict[str, str]],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, facts = edited
+    # merges: a clean one and a conflict resolved by hand (a blob only the merge introduced)
+    repo.git("checkout", "-q", "-b", "side", facts["commit8"])
+    repo.stage("side.py", f"SIDE = '{stripe_live_key(7)}'\n")
+    repo.commit("side")
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-edit", "side")
+    repo.start_conflicting_merge("conflict.py", "x = 1\n", "x = 2\n", "x = 3\n", branch="other")
+    repo.stage("conflict.py", f"x = 4\nRESOLVED = '{stripe_live_key(8)}'\n")
+    repo.commit("resolve")
+    repo.git("checkout", facts["commit2"], "--", "one.py")  # an old blob comes back: two occurrences
+    repo.commit("revert one.py")
+    monkeypatch.setattr(history, "PARALLEL_WALK_MIN", 1)
+    for revs, exclude in ((None, []), (["HEAD"], [facts["commit10"]])):
+        one = history._walk(str(repo.path), revs, exclude, parts=1)
+        assert len(one.commits) > 10
+        assert revs or any(len(occ) > 1 for occ in one.blobs.values())
+        for parts in (2, 3, 7):
+            split = history._walk(str(repo.path), revs, exclude, parts=parts)
+            assert split.commits == one.commits
+            assert split.blobs == one.blobs
+    whole = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
+    split_scan = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=3, use_cache=False)
+    assert _key(split_scan) == _key(whole)
+    assert stripe_live_key(8) in {f.secret for f in whole.findings}
+
+
 def test_attribution_details(edited: tuple[GitRepo, dict[str, str]]) -> None:
     repo, facts = edited
     result = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)

@@ -39,17 +39,43 @@ class Walk:
     commits: list[tuple[str, str, str]] = field(default_factory=list)
     blobs: dict[str, list[Occurrence]] = field(default_factory=dict)
 
+    def extend(self, later: "Walk") -> None:
+        """Append the walk of commits that come after this one's (their indices follow ours)."""
+        offset = len(self.commits)
+        self.commits.extend(later.commits)
+        for oid, occ in later.blobs.items():
+            shifted = [(i + offset, p, prev) for i, p, prev in occ]
+            seen = self.blobs.get(oid)
+            if seen is None:
+                self.blobs[oid] = shifted
+            else:
+                seen.extend(shifted)
+
+
+# Per commit: the blobs it changed (merges: combined, -c), whole ids, NUL-separated.
+_RAW = ["--raw", "--no-abbrev", "-z", "-c", "--root", "--no-renames", "--no-ext-diff", "--no-textconv",
+        "--no-color", LOG_FORMAT]
+
 
 def log_args(revs: Optional[Sequence[str]], exclude: Sequence[str]) -> list[str]:
     """Arguments for the walk over ``revs`` (default every ref) minus ``exclude``."""
-    args = ["log", "--raw", "--no-abbrev", "-z", "-c", "--root", "--no-renames", "--no-ext-diff",
-            "--no-textconv", "--topo-order", "--reverse", "--no-color", LOG_FORMAT]
+    args = ["log", *_RAW, "--topo-order", "--reverse"]
     args.extend(revs if revs else ["--all"])
     if exclude:
         args.append("--not")
         args.extend(exclude)
     args.append("--")
     return args
+
+
+def stdin_log_args() -> list[str]:
+    """Arguments for the same walk output over the commits listed on stdin, in that order.
+
+    A slice of ``git rev-list --topo-order --reverse`` given to each of several
+    such processes yields, concatenated, exactly the bytes of ``log_args``'s
+    walk: each commit's diff is against its own parents, whoever lists it.
+    """
+    return ["log", *_RAW, "--no-walk=unsorted", "--stdin"]
 
 
 def _tokens(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[bytes]:

@@ -82,21 +82,9 @@ def cached_walk(repo: str, common_dir: Path, revs: Optional[Sequence[str]],
             return walk
         gone = run_git(["rev-list", "--count", *old_tips, "--not", *now, "--"], cwd=repo, check=False).strip()
         if gone == b"0":
-            _append(walk, walk_fn(now, old_tips))
+            walk.extend(walk_fn(now, old_tips))
             _save(path, now, walk)
             return walk
     walk = walk_fn(now, [])  # exactly the tips recorded, even if a ref moves meanwhile
     _save(path, now, walk)
     return walk
-
-
-def _append(walk: Walk, extra: Walk) -> None:
-    """Add a walk of newer commits after ``walk`` (their indices follow the old ones)."""
-    offset = len(walk.commits)
-    walk.commits.extend(extra.commits)
-    for oid, occ in extra.blobs.items():
-        shifted = [(i + offset, p, prev) for i, p, prev in occ]
-        if oid in walk.blobs:
-            walk.blobs[oid].extend(shifted)
-        else:
-            walk.blobs[oid] = shifted

@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import IO, Any, Optional
 
 from scanner.detect import Detector
 from scanner.errors import ScanError, config_error
 from scanner.gitcmd import _SAFE_CONFIG, git_env, git_failure, run_git
 from scanner.history.blobs import DELTA_BASE_CACHE, ChunkResult, Task, blob_sizes
 from scanner.history.hits import Hit
-from scanner.history.walk import Walk, log_args, parse_log
+from scanner.history.walk import Walk, log_args, parse_log, stdin_log_args
 from scanner.models import Finding
 
 DEFAULT_MAX_BLOB_SIZE = 5 * 1024 * 1024
@@ -119,9 +120,9 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     if use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
         from scanner.history.walkcache import cached_walk
 
-        walk = cached_walk(repo, common_dir, revs, lambda r, x: _walk(repo, r, x))
+        walk = cached_walk(repo, common_dir, revs, lambda r, x: _walk(repo, r, x, workers.jobs))
     else:
-        walk = _walk(repo, revs, exclude)
+        walk = _walk(repo, revs, exclude, workers.jobs)
     path_rules = [r for r in detector.rules if r.path]
     key_of = _key_function(path_rules)
     plan = _plan(walk, key_of, scan_all_paths)
@@ -226,34 +227,109 @@ def _promised_blobs(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[
     return {line[1:41].decode("ascii", "replace") for line in out.splitlines() if line.startswith(b"?")}
 
 
-def _walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str]) -> Walk:
-    """Stream and parse the one history walk; bad revisions are usage errors (exit 2)."""
-    args = log_args(revs, exclude)
+def _walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], parts: int = 1) -> Walk:
+    """The one history walk, split across ``parts`` git processes on a long history.
+
+    One ``git log`` spends about a second per 25,000 commits diffing trees on
+    one core while the workers wait for their first chunk. With ``parts`` > 1,
+    ``rev-list`` orders the commits (cheap) and each part's ``git log`` diffs
+    one contiguous slice; the parsed slices are joined in order, so the walk is
+    the same as one process's. Bad revisions are usage errors (exit 2).
+    """
+    if parts <= 1:
+        return _log(repo, log_args(revs, exclude))
+    listed = ["rev-list", "--topo-order", "--reverse", *(revs if revs else ["--all"])]
+    if exclude:
+        listed += ["--not", *exclude]
+    proc = _git(repo, [*listed, "--"], stdin=False)
+    out, _err = proc.communicate()
+    # one commit id per line, all of one length (SHA-1 or SHA-256): slices are cut by offset
+    line = out.find(b"\n") + 1
+    if proc.returncode != 0 or not line or len(out) % line or len(out) // line < PARALLEL_WALK_MIN:
+        # one git log, whose own errors are reported (an unborn HEAD is no error there)
+        return _log(repo, log_args(revs, exclude))
+    step = -(-len(out) // line // parts) * line
+    return _stdin_logs(repo, [out[i : i + step] for i in range(0, len(out), step)])
+
+
+# Below this many commits one git log is about as fast as several.
+PARALLEL_WALK_MIN = 4000
+
+
+def _git(repo: str, args: Sequence[str], *, stdin: bool) -> "subprocess.Popen[bytes]":
+    # The walk reads trees only: a small delta-base cache serves it as well
+    # as git's 96 MB default, which made git log the scan's largest process.
     try:
-        # The walk reads trees only: a small delta-base cache serves it as well
-        # as git's 96 MB default, which made git log the scan's largest process.
-        proc = subprocess.Popen(["git", *_SAFE_CONFIG, "-c", f"core.deltaBaseCacheLimit={DELTA_BASE_CACHE}", *args],
-                                cwd=repo, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=git_env())
+        return subprocess.Popen(["git", *_SAFE_CONFIG, "-c", f"core.deltaBaseCacheLimit={DELTA_BASE_CACHE}", *args],
+                                cwd=repo, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
     except FileNotFoundError:
         raise ScanError("git is not installed or not on PATH", "install git and retry") from None
+
+
+def _log(repo: str, args: list[str], commits: Optional[bytes] = None) -> Walk:
+    """Run one ``git log`` (its commits on stdin when given) and parse its output as it streams."""
+    proc = _git(repo, args, stdin=commits is not None)
     assert proc.stdout is not None and proc.stderr is not None
     try:
+        if commits is not None:
+            assert proc.stdin is not None
+            feeder = threading.Thread(target=_feed, args=(proc.stdin, commits), daemon=True)
+            feeder.start()
         walk = parse_log(proc.stdout)
     finally:
         proc.stdout.close()
         stderr = proc.stderr.read()
         proc.wait()
     if proc.returncode != 0:
-        text = stderr.decode("utf-8", "replace")
-        if "does not have any commits yet" in text:
-            return Walk()
-        if "bad revision" in text or "unknown revision" in text or "ambiguous argument" in text:
-            first = text.strip().splitlines()[0] if text.strip() else "bad revision"
-            raise config_error(f"cannot resolve the revisions to scan: {first}",
-                               "check --since/--branch: they must name commits in this repository")
-        raise git_failure(args, stderr, repo)
+        _walk_failure(args, stderr, repo)
+        return Walk()
     return walk
+
+
+def _feed(stream: IO[bytes], data: bytes) -> None:
+    try:
+        stream.write(data)
+        stream.close()
+    except OSError:
+        pass  # git stopped reading (it failed): its exit status tells why
+
+
+def _stdin_logs(repo: str, slices: list[bytes]) -> Walk:
+    """One ``git log --stdin`` per slice of commits, all at once; their walks joined in order."""
+    walks: list[Optional[Walk]] = [None] * len(slices)
+    failures: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            walks[index] = _log(repo, stdin_log_args(), slices[index])
+        except Exception as exc:  # re-raised in the caller's thread (Ctrl-C reaches that one directly)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(1, len(slices))]
+    for thread in threads:
+        thread.start()
+    run(0)
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    walk = walks[0] or Walk()
+    for later in walks[1:]:
+        walk.extend(later or Walk())
+    return walk
+
+
+def _walk_failure(args: Sequence[str], stderr: bytes, repo: str) -> None:
+    """Raise for a failed walk, unless the repository simply has no commits yet (then return)."""
+    text = stderr.decode("utf-8", "replace")
+    if "does not have any commits yet" in text:
+        return
+    if "bad revision" in text or "unknown revision" in text or "ambiguous argument" in text:
+        first = text.strip().splitlines()[0] if text.strip() else "bad revision"
+        raise config_error(f"cannot resolve the revisions to scan: {first}",
+                           "check --since/--branch: they must name commits in this repository")
+    raise git_failure(list(args), stderr, repo)
 
 
 def _key_function(path_rules: Sequence[Any]) -> Callable[[str, str], str]:
