@@ -72,6 +72,7 @@ class KeywordOccurrences:
         self.limit = max(64, len(text) // (WINDOW_BEFORE + WINDOW_AFTER))
         self._positions: dict[str, list[int]] = {}
         self._lines: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+        self._windows: dict[tuple[str, ...], Optional[list[tuple[int, int]]]] = {}
 
     def positions(self, keyword: str) -> list[int]:
         """Offsets of ``keyword`` in the (lower-cased) text."""
@@ -94,16 +95,25 @@ class KeywordOccurrences:
             return self.lines(rule.keywords)
         if len(self.text) < WINDOW_MIN_TEXT:
             return None
+        keywords = rule.keywords
+        if keywords in self._windows:
+            return self._windows[keywords]
         positions: list[int] = []
         present = self.present
-        for keyword in rule.keywords:
+        windows: Optional[list[tuple[int, int]]] = None
+        for keyword in keywords:
             if keyword not in present:
                 continue
+            if keyword not in self._positions and self.lowered.count(keyword) > self.limit:
+                break  # too frequent for windows to help (counted in C before listing them)
             positions.extend(self.positions(keyword))
             if len(positions) > self.limit:
-                return None  # too frequent for windows to help
-        positions.sort()
-        return _merge_windows(self.text, positions)
+                break
+        else:
+            positions.sort()
+            windows = _merge_windows(self.text, positions)
+        self._windows[keywords] = windows  # rules often share a keyword list
+        return windows
 
     def lines(self, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
         """The lines holding any of ``keywords``, as ``(line start, its "\n")``, adjacent lines merged.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from scanner.models import Fragment
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # git's cache of inflated delta bases, per cat-file stream (see BlobScanner._start).
 DELTA_BASE_CACHE = "16m"
+PIPE_SIZE = 1 << 20
 
 
 # A unit of work: blob id, size, and the (cache key, path) pairs to scan it as.
@@ -107,6 +109,7 @@ class BlobScanner:
         # process of the scan (140 MB RSS) for no measurable speed.
         self._handle = git.Git(self.repo)(c=f"core.deltaBaseCacheLimit={DELTA_BASE_CACHE}").cat_file(
             "--batch", as_process=True, istream=subprocess.PIPE)
+        _widen_pipe(self._handle.proc.stdout)
         return self._handle.proc
 
     def close(self) -> None:
@@ -195,6 +198,19 @@ class BlobScanner:
                 hits[key] = self.chain.scan(path, data, self._might_match, scan)
             else:  # another path class of the same blob (rare): whole-file scan
                 hits[key] = VersionChain(enabled=False).scan(path, data, self._might_match, scan)
+
+
+def _widen_pipe(stream: IO[bytes]) -> None:
+    """Let the pipe hold 1 MB instead of 64 KB (Linux): all blob content crosses it,
+    and fewer, larger transfers cost both processes less (about 10% of the reading time)."""
+    try:
+        import fcntl
+
+        setting = getattr(fcntl, "F_SETPIPE_SZ", 1031 if sys.platform.startswith("linux") else None)
+        if setting is not None:
+            fcntl.fcntl(stream.fileno(), setting, PIPE_SIZE)
+    except (ImportError, OSError, ValueError):
+        pass  # another OS, or a lower limit in /proc/sys/fs/pipe-max-size: the default works
 
 
 def _feed(stream: IO[bytes], data: bytes) -> None:
