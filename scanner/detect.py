@@ -73,18 +73,26 @@ class KeywordOccurrences:
         self._positions: dict[str, list[int]] = {}
         self._lines: dict[tuple[str, ...], list[tuple[int, int]]] = {}
         self._windows: dict[tuple[str, ...], Optional[list[tuple[int, int]]]] = {}
+        self._frequent: dict[str, int] = {}  # keyword -> a count it is known to exceed
 
-    def positions(self, keyword: str) -> list[int]:
-        """Offsets of ``keyword`` in the (lower-cased) text."""
+    def positions(self, keyword: str, limit: Optional[int] = None) -> Optional[list[int]]:
+        """Offsets of ``keyword`` in the (lower-cased) text; None if there are more than ``limit``."""
         found_at = self._positions.get(keyword)
-        if found_at is None:
-            found_at = self._positions[keyword] = []
-            if keyword in self.present and self.lowered is not None:
-                find = self.lowered.find
-                found = find(keyword)
-                while found != -1:
-                    found_at.append(found)
-                    found = find(keyword, found + 1)
+        if found_at is not None:
+            return found_at if limit is None or len(found_at) <= limit else None
+        if limit is not None and self._frequent.get(keyword, -1) > limit:
+            return None
+        found_at = []
+        if keyword in self.present and self.lowered is not None:
+            find = self.lowered.find
+            found = find(keyword)
+            while found != -1:
+                found_at.append(found)
+                if limit is not None and len(found_at) > limit:
+                    self._frequent[keyword] = len(found_at)  # stop early: windows will not help
+                    return None
+                found = find(keyword, found + 1)
+        self._positions[keyword] = found_at
         return found_at
 
     def windows(self, rule: Rule) -> Optional[list[tuple[int, int]]]:
@@ -104,11 +112,10 @@ class KeywordOccurrences:
         for keyword in keywords:
             if keyword not in present:
                 continue
-            if keyword not in self._positions and self.lowered.count(keyword) > self.limit:
-                break  # too frequent for windows to help (counted in C before listing them)
-            positions.extend(self.positions(keyword))
-            if len(positions) > self.limit:
-                break
+            found = self.positions(keyword, self.limit - len(positions))
+            if found is None:
+                break  # too frequent for windows to help
+            positions.extend(found)
         else:
             positions.sort()
             windows = _merge_windows(self.text, positions)
@@ -124,7 +131,7 @@ class KeywordOccurrences:
         if spans is None:
             text = self.text
             present = self.present
-            positions = sorted({p for keyword in keywords if keyword in present for p in self.positions(keyword)})
+            positions = sorted({p for keyword in keywords if keyword in present for p in self.positions(keyword) or ()})
             spans = self._lines[keywords] = []
             for position in positions:
                 if spans and position <= spans[-1][1]:

@@ -200,3 +200,35 @@ def test_a_version_that_is_a_kubernetes_secret_is_scanned_whole(git_repo: GitRep
     fast = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
     assert whole.findings, "the decoded key must be found by a whole-file scan"
     assert _key(fast) == _key(whole)
+
+
+def test_changes_near_the_end_of_long_files_get_the_right_line_numbers(git_repo: GitRepo) -> None:
+    # Versions that differ only in their last lines: the delta scan counts those
+    # windows' line numbers back from the end of the file, from the chain's
+    # running count of lines (insertions and deletions change it).
+    base = [f"setting_{i} = {i}\n" for i in range(200)]
+    versions = []
+    v = list(base)
+    v[190] = f"KEY_A = '{stripe_live_key(501)}'\n"
+    versions.append(v)
+    versions.append(list(base))
+    v = list(base)
+    v[120:120] = ["# inserted\n", "# lines\n", "# here\n"]
+    v[185] = f"KEY_B = '{stripe_live_key(502)}'\n"
+    versions.append(v)
+    v = list(versions[-1])
+    del v[150:152]
+    v[195] = f"KEY_C = '{stripe_live_key(503)}'\n"
+    versions.append(v)
+    v = list(versions[-1])
+    v[110] = f"KEY_D = '{stripe_live_key(504)}'\n"
+    v.append(f"KEY_E = '{stripe_live_key(505)}'\n")
+    versions.append(v)
+    for n, lines in enumerate(versions):
+        git_repo.stage("settings.py", "".join(lines))
+        git_repo.commit(f"v{n}")
+    whole = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False, line_delta=False)
+    fast = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
+    assert len(whole.findings) == 5
+    assert _key(fast) == _key(whole)
+    assert {f.secret: f.line for f in whole.findings}[stripe_live_key(502)] == 186

@@ -85,6 +85,7 @@ class VersionChain:
         self.data = b""
         self.hits: list[tuple[Hit, bytes]] = []
         self.has_secret_word = False  # does self.data contain b"Secret"?
+        self.newlines = 0  # self.data.count(b"\n"), kept up to date along the chain
         self.full_scans = 0
         self.window_scans = 0
 
@@ -109,14 +110,16 @@ class VersionChain:
         # detector sees the whole file) forces whole scans. Searching every
         # version for it costs as much as git's decompression, so along a
         # chain only the spans that changed are searched (see _delta).
+        newlines = -1
         if self.path != path or not self.enabled or self.has_secret_word:
             hits = self._whole(data, might_match, scan)
             has_secret_word = b"Secret" in data
         else:
-            found = self._delta(data, might_match, scan)
+            found, newlines = self._delta(data, might_match, scan)
             has_secret_word = found is None and b"Secret" in data
             hits = self._whole(data, might_match, scan) if found is None else _unique(found)
         self.path, self.data, self.has_secret_word = path, data, has_secret_word
+        self.newlines = newlines if newlines >= 0 else data.count(b"\n")
         if hits:
             lines = data.split(b"\n")
             self.hits = [(h, lines[h.line - 1]) for h in hits if 0 < h.line <= len(lines)]
@@ -131,8 +134,9 @@ class VersionChain:
         text = decode_blob(data)
         return _unique(scan(text, 1)) if text else []
 
-    def _delta(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> Optional[list[Hit]]:
-        """Hits from windows around new lines plus carried hits; None = do a whole-file scan."""
+    def _delta(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> tuple[Optional[list[Hit]], int]:
+        """Hits from windows around new lines plus carried hits (None = do a whole-file scan),
+        and the number of line feeds in ``data`` (-1 if not known)."""
         prev = self.data
         p = _common_prefix(prev, data)
         p = data.rfind(b"\n", 0, p) + 1  # back to a line start
@@ -144,25 +148,28 @@ class VersionChain:
         prev_e = len(prev) - (len(data) - e)
         old: set[bytes] = set()
         lines: list[bytes] = []
+        newlines = self.newlines  # outside the changed spans both versions have the same lines
         for new_start, new_end, old_start, old_end in _changed_regions(prev, data, p, e, p, prev_e):
             middle = data[new_start:new_end]
             if b"Secret" in middle:
-                return None  # the previous version had none: it was added here, scan whole
+                return None, -1  # the previous version had none: it was added here, scan whole
             lines.extend(middle.split(b"\n"))
             if middle.endswith(b"\n"):
                 lines.pop()
-            old.update(prev[old_start:old_end].split(b"\n"))
+            gone = prev[old_start:old_end].split(b"\n")
+            old.update(gone)
+            newlines += middle.count(b"\n") - (len(gone) - 1)
         new = set(lines) - old
-        if len(new) > 8 and len(new) * REWRITE_SHARE > data.count(b"\n") + 1:
-            return None
+        if len(new) > 8 and len(new) * REWRITE_SHARE > newlines + 1:
+            return None, newlines
         self.window_scans += 1
         found: list[Hit] = []
         if new:
-            found.extend(self._windows(data, p, e, new, might_match, scan))
+            found.extend(self._windows(data, p, e, new, newlines, might_match, scan))
         found.extend(self._carried(data))
-        return found
+        return found, newlines
 
-    def _windows(self, data: bytes, p: int, e: int, new: set[bytes],
+    def _windows(self, data: bytes, p: int, e: int, new: set[bytes], newlines: int,
                  might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """Scan byte windows of CONTEXT lines around every new line in ``data[p:e]``."""
         padded = b"\n" + data + b"\n"  # padded[q] == "\n" before a line starting at data[q]
@@ -199,7 +206,11 @@ class VersionChain:
                 continue
             if start == 0 and window.startswith(_BOM):
                 window = window[3:]  # decode_blob drops the BOM; columns on line 1 must agree
-            line_no += data.count(b"\n", counted, start)
+            if not counted and start > size // 2:
+                # count the line feeds after the window, not the (longer) run before it
+                line_no = newlines - data.count(b"\n", start) + 1
+            else:
+                line_no += data.count(b"\n", counted, start)
             counted = start
             found.extend(scan(window.decode("utf-8", "replace"), line_no))
         return found
