@@ -237,6 +237,31 @@ def test_damaged_cache_is_ignored_and_rebuilt(git_repo: GitRepo) -> None:
     assert third["stats"]["scanned"] == 0 and third["findings"] == first["findings"]
 
 
+def test_old_cache_files_are_pruned_least_recently_used_first(git_repo: GitRepo) -> None:
+    # Each option set (and each rule-set upgrade) gets its own cache file;
+    # only the few most recently used stay in .git.
+    from scanner.history.cache import KEEP_FILES
+
+    git_repo.stage("s.py", settings(stripe_live_key(15)))
+    git_repo.commit("add")
+    folder = git_repo.path / ".git" / "mcp-scan"
+    scan(git_repo, "--max-blob-size", "1000000")
+    [first] = folder.glob("history-*.cache")
+    for n in range(KEEP_FILES + 2):
+        scan(git_repo, "--max-blob-size", str(2000 + n))
+        if n == 2:
+            _, again, _ = scan(git_repo, "--max-blob-size", "1000000")
+            assert again["stats"]["cached"] == 1  # still there, and now recently used
+    files = set(folder.glob("history-*.cache"))
+    # kept: the three newest, and the first one (used after the three before them)
+    assert len(files) == KEEP_FILES and first in files
+    # walk caches (one per --branch spec) are pruned the same way
+    for n in range(KEEP_FILES + 3):
+        git_repo.git("branch", f"b{n}")
+        scan(git_repo, "--branch", f"b{n}")
+    assert len(list(folder.glob("walk-*.json"))) == KEEP_FILES
+
+
 def test_size_cap_and_skipped_paths(git_repo: GitRepo) -> None:
     git_repo.stage("big.py", "x = 1\n" * 2000 + f"KEY = '{stripe_live_key(15)}'\n")
     git_repo.stage("package-lock.json", f'{{"token": "{stripe_live_key(16)}"}}\n')

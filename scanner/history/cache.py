@@ -26,6 +26,29 @@ MAGIC = b"mcp-scan-history-cache 1"
 REDACTION_MARK = "***REDACTED***"
 
 
+# Cache files kept per repository and kind: each rule-set or option change (an
+# upgrade, a config edit) starts a new file, so the least recently used go.
+KEEP_FILES = 4
+
+
+def prune(directory: Path, pattern: str, keep: int = KEEP_FILES) -> None:
+    """Delete all but the ``keep`` most recently used files matching ``pattern`` in ``directory``."""
+    try:
+        found = sorted(directory.glob(pattern), key=lambda f: f.stat().st_mtime, reverse=True)
+        for stale in found[keep:]:
+            stale.unlink()
+    except OSError:
+        pass  # read-only, or another run pruned first: nothing is lost
+
+
+def touch(path: Path) -> None:
+    """Mark ``path`` as used now (pruning keeps the most recently used files)."""
+    try:
+        path.touch(exist_ok=True)
+    except OSError:
+        pass
+
+
 def cache_path(common_dir: Path, key: str) -> Path:
     """Where the cache for ``key`` lives inside the repository's git directory."""
     return common_dir / "mcp-scan" / f"history-{key[:24]}.cache"
@@ -65,6 +88,7 @@ class BlobCache:
         try:
             self._parse(raw)
             self.status = "loaded"
+            touch(self.path)
         except Exception:  # damaged, truncated or from another version: start over
             self.scanned, self.hits = set(), {}
             self.status = "corrupt"
@@ -100,6 +124,7 @@ class BlobCache:
         body = json.dumps(found, separators=(",", ":")).encode("utf-8") + b"\n" + "\n".join(sorted(self.scanned)).encode("ascii")
         digest = hashlib.sha256(body).hexdigest().encode("ascii")
         atomic_write(self.path, b"\n".join([MAGIC, self.key.encode("ascii"), digest, body]))
+        prune(self.path.parent, "history-*.cache")
 
 
 def _redacted(secret: str) -> str:

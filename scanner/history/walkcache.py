@@ -19,6 +19,7 @@ from typing import Any, Optional
 
 from scanner.errors import ScanError
 from scanner.gitcmd import run_git
+from scanner.history.cache import prune, touch
 from scanner.history.walk import Walk
 from scanner.paths import atomic_write
 
@@ -41,6 +42,7 @@ def _load(path: Path) -> Optional[tuple[list[str], Walk]]:
         data: dict[str, Any] = json.loads(path.read_bytes())
         if data.get("version") != VERSION:
             return None
+        touch(path)
         paths: list[str] = data["paths"]
         walk = Walk(commits=[(c[0], c[1], c[2]) for c in data["commits"]],
                     blobs={oid: [(o[0], paths[o[1]], tuple(o[2:])) for o in occ] for oid, occ in data["blobs"].items()})
@@ -57,6 +59,7 @@ def _save(path: Path, tip_ids: list[str], walk: Walk) -> None:
     data = {"version": VERSION, "tips": tip_ids, "paths": list(index), "commits": walk.commits, "blobs": blobs}
     try:
         atomic_write(path, json.dumps(data, separators=(",", ":")).encode("utf-8", "surrogateescape"))
+        prune(path.parent, "walk-*.json")
     except (OSError, UnicodeError):
         pass  # a read-only repository only costs the next run a full walk
 
