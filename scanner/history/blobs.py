@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Optional
 
 from scanner.detect import Detector, decode_blob
+from scanner.errors import ScanError
 from scanner.history.delta import VersionChain
 from scanner.history.hits import Hit
 from scanner.gitcmd import run_git
@@ -56,12 +57,18 @@ def blob_sizes(repo: str, oids: Sequence[str]) -> tuple[dict[str, int], list[str
     out = run_git(["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)"], cwd=repo, input=request)
     sizes: dict[str, int] = {}
     missing: list[str] = []
-    for line in out.decode("ascii", "replace").splitlines():
+    lines = out.decode("ascii", "replace").splitlines()
+    if len(lines) != len(oids):
+        raise ScanError(f"git cat-file --batch-check answered {len(lines)} lines for {len(oids)} objects",
+                        "check the repository with `git fsck`")
+    # one answer line per requested id, in order: key the sizes by the caller's
+    # id strings (shared with the walk) rather than by a new string per blob
+    for oid, line in zip(oids, lines):
         parts = line.split(" ")
         if len(parts) == 3 and parts[1] == "blob":
-            sizes[parts[0]] = int(parts[2])
-        elif parts:
-            missing.append(parts[0])
+            sizes[oid] = int(parts[2])
+        else:
+            missing.append(oid)
     return sizes, missing
 
 

@@ -99,6 +99,7 @@ def parse_log(stream: IO[bytes]) -> Walk:
     blobs = walk.blobs
     paths: dict[bytes, str] = {}  # decode (and intern) each distinct path once
     oids: dict[bytes, str] = {}  # likewise for blob ids
+    authors: dict[bytes, str] = {}
     tokens = _tokens(stream)
     index = -1
     pending: Optional[bytes] = None  # raw meta waiting for its path token
@@ -132,7 +133,10 @@ def parse_log(stream: IO[bytes]) -> Walk:
             continue
         if token[0] == 1:
             sha = token[1:].decode("ascii")
-            author = next(tokens, b"").decode("utf-8", "replace")
+            raw_author = next(tokens, b"")
+            author = authors.get(raw_author)
+            if author is None:  # a history has few authors: one str each
+                author = authors[raw_author] = raw_author.decode("utf-8", "replace")
             date = next(tokens, b"").decode("ascii", "replace")
             commits.append((sha, author, date))
             index += 1

@@ -44,6 +44,7 @@ CHUNK_BYTES = 8 * 1024 * 1024
 _chunk_blobs = CHUNK_BLOBS  # tests lower it to exercise several chunks and workers
 
 Progress = Callable[[int, int, int, int], None]
+_NO_HITS: list[Hit] = []  # shared by every blob without hits; never mutated
 
 
 @dataclass
@@ -135,8 +136,11 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     if cache.status == "corrupt":
         result.warnings.append(f"ignored a damaged history cache ({cache.path}); it will be rebuilt")
 
-    todo = {oid: [kp for kp in pairs if kp[0] not in cache.scanned] for oid, pairs in plan.keys.items()}
-    todo = {oid: pairs for oid, pairs in todo.items() if pairs}
+    if cache.scanned:
+        todo = {oid: [kp for kp in pairs if kp[0] not in cache.scanned] for oid, pairs in plan.keys.items()}
+        todo = {oid: pairs for oid, pairs in todo.items() if pairs}
+    else:
+        todo = plan.keys  # nothing cached: no copy (it is one entry per blob of the history)
     answered = len(plan.keys) - len(todo)  # blobs the cache fully answered
     absent = _promised_blobs(repo, revs, exclude) if _is_partial_clone(repo) else set()
     if absent:
@@ -156,7 +160,8 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     counters = {"blobs": 0, "bytes": 0, "binary": 0}
     try:
         for chunk in workers.run(_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks)):
-            hits.update(chunk.hits)
+            for key, found in chunk.hits.items():
+                hits[key] = found or _NO_HITS  # most blobs: one shared empty list, not one each
             if use_cache:
                 cache.add(chunk.hits)
             counters["blobs"] += chunk.blobs
