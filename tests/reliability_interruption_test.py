@@ -81,14 +81,16 @@ def test_ctrl_c_while_reading_stdin(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_during_a_directory_scan(tmp_path: Path) -> None:
-    big_tree(tmp_path / "tree")
+    # Big enough to take seconds, so an interrupt at a third of the reference
+    # time lands mid-run even if the machine's load drops threefold meanwhile.
+    big_tree(tmp_path / "tree", files=600)
     began = time.monotonic()
     full = subprocess.run(scanner_cmd("scan", "--engine", "python", "tree"), cwd=tmp_path, capture_output=True)
     took = time.monotonic() - began
     assert full.returncode == 1
     if took < 1.5:
         pytest.skip(f"the scan finished in {took:.2f}s: too quick to interrupt reliably")
-    code, out, err = ctrl_c(start("scan", "--engine", "python", "tree", cwd=tmp_path), after=took / 2)
+    code, out, err = ctrl_c(start("scan", "--engine", "python", "tree", cwd=tmp_path), after=took / 3)
     assert code == 130, err
     assert b"Traceback" not in err + out
     assert KEY.encode() not in out + err
@@ -115,6 +117,16 @@ def _history_available(cwd: Path) -> bool:
     return probe.returncode == 0 and b"not implemented yet" not in run.stderr
 
 
+def _wait_for_cat_file(proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    """Until a ``git cat-file --batch`` runs in ``proc``'s session (it has its own: start_new_session)."""
+    deadline = time.monotonic() + timeout
+    while proc.poll() is None and time.monotonic() < deadline:
+        found = subprocess.run(["pgrep", "-s", str(proc.pid), "-f", "cat-file --batch$"], capture_output=True)
+        if found.stdout.strip():
+            return
+        time.sleep(0.01)
+
+
 def _cache_files(repo: Path) -> list[Path]:
     return sorted((repo / ".git" / "mcp-scan").glob("history-*.cache")) if (repo / ".git" / "mcp-scan").exists() else []
 
@@ -136,8 +148,13 @@ def test_ctrl_c_during_history_and_the_cache_stays_consistent(tmp_path: Path) ->
         pytest.skip(f"history finished in {took:.2f}s: too quick to interrupt reliably")
 
     codes = []
-    for fraction in (0.3, 0.6, 0.9):
-        code, out, err = ctrl_c(start("history", "--format", "json", "--jobs", "2", ".", cwd=repo), after=took * fraction)
+    for blobs_read in (0, 1, 2):
+        # interrupt once blobs are being read (a cat-file stream is up), and
+        # later ones a little after that: not at fractions of a reference run,
+        # which the machine's load can stretch or shrink
+        proc = start("history", "--format", "json", "--jobs", "2", ".", cwd=repo)
+        _wait_for_cat_file(proc)
+        code, out, err = ctrl_c(proc, after=min(took, 2.0) * 0.15 * blobs_read)
         codes.append(code)
         assert code in (130, 1), err  # 1: it finished first
         assert b"Traceback" not in err + out, err.decode("utf-8", "replace")
