@@ -36,7 +36,7 @@ exec mcp-scan {command} "$@"
 # `re/` in the repository would be imported instead of the standard library
 # (broken hooks at best, code from the repository run by the hook at worst).
 # -c also puts it first, but nothing is imported before it is removed.
-_BOOTSTRAP = "import sys; del sys.path[0]; from scanner.cli import main; raise SystemExit(main(sys.argv[1:]))"
+_BOOTSTRAP = "import sys; del sys.path[0]; from scanner import main; raise SystemExit(main(sys.argv[1:]))"
 
 _RUN_KEPT = """if [ -x "$hook_dir/{hook}{suffix}" ]; then
     "$hook_dir/{hook}{suffix}" "$@" || exit $?

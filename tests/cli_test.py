@@ -120,3 +120,21 @@ def test_output_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
 def test_main_returns_codes_without_raising(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scan", str(tmp_path)]) == 0
     assert main(["no-such-command"]) == 2
+
+
+_INTERRUPTED_IMPORT = r"""
+import sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == "scanner.cli":
+            raise KeyboardInterrupt  # as if Ctrl-C came while the CLI was importing
+sys.meta_path.insert(0, Interrupt())
+import scanner
+raise SystemExit(scanner.main(["scan", "."]))
+"""
+
+
+def test_ctrl_c_while_the_cli_imports_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-c", _INTERRUPTED_IMPORT], cwd=tmp_path, capture_output=True)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr == b"mcp-scan: interrupted\n"
