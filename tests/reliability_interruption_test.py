@@ -25,9 +25,16 @@ from tests.reliability_support import git, scanner_cmd
 KEY = stripe_live_key(seed=31)
 
 
+def _as_in_a_terminal() -> None:
+    # A shell without job control starts background jobs (`.ci/run &`) with
+    # SIGINT ignored, the child inherits that, and Python then never raises
+    # KeyboardInterrupt: restore what a terminal gives every program.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(*args: str, cwd: Path, stdin: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     return subprocess.Popen(scanner_cmd(*args), cwd=str(cwd), stdin=stdin, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=_as_in_a_terminal)
 
 
 def ctrl_c(proc: subprocess.Popen[bytes], after: float) -> tuple[int, bytes, bytes]:
