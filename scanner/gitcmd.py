@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
-from typing import Optional
+from typing import IO, Optional
 
 from scanner.errors import ScanError
 
@@ -53,3 +53,18 @@ def git_failure(args: Sequence[str], stderr: bytes, cwd: str) -> ScanError:
     if "detected dubious ownership" in text:
         return ScanError(f"git refuses to use {cwd}: {first}", "git config --global --add safe.directory <path>")
     return ScanError(f"git {args[0] if args else ''} failed: {first}", "check that the repository is readable and not corrupt")
+
+
+def feed(stream: "IO[bytes]", data: bytes, *, close: bool = False) -> None:
+    """Write ``data`` to a git child's stdin (from a thread: a full stdout pipe cannot deadlock us).
+
+    ``close`` ends the input (``git log --stdin`` starts only at end of input).
+    A stream that died is left to the reader, which notices and reports it.
+    """
+    try:
+        stream.write(data)
+        stream.flush()
+        if close:
+            stream.close()
+    except (BrokenPipeError, OSError, ValueError):
+        pass

@@ -20,7 +20,7 @@ from scanner.detect import Detector, decode_blob
 from scanner.errors import ScanError
 from scanner.history.delta import VersionChain
 from scanner.history.hits import Hit
-from scanner.gitcmd import run_git
+from scanner.gitcmd import feed, run_git
 from scanner.models import Fragment
 
 # UTF-16/32 text carries NULs; decode_blob reads it, so the binary check must not skip it.
@@ -149,7 +149,7 @@ class BlobScanner:
             self._proc = self._start()
         proc = self._proc
         request = b"".join(t[0].encode("ascii") + b"\n" for t in tasks[start:])
-        writer = threading.Thread(target=_feed, args=(proc.stdin, request), daemon=True)
+        writer = threading.Thread(target=feed, args=(proc.stdin, request), daemon=True)
         writer.start()
         out: IO[bytes] = proc.stdout
         try:
@@ -218,15 +218,6 @@ def _widen_pipe(stream: IO[bytes]) -> None:
             fcntl.fcntl(stream.fileno(), setting, PIPE_SIZE)
     except (ImportError, OSError, ValueError):
         pass  # another OS, or a lower limit in /proc/sys/fs/pipe-max-size: the default works
-
-
-def _feed(stream: IO[bytes], data: bytes) -> None:
-    """Write requests from a thread so a full stdout pipe cannot deadlock us."""
-    try:
-        stream.write(data)
-        stream.flush()
-    except (BrokenPipeError, OSError, ValueError):
-        pass  # the stream died; the reader notices and reports it
 
 
 # -- worker processes ------------------------------------------------------

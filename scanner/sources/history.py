@@ -26,11 +26,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Optional
+from typing import Any, Optional
 
 from scanner.detect import Detector
 from scanner.errors import ScanError, config_error
-from scanner.gitcmd import _SAFE_CONFIG, git_env, git_failure, run_git
+from scanner.gitcmd import _SAFE_CONFIG, feed, git_env, git_failure, run_git
 from scanner.history.blobs import DELTA_BASE_CACHE, ChunkResult, Task, blob_sizes
 from scanner.history.hits import Hit
 from scanner.history.walk import Walk, log_args, parse_log, stdin_log_args
@@ -232,6 +232,10 @@ def _promised_blobs(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[
     return {line[1:41].decode("ascii", "replace") for line in out.splitlines() if line.startswith(b"?")}
 
 
+# Below this many commits one git log is about as fast as several.
+PARALLEL_WALK_MIN = 4000
+
+
 def _walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], parts: int = 1) -> Walk:
     """The one history walk, split across ``parts`` git processes on a long history.
 
@@ -257,10 +261,6 @@ def _walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], part
     return _stdin_logs(repo, [out[i : i + step] for i in range(0, len(out), step)])
 
 
-# Below this many commits one git log is about as fast as several.
-PARALLEL_WALK_MIN = 4000
-
-
 def _git(repo: str, args: Sequence[str], *, stdin: bool) -> "subprocess.Popen[bytes]":
     # The walk reads trees only: a small delta-base cache serves it as well
     # as git's 96 MB default, which made git log the scan's largest process.
@@ -279,7 +279,7 @@ def _log(repo: str, args: list[str], commits: Optional[bytes] = None) -> Walk:
     try:
         if commits is not None:
             assert proc.stdin is not None
-            feeder = threading.Thread(target=_feed, args=(proc.stdin, commits), daemon=True)
+            feeder = threading.Thread(target=feed, args=(proc.stdin, commits), kwargs={"close": True}, daemon=True)
             feeder.start()
         walk = parse_log(proc.stdout)
     finally:
@@ -290,14 +290,6 @@ def _log(repo: str, args: list[str], commits: Optional[bytes] = None) -> Walk:
         _walk_failure(args, stderr, repo)
         return Walk()
     return walk
-
-
-def _feed(stream: IO[bytes], data: bytes) -> None:
-    try:
-        stream.write(data)
-        stream.close()
-    except OSError:
-        pass  # git stopped reading (it failed): its exit status tells why
 
 
 def _stdin_logs(repo: str, slices: list[bytes]) -> Walk:
