@@ -1,12 +1,12 @@
 """mcp-scan: keeps credentials out of git, offline and fast."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 __version__ = "0.1.0"
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: "Sequence[str] | None" = None) -> int:
     """The ``mcp-scan`` command (console script, ``python -m scanner`` and the native hooks).
 
     Importing the CLI takes a few dozen milliseconds; Ctrl-C in that window is
