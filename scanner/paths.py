@@ -86,3 +86,27 @@ def _write_unnamed(directory: Path, name: Path, data: bytes) -> bool:
         except OSError:
             return False
     return True
+
+
+# Cache files kept per kind (history caches per repository, Hyperscan databases
+# per user): each rule-set or option change (an upgrade, a config edit) starts a
+# new file, so the least recently used go.
+KEEP_FILES = 4
+
+
+def prune(directory: Path, pattern: str, keep: int = KEEP_FILES) -> None:
+    """Delete all but the ``keep`` most recently used files matching ``pattern`` in ``directory``."""
+    try:
+        found = sorted(directory.glob(pattern), key=lambda f: f.stat().st_mtime, reverse=True)
+        for stale in found[keep:]:
+            stale.unlink()
+    except OSError:
+        pass  # read-only, or another run pruned first: nothing is lost
+
+
+def touch(path: Path) -> None:
+    """Mark ``path`` as used now (pruning keeps the most recently used files)."""
+    try:
+        path.touch(exist_ok=True)
+    except OSError:
+        pass

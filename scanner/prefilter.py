@@ -19,7 +19,11 @@ import re
 from collections.abc import Sequence
 from typing import Any, Optional, Union
 
-from scanner.paths import atomic_write, cache_dir
+from scanner.paths import atomic_write, cache_dir, prune, touch
+
+# Compiled keyword databases kept in the user cache (one per keyword set: the
+# built-in rules of each installed version, plus custom rule sets).
+KEEP_DATABASES = 8
 
 Data = Union[str, bytes]
 
@@ -131,12 +135,16 @@ class HyperscanPrefilter:
             return None
         path = self._cache_path()
         try:
-            return self._hs.loadb(path.read_bytes(), self._hs.HS_MODE_BLOCK)
+            db = self._hs.loadb(path.read_bytes(), self._hs.HS_MODE_BLOCK)
+            touch(path)
+            return db
         except Exception:  # missing, stale or corrupt cache: rebuild it
             pass
         db = self._compile()
         try:
             atomic_write(path, self._hs.dumpb(db))
+            # one database per keyword set: every rule-set change leaves one behind
+            prune(path.parent, "hyperscan-*.db", keep=KEEP_DATABASES)
         except OSError:
             pass  # a read-only cache dir only costs the next run a compile
         return db

@@ -208,3 +208,19 @@ def test_unknown_scope_is_a_config_error() -> None:
 
     with pytest.raises(ScanError, match="keyword, line, text"):
         make_rule(scope="paragraph")
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="no Hyperscan wheel on this platform")
+def test_compiled_keyword_databases_are_pruned(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One database per keyword set: every rule-set change would leave one behind.
+    from pathlib import Path
+
+    from scanner.prefilter import KEEP_DATABASES
+
+    monkeypatch.setenv("MCP_SCAN_CACHE_DIR", str(tmp_path))
+    for n in range(KEEP_DATABASES + 3):
+        assert HyperscanPrefilter([f"kw{n}_", "shared_"]).matches(f"x kw{n}_ y") == {0}
+    assert len(list(Path(str(tmp_path)).glob("hyperscan-*.db"))) == KEEP_DATABASES
+    again = HyperscanPrefilter([f"kw{KEEP_DATABASES + 2}_", "shared_"])  # the newest is still cached
+    assert again.matches("shared_") == {1}
+    assert len(list(Path(str(tmp_path)).glob("hyperscan-*.db"))) == KEEP_DATABASES

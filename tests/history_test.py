@@ -240,7 +240,7 @@ def test_damaged_cache_is_ignored_and_rebuilt(git_repo: GitRepo) -> None:
 def test_old_cache_files_are_pruned_least_recently_used_first(git_repo: GitRepo) -> None:
     # Each option set (and each rule-set upgrade) gets its own cache file;
     # only the few most recently used stay in .git.
-    from scanner.history.cache import KEEP_FILES
+    from scanner.paths import KEEP_FILES
 
     git_repo.stage("s.py", settings(stripe_live_key(15)))
     git_repo.commit("add")

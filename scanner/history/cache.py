@@ -20,33 +20,10 @@ from typing import Any, Optional
 
 from scanner.history.hits import Hit
 from scanner.models import redact
-from scanner.paths import atomic_write
+from scanner.paths import atomic_write, prune, touch
 
 MAGIC = b"mcp-scan-history-cache 1"
 REDACTION_MARK = "***REDACTED***"
-
-
-# Cache files kept per repository and kind: each rule-set or option change (an
-# upgrade, a config edit) starts a new file, so the least recently used go.
-KEEP_FILES = 4
-
-
-def prune(directory: Path, pattern: str, keep: int = KEEP_FILES) -> None:
-    """Delete all but the ``keep`` most recently used files matching ``pattern`` in ``directory``."""
-    try:
-        found = sorted(directory.glob(pattern), key=lambda f: f.stat().st_mtime, reverse=True)
-        for stale in found[keep:]:
-            stale.unlink()
-    except OSError:
-        pass  # read-only, or another run pruned first: nothing is lost
-
-
-def touch(path: Path) -> None:
-    """Mark ``path`` as used now (pruning keeps the most recently used files)."""
-    try:
-        path.touch(exist_ok=True)
-    except OSError:
-        pass
 
 
 def cache_path(common_dir: Path, key: str) -> Path:

@@ -19,9 +19,8 @@ from typing import Any, Optional
 
 from scanner.errors import ScanError
 from scanner.gitcmd import run_git
-from scanner.history.cache import prune, touch
 from scanner.history.walk import Walk
-from scanner.paths import atomic_write
+from scanner.paths import atomic_write, prune, touch
 
 VERSION = 1
 
