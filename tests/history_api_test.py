@@ -232,3 +232,18 @@ def test_changes_near_the_end_of_long_files_get_the_right_line_numbers(git_repo:
     assert len(whole.findings) == 5
     assert _key(fast) == _key(whole)
     assert {f.secret: f.line for f in whole.findings}[stripe_live_key(502)] == 186
+
+
+def test_split_walk_in_a_sha256_repository(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = GitRepo.init(tmp_path / "repo", "--object-format=sha256")
+    for n in range(9):
+        repo.stage(f"f{n % 3}.py", "".join(_lines(5, n)))
+        if n == 6:
+            repo.git("rm", "-q", "--cached", "f0.py")
+        repo.commit(f"c{n}")
+    monkeypatch.setattr(history, "PARALLEL_WALK_MIN", 1)
+    one = history._walk(str(repo.path), None, [], parts=1)
+    split = history._walk(str(repo.path), None, [], parts=3)
+    assert len(one.commits) == 9 and all(len(sha) == 64 for sha, _, _ in one.commits)
+    assert split.commits == one.commits and split.blobs == one.blobs
+    assert all(len(oid) == 64 for oid in one.blobs)

@@ -394,3 +394,21 @@ def test_partial_clone_warns_and_does_not_try_to_fetch(git_repo: GitRepo, tmp_pa
     assert code == 0, stderr
     assert "partial clone" in stderr and "not scanned" in stderr
     assert report["findings"] == []
+
+
+def test_sha256_repository_deleted_files_are_not_missing_blobs(tmp_path: Path) -> None:
+    # In a SHA-256 repository git's null id is 64 zeros: a deleted file's
+    # "new blob" must not be looked up as a blob (it was: exit 3, "missing").
+    repo = GitRepo.init(tmp_path / "repo", "--object-format=sha256")
+    secret = stripe_live_key(16)
+    repo.stage("s.py", settings(secret))
+    added = repo.commit("add")
+    repo.git("rm", "-q", "s.py")
+    repo.commit("delete")
+    for args in (["--no-cache"], ["--no-cache", "--jobs", "1"], []):
+        code, report, stderr = scan(repo, *args)
+        assert code == 1, stderr
+        assert "missing" not in stderr
+        [finding] = report["findings"]
+        assert finding["commit"] == added and len(added) == 64
+        assert finding["present_at_head"] is False

@@ -15,8 +15,9 @@ from typing import IO, Optional
 
 GITLINK_MODE = b"160000"
 SYMLINK_MODE = b"120000"
-NULL_OID = "0" * 40
-NULL_OID_BYTES = b"0" * 40
+# git's null object id ("no blob": an added file's old side, a deleted file's
+# new side), in SHA-1 and SHA-256 repositories
+NULL_OIDS = (b"0" * 40, b"0" * 64)
 
 Occurrence = tuple[int, str, tuple[str, ...]]
 
@@ -111,7 +112,7 @@ def parse_log(stream: IO[bytes]) -> Walk:
             # ":old new oid_old oid_new S" or, for merges, "::m1 m2 m3 o1 o2 o3 SS"
             mode = fields[colons]
             raw_oid = fields[2 * colons + 1]
-            if raw_oid == NULL_OID_BYTES or mode in (GITLINK_MODE, SYMLINK_MODE) or index < 0:
+            if raw_oid in NULL_OIDS or mode in (GITLINK_MODE, SYMLINK_MODE) or index < 0:
                 continue
             oid = oids.get(raw_oid)
             if oid is None:
@@ -121,7 +122,7 @@ def parse_log(stream: IO[bytes]) -> Walk:
                 path = paths[token] = token.decode("utf-8", "replace")
             # one str per distinct id: the previous version is usually another key of ``blobs``
             previous = tuple(oids.get(o) or oids.setdefault(o, o.decode("ascii"))
-                             for o in fields[colons + 1 : 2 * colons + 1] if o != NULL_OID_BYTES)
+                             for o in fields[colons + 1 : 2 * colons + 1] if o not in NULL_OIDS)
             seen = blobs.get(oid)
             if seen is None:
                 blobs[oid] = [(index, path, previous)]
