@@ -229,7 +229,9 @@ def _promised_blobs(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[
     if exclude:
         args += ["--not", *exclude]
     out = run_git([*args, "--"], cwd=repo, check=False)
-    return {line[1:41].decode("ascii", "replace") for line in out.splitlines() if line.startswith(b"?")}
+    # "?<id>" per missing object (whole ids: 40 or 64 hex digits)
+    return {line[1:].split(b" ")[0].decode("ascii", "replace") for line in out.splitlines()
+            if line.startswith(b"?") and len(line) > 1}
 
 
 # Below this many commits one git log is about as fast as several.
