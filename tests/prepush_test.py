@@ -16,15 +16,21 @@ from tests.git_helpers import GitRepo
 ZERO = "0" * 40
 
 
-@pytest.fixture
-def remote_and_clone(tmp_path: Path) -> tuple[GitRepo, GitRepo]:
-    """A bare "remote" with one clean commit on main, and a clone with the native hook."""
+def remote_with_one_commit(tmp_path: Path) -> tuple[GitRepo, GitRepo]:
+    """A bare "remote" and a work repository whose one clean commit is pushed to its main."""
     remote = GitRepo.init(tmp_path / "remote.git", "--bare")
     work = GitRepo.init(tmp_path / "work")
     work.git("remote", "add", "origin", str(remote.path))
     work.stage("README.md", "hello\n")
     work.commit("initial")
     work.git("push", "-q", "origin", "main")
+    return remote, work
+
+
+@pytest.fixture
+def remote_and_clone(tmp_path: Path) -> tuple[GitRepo, GitRepo]:
+    """A bare "remote" with one clean commit on main, and a clone with the native hook."""
+    remote, work = remote_with_one_commit(tmp_path)
     install = subprocess.run([sys.executable, "-m", "scanner", "install", "--hook", "pre-push"],
                              cwd=work.path, capture_output=True, text=True)
     assert install.returncode == 0, install.stderr
@@ -92,12 +98,7 @@ def test_clean_push_passes_and_already_pushed_secrets_are_not_rescanned(remote_a
 
 def test_a_kept_hook_that_reads_stdin_does_not_starve_the_scan(tmp_path: Path) -> None:
     # git-lfs's pre-push hook reads the ref updates too; both hooks must see them.
-    remote = GitRepo.init(tmp_path / "remote.git", "--bare")
-    work = GitRepo.init(tmp_path / "work")
-    work.git("remote", "add", "origin", str(remote.path))
-    work.stage("README.md", "hello\n")
-    work.commit("initial")
-    work.git("push", "-q", "origin", "main")
+    _remote, work = remote_with_one_commit(tmp_path)
     seen = tmp_path / "seen-by-kept-hook.txt"
     kept = work.path / ".git" / "hooks" / "pre-push"
     kept.parent.mkdir(parents=True, exist_ok=True)

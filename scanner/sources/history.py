@@ -252,31 +252,29 @@ def _walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], part
     listed = ["rev-list", "--topo-order", "--reverse", *(revs if revs else ["--all"])]
     if exclude:
         listed += ["--not", *exclude]
-    proc = _git(repo, [*listed, "--"], stdin=False)
-    out, _err = proc.communicate()
+    try:
+        out = run_git([*listed, "--"], cwd=repo)
+    except ScanError:
+        out = b""  # one git log below reports the failure in its own words
     # one commit id per line, all of one length (SHA-1 or SHA-256): slices are cut by offset
     line = out.find(b"\n") + 1
-    if proc.returncode != 0 or not line or len(out) % line or len(out) // line < PARALLEL_WALK_MIN:
+    if not line or len(out) % line or len(out) // line < PARALLEL_WALK_MIN:
         # one git log, whose own errors are reported (an unborn HEAD is no error there)
         return _log(repo, log_args(revs, exclude))
     step = -(-len(out) // line // parts) * line
     return _stdin_logs(repo, [out[i : i + step] for i in range(0, len(out), step)])
 
 
-def _git(repo: str, args: Sequence[str], *, stdin: bool) -> "subprocess.Popen[bytes]":
+def _log(repo: str, args: list[str], commits: Optional[bytes] = None) -> Walk:
+    """Run one ``git log`` (its commits on stdin when given) and parse its output as it streams."""
     # The walk reads trees only: a small delta-base cache serves it as well
     # as git's 96 MB default, which made git log the scan's largest process.
     try:
-        return subprocess.Popen(["git", *_SAFE_CONFIG, "-c", f"core.deltaBaseCacheLimit={DELTA_BASE_CACHE}", *args],
-                                cwd=repo, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+        proc = subprocess.Popen(["git", *_SAFE_CONFIG, "-c", f"core.deltaBaseCacheLimit={DELTA_BASE_CACHE}", *args],
+                                cwd=repo, stdin=subprocess.DEVNULL if commits is None else subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
     except FileNotFoundError:
         raise ScanError("git is not installed or not on PATH", "install git and retry") from None
-
-
-def _log(repo: str, args: list[str], commits: Optional[bytes] = None) -> Walk:
-    """Run one ``git log`` (its commits on stdin when given) and parse its output as it streams."""
-    proc = _git(repo, args, stdin=commits is not None)
     assert proc.stdout is not None and proc.stderr is not None
     try:
         if commits is not None:
