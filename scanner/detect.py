@@ -1,8 +1,8 @@
 """The detector: fragments in, findings out. Knows rules, not git.
 
 Per fragment, in one pass: the keyword prefilter picks the rules that could
-match; each candidate's regex runs with a timeout (the ``regex`` module's),
-the secret is extracted and passed through the entropy, character-class,
+match; each candidate's regex searches with a time budget (see
+``SearchBudget``), the secret is extracted and passed through the entropy, character-class,
 placeholder, stopword and allow-list gates, and inline allow markers on the
 line are honoured. Overlapping hits keep the most specific rule.
 """
@@ -21,7 +21,7 @@ import regex
 
 from scanner.decode import decode_value, decoded_hits
 from scanner.entropy import char_classes, is_placeholder, shannon_entropy
-from scanner.models import Finding, Fragment, confidence_rank, severity_rank
+from scanner.models import Finding, Fragment, Incomplete, confidence_rank, severity_rank
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
 from scanner.rules import Rule
 from scanner.validators import validate
@@ -223,14 +223,53 @@ def _previous_line(text: str, line_start: int) -> str:
     return text[begin:end]
 
 
+# A regex search's time budget guards against catastrophic backtracking, not
+# against large inputs: each window of a text (or the whole text) starts with
+# ``regex_timeout`` seconds plus SECONDS_PER_CHAR for every character in it,
+# and every match found adds SECONDS_PER_MATCH. Only time inside the regex
+# engine is charged, never the Python work done on each hit, so legitimate
+# work grows the budget as fast as it spends it: a linear search of a 25 MB
+# file gets 26 s, tens of thousands of hits on one line get more per hit than
+# a search costs, on any machine short of a hundred times slower. An
+# exponential regex blows through any such budget within seconds.
+SECONDS_PER_CHAR = 1.0 / (1024 * 1024)
+SECONDS_PER_MATCH = 0.01
+
+
+class SearchBudget:
+    """The engine time one window may still spend; each search call is handed what is left."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, base: float, span: int) -> None:
+        self.left = base + span * SECONDS_PER_CHAR
+
+    def search(self, pattern: Any, text: str, pos: int, endpos: int) -> Any:
+        """``pattern.search`` with the remaining budget as its timeout (raises TimeoutError)."""
+        if self.left <= 0:
+            raise TimeoutError
+        began = time.monotonic()
+        try:
+            return pattern.search(text, pos, endpos, timeout=self.left)
+        finally:
+            self.left -= time.monotonic() - began
+
+
 @dataclass
 class DetectorStats:
-    """Counters a report can show: what was scanned and what was skipped."""
+    """Counters a report can show: what was scanned, and what could not be finished.
+
+    ``regex_calls`` and ``regex_chars`` (the characters searches advanced
+    over) measure the regex stage's work without a clock: tests assert that
+    it grows linearly with the input.
+    """
 
     fragments: int = 0
     bytes: int = 0
     regex_timeouts: int = 0
-    timeouts: list[str] = field(default_factory=list)
+    regex_calls: int = 0
+    regex_chars: int = 0
+    incomplete: list[Incomplete] = field(default_factory=list)
 
 
 class Detector:
@@ -255,6 +294,7 @@ class Detector:
         self.stats = DetectorStats()
         self._marker_text: Optional[str] = None
         self._marker_free = False
+        self._fragment: Optional[Fragment] = None  # the one being scanned: named in incomplete records
         keywords: list[str] = []
         self._keyword_rules: list[list[int]] = []
         positions: dict[str, int] = {}
@@ -323,6 +363,7 @@ class Detector:
         self.stats.bytes += len(text)
         if not text:
             return []
+        self._fragment = fragment
         hits = self.raw_hits(text, fragment.path)
         # Values one encoding away (Kubernetes Secret data, %XX escapes); only
         # spans no plain hit already covers, so a readable hit is never replaced
@@ -334,6 +375,7 @@ class Detector:
         for hit in decoded:
             if all(hit[1] <= other[0] or hit[0] >= other[1] for other in hits):
                 hits.append(hit)
+        self._fragment = None
         return self._to_findings(self._most_specific(hits), fragment)
 
     def raw_hits(self, text: str, path: str) -> list[tuple[int, int, Rule, str]]:
@@ -368,13 +410,9 @@ class Detector:
 
     def _rule_hits(self, rule: Rule, text: str, path: str,
                    windows: Optional[list[tuple[int, int]]]) -> Iterable[tuple[int, int, Rule, str]]:
-        deadline = time.monotonic() + self.regex_timeout
         try:
             for pos, endpos in windows if windows is not None else [(0, len(text))]:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError
-                for match in rule.pattern.finditer(text, pos, endpos, timeout=remaining):
+                for match in self._matches(rule.pattern, text, pos, endpos):
                     start, end = rule.secret_span(match)
                     if start < 0:
                         continue
@@ -382,10 +420,42 @@ class Detector:
                     if self._accept(rule, secret, text, start, end):
                         yield start, end, rule, secret
         except TimeoutError:
-            # A pathological input must not hang a commit; the skipped rule is
-            # counted and reported on stderr by the CLI.
-            self.stats.regex_timeouts += 1
-            self.stats.timeouts.append(f"{rule.id} on {path}")
+            # Fail closed: the rest of this text was not searched by this rule.
+            # The command reports it and exits 3 (or 1 when it found secrets).
+            self._gave_up(rule, path)
+
+    def _matches(self, pattern: Any, text: str, pos: int, endpos: int) -> Iterable[Any]:
+        """What ``pattern.finditer(text, pos, endpos)`` yields, one budgeted search call per match."""
+        stats = self.stats
+        budget = SearchBudget(self.regex_timeout, endpos - pos)
+        while pos <= endpos:
+            stats.regex_calls += 1
+            match = budget.search(pattern, text, pos, endpos)
+            while match is not None and match.start() == match.end():
+                # After an empty match finditer lets the next match start at the
+                # same place only if it is not empty: its second step is that match.
+                stats.regex_calls += 1
+                following = pattern.finditer(text, match.start(), endpos, timeout=max(budget.left, 0.001))
+                next(following)
+                match = next(following, None)
+            if match is None:
+                stats.regex_chars += endpos - pos
+                return
+            stats.regex_chars += match.end() - pos
+            budget.left += SECONDS_PER_MATCH
+            yield match
+            pos = match.end()
+
+    def _gave_up(self, rule: Rule, path: str) -> None:
+        fragment = self._fragment
+        self.stats.regex_timeouts += 1
+        self.stats.incomplete.append(Incomplete(
+            reason="regex-timeout",
+            message="rule timed out (its regex backtracks on this input) and did not finish scanning",
+            rule_id=rule.id, path=path,
+            commit=fragment.commit if fragment is not None else None,
+            blob=fragment.blob if fragment is not None else None,
+        ))
 
     def _accept(self, rule: Rule, secret: str, text: str, start: int, end: int) -> bool:
         if not secret.strip():

@@ -60,6 +60,57 @@ class Finding:
         return dataclasses.replace(self, **changes)
 
 
+@dataclass(frozen=True)
+class Incomplete:
+    """Something a scan could not finish: a rule that gave up on a text, a blob it could not read.
+
+    A scan with any of these is not clean whatever it found: commands exit 3
+    (unless findings already make it 1) and reports carry them under
+    ``incomplete``. ``reason`` is a stable keyword (``regex-timeout``,
+    ``missing-blob``); ``count`` groups many alike (missing blobs of a
+    partial clone). Never holds a secret: a rule id, a path, object ids.
+    """
+
+    reason: str
+    message: str
+    rule_id: Optional[str] = None
+    path: Optional[str] = None
+    commit: Optional[str] = None
+    blob: Optional[str] = None
+    count: int = 1
+    repo: Optional[str] = None  # set by sweep
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (``"incomplete": [...]`` in JSON, SARIF properties and merged reports)."""
+        return {"reason": self.reason, "rule_id": self.rule_id, "path": self.path, "commit": self.commit,
+                "blob": self.blob, "count": self.count, "repo": self.repo, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Incomplete":
+        """Read back what ``to_dict`` wrote (``merge`` reads shards' reports)."""
+        def text(key: str) -> Optional[str]:
+            value = data.get(key)
+            return None if value is None else str(value)
+
+        count = data.get("count")
+        return cls(reason=text("reason") or "unknown", message=text("message") or "not fully scanned",
+                   rule_id=text("rule_id"), path=text("path"), commit=text("commit"), blob=text("blob"),
+                   count=count if isinstance(count, int) and count > 0 else 1, repo=text("repo"))
+
+    def describe(self) -> str:
+        """One line for stderr naming what was not scanned: rule, path, commit."""
+        where = [f"{self.repo}: {self.message}" if self.repo else self.message]
+        if self.rule_id:
+            where.append(f"rule {self.rule_id}")
+        if self.path:
+            where.append(f"path {self.path}")
+        if self.commit:
+            where.append(f"commit {self.commit[:12]}")
+        elif self.blob:
+            where.append(f"blob {self.blob[:12]}")
+        return ", ".join(where)
+
+
 def redact(secret: str) -> str:
     """A short prefix of ``secret`` followed by a marker; never the whole value.
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from scanner.errors import config_error
-from scanner.models import Finding, redact
+from scanner.models import Finding, Incomplete, redact
 
 REDACTION_MARK = "***REDACTED***"
 _FINDING_FIELDS = ("rule_id", "severity", "confidence", "message", "path", "line", "column", "end_line",
@@ -182,10 +182,11 @@ def _dedupe_key(finding: Finding) -> tuple[Any, ...]:
             finding.commit, finding.fingerprint)
 
 
-def merge_reports(paths: Sequence[str], show_secrets: bool = False) -> tuple[list[Finding], dict[str, Any]]:
-    """Findings (identical ones once) and summed stats of several JSON reports."""
+def merge_reports(paths: Sequence[str], show_secrets: bool = False) -> tuple[list[Finding], dict[str, Any], list[Incomplete]]:
+    """Findings (identical ones once), summed stats, and every part any report could not fully scan."""
     findings: dict[tuple[Any, ...], Finding] = {}
     stats: dict[str, Any] = {}
+    incomplete: list[Incomplete] = []
     read = 0
     for path in paths:
         try:
@@ -206,7 +207,12 @@ def merge_reports(paths: Sequence[str], show_secrets: bool = False) -> tuple[lis
             read += 1
         if isinstance(document.get("stats"), dict):
             _merge_stats(stats, document["stats"])
+        # A shard that did not finish leaves the merged report incomplete too.
+        parts = document.get("incomplete", [])
+        if not isinstance(parts, list) or not all(isinstance(p, dict) for p in parts):
+            raise config_error(f"{path}: \"incomplete\" is not a list of objects")
+        incomplete.extend(Incomplete.from_dict(p) for p in parts)
     stats["reports"] = len(paths)
     stats["duplicates"] = read - len(findings)
     stats["findings"] = len(findings)
-    return list(findings.values()), stats
+    return list(findings.values()), stats, incomplete

@@ -379,7 +379,7 @@ def test_progress_bar_only_on_a_terminal_and_quiet_silences_it(git_repo: GitRepo
     assert stderr_on_tty("--quiet") == b""
 
 
-def test_partial_clone_warns_and_does_not_try_to_fetch(git_repo: GitRepo, tmp_path: Path) -> None:
+def test_partial_clone_fails_closed_and_does_not_try_to_fetch(git_repo: GitRepo, tmp_path: Path) -> None:
     git_repo.stage("s.py", settings(stripe_live_key(22)))
     git_repo.commit("add")
     git_repo.stage("t.py", "x = 1\n")
@@ -390,10 +390,17 @@ def test_partial_clone_warns_and_does_not_try_to_fetch(git_repo: GitRepo, tmp_pa
                     str(partial)], check=True)
     # make the promisor unreachable: a lazy fetch would now fail loudly
     subprocess.run(["git", "remote", "set-url", "origin", str(tmp_path / "gone")], cwd=partial, check=True)
-    code, report, stderr = scan(git_repo, cwd=partial)
-    assert code == 0, stderr
-    assert "partial clone" in stderr and "not scanned" in stderr
-    assert report["findings"] == []
+    for _run in ("cold", "warm"):
+        # The missing blobs were never read: exit 3, counted in the report, twice
+        # (nothing about them may be cached as scanned).
+        code, report, stderr = scan(git_repo, cwd=partial)
+        assert code == 3, stderr
+        assert "partial clone" in stderr and "not scanned" in stderr and "git fetch --refetch" in stderr
+        assert "Traceback" not in stderr
+        assert report["findings"] == []
+        assert report["stats"]["missing_blobs"] == 2
+        [gap] = report["incomplete"]
+        assert (gap["reason"], gap["count"]) == ("missing-blob", 2)
 
 
 def test_sha256_repository_deleted_files_are_not_missing_blobs(tmp_path: Path) -> None:

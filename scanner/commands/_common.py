@@ -9,7 +9,7 @@ from typing import Any, Optional, TextIO
 
 from scanner.config import Config, load_config, path_matches
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_RUNTIME, config_error
-from scanner.models import CONFIDENCES, Finding
+from scanner.models import CONFIDENCES, Finding, Incomplete
 
 FORMATS = ("text", "json", "jsonl", "sarif", "html")
 
@@ -131,8 +131,12 @@ def apply_suppressions(findings: Iterable[Finding], args: argparse.Namespace, co
 
 
 def report(findings: Sequence[Finding], args: argparse.Namespace, stats: dict[str, Any],
-           command: str, stream: Optional[TextIO] = None) -> None:
-    """Render ``findings`` in ``--format`` to ``--output`` (atomically) or stdout."""
+           command: str, stream: Optional[TextIO] = None, incomplete: Sequence[Incomplete] = ()) -> None:
+    """Render ``findings`` in ``--format`` to ``--output`` (atomically) or stdout.
+
+    ``incomplete`` lists what was not fully scanned: JSON gets ``"incomplete"``,
+    SARIF ``executionSuccessful: false``, HTML a banner.
+    """
     import io
 
     from scanner.paths import atomic_write
@@ -143,7 +147,8 @@ def report(findings: Sequence[Finding], args: argparse.Namespace, stats: dict[st
         from scanner.audit.jwt import enrich_jwt_message
 
         findings = [enrich_jwt_message(f) if "eyJ" in f.secret else f for f in findings]
-    context = ReportContext(show_secrets=args.show_secrets, command=command, stats=stats)
+    context = ReportContext(show_secrets=args.show_secrets, command=command, stats=stats,
+                            incomplete=[i.to_dict() for i in incomplete])
     writer = get_writer(args.format)
     if getattr(args, "output", None):
         buffer = io.StringIO()
@@ -161,11 +166,45 @@ def report(findings: Sequence[Finding], args: argparse.Namespace, stats: dict[st
         writer(findings, stream or sys.stdout, context)
 
 
-def exit_code(findings: Sequence[Finding], errors: Sequence[str]) -> int:
-    """1 when anything was found; 3 when part of the input could not be read."""
+def exit_code(findings: Sequence[Finding], errors: Sequence[Any], incomplete: Sequence[Incomplete] = ()) -> int:
+    """0 clean, 1 findings, 3 when part of the input could not be read (``errors``, whatever was found)
+    or could not be fully scanned (``incomplete``, unless findings already make it 1).
+
+    Every non-zero code blocks a commit, a push or a CI job; the report and
+    stderr say what was not scanned.
+    """
     if errors:
         return EXIT_RUNTIME
-    return EXIT_FINDINGS if findings else EXIT_CLEAN
+    if findings:
+        return EXIT_FINDINGS
+    return EXIT_RUNTIME if incomplete else EXIT_CLEAN
+
+
+# What to do about each kind of incomplete scan (``Incomplete.reason``).
+INCOMPLETE_HINTS = {
+    "regex-timeout": "a rule's regex backtracks on this input (often a rule imported with --gitleaks-config: RE2 "
+                     "never backtracks, Python's regex does): fix or disable the rule (disable-rules), or add the "
+                     "path to allow-paths if it holds no secrets",
+    "missing-blob": "fetch the missing blobs (`git fetch --refetch`) or scan a full clone",
+}
+
+
+def print_incomplete(incomplete: Sequence[Incomplete], blocked: str = "", limit: int = 20) -> None:
+    """Fail closed, out loud: one error line per thing not fully scanned, then what to do.
+
+    Errors, not warnings: ``-q`` does not hide them. ``blocked`` says what the
+    hook stopped ("the commit is blocked to be safe").
+    """
+    if not incomplete:
+        return
+    for record in incomplete[:limit]:
+        print(f"mcp-scan: error: incomplete scan: {record.describe()}", file=sys.stderr)
+    if len(incomplete) > limit:
+        print(f"mcp-scan: error: incomplete scan: ... and {len(incomplete) - limit} more", file=sys.stderr)
+    hints = [INCOMPLETE_HINTS.get(reason, "rerun the scan; report a bug if it persists")
+             for reason in dict.fromkeys(r.reason for r in incomplete)]
+    lead = f"{blocked}; " if blocked else "an incomplete scan is not a clean one; "
+    print(f"  hint: {lead}{'; '.join(hints)}", file=sys.stderr)
 
 
 def max_blob_size(args: argparse.Namespace, config: Config, default: int) -> int:

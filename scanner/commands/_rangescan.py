@@ -2,18 +2,30 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scanner.commands._common import apply_suppressions, build_detector, load_settings, warn
-from scanner.models import Finding
+from scanner.models import Finding, Incomplete
 from scanner.pushrange import ScanRange
 
 
-def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> tuple[list[Finding], dict[str, Any], list[str]]:
-    """Findings (suppressions applied), stats and read errors for the commits in ``scan``."""
+@dataclass
+class RangeResult:
+    """What a range scan gives a command: findings (suppressions applied), stats, read errors,
+    and what could not be fully scanned."""
+
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    incomplete: list[Incomplete] = field(default_factory=list)
+
+
+def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> RangeResult:
+    """Scan the commits in ``scan`` with the history engine."""
     if scan.empty:
-        return [], {"commits": 0, "findings": 0, "range": scan.description}, []
+        return RangeResult(stats={"commits": 0, "findings": 0, "range": scan.description})
     from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
 
     config = load_settings(args, Path(repo))
@@ -35,4 +47,4 @@ def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> tuple[li
     stats: dict[str, Any] = dict(result.stats)
     stats["findings"] = len(findings)
     stats["range"] = scan.description
-    return findings, stats, list(result.errors)
+    return RangeResult(findings, stats, list(result.errors), list(result.incomplete))

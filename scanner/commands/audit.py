@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options, apply_suppressions, build_detector, exit_code, load_settings, report, warn
+from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
+                                      print_incomplete, report, warn)
 from scanner.models import confidence_rank
 
 
@@ -45,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
         warn(args, warning)
     for error in result.errors:
         print(f"mcp-scan: error: cannot read {error}", file=sys.stderr)
+    # The audit's rule scans (MCP config values, history of secret files) fail closed like any scan.
+    incomplete = detector.stats.incomplete
+    print_incomplete(incomplete)
     stats = dict(result.stats, findings=len(findings))
-    report(findings, args, stats, "audit")
-    return exit_code(findings, result.errors)
+    report(findings, args, stats, "audit", incomplete=incomplete)
+    return exit_code(findings, result.errors, incomplete)

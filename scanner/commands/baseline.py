@@ -24,7 +24,7 @@ from typing import Any
 from scanner.baseline import BASELINE_NAME, Baseline, describe, load_baseline, write_baseline
 from scanner.commands._common import add_detection_options, apply_suppressions, build_detector, load_settings, max_blob_size, warn
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, ScanError
-from scanner.models import Finding, Fragment
+from scanner.models import Finding, Fragment, Incomplete
 
 SOURCES = ("history", "worktree", "both")
 
@@ -132,12 +132,22 @@ def _scan(args: argparse.Namespace, config: Any, repo: Path, source: str) -> lis
         if result.errors:
             raise ScanError(f"history scan of {repo} could not read everything: {result.errors[0]}",
                             "the baseline was not written; check the repository with `git fsck`")
+        _refuse_incomplete(result.incomplete)
         found.extend(result.findings)
     if source in ("worktree", "both"):
         found.extend(detector.scan_all(_worktree(args, config, repo)))
-    for timeout in detector.stats.timeouts:
-        warn(args, f"rule timed out and was skipped: {timeout}")
+        _refuse_incomplete(detector.stats.incomplete)
     return apply_suppressions(found, args, config)
+
+
+def _refuse_incomplete(incomplete: list[Incomplete]) -> None:
+    """A baseline accepts what a scan found: from a scan that did not finish it would accept too little,
+    and the findings it missed would surface later as new. Fail closed instead."""
+    if incomplete:
+        more = f" (and {len(incomplete) - 1} more)" if len(incomplete) > 1 else ""
+        raise ScanError(f"incomplete scan: {incomplete[0].describe()}{more}",
+                        "the baseline was not written; fix or disable the rule (disable-rules), or add the "
+                        "path to allow-paths if it holds no secrets")
 
 
 def _worktree(args: argparse.Namespace, config: Any, repo: Path) -> Iterator[Fragment]:

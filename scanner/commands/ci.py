@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options, exit_code, report, warn
+from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report, warn
 from scanner.errors import EXIT_CLEAN, ScanError
 
 DEFAULT_SARIF = "mcp-scan.sarif"
@@ -38,14 +38,15 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _write_sarif(findings: Any, path: str, stats: dict[str, Any]) -> None:
+def _write_sarif(findings: Any, path: str, stats: dict[str, Any], incomplete: list[Any]) -> None:
     from scanner.paths import atomic_write
     from scanner.report import ReportContext
     from scanner.report.sarif import write
 
     buffer = io.StringIO()
     # Code-scanning uploads are shared widely: never with full secrets.
-    write(findings, buffer, ReportContext(show_secrets=False, command="ci", stats=stats))
+    write(findings, buffer, ReportContext(show_secrets=False, command="ci", stats=stats,
+                                          incomplete=[i.to_dict() for i in incomplete]))
     atomic_write(Path(path), buffer.getvalue().encode("utf-8"))
 
 
@@ -73,12 +74,13 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     if not args.quiet:
         print(f"mcp-scan: {ctx.provider}: scanning {scan.description}", file=sys.stderr)
-    findings, stats, errors = scan_range(args, args.repo, scan)
+    result = scan_range(args, args.repo, scan)
+    findings, stats, errors, incomplete = result.findings, result.stats, result.errors, result.incomplete
     stats["provider"] = ctx.provider
-    report(findings, args, stats, "ci")
+    report(findings, args, stats, "ci", incomplete=incomplete)
     sarif = None if args.no_sarif else (args.sarif or (DEFAULT_SARIF if ctx.in_ci else None))
     if sarif:
-        _write_sarif(findings, sarif, stats)
+        _write_sarif(findings, sarif, stats, incomplete)
     if not args.no_annotations:
         # Keep a machine-readable report on stdout parseable: annotations go to stderr then.
         stream = sys.stdout if args.format == "text" or args.output else sys.stderr
@@ -88,4 +90,5 @@ def run(args: argparse.Namespace) -> int:
         _append_summary(ctx.summary_path, job_summary(findings, "mcp-scan", scan.description))
     for error in errors:
         print(f"mcp-scan: error: {error}", file=sys.stderr)
-    return exit_code(findings, errors)
+    print_incomplete(incomplete)
+    return exit_code(findings, errors, incomplete)

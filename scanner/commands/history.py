@@ -5,7 +5,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options, apply_suppressions, build_detector, exit_code, load_settings, report, warn
+from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
+                                      print_incomplete, report, warn)
 from scanner.errors import config_error
 
 
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         warn(args, message)
     if len(result.errors) > 20:
         warn(args, f"... and {len(result.errors) - 20} more errors")
+    print_incomplete(result.incomplete)
     findings = apply_suppressions(result.findings, args, config)
     result.stats["findings"] = len(findings)
-    report(findings, args, result.stats, "history")
-    return exit_code(findings, result.errors)
+    report(findings, args, result.stats, "history", incomplete=result.incomplete)
+    return exit_code(findings, result.errors, result.incomplete)

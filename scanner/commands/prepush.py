@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-from scanner.commands._common import add_scan_options, exit_code, report
+from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report
 from scanner.errors import EXIT_CLEAN, config_error
 
 
@@ -44,12 +44,14 @@ def run(args: argparse.Namespace) -> int:
         scan = push_range(args.repo, parse_updates(text), remote)
     if scan.empty:
         return EXIT_CLEAN
-    findings, stats, errors = scan_range(args, args.repo, scan)
-    if findings or errors or args.format != "text" or args.output:
-        report(findings, args, stats, "pre-push")
+    result = scan_range(args, args.repo, scan)
+    findings, errors, incomplete = result.findings, result.errors, result.incomplete
+    if findings or errors or incomplete or args.format != "text" or args.output:
+        report(findings, args, result.stats, "pre-push", incomplete=incomplete)
     for error in errors:
         print(f"mcp-scan: error: {error}", file=sys.stderr)
+    print_incomplete(incomplete, blocked="the push is blocked to be safe")
     if findings and not args.quiet:
         print("mcp-scan: push blocked: the commits above add credentials. Rotate them, then remove them from "
               "the unpushed commits (git commit --amend, or git rebase -i) and push again.", file=sys.stderr)
-    return exit_code(findings, errors)
+    return exit_code(findings, errors, incomplete)

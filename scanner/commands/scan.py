@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options, apply_suppressions, build_detector, exit_code, load_settings, report, warn
+from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
+                                      print_incomplete, report, warn)
 
 
 def register(subparsers: Any) -> None:
@@ -31,11 +32,11 @@ def run(args: argparse.Namespace) -> int:
     findings = apply_suppressions(detector.scan_all(source.fragments()), args, config)
     for skipped in source.skipped:
         warn(args, f"skipped {skipped}")
-    for timeout in detector.stats.timeouts:
-        warn(args, f"rule timed out and was skipped: {timeout}")
     for error in source.errors:
         print(f"mcp-scan: error: cannot read {error}", file=sys.stderr)
+    incomplete = detector.stats.incomplete
+    print_incomplete(incomplete)
     stats = {"files": source.files, "bytes": detector.stats.bytes, "findings": len(findings),
              "skipped": len(source.skipped), "errors": len(source.errors)}
-    report(findings, args, stats, "scan")
-    return exit_code(findings, source.errors)
+    report(findings, args, stats, "scan", incomplete=incomplete)
+    return exit_code(findings, source.errors, incomplete)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options, apply_suppressions, build_detector, exit_code, load_settings, report
+from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
+                                      print_incomplete, report)
 
 
 def register(subparsers: Any) -> None:
@@ -53,12 +53,10 @@ def run(args: argparse.Namespace) -> int:
     findings = apply_suppressions(found, args, config)
     # Fail closed: a rule that timed out did not look at all of what is being
     # committed, so the commit is blocked (exit 3) rather than waved through.
-    for timeout in detector.stats.timeouts:
-        print(f"mcp-scan: error: rule timed out, staged content not fully scanned: {timeout}", file=sys.stderr)
-    if detector.stats.timeouts:
-        print("  hint: the commit is blocked to be safe; split the line, add the file to allow-paths "
-              "if it holds no secrets, or commit with --no-verify after checking it", file=sys.stderr)
+    incomplete = detector.stats.incomplete
+    print_incomplete(incomplete, blocked="the commit is blocked to be safe (or commit with --no-verify after "
+                                         "checking the file yourself)")
     stats = {"fragments": detector.stats.fragments, "bytes": detector.stats.bytes, "findings": len(findings)}
     if findings or args.format != "text" or args.output:
-        report(findings, args, stats, "staged")
-    return exit_code(findings, detector.stats.timeouts)
+        report(findings, args, stats, "staged", incomplete=incomplete)
+    return exit_code(findings, (), incomplete)

@@ -14,11 +14,14 @@ import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scanner.commands._common import add_scan_options, exit_code, report
+from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report
 from scanner.errors import ScanError
-from scanner.models import Finding
+from scanner.models import Finding, Incomplete
+
+if TYPE_CHECKING:
+    from scanner.commands._rangescan import RangeResult
 
 _SUMMED = ("commits", "blobs", "scanned", "cached", "bytes", "skipped_size", "skipped_path", "binary")
 
@@ -46,19 +49,22 @@ def register(subparsers: Any) -> None:
     merge.set_defaults(func=run_merge)
 
 
-def _scan_one(args: argparse.Namespace, name: str, path: str) -> tuple[list[Finding], dict[str, Any], list[str]]:
+def _scan_one(args: argparse.Namespace, name: str, path: str) -> "RangeResult":
     """Scan one repository's full history (runs in a worker process)."""
-    from scanner.commands._rangescan import scan_range
+    import dataclasses
+
+    from scanner.commands._rangescan import RangeResult, scan_range
     from scanner.pushrange import ScanRange
 
     try:
-        findings, stats, errors = scan_range(args, path, ScanRange(revs=None, description="full history"))
+        result = scan_range(args, path, ScanRange(revs=None, description="full history"))
     except ScanError as exc:
-        return [], {}, [f"{exc.message} ({exc.hint})" if exc.hint else exc.message]
+        return RangeResult(errors=[f"{exc.message} ({exc.hint})" if exc.hint else exc.message])
     except Exception as exc:  # one broken repository must not stop the sweep
-        return [], {}, [f"internal error: {type(exc).__name__}: {exc}"]
-    tagged = [f.replace(extra={**f.extra, "repo": name}) for f in findings]
-    return tagged, stats, errors
+        return RangeResult(errors=[f"internal error: {type(exc).__name__}: {exc}"])
+    result.findings = [f.replace(extra={**f.extra, "repo": name}) for f in result.findings]
+    result.incomplete = [dataclasses.replace(i, repo=name) for i in result.incomplete]
+    return result
 
 
 def _progress(args: argparse.Namespace, done: int, total: int, name: str, found: int, errors: list[str]) -> None:
@@ -69,6 +75,7 @@ def _progress(args: argparse.Namespace, done: int, total: int, name: str, found:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
+    from scanner.commands._rangescan import RangeResult
     from scanner.sweep import discover, in_shard, parse_shard
 
     shard = parse_shard(args.shard) if args.shard else None
@@ -81,28 +88,31 @@ def run_sweep(args: argparse.Namespace) -> int:
         return 0
     jobs = max(1, args.jobs or os.cpu_count() or 1)
     findings: list[Finding] = []
+    incomplete: list[Incomplete] = []
     repo_errors: list[dict[str, str]] = []
     stats: dict[str, Any] = {key: 0 for key in _SUMMED}
     stats.update({"repositories": len(targets), "failed": 0})
     if shard:
         stats["shard"] = f"{shard[0]}/{shard[1]}"
 
-    def collect(name: str, result: tuple[list[Finding], dict[str, Any], list[str]], done: int) -> None:
-        found, repo_stats, errors = result
+    def collect(name: str, result: RangeResult, done: int) -> None:
+        found, repo_stats, errors = result.findings, result.stats, result.errors
         findings.extend(found)
+        incomplete.extend(result.incomplete)
         for key in _SUMMED:
             value = repo_stats.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 stats[key] += value
-        if errors:
+        if errors or result.incomplete:
             stats["failed"] += 1
             repo_errors.extend({"repo": name, "error": e} for e in errors)
-        _progress(args, done, len(targets), name, len(found), errors)
+        _progress(args, done, len(targets), name, len(found),
+                  errors or [i.describe() for i in result.incomplete])
 
     scannable = []
     for target in targets:
         if target.problem:
-            collect(target.name, ([], {}, [f"{target.path}: {target.problem}"]), 0)
+            collect(target.name, RangeResult(errors=[f"{target.path}: {target.problem}"]), 0)
         else:
             scannable.append(target)
     # Parallelism goes across repositories first; a history scan gets more
@@ -122,14 +132,15 @@ def run_sweep(args: argparse.Namespace) -> int:
                 try:
                     result = future.result()
                 except Exception as exc:  # a worker that died (killed, out of memory)
-                    result = ([], {}, [f"worker process failed: {type(exc).__name__}: {exc}"])
+                    result = RangeResult(errors=[f"worker process failed: {type(exc).__name__}: {exc}"])
                 collect(futures[future].name, result, done)
     stats["findings"] = len(findings)
     stats["errors"] = repo_errors
-    report(findings, args, stats, "sweep")
+    report(findings, args, stats, "sweep", incomplete=incomplete)
     for error in repo_errors:
         print(f"mcp-scan: error: {error['repo']}: {error['error']}", file=sys.stderr)
-    return exit_code(findings, [e["error"] for e in repo_errors])
+    print_incomplete(incomplete)
+    return exit_code(findings, [e["error"] for e in repo_errors], incomplete)
 
 
 def run_merge(args: argparse.Namespace) -> int:
@@ -137,10 +148,11 @@ def run_merge(args: argparse.Namespace) -> int:
     from scanner.report import ReportContext, get_writer
     from scanner.sweep import merge_reports
 
-    findings, stats = merge_reports(args.reports, show_secrets=args.show_secrets)
+    findings, stats, incomplete = merge_reports(args.reports, show_secrets=args.show_secrets)
     # The secrets are already as redacted as they should be (see merge_reports):
     # the writer passes them through rather than redacting a redaction again.
-    context = ReportContext(show_secrets=True, command="merge", stats=stats)
+    context = ReportContext(show_secrets=True, command="merge", stats=stats,
+                            incomplete=[i.to_dict() for i in incomplete])
     writer = get_writer(args.format)
     if args.output:
         buffer = io.StringIO()
@@ -149,5 +161,6 @@ def run_merge(args: argparse.Namespace) -> int:
     else:
         writer(findings, sys.stdout, context)
     errors = stats.get("errors")
-    return exit_code(findings, errors if isinstance(errors, list) else [])
+    print_incomplete(incomplete)
+    return exit_code(findings, errors if isinstance(errors, list) else [], incomplete)
 

@@ -21,7 +21,7 @@ from scanner.errors import ScanError
 from scanner.history.delta import VersionChain
 from scanner.history.hits import Hit
 from scanner.gitcmd import feed, run_git
-from scanner.models import Fragment
+from scanner.models import Fragment, Incomplete
 
 # UTF-16/32 text carries NULs; decode_blob reads it, so the binary check must not skip it.
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -43,7 +43,10 @@ class ChunkResult:
     bytes: int = 0
     binary: int = 0
     errors: list[str] = field(default_factory=list)
-    timeouts: list[str] = field(default_factory=list)
+    # What a rule could not finish (path and blob named); those keys' hits are
+    # reported but never cached as scanned, so the next run tries them again.
+    incomplete: list[Incomplete] = field(default_factory=list)
+    unfinished: set[str] = field(default_factory=set)
 
 
 def blob_sizes(repo: str, oids: Sequence[str]) -> tuple[dict[str, int], list[str]]:
@@ -140,8 +143,6 @@ class BlobScanner:
         start = 0
         while start < len(tasks):
             start = self._scan_from(tasks, start, result)
-        result.timeouts.extend(self.detector.stats.timeouts)
-        self.detector.stats.timeouts.clear()
         return result
 
     def _scan_from(self, tasks: Sequence[Task], start: int, result: ChunkResult) -> int:
@@ -193,18 +194,33 @@ class BlobScanner:
             for key, _ in scans:
                 hits[key] = []
             return
+        gave_up = self.detector.stats.incomplete
         for number, (key, path) in enumerate(scans):
-            def scan(part: str, start_line: int, path: str = path) -> list[Hit]:
-                return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
-                        for f in self.detector.scan(Fragment(text=part, path=path, start_line=start_line, blob=oid))]
+            before = len(gave_up)
+            self._scan_as(oid, data, number, key, path, wide, hits)
+            if len(gave_up) > before:
+                # Not fully scanned: report what was found, never cache the key,
+                # and scan the next version of the path whole (its unchanged
+                # lines were never fully searched either).
+                result.incomplete.extend(gave_up[before:])
+                del gave_up[before:]
+                result.unfinished.add(key)
+                self.chain.reset()
 
-            if wide:  # UTF-16/32 text: keywords are not visible in the raw bytes
-                text = decode_blob(data)
-                hits[key] = VersionChain.unique(scan(text, 1)) if text else []
-            elif number == 0:
-                hits[key] = self.chain.scan(path, data, self._might_match, scan)
-            else:  # another path class of the same blob (rare): whole-file scan
-                hits[key] = VersionChain(enabled=False).scan(path, data, self._might_match, scan)
+    def _scan_as(self, oid: str, data: bytes, number: int, key: str, path: str, wide: bool,
+                 hits: dict[str, list[Hit]]) -> None:
+        """Scan one blob as one path class (``number`` 0 goes through the version chain)."""
+        def scan(part: str, start_line: int, path: str = path) -> list[Hit]:
+            return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
+                    for f in self.detector.scan(Fragment(text=part, path=path, start_line=start_line, blob=oid))]
+
+        if wide:  # UTF-16/32 text: keywords are not visible in the raw bytes
+            text = decode_blob(data)
+            hits[key] = VersionChain.unique(scan(text, 1)) if text else []
+        elif number == 0:
+            hits[key] = self.chain.scan(path, data, self._might_match, scan)
+        else:  # another path class of the same blob (rare): whole-file scan
+            hits[key] = VersionChain(enabled=False).scan(path, data, self._might_match, scan)
 
 
 def _widen_pipe(stream: IO[bytes]) -> None:

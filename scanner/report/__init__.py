@@ -31,6 +31,8 @@ class ReportContext:
     show_secrets: bool = False
     command: str = "scan"
     stats: dict[str, Any] = field(default_factory=dict)
+    # What the scan could not finish (``Incomplete.to_dict()`` each): not empty means not clean.
+    incomplete: list[dict[str, Any]] = field(default_factory=list)
 
     def secret(self, finding: Finding) -> str:
         return finding.secret if self.show_secrets else redact(finding.secret)
@@ -74,3 +76,12 @@ def finding_dict(finding: Finding, context: ReportContext) -> dict[str, Any]:
 def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     """A stable order for every report: by path, position, then rule."""
     return sorted(findings, key=lambda f: (f.extra.get("repo", ""), f.path, f.line, f.column, f.rule_id, f.commit or ""))
+
+
+def incomplete_text(record: dict[str, Any]) -> str:
+    """One line for a record of ``ReportContext.incomplete``: what happened, to which rule, path, commit."""
+    parts = [str(record.get("message") or "not fully scanned")]
+    for label, key in (("rule", "rule_id"), ("path", "path"), ("commit", "commit")):
+        if record.get(key):
+            parts.append(f"{label} {record[key]}")
+    return ", ".join(parts)

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from scanner import __version__
 from scanner.models import Finding, severity_rank
-from scanner.report import ReportContext, sort_findings
+from scanner.report import ReportContext, incomplete_text, sort_findings
 
 _STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#1d232a;background:#fff}
@@ -151,8 +151,14 @@ def render(findings: Sequence[Finding], context: ReportContext) -> str:
     if findings:
         body = (f"<h2>By rule</h2>{_by_rule(findings)}<h2>When secrets were introduced</h2>{_timeline(findings)}"
                 f"<h2>Findings</h2><p class=\"muted\">Click a column to sort.</p>{_table(findings, context)}")
+    elif context.incomplete:
+        body = '<p id="not-clean">No secrets found in what was scanned, but the scan is incomplete.</p>'
     else:
         body = '<p id="clean">No secrets found.</p>'
+    if context.incomplete:
+        items = "".join(f"<li>{_e(incomplete_text(i))}</li>" for i in context.incomplete)
+        body = (f'<h2>Scan incomplete</h2><p class="muted">These were not fully scanned: a clean result '
+                f'cannot be trusted until they are.</p><ul id="incomplete">{items}</ul>') + body
     errors = context.stats.get("errors")
     if isinstance(errors, list) and errors:
         items = "".join(f"<li>{_e(e.get('repo', '') + ': ' if isinstance(e, dict) else '')}"

@@ -1,4 +1,7 @@
-"""``--format json``: ``{"version": 1, "findings": [...], "stats": {...}}``."""
+"""``--format json``: ``{"version": 1, "findings": [...], "incomplete": [...], "stats": {...}}``.
+
+``incomplete`` is always present; an empty list means every input was fully scanned.
+"""
 from __future__ import annotations
 
 import json
@@ -13,6 +16,7 @@ def write(findings: Sequence[Finding], stream: TextIO, context: ReportContext) -
     document = {
         "version": JSON_VERSION,
         "findings": [finding_dict(f, context) for f in sort_findings(findings)],
+        "incomplete": context.incomplete,
         "stats": context.stats,
     }
     json.dump(document, stream, indent=2, sort_keys=False)

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from scanner import __version__
 from scanner.models import Finding
-from scanner.report import ReportContext, sort_findings
+from scanner.report import ReportContext, incomplete_text, sort_findings
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -138,6 +138,22 @@ def result(finding: Finding, rule_index: int, context: ReportContext, root: Opti
     }
 
 
+def invocation(context: ReportContext) -> dict[str, Any]:
+    """The run's invocation: ``executionSuccessful`` is false when part of the input was not fully
+    scanned, with one error notification per such part (a viewer shows them with the run)."""
+    notifications = []
+    for record in context.incomplete:
+        notification: dict[str, Any] = {"level": "error", "message": {"text": incomplete_text(record)},
+                                        "properties": dict(record)}
+        if record.get("rule_id"):
+            notification["associatedRule"] = {"id": record["rule_id"]}
+        if record.get("path"):
+            notification["locations"] = [{"physicalLocation": {"artifactLocation": {
+                "uri": artifact_uri(record["path"]), "uriBaseId": "%SRCROOT%"}}}]
+        notifications.append(notification)
+    return {"executionSuccessful": not context.incomplete, "toolExecutionNotifications": notifications}
+
+
 def sarif_log(findings: Sequence[Finding], context: ReportContext, root: Optional[str] = None) -> dict[str, Any]:
     """The whole SARIF log as a dict (``write`` serialises it)."""
     rules: list[dict[str, Any]] = []
@@ -162,7 +178,8 @@ def sarif_log(findings: Sequence[Finding], context: ReportContext, root: Optiona
         # Python string offsets count code points, which is what columns are.
         "columnKind": "unicodeCodePoints",
         "results": results,
-        "properties": {"command": context.command, "stats": context.stats},
+        "invocations": [invocation(context)],
+        "properties": {"command": context.command, "stats": context.stats, "incomplete": context.incomplete},
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 

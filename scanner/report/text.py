@@ -34,5 +34,8 @@ def write(findings: Sequence[Finding], stream: TextIO, context: ReportContext) -
     if count:
         noun = "finding" if count == 1 else "findings"
         stream.write(f"mcp-scan: {count} {noun}. Suppress a false positive with a `# mcp-scan: allow` comment on its line.\n")
+    elif context.incomplete:
+        stream.write(f"mcp-scan: no secrets found in what was scanned, but {len(context.incomplete)} part(s) "
+                     "were not fully scanned (see the errors): this is not a clean result.\n")
     else:
         stream.write("mcp-scan: no secrets found.\n")

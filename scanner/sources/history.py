@@ -15,7 +15,9 @@ Pipeline (see ``scanner/history/`` for each step):
 5. hits are attributed to the commit that introduced them (``attribution``).
 
 Public API: ``scan_history`` (used by ``mcp-scan history``, ``ci``,
-``pre-push`` and ``sweep``); see /work/notes/history-api.md.
+``pre-push``, ``sweep`` and ``baseline``); the design in brief is in the
+README's "How it works", each step's details in its module under
+``scanner/history/``.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from scanner.gitcmd import _SAFE_CONFIG, feed, git_env, git_failure, run_git
 from scanner.history.blobs import DELTA_BASE_CACHE, ChunkResult, Task, blob_sizes
 from scanner.history.hits import Hit
 from scanner.history.walk import Walk, log_args, parse_log, stdin_log_args
-from scanner.models import Finding
+from scanner.models import Finding, Incomplete
 
 DEFAULT_MAX_BLOB_SIZE = 5 * 1024 * 1024
 # Chunk bounds: small enough to balance two workers and report progress
@@ -55,6 +57,9 @@ class HistoryResult:
     stats: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # What could not be fully scanned (rule timeouts, blobs a partial clone lacks):
+    # the commands fail closed on it, like on errors, and list it in their reports.
+    incomplete: list[Incomplete] = field(default_factory=list)
 
 
 @dataclass
@@ -143,11 +148,13 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         todo = plan.keys  # nothing cached: no copy (it is one entry per blob of the history)
     answered = len(plan.keys) - len(todo)  # blobs the cache fully answered
     absent = _promised_blobs(repo, revs, exclude) if _is_partial_clone(repo) else set()
-    if absent:
-        result.warnings.append(
-            f"this is a partial clone: {len(absent)} blob(s) are not present locally and were not scanned "
-            "(history is partial; fetch them, e.g. `git fetch --refetch`, for a full audit)"
-        )
+    absent_todo = [oid for oid in todo if oid in absent] if absent else []
+    if absent_todo:
+        # Fail closed: a blob that was never read may hold a secret.
+        result.incomplete.append(Incomplete(
+            reason="missing-blob", count=len(absent_todo),
+            message=f"{len(absent_todo)} blob(s) of this partial clone are not present locally and were not scanned",
+        ))
         todo = {oid: pairs for oid, pairs in todo.items() if oid not in absent}
     sizes, missing = blob_sizes(repo, list(todo))
     if missing:
@@ -163,12 +170,13 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
             for key, found in chunk.hits.items():
                 hits[key] = found or _NO_HITS  # most blobs: one shared empty list, not one each
             if use_cache:
-                cache.add(chunk.hits)
+                cache.add({k: v for k, v in chunk.hits.items() if k not in chunk.unfinished}
+                          if chunk.unfinished else chunk.hits)
             counters["blobs"] += chunk.blobs
             counters["bytes"] += chunk.bytes
             counters["binary"] += chunk.binary
             result.errors.extend(chunk.errors)
-            result.warnings.extend(f"rule timed out and was skipped: {t}" for t in chunk.timeouts)
+            result.incomplete.extend(_introduced_by(walk, chunk.incomplete))
     finally:
         # Also on Ctrl-C: what finished is recorded, atomically, so the next run resumes.
         if use_cache and counters["blobs"]:
@@ -195,9 +203,27 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         "bytes": counters["bytes"],
         "findings": len(result.findings),
         "shallow": shallow,
+        "missing_blobs": len(absent_todo),
         "seconds": round(time.monotonic() - started, 3),
     }
     return result
+
+
+def _introduced_by(walk: Walk, records: Sequence[Incomplete]) -> list[Incomplete]:
+    """``records`` with the commit that introduced each blob at its path (the first one the walk saw)."""
+    import dataclasses
+
+    named = []
+    for record in records:
+        commit = record.commit
+        if commit is None and record.blob is not None:
+            occurrences = walk.blobs.get(record.blob, ())
+            index = next((i for i, path, _prev in occurrences if path == record.path),
+                         occurrences[0][0] if occurrences else None)
+            if index is not None:
+                commit = walk.commits[index][0]
+        named.append(dataclasses.replace(record, commit=commit))
+    return named
 
 
 def _repo_info(repo: str) -> tuple[Path, bool]:
@@ -499,6 +525,7 @@ def _scan_previous(repo: str, detector: Detector, walk: Walk, hits: dict[str, li
         scanner.close()
     hits.update(res.hits)
     result.errors.extend(res.errors)
+    result.incomplete.extend(_introduced_by(walk, res.incomplete))
 
 
 def _reread_secrets(repo: str, detector: Detector, findings: list[Finding], key_of: Callable[[str, str], str],
