@@ -425,7 +425,8 @@ class Detector:
             self._gave_up(rule, path)
 
     def _matches(self, pattern: Any, text: str, pos: int, endpos: int) -> Iterable[Any]:
-        """What ``pattern.finditer(text, pos, endpos)`` yields, one budgeted search call per match."""
+        """The non-empty matches ``pattern.finditer(text, pos, endpos)`` yields (an empty one is never a
+        secret), one budgeted search call per match."""
         stats = self.stats
         budget = SearchBudget(self.regex_timeout, endpos - pos)
         while pos <= endpos:
