@@ -10,6 +10,17 @@ import pytest
 
 from tests.git_helpers import GitRepo
 
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # the fuzz tests skip themselves without it
+    pass
+else:
+    # Property tests must not depend on the machine's speed or load: no
+    # per-example deadline, no "data generation too slow" failure. Tests that
+    # set their own settings inherit these unless they say otherwise.
+    settings.register_profile("any-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile("any-machine")
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
