@@ -44,6 +44,38 @@ def run_git(args: Sequence[str], cwd: str, *, input: Optional[bytes] = None, che
     return proc.stdout
 
 
+def run_git_capped(args: Sequence[str], cwd: str, limit: int) -> Optional[bytes]:
+    """``run_git`` that reads at most ``limit`` bytes of stdout: None (git killed) when there is more.
+
+    Memory stays bounded however much git would write.
+    """
+    import threading
+
+    try:
+        proc = subprocess.Popen(["git", *_SAFE_CONFIG, *args], cwd=cwd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
+    except FileNotFoundError:
+        raise ScanError("git is not installed or not on PATH", "install git and retry") from None
+    except NotADirectoryError:
+        raise ScanError(f"{cwd} is not a directory", "pass the path of a git repository") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
+    drain.start()
+    try:
+        out = proc.stdout.read(limit + 1)
+        if len(out) > limit:
+            proc.kill()
+            return None
+    finally:
+        proc.stdout.close()
+        proc.wait()
+        drain.join()
+    if proc.returncode != 0:
+        raise git_failure(args, b"".join(errors), cwd)
+    return out
+
+
 def git_failure(args: Sequence[str], stderr: bytes, cwd: str) -> ScanError:
     """Map git's stderr to an actionable error."""
     text = stderr.decode("utf-8", "replace").strip()

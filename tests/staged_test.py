@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 from scanner.cli import main
 from scanner.sources.staged import StagedSource
@@ -179,3 +182,35 @@ def test_jwt_findings_say_whether_the_token_has_expired(git_repo: GitRepo) -> No
     [finding] = json.loads(git_repo.run_mcp_scan("staged", "--format", "json").stdout)["findings"]
     assert "expired" in finding["message"]
     assert token not in json.dumps(finding)
+
+
+def test_a_bare_repository_is_a_usage_error_not_a_clean_pass(tmp_path: Path) -> None:
+    # A bare repository has no index: a hook there would wave every commit through.
+    bare = GitRepo.init(tmp_path / "bare.git", "--bare")
+    proc = bare.run_mcp_scan("staged")
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "bare repository" in err and "hint:" in err and "Traceback" not in err
+    # ... also with the path given from outside
+    outside = subprocess.run([sys.executable, "-m", "scanner", "staged", "--repo", str(bare.path)],
+                             cwd=tmp_path, capture_output=True)
+    assert outside.returncode == 2 and b"bare repository" in outside.stderr
+
+
+def test_a_diff_too_large_to_read_blocks_the_commit_with_bounded_memory(git_repo: GitRepo) -> None:
+    # 48 MiB of added text with the key at the very end, past the 32 MiB the
+    # hook reads: it must neither pass the commit nor read it all into memory.
+    from scanner.sources.staged import MAX_STAGED_DIFF
+    from tests.reliability_support import peak_rss_kib, scanner_cmd
+
+    line = "x = 'just an ordinary generated line of data, nothing secret'\n"
+    body = line * ((MAX_STAGED_DIFF * 3 // 2) // len(line))
+    git_repo.stage("generated/big.py", body + f"STRIPE = '{KEY}'\n")
+    git_repo.stage("small.txt", "hello\n")
+    code, rss_kib, err = peak_rss_kib(scanner_cmd("staged"), git_repo.path)
+    text = err.decode()
+    assert code == 3, text
+    assert "too large" in text and "generated/big.py" in text and "blocked" in text
+    assert KEY not in text and "Traceback" not in text
+    # the capped read, not the 48 MiB file (nor copies of it), is what is held
+    assert rss_kib * 1024 < MAX_STAGED_DIFF + 160 * 1024 * 1024, rss_kib

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 from typing import Optional
 
 from scanner.detect import decode_blob
-from scanner.errors import ScanError
-from scanner.gitcmd import run_git
+from scanner.errors import ScanError, config_error
+from scanner.gitcmd import run_git, run_git_capped
 from scanner.models import Fragment
-from scanner.sources._diff import GITLINK_MODE, SYMLINK_MODE, FileDiff, parse_diff
+from scanner.sources._diff import GITLINK_MODE, SYMLINK_MODE, FileDiff, parse_diff, parse_raw
 
 DIFF_ARGS = (
     "diff", "--cached", "--raw", "-p", "-z", "-U0", "--no-color", "--no-ext-diff",
@@ -24,6 +24,9 @@ DIFF_ARGS = (
     # full blob ids: an abbreviated one can be ambiguous for `cat-file` in a big repository
     "--no-abbrev",
 )
+# The hook reads at most this much diff output: a commit adding more text is
+# refused (exit 3) rather than read into memory whole, or waved through unread.
+MAX_STAGED_DIFF = 32 * 1024 * 1024
 MAX_BINARY_CHECK = 10 * 1024 * 1024
 MAX_WHOLE_FILE = 2 * 1024 * 1024  # configs larger than this are not linted (the audit's own cap)
 
@@ -31,18 +34,23 @@ MAX_WHOLE_FILE = 2 * 1024 * 1024  # configs larger than this are not linted (the
 class StagedSource:
     """Added lines of the index, one fragment per hunk."""
 
-    def __init__(self, repo: str = ".") -> None:
+    def __init__(self, repo: str = ".", max_diff: int = MAX_STAGED_DIFF) -> None:
         self.repo = repo
+        self.max_diff = max_diff
         self.diffs: list[FileDiff] = []  # every staged file pair, once fragments() has run
 
     def fragments(self) -> Iterator[Fragment]:
         try:
-            out = run_git(DIFF_ARGS, cwd=self.repo)
+            out = run_git_capped(DIFF_ARGS, cwd=self.repo, limit=self.max_diff)
         except ScanError:
             # Outside a repository `git diff --cached` fails with a usage
             # message about --cached; say what is really wrong.
             run_git(["rev-parse", "--git-dir"], cwd=self.repo)
             raise
+        if out is None:
+            raise self._too_large()
+        if not out:
+            self._check_not_bare()
         diffs = self.diffs = parse_diff(out)
         binary: list[FileDiff] = []
         for diff in diffs:
@@ -56,6 +64,36 @@ class StagedSource:
                 if text:
                     yield Fragment(text=text, path=diff.path, start_line=hunk.start, blob=diff.new_blob)
         yield from self._wide_text(binary)
+
+    def _check_not_bare(self) -> None:
+        """Nothing staged: fine in a work tree, a usage error in a bare repository (it has no index,
+        so a hook there would pass every commit without looking at anything)."""
+        if run_git(["rev-parse", "--is-bare-repository"], cwd=self.repo).strip() == b"true":
+            raise config_error(f"{self.repo} is a bare repository: it has no index, so nothing can be staged there",
+                               "run `mcp-scan staged` in a work tree; to scan commits use `mcp-scan history` "
+                               "or `mcp-scan ci --base REV`")
+
+    def _too_large(self) -> ScanError:
+        """Fail closed on a diff too large to read, naming the largest staged files."""
+        raw = run_git(["diff", "--cached", "--raw", "-z", "--no-abbrev", "--diff-filter=d", "--no-renames"],
+                      cwd=self.repo)
+        files, _ = parse_raw(raw)
+        blobs = [d for d in files if d.new_mode not in (GITLINK_MODE, SYMLINK_MODE)]
+        sizes: list[tuple[int, str]] = []
+        if blobs:
+            request = b"".join(d.new_blob.encode("ascii") + b"\n" for d in blobs)
+            checks = run_git(["cat-file", "--batch-check"], cwd=self.repo, input=request).splitlines()
+            for diff, check in zip(blobs, checks):
+                header = check.split()
+                if len(header) >= 3 and header[2].isdigit():
+                    sizes.append((int(header[2]), diff.path))
+        largest = ", ".join(f"{path} ({size / 1048576:.1f} MiB)" for size, path in sorted(sizes, reverse=True)[:3])
+        return ScanError(
+            f"the staged changes are more than {self.max_diff // 1048576} MiB of diff: too large for the commit "
+            f"hook to scan{'; largest: ' + largest if largest else ''}",
+            "the commit is blocked to be safe: commit large generated files separately and scan them with "
+            "`mcp-scan scan FILE`, then commit with --no-verify",
+        )
 
     def _wide_text(self, diffs: list[FileDiff]) -> Iterator[Fragment]:
         """Whole-file fragments for "binary" files that are really UTF-16/32 text."""
