@@ -81,12 +81,14 @@ def test_linked_worktree(git_repo: GitRepo, tmp_path: Path) -> None:
     assert staged_positions(git_repo.path) == set()  # the main worktree has its own index
 
 
-def test_staged_in_a_bare_repository_never_crashes(origin: GitRepo, tmp_path: Path) -> None:
+def test_staged_in_a_bare_repository_is_a_usage_error(origin: GitRepo, tmp_path: Path) -> None:
+    # Not a silent exit 0: a bare repository has no index to scan (issue 11).
     bare = tmp_path / "bare.git"
     git(tmp_path, "clone", "-q", "--bare", str(origin.path), str(bare))
     proc = run_scan("staged", cwd=bare)
     assert_no_traceback(proc)
-    assert proc.returncode in (0, 3)
+    assert proc.returncode == 2
+    assert b"bare repository" in proc.stderr
 
 
 def test_history_of_a_bare_clone(origin: GitRepo, tmp_path: Path) -> None:
