@@ -1,10 +1,12 @@
 """The detector: fragments in, findings out. Knows rules, not git.
 
 Per fragment, in one pass: the keyword prefilter picks the rules that could
-match; each candidate's regex searches with a time budget (see
-``SearchBudget``), the secret is extracted and passed through the entropy, character-class,
+match; each candidate's regex searches with a time budget (``SearchBudget``),
+the secret is extracted and passed through the entropy, character-class,
 placeholder, stopword and allow-list gates, and inline allow markers on the
-line are honoured. Overlapping hits keep the most specific rule.
+line are honoured. Overlapping hits keep the most specific rule. A rule that
+runs out of budget leaves the fragment incomplete (``DetectorStats.incomplete``):
+the commands fail closed on it.
 """
 from __future__ import annotations
 
