@@ -305,6 +305,11 @@ class GitleaksImport:
         """True when an imported allowlist suppresses ``finding``."""
         return any(a.allows(finding, self.root) for a in self.allowlists)
 
+    def tests_secrets(self) -> bool:
+        """True when an allowlist looks at the secret itself (regexes, stopwords): then findings
+        answered from the history cache need their real secret, not its redacted stand-in."""
+        return any(a.regexes or a.stopwords for a in self.allowlists)
+
 
 class _Loader:
     def __init__(self, result: GitleaksImport) -> None:

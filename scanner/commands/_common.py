@@ -104,6 +104,18 @@ def build_detector(args: argparse.Namespace, config: Config) -> Any:
     )
 
 
+def needs_real_secrets(args: argparse.Namespace, config: Config) -> bool:
+    """Whether history findings answered from the cache must get their real secret back.
+
+    The cache stores a redacted stand-in; what reads the secret after the scan
+    must see the real one, or a warm run would decide differently from a cold
+    one: ``--show-secrets``, and imported gitleaks allowlists that test it.
+    """
+    if getattr(args, "show_secrets", False):
+        return True
+    return config.gitleaks is not None and bool(config.gitleaks.tests_secrets())
+
+
 def path_allowed(path: str, patterns: Sequence[str], root: Optional[Path] = None) -> bool:
     """True when ``path`` matches the ``allow-paths`` globs (gitignore-style, ``**`` spans directories).
 

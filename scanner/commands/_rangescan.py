@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import apply_suppressions, build_detector, load_settings, warn
+from scanner.commands._common import apply_suppressions, build_detector, load_settings, needs_real_secrets, warn
 from scanner.models import Finding, Incomplete
 from scanner.pushrange import ScanRange
 
@@ -38,8 +38,7 @@ def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> RangeRes
         jobs=getattr(args, "jobs", None),
         max_blob_size=config.max_blob_size or DEFAULT_MAX_BLOB_SIZE,
         use_cache=not getattr(args, "no_cache", False),
-        # Cached findings carry a placeholder secret; --show-secrets needs the real one.
-        need_secrets=bool(getattr(args, "show_secrets", False)),
+        need_secrets=needs_real_secrets(args, config),
     )
     for message in result.warnings:
         warn(args, message)

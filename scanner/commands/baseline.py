@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from scanner.baseline import BASELINE_NAME, Baseline, describe, load_baseline, write_baseline
-from scanner.commands._common import add_detection_options, apply_suppressions, build_detector, load_settings, max_blob_size, warn
+from scanner.commands._common import (add_detection_options, apply_suppressions, build_detector, load_settings,
+                                      max_blob_size, needs_real_secrets, warn)
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, ScanError
 from scanner.models import Finding, Fragment, Incomplete
 
@@ -126,7 +127,8 @@ def _scan(args: argparse.Namespace, config: Any, repo: Path, source: str) -> lis
         from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
 
         result = scan_history(str(repo), detector, jobs=args.jobs,
-                              max_blob_size=max_blob_size(args, config, DEFAULT_MAX_BLOB_SIZE))
+                              max_blob_size=max_blob_size(args, config, DEFAULT_MAX_BLOB_SIZE),
+                              need_secrets=needs_real_secrets(args, config))
         for message in result.warnings:
             warn(args, message)
         if result.errors:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
-                                      print_incomplete, report, warn)
+                                      needs_real_secrets, print_incomplete, report, warn)
 from scanner.errors import config_error
 
 
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             use_cache=not args.no_cache,
             progress=bar,
             head=args.branch,
-            need_secrets=args.show_secrets,
+            need_secrets=needs_real_secrets(args, config),
             line_delta=not args.no_line_delta,
         )
     finally:

@@ -185,12 +185,16 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
             except OSError as exc:
                 result.warnings.append(f"could not write the history cache: {exc}")
 
-    from_cache = {key for key, found in cache.hits.items() if found and hits.get(key) is found}
+    # Findings answered from the cache carry a redacted stand-in for their secret.
+    # JWT-shaped ones always get the real token back: reports say whether it
+    # has expired, which only the token itself tells (cold and warm must agree).
+    from_cache = {key for key, found in cache.hits.items() if found and hits.get(key) is found
+                  and (need_secrets or any(h.secret.startswith("eyJ") for h in found))}
     _scan_previous(repo, detector, walk, hits, key_of, cache, max_blob_size, result)
     rules = {r.id: r for r in detector.rules}
     head_blobs = head_tree(repo, head or "HEAD")
     result.findings = attribute(walk, hits, key_of, rules, head_blobs)
-    if need_secrets and from_cache:
+    if from_cache:
         result.findings = _reread_secrets(repo, detector, result.findings, key_of, from_cache)
     result.stats = {
         "commits": len(walk.commits),
