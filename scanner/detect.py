@@ -521,11 +521,15 @@ class Detector:
         findings = []
         position = _LineIndex(fragment.text).position if len(hits) > 16 else (
             lambda offset: line_and_column(fragment.text, offset))
+        ranges = fragment.report_lines
         for start, end, rule, secret in hits:
             if confidence_rank(rule.confidence) < self.min_confidence:
                 continue
             line, column = position(start)
             end_line, end_column = position(end)
+            if ranges is not None and not any(first <= fragment.start_line + end_line
+                                              and fragment.start_line + line <= last for first, last in ranges):
+                continue  # wholly on context lines
             findings.append(rule_finding(
                 rule, secret, fragment.path, fragment.start_line + line, column,
                 fragment.start_line + end_line, end_column,

@@ -25,6 +25,11 @@ class Fragment:
     author: Optional[str] = None
     date: Optional[str] = None
     blob: Optional[str] = None
+    # When set, the text is context and only findings touching one of these
+    # (first, last) line ranges count: a staged file read whole so that a
+    # secret spanning lines (a key body pasted between committed BEGIN/END
+    # lines) is seen, while its unchanged lines are not reported again.
+    report_lines: Optional[tuple[tuple[int, int], ...]] = None
 
 
 @dataclass(frozen=True)

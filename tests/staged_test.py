@@ -214,3 +214,42 @@ def test_a_diff_too_large_to_read_blocks_the_commit_with_bounded_memory(git_repo
     assert KEY not in text and "Traceback" not in text
     # the capped read, not the 48 MiB file (nor copies of it), is what is held
     assert rss_kib * 1024 < MAX_STAGED_DIFF + 160 * 1024 * 1024, rss_kib
+
+
+def _key_body(seed: int, lines: int = 20) -> list[str]:
+    import string
+
+    alphabet = string.ascii_letters + string.digits + "+/"
+    return [fake(64, alphabet=alphabet, seed=seed * 100 + i) + "\n" for i in range(lines)]
+
+
+def test_a_key_body_pasted_between_committed_begin_and_end_lines_is_blocked(git_repo: GitRepo) -> None:
+    # Issue 12, item 1: a template (or a key rotated in place) keeps its BEGIN
+    # and END lines committed; the new body is all the diff adds, and holds no
+    # "-----BEGIN". The hook must see the added lines in their file.
+    old_key = f"STRIPE = '{KEY}'\n"  # an old secret elsewhere in the file: history's business, not this commit's
+    begin, end = "-----BEGIN RSA PRIVATE KEY-----\n", "-----END RSA PRIVATE KEY-----\n"
+    git_repo.stage("deploy/key.pem", begin + end)
+    git_repo.stage("settings.yaml", f"# {old_key}tls:\n  key: |\n    {begin}    {end}")
+    git_repo.commit("templates")
+    git_repo.stage("deploy/key.pem", begin + "".join(_key_body(1)) + end)
+    body = "".join("    " + line for line in _key_body(2))
+    git_repo.stage("settings.yaml", f"# {old_key}tls:\n  key: |\n    {begin}{body}    {end}")
+    proc = git_repo.run_mcp_scan("staged", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    found = sorted((f["path"], f["rule_id"], f["line"]) for f in json.loads(proc.stdout)["findings"])
+    keys = [(path, line) for path, rule, line in found if rule.startswith("private-key")]
+    assert keys == [("deploy/key.pem", 1), ("settings.yaml", 4)], found
+    # the old Stripe key on an unchanged line is not this commit's doing
+    assert not any(f[1] == "stripe-live-secret-key" for f in found)
+
+
+def test_ordinary_changes_are_still_scanned_as_hunks_only(git_repo: GitRepo) -> None:
+    # A modified file without key-body-like lines is not read whole: its old
+    # secret on an unchanged line is not reported, the new one is, once.
+    git_repo.stage("app.py", f"OLD = '{KEY}'\nx = 1\n")
+    git_repo.commit("old")
+    new_key = stripe_live_key(seed=99)
+    git_repo.stage("app.py", f"OLD = '{KEY}'\nx = 1\nNEW = '{new_key}'\n")
+    found = staged_findings(git_repo)
+    assert [(f["path"], f["line"]) for f in found] == [("app.py", 3)]

@@ -9,6 +9,7 @@ which git calls binary but people do write secrets into.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Optional
 
@@ -29,6 +30,19 @@ DIFF_ARGS = (
 MAX_STAGED_DIFF = 32 * 1024 * 1024
 MAX_BINARY_CHECK = 10 * 1024 * 1024
 MAX_WHOLE_FILE = 2 * 1024 * 1024  # configs larger than this are not linted (the audit's own cap)
+# A run of base64 this long with upper, lower and digits looks like part of a
+# key body (PEM lines are 64 characters, OpenSSH 70). A modified file whose
+# added lines hold one is scanned whole, reporting only what touches the added
+# lines: the BEGIN/END lines around a pasted body may be old, unchanged lines.
+_BODY_RUN = re.compile(rb"[A-Za-z0-9+/]{32,}")
+
+
+def _looks_like_key_body(data: bytes) -> bool:
+    for match in _BODY_RUN.finditer(data):
+        run = match.group()
+        if run.upper() != run and run.lower() != run and any(48 <= c <= 57 for c in run):
+            return True
+    return False
 
 
 class StagedSource:
@@ -53,17 +67,38 @@ class StagedSource:
             self._check_not_bare()
         diffs = self.diffs = parse_diff(out)
         binary: list[FileDiff] = []
+        in_context: list[FileDiff] = []
         for diff in diffs:
             if diff.new_mode in (GITLINK_MODE, SYMLINK_MODE):
                 continue
             if diff.binary:
                 binary.append(diff)
                 continue
-            for hunk in diff.hunks:
-                text = decode_blob(hunk.data)
-                if text:
-                    yield Fragment(text=text, path=diff.path, start_line=hunk.start, blob=diff.new_blob)
+            if diff.status != "A" and any(_looks_like_key_body(h.data) for h in diff.hunks):
+                in_context.append(diff)
+                continue
+            yield from self._hunks(diff)
+        yield from self._in_context(in_context)
         yield from self._wide_text(binary)
+
+    @staticmethod
+    def _hunks(diff: FileDiff) -> Iterator[Fragment]:
+        for hunk in diff.hunks:
+            text = decode_blob(hunk.data)
+            if text:
+                yield Fragment(text=text, path=diff.path, start_line=hunk.start, blob=diff.new_blob)
+
+    def _in_context(self, diffs: list[FileDiff]) -> Iterator[Fragment]:
+        """Whole staged files, reporting only what touches their added lines (see ``_BODY_RUN``)."""
+        whole = {d.path: data for d, data in self._blobs(diffs, MAX_BINARY_CHECK)}
+        for diff in diffs:
+            data = whole.get(diff.path)
+            text = decode_blob(data) if data is not None else None
+            if not text:
+                yield from self._hunks(diff)  # too large to read whole: its added lines at least
+                continue
+            added = tuple((h.start, h.start + max(len(h.lines), 1) - 1) for h in diff.hunks)
+            yield Fragment(text=text, path=diff.path, start_line=1, blob=diff.new_blob, report_lines=added)
 
     def _check_not_bare(self) -> None:
         """Nothing staged: fine in a work tree, a usage error in a bare repository (it has no index,
