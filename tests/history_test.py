@@ -72,7 +72,7 @@ def test_json_contract_fields_and_redaction(git_repo: GitRepo) -> None:
     assert secret not in json.dumps(report)
     assert finding["secret"].endswith("***REDACTED***")
     assert finding["present_at_head"] is True
-    for key in ("commits", "blobs", "scanned", "cached", "skipped_size", "skipped_path", "binary", "findings"):
+    for key in ("commits", "blobs", "scanned", "cached", "skipped_size", "binary", "findings"):
         assert key in report["stats"], key
 
 
@@ -262,18 +262,21 @@ def test_old_cache_files_are_pruned_least_recently_used_first(git_repo: GitRepo)
     assert len(list(folder.glob("walk-*.json"))) == KEEP_FILES
 
 
-def test_size_cap_and_skipped_paths(git_repo: GitRepo) -> None:
+def test_size_cap_and_generated_files(git_repo: GitRepo) -> None:
+    # Lockfiles, minified bundles and source maps used to be skipped unread
+    # (issue 12, item 2): they are read and scanned like any blob now.
     git_repo.stage("big.py", "x = 1\n" * 2000 + f"KEY = '{stripe_live_key(15)}'\n")
     git_repo.stage("package-lock.json", f'{{"token": "{stripe_live_key(16)}"}}\n')
     git_repo.stage("dist/app.min.js", f'var k="{stripe_live_key(17)}";\n')
     git_repo.commit("add")
     code, report, _ = scan(git_repo, "--max-blob-size", "1000")
-    assert code == 0 and report["findings"] == []
-    assert report["stats"]["skipped_size"] == 1
-    assert report["stats"]["skipped_path"] == 2
-    code, report, _ = scan(git_repo, "--scan-all-paths")
     assert code == 1
-    assert set(by_path(report)) == {"big.py", "package-lock.json", "dist/app.min.js"}
+    assert set(by_path(report)) == {"package-lock.json", "dist/app.min.js"}
+    assert report["stats"]["skipped_size"] == 1
+    for args in ((), ("--scan-all-paths",)):  # the old flag still runs, and changes nothing
+        code, report, _ = scan(git_repo, *args)
+        assert code == 1
+        assert set(by_path(report)) == {"big.py", "package-lock.json", "dist/app.min.js"}
 
 
 def test_binary_blob_is_skipped(git_repo: GitRepo) -> None:

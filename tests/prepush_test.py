@@ -300,3 +300,20 @@ def test_manifest_hook_mcp_scan_push_via_try_repo(tmp_path: Path, git_repo: GitR
     assert "deploy.env" in output and secret not in output
     clean = try_repo(leak, tip)
     assert clean.returncode == 0, clean.stdout + clean.stderr
+
+
+def test_generated_files_pushed_with_no_verify_are_blocked_at_push(remote_and_clone: tuple[GitRepo, GitRepo]) -> None:
+    # Issue 12, item 2: a bundle, a lockfile's resolved URL and a source map,
+    # committed past the commit hook, used to be skipped unread by pre-push.
+    remote, work = remote_and_clone
+    token = "ghp_" + "".join(chr(ord("a") + (i * 7) % 26) if i % 3 else str(i % 10) for i in range(36))
+    work.stage("dist/app.min.js", f'!function(){{var k="{stripe_live_key(seed=61)}"}}();\n')
+    work.stage("package-lock.json", '{"packages": {"node_modules/x": {"resolved": '
+               f'"https://x-access-token:{token}@github.com/acme/x/archive/v1.tgz"}}}}}}\n')
+    work.stage("routes.map", f'{{"version":3,"sourcesContent":["const key = \\"{stripe_live_key(seed=62)}\\""]}}\n')
+    subprocess.run(["git", "commit", "-q", "--no-verify", "-m", "build output"], cwd=work.path, check=True)
+    proc = push(work, "origin", "main")
+    assert proc.returncode != 0, proc.stderr
+    for path in ("dist/app.min.js", "package-lock.json", "routes.map"):
+        assert path in proc.stdout, (path, proc.stdout)
+    assert remote_sha(remote, "main") != work.git("rev-parse", "main").strip()

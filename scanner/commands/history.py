@@ -20,8 +20,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not update the scanned-blob cache")
     parser.add_argument("--max-blob-size", type=int, default=None, metavar="BYTES",
                         help="skip blobs larger than this (default: 5 MiB)")
-    parser.add_argument("--scan-all-paths", action="store_true",
-                        help="also read images, archives, fonts, lockfiles and minified bundles (skipped by default)")
+    # Every blob is read now, whatever its path; the flag is kept so scripts that pass it still run.
+    parser.add_argument("--scan-all-paths", action="store_true", help=argparse.SUPPRESS)
     # Debug/verification: run the rules over every version whole (see scanner.history.delta).
     parser.add_argument("--no-line-delta", action="store_true", help=argparse.SUPPRESS)
     add_scan_options(parser)
@@ -48,7 +48,6 @@ def run(args: argparse.Namespace) -> int:
             exclude=[args.since] if args.since else (),
             jobs=args.jobs,
             max_blob_size=max_blob_size,
-            scan_all_paths=args.scan_all_paths,
             use_cache=not args.no_cache,
             progress=bar,
             head=args.branch,

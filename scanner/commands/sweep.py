@@ -23,7 +23,7 @@ from scanner.models import Finding, Incomplete
 if TYPE_CHECKING:
     from scanner.commands._rangescan import RangeResult
 
-_SUMMED = ("commits", "blobs", "scanned", "cached", "bytes", "skipped_size", "skipped_path", "binary")
+_SUMMED = ("commits", "blobs", "scanned", "cached", "bytes", "skipped_size", "binary")
 
 
 def register(subparsers: Any) -> None:

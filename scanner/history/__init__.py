@@ -1,4 +1,4 @@
-"""Building blocks of ``mcp-scan history``: walk, skip list, blob workers, cache, attribution.
+"""Building blocks of ``mcp-scan history``: walk, blob workers, cache, attribution.
 
 The orchestration (and the public API) is ``scanner.sources.history``.
 """

@@ -4,9 +4,10 @@ Pipeline (see ``scanner/history/`` for each step):
 
 1. one ``git log --raw`` walk lists, per commit, the blobs it introduced
    (``walk``);
-2. blobs whose every path is on the skip list (images, archives, lockfiles,
-   minified bundles) are dropped unread (``skip``), and so are blobs the cache
-   already answered (``cache``);
+2. blobs the cache already answered are dropped (``cache``); every other blob
+   is read, whatever its path: lockfiles, minified bundles and source maps
+   carry tokens in URLs and keys in code, and a binary blob costs git's
+   inflation and a NUL check, never a decode;
 3. one ``git cat-file --batch-check`` gives sizes; blobs over the cap are
    dropped unread;
 4. the rest is split into chunks (all versions of a path together, newest
@@ -67,7 +68,6 @@ class _Plan:
     """Which blobs to read, under which cache keys."""
 
     keys: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # oid -> [(key, path)]
-    skipped_path: int = 0
 
 
 def scan_history(
@@ -78,7 +78,6 @@ def scan_history(
     exclude: Sequence[str] = (),
     jobs: Optional[int] = None,
     max_blob_size: int = DEFAULT_MAX_BLOB_SIZE,
-    scan_all_paths: bool = False,
     use_cache: bool = True,
     progress: Optional[Progress] = None,
     head: Optional[str] = None,
@@ -104,7 +103,7 @@ def scan_history(
     workers = _Workers(repo, detector, line_delta, jobs)
     try:
         return _scan(repo, detector, workers, result, started, common_dir, shallow, revs=revs, exclude=exclude,
-                     max_blob_size=max_blob_size, scan_all_paths=scan_all_paths, use_cache=use_cache,
+                     max_blob_size=max_blob_size, use_cache=use_cache,
                      progress=progress, head=head, need_secrets=need_secrets)
     finally:
         workers.close()
@@ -112,7 +111,7 @@ def scan_history(
 
 def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryResult, started: float,
           common_dir: Path, shallow: bool, *, revs: Optional[Sequence[str]], exclude: Sequence[str],
-          max_blob_size: int, scan_all_paths: bool, use_cache: bool, progress: Optional[Progress],
+          max_blob_size: int, use_cache: bool, progress: Optional[Progress],
           head: Optional[str], need_secrets: bool) -> HistoryResult:
     from scanner.history.attribution import attribute, head_tree
     from scanner.history.cache import cache_key, cache_path, load_or_empty
@@ -131,9 +130,9 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         walk = _walk(repo, revs, exclude, workers.jobs)
     path_rules = [r for r in detector.rules if r.path]
     key_of = _key_function(path_rules)
-    plan = _plan(walk, key_of, scan_all_paths)
+    plan = _plan(walk, key_of)
 
-    options = {"max_blob_size": max_blob_size, "scan_all_paths": scan_all_paths,
+    options = {"max_blob_size": max_blob_size, "every_path": True,
                "min_confidence": detector.min_confidence, "stopwords": list(detector.stopwords),
                "allow": [p.pattern for p in detector.allow_patterns]}
     key = cache_key(ruleset_hash(detector.rules), options)
@@ -201,7 +200,6 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         "blobs": len(walk.blobs),
         "scanned": counters["blobs"],
         "cached": answered,
-        "skipped_path": plan.skipped_path,
         "skipped_size": len(too_big),
         "binary": counters["binary"],
         "bytes": counters["bytes"],
@@ -379,25 +377,14 @@ def _key_function(path_rules: Sequence[Any]) -> Callable[[str, str], str]:
     return key_of
 
 
-def _plan(walk: Walk, key_of: Callable[[str, str], str], scan_all_paths: bool) -> _Plan:
-    from scanner.history.skip import skippable
-
+def _plan(walk: Walk, key_of: Callable[[str, str], str]) -> _Plan:
+    """Every blob of the walk, once per cache key (path class) its paths select."""
     plan = _Plan()
-    skip_memo: dict[str, bool] = {}
     for oid, occurrences in walk.blobs.items():
         pairs: dict[str, str] = {}
         for _index, path, _previous in occurrences:
-            if not scan_all_paths:
-                skip = skip_memo.get(path)
-                if skip is None:
-                    skip = skip_memo[path] = skippable(path)
-                if skip:
-                    continue
             pairs.setdefault(key_of(oid, path), path)
-        if pairs:
-            plan.keys[oid] = list(pairs.items())
-        else:
-            plan.skipped_path += 1
+        plan.keys[oid] = list(pairs.items())
     return plan
 
 
