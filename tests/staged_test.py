@@ -240,6 +240,13 @@ def test_a_key_body_pasted_between_committed_begin_and_end_lines_is_blocked(git_
     found = sorted((f["path"], f["rule_id"], f["line"]) for f in json.loads(proc.stdout)["findings"])
     keys = [(path, line) for path, rule, line in found if rule.startswith("private-key")]
     assert keys == [("deploy/key.pem", 1), ("settings.yaml", 4)], found
+    # a body re-wrapped to short lines (no 32-character run) is seen in its file too
+    short = "".join(line[i : i + 20] + "\n" for line in _key_body(3) for i in range(0, 64, 20))
+    git_repo.stage("settings.yaml", f"# {old_key}tls:\n  key: |\n{begin}{short}{end}")
+    proc = git_repo.run_mcp_scan("staged", "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    assert any(f["path"] == "settings.yaml" and f["rule_id"].startswith("private-key")
+               for f in json.loads(proc.stdout)["findings"])
     # the old Stripe key on an unchanged line is not this commit's doing
     assert not any(f[1] == "stripe-live-secret-key" for f in found)
 

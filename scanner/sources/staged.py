@@ -35,12 +35,19 @@ MAX_WHOLE_FILE = 2 * 1024 * 1024  # configs larger than this are not linted (the
 # added lines hold one is scanned whole, reporting only what touches the added
 # lines: the BEGIN/END lines around a pasted body may be old, unchanged lines.
 _BODY_RUN = re.compile(rb"[A-Za-z0-9+/]{32,}")
+# ... or three lines that are nothing but base64 (a body re-wrapped to short lines).
+_BODY_LINE = re.compile(rb"^[ \t\"'`]*[A-Za-z0-9+/=]{16,}[ \t\"'`,+]*(?:\\n)?[ \t\"'`,+]*\r?$", re.MULTILINE)
 
 
 def _looks_like_key_body(data: bytes) -> bool:
     for match in _BODY_RUN.finditer(data):
         run = match.group()
         if run.upper() != run and run.lower() != run and any(48 <= c <= 57 for c in run):
+            return True
+    lines = 0
+    for _match in _BODY_LINE.finditer(data):
+        lines += 1
+        if lines == 3:
             return True
     return False
 
