@@ -1,0 +1,93 @@
+"""Regression tests for the hostile review (issue 12), each through the real CLI on a real repository.
+
+Every test runs ``python -m scanner`` in a subprocess against a temporary git
+repository, the way a user or a hook runs it. Nothing is mocked.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes import fake, stripe_live_key
+from tests.git_helpers import GitRepo
+from tests.reliability_support import assert_no_traceback, run_scan
+
+KEY = stripe_live_key(seed=12)
+_B64URL = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
+
+
+def _b64(raw: str) -> str:
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def fake_jwt(payload_json: str, seed: int = 0) -> str:
+    """A signed-looking JWT whose payload is ``payload_json`` verbatim (so it may hold Infinity, NaN, 1e400)."""
+    header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}))
+    return f"{header}.{_b64(payload_json)}.{fake(43, alphabet=_B64URL, seed=seed)}"
+
+
+def report(proc: subprocess.CompletedProcess[bytes], code: int = 1) -> dict[str, Any]:
+    """The JSON report of a run that must have ended with ``code`` and without a crash."""
+    assert_no_traceback(proc)
+    err = proc.stderr.decode("utf-8", "replace")
+    assert "internal error" not in err, err
+    assert proc.returncode == code, (proc.returncode, err)
+    document: dict[str, Any] = json.loads(proc.stdout)
+    return document
+
+
+# -- 7: a JWT exp or an OAuth expires_in that is not a finite number -------
+
+# JSON as Python's json module reads it: Infinity, NaN, 1e400 (overflows to inf), integers past float
+# range, and past Python's 4300-digit int() limit. Each JWT exp goes with an OAuth expires_in of the kind.
+HUGE_INT = "1234567890" * 40
+BEYOND_INT_LIMIT = "1234567890" * 500
+MALFORMED_LIFETIMES = [("Infinity", "1e999"), ("NaN", "1e999"), ("-Infinity", HUGE_INT), ("1e400", BEYOND_INT_LIMIT),
+                       (HUGE_INT, "1e999"), (BEYOND_INT_LIMIT, BEYOND_INT_LIMIT)]
+
+
+@pytest.mark.parametrize("exp, expires_in", MALFORMED_LIFETIMES, ids=lambda v: v if len(v) < 12 else f"{len(v)}-digits")
+def test_malformed_jwt_exp_and_infinite_expires_in_are_findings_not_crashes(git_repo: GitRepo, exp: str,
+                                                                              expires_in: str) -> None:
+    # The random jti keeps the token's entropy high enough for the detector's jwt rule.
+    token = fake_jwt('{"sub": "svc-7", "jti": "%s", "iat": 1700000000, "exp": %s}' % (fake(96, seed=7), exp), seed=7)
+    mcp_token = fake_jwt('{"sub": "mcp-7", "jti": "%s", "exp": %s}' % (fake(96, seed=8), exp), seed=8)
+    git_repo.stage("deploy.env", f"SERVICE_TOKEN={token}\n")
+    config = {"mcpServers": {"api": {"url": "https://mcp.example.com/sse", "headers": {"Authorization": f"Bearer {mcp_token}"}}}}
+    text = json.dumps(config, indent=2)[:-1] + ',\n  "oauth": {"token_type": "Bearer", "expires_in": %s}\n}\n' % expires_in
+    git_repo.stage(".mcp.json", text)
+
+    def assert_malformed(findings: list[dict[str, Any]], rule_id: str, path: str) -> None:
+        messages = [f["message"] for f in findings if f["rule_id"] == rule_id and f["path"] == path]
+        assert any("malformed" in m for m in messages), (rule_id, path, [(f["rule_id"], f["message"]) for f in findings])
+
+    # The hook: the detector's jwt finding carries the expiry state; the MCP config lint its own checks.
+    staged = report(git_repo.run_mcp_scan("staged", "--format", "json"))["findings"]
+    assert_malformed(staged, "jwt", "deploy.env")
+    assert_malformed(staged, "jwt-long-lived", ".mcp.json")
+    assert_malformed(staged, "token-ttl-excessive", ".mcp.json")
+
+    scanned = report(git_repo.run_mcp_scan("scan", ".", "--format", "json"))["findings"]
+    assert_malformed(scanned, "jwt", "deploy.env")
+
+    # The audit hook (`mcp-scan audit` before the commit) and audit after it.
+    for _ in ("staged", "committed"):
+        audited = report(git_repo.run_mcp_scan("audit", "--format", "json"))["findings"]
+        assert_malformed(audited, "jwt-long-lived", "deploy.env")
+        assert_malformed(audited, "jwt-long-lived", ".mcp.json")
+        assert_malformed(audited, "token-ttl-excessive", ".mcp.json")
+        git_repo.commit("tokens")
+
+    history = report(git_repo.run_mcp_scan("history", "--format", "json"))["findings"]
+    assert_malformed(history, "jwt", "deploy.env")
+
+    # Text output too (it is what a hook prints).
+    proc = git_repo.run_mcp_scan("history")
+    assert proc.returncode == 1 and b"internal error" not in proc.stderr, proc.stderr
