@@ -91,3 +91,61 @@ def test_malformed_jwt_exp_and_infinite_expires_in_are_findings_not_crashes(git_
     # Text output too (it is what a hook prints).
     proc = git_repo.run_mcp_scan("history")
     assert proc.returncode == 1 and b"internal error" not in proc.stderr, proc.stderr
+
+
+# -- 8: a path that is not valid UTF-8 ----------------------------------------
+
+RAW_NAME = b"conf\xff.py"
+SURROGATE_NAME = os.fsdecode(RAW_NAME)  # "conf\udcff.py": what the file system round-trips
+
+
+def test_non_utf8_path_is_one_string_in_every_command_and_format(git_repo: GitRepo, tmp_path: Path) -> None:
+    (git_repo.path / os.fsdecode(RAW_NAME)).write_bytes(f'KEY = "{KEY}"\n'.encode())
+    git_repo.git("add", "-A")
+    git_repo.commit("a file whose name is not UTF-8")
+    (git_repo.path / os.fsdecode(RAW_NAME)).write_bytes(f'KEY = "{KEY}"\nOTHER = "{KEY}"\n'.encode())
+    git_repo.git("add", "-A")
+
+    commands = {"staged": ["staged"], "scan": ["scan", "."], "history": ["history"]}
+    for name, command in commands.items():
+        # JSON on stdout and through -o: the same path string, a valid UTF-8 document.
+        out = tmp_path / f"{name}.json"
+        document = report(git_repo.run_mcp_scan(*command, "--format", "json"))
+        proc = git_repo.run_mcp_scan(*command, "--format", "json", "-o", str(out))
+        assert proc.returncode == 1 and b"internal error" not in proc.stderr, (name, proc.stderr)
+        from_file = json.loads(out.read_bytes().decode("utf-8"))  # strict: a valid UTF-8 file
+        for doc in (document, from_file):
+            paths = {f["path"] for f in doc["findings"] if f["rule_id"] == "stripe-live-secret-key"}
+            assert paths == {SURROGATE_NAME}, (name, paths)
+        if name == "history":  # the path at HEAD is decoded the same way, so the secret is still there
+            assert [f["present_at_head"] for f in document["findings"]] == [True], document["findings"]
+
+        # jsonl likewise.
+        proc = git_repo.run_mcp_scan(*command, "--format", "jsonl")
+        assert proc.returncode == 1, (name, proc.stderr)
+        assert {json.loads(line)["path"] for line in proc.stdout.decode("utf-8").splitlines()} == {SURROGATE_NAME}
+
+        # SARIF: the URI percent-encodes the raw bytes; stdout and -o are valid UTF-8 JSON.
+        sarif_out = tmp_path / f"{name}.sarif"
+        for extra in ([], ["-o", str(sarif_out)]):
+            proc = git_repo.run_mcp_scan(*command, "--format", "sarif", *extra)
+            assert_no_traceback(proc)
+            assert proc.returncode == 1 and b"internal error" not in proc.stderr, (name, proc.stderr)
+            text = (sarif_out.read_bytes() if extra else proc.stdout).decode("utf-8")
+            results = json.loads(text)["runs"][0]["results"]
+            uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+            assert uris == {"conf%FF.py"}, (name, uris)
+
+        # HTML through -o is a valid UTF-8 page.
+        html_out = tmp_path / f"{name}.html"
+        proc = git_repo.run_mcp_scan(*command, "--format", "html", "-o", str(html_out))
+        assert proc.returncode == 1 and b"internal error" not in proc.stderr, (name, proc.stderr)
+        html_out.read_bytes().decode("utf-8")
+
+    # A baseline built from history accepts the same secret at the same path in the hook.
+    baseline = tmp_path / "baseline.json"
+    proc = git_repo.run_mcp_scan("baseline", "create", "--source", "history", "-o", str(baseline))
+    assert proc.returncode == 0, proc.stderr
+    baseline.read_bytes().decode("utf-8")
+    proc = git_repo.run_mcp_scan("staged", "--baseline", str(baseline), "--format", "json")
+    assert report(proc, code=0)["findings"] == []
