@@ -149,3 +149,45 @@ def test_non_utf8_path_is_one_string_in_every_command_and_format(git_repo: GitRe
     baseline.read_bytes().decode("utf-8")
     proc = git_repo.run_mcp_scan("staged", "--baseline", str(baseline), "--format", "json")
     assert report(proc, code=0)["findings"] == []
+
+
+# -- 9: the mode of a report written with -o ----------------------------------
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_report_output_keeps_the_replaced_files_mode_and_show_secrets_creates_0600(git_repo: GitRepo,
+                                                                                    tmp_path: Path) -> None:
+    git_repo.stage("settings.py", f'KEY = "{KEY}"\n')
+    umask = os.umask(0o022)
+    os.umask(umask)
+
+    def write_report(target: Path, *extra: str) -> None:
+        proc = git_repo.run_mcp_scan("staged", "--format", "json", "-o", str(target), *extra)
+        assert proc.returncode == 1, proc.stderr
+        assert json.loads(target.read_bytes())["findings"], target
+
+    # Replacing a file keeps its mode, whatever the flags: a 0600 report stays private.
+    for mode in (0o600, 0o640, 0o644):
+        for extra in ([], ["--show-secrets"]):
+            target = tmp_path / f"existing-{mode:o}-{len(extra)}.json"
+            target.write_text("old report\n")
+            target.chmod(mode)
+            write_report(target, *extra)
+            assert _mode(target) == mode, (oct(mode), extra, oct(_mode(target)))
+
+    # A new report holding full secrets is readable by its owner only.
+    private = tmp_path / "new-with-secrets.json"
+    write_report(private, "--show-secrets")
+    assert KEY in private.read_text()
+    assert _mode(private) == 0o600, oct(_mode(private))
+    merged = tmp_path / "merged-with-secrets.json"
+    proc = git_repo.run_mcp_scan("merge", str(private), "--show-secrets", "--format", "json", "-o", str(merged))
+    assert proc.returncode == 1 and KEY in merged.read_text(), proc.stderr
+    assert _mode(merged) == 0o600, oct(_mode(merged))
+
+    # A new redacted report gets the usual mode (0666 minus the umask).
+    redacted = tmp_path / "new-redacted.json"
+    write_report(redacted)
+    assert _mode(redacted) == 0o666 & ~umask, oct(_mode(redacted))

@@ -156,7 +156,8 @@ def report(findings: Sequence[Finding], args: argparse.Namespace, stats: dict[st
         # surrogateescape: a non-UTF-8 file name goes back out as the bytes it came in as
         data = buffer.getvalue().encode("utf-8", "surrogateescape")
         try:
-            atomic_write(Path(args.output), data)
+            # Full secrets: a new file is for its owner only (an existing one keeps its mode).
+            atomic_write(Path(args.output), data, new_mode=0o600 if args.show_secrets else None)
         except OSError as exc:
             from scanner.errors import ScanError
 

@@ -157,7 +157,8 @@ def run_merge(args: argparse.Namespace) -> int:
     if args.output:
         buffer = io.StringIO()
         writer(findings, buffer, context)
-        atomic_write(Path(args.output), buffer.getvalue().encode("utf-8"))
+        atomic_write(Path(args.output), buffer.getvalue().encode("utf-8"),
+                     new_mode=0o600 if args.show_secrets else None)  # as report() does for full secrets
     else:
         writer(findings, sys.stdout, context)
     errors = stats.get("errors")
