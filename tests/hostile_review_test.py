@@ -10,6 +10,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,68 @@ def test_report_output_keeps_the_replaced_files_mode_and_show_secrets_creates_06
     redacted = tmp_path / "new-redacted.json"
     write_report(redacted)
     assert _mode(redacted) == 0o666 & ~umask, oct(_mode(redacted))
+
+
+# -- 10: uninstall and a hook edited since install ----------------------------
+
+def _hook_state(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), _mode(path)
+
+
+def test_uninstall_refuses_to_discard_an_edited_hook_and_force_keeps_the_edits(git_repo: GitRepo, tmp_path: Path) -> None:
+    hooks = git_repo.path / ".git" / "hooks"
+    hooks.mkdir(parents=True, exist_ok=True)
+    mine = hooks / "pre-commit"
+    mine.write_bytes(b"#!/bin/sh\necho my own checks >&2\n")
+    mine.chmod(0o750)
+    original = _hook_state(mine)
+    assert git_repo.run_mcp_scan("install").returncode == 0
+
+    # An unedited hook uninstalls as before, even from another path to the interpreter.
+    other_python = tmp_path / "python-link"
+    other_python.symlink_to(os.path.realpath(sys.executable))
+    proc = subprocess.run([str(other_python), "-m", "scanner", "uninstall"], cwd=git_repo.path, capture_output=True)
+    assert proc.returncode == 0, proc.stderr
+    assert _hook_state(mine) == original and not (hooks / "pre-commit.mcp-scan-edited").exists()
+
+    # A hook written before hooks carried their digest (the same text minus that line) is not "edited".
+    assert git_repo.run_mcp_scan("install").returncode == 0
+    mine.write_bytes(b"".join(line for line in mine.read_bytes().splitlines(keepends=True)
+                              if not line.startswith(b"# mcp-scan hook sha256:")))
+    assert git_repo.run_mcp_scan("uninstall").returncode == 0
+    assert _hook_state(mine) == original
+
+    # Edited after install: refuse, say why and what to do, touch nothing.
+    assert git_repo.run_mcp_scan("install").returncode == 0
+    with open(mine, "a") as handle:
+        handle.write("echo a line I added to the installed hook >&2\n")
+    edited = _hook_state(mine)
+    kept = _hook_state(hooks / "pre-commit.mcp-scan-orig")
+    proc = git_repo.run_mcp_scan("uninstall")
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "Traceback" not in err and "mcp-scan: error:" in err and "edited" in err, err
+    assert "hint:" in err and "--force" in err, err
+    assert _hook_state(mine) == edited and _hook_state(hooks / "pre-commit.mcp-scan-orig") == kept
+
+    # --force: the edited hook is kept aside (and said where), the original comes back byte for byte.
+    proc = git_repo.run_mcp_scan("uninstall", "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert "pre-commit.mcp-scan-edited" in proc.stdout.decode(), proc.stdout
+    assert _hook_state(hooks / "pre-commit.mcp-scan-edited") == edited
+    assert _hook_state(mine) == original
+    assert not (hooks / "pre-commit.mcp-scan-orig").exists()
+
+    # Without a hook before it, and with a copy already kept: nothing is overwritten.
+    mine.unlink()
+    assert git_repo.run_mcp_scan("install").returncode == 0
+    mine.write_bytes(mine.read_bytes().replace(b"exec mcp-scan", b"exec /opt/other/mcp-scan"))
+    second = _hook_state(mine)
+    assert git_repo.run_mcp_scan("uninstall").returncode == 2
+    proc = git_repo.run_mcp_scan("uninstall", "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert not mine.exists()
+    assert _hook_state(hooks / "pre-commit.mcp-scan-edited") == edited
+    copies = [p for p in hooks.iterdir() if p.name.startswith("pre-commit.mcp-scan-edited") and p.name != "pre-commit.mcp-scan-edited"]
+    assert [_hook_state(p) for p in copies] == [second], copies
+    assert copies[0].name in proc.stdout.decode()

@@ -13,6 +13,9 @@ def register(subparsers: Any) -> None:
         parser = subparsers.add_parser(name, help=helptext)
         parser.add_argument("--repo", default=".", help="repository (default: current directory)")
         parser.add_argument("--hook", choices=("pre-commit", "pre-push"), default="pre-commit")
+        if name == "uninstall":
+            parser.add_argument("--force", action="store_true",
+                                help="uninstall even if the hook was edited (the edited file is kept as <hook>.mcp-scan-edited)")
         parser.set_defaults(func=func)
 
 
@@ -26,5 +29,5 @@ def run_install(args: argparse.Namespace) -> int:
 def run_uninstall(args: argparse.Namespace) -> int:
     from scanner.hooks import uninstall
 
-    print(uninstall(args.repo, args.hook))
+    print(uninstall(args.repo, args.hook, force=args.force))
     return EXIT_CLEAN
