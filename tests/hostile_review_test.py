@@ -257,3 +257,43 @@ def test_uninstall_refuses_to_discard_an_edited_hook_and_force_keeps_the_edits(g
     copies = [p for p in hooks.iterdir() if p.name.startswith("pre-commit.mcp-scan-edited") and p.name != "pre-commit.mcp-scan-edited"]
     assert [_hook_state(p) for p in copies] == [second], copies
     assert copies[0].name in proc.stdout.decode()
+
+
+# -- 12: control characters from the repository never reach the terminal raw --
+
+HOSTILE_NAME = "a\nb\x1b[31m.py"
+SHOWN_NAME = '"a\\nb\\x1b[31m.py"'  # git-style: quoted, C escapes
+
+
+def _assert_terminal_safe(proc: subprocess.CompletedProcess[bytes], headers: int) -> None:
+    assert_no_traceback(proc)
+    for stream in (proc.stdout, proc.stderr):
+        assert b"\x1b" not in stream and b"\x07" not in stream, stream
+    out = proc.stdout.decode("utf-8")
+    lines = out.splitlines()
+    # Each finding is a header line, then indented detail lines: the name did not split the header.
+    found = [i for i, line in enumerate(lines) if line.startswith(SHOWN_NAME + ":")]
+    assert len(found) == headers, out
+    for index in found:
+        assert "Stripe" in lines[index] and lines[index + 1].startswith("    rule:"), out
+    assert not any(line.startswith(("b\\x1b", "b\x1b", "[31m")) for line in lines), out
+
+
+def test_text_output_escapes_control_characters_from_the_repository(git_repo: GitRepo) -> None:
+    git_repo.stage(HOSTILE_NAME, f'KEY = "{KEY}"\n')
+    _assert_terminal_safe(git_repo.run_mcp_scan("staged"), headers=1)
+    _assert_terminal_safe(git_repo.run_mcp_scan("scan", "."), headers=1)
+
+    env = dict(os.environ, GIT_AUTHOR_NAME="Eve \x1b]0;owned\x07 Mallory")
+    subprocess.run(["git", "commit", "-q", "-m", "subject \x1b[2J"], cwd=git_repo.path, env=env, check=True)
+    proc = git_repo.run_mcp_scan("history")
+    _assert_terminal_safe(proc, headers=1)
+    assert "Eve \\x1b]0;owned\\x07 Mallory" in proc.stdout.decode(), proc.stdout
+
+    # Warnings and errors on stderr that name the file are escaped too, each on one line.
+    proc = git_repo.run_mcp_scan("scan", ".", "--max-file-size", "4")
+    assert_no_traceback(proc)
+    err = proc.stderr.decode("utf-8")
+    assert b"\x1b" not in proc.stderr, err
+    warnings = [line for line in err.splitlines() if "skipped" in line]
+    assert len(warnings) == 1 and "a\\nb\\x1b[31m.py" in warnings[0], err

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from scanner.display import printable
 from scanner.errors import EXIT_CLEAN
 
 
@@ -22,12 +23,12 @@ def register(subparsers: Any) -> None:
 def run_install(args: argparse.Namespace) -> int:
     from scanner.hooks import install
 
-    print(install(args.repo, args.hook))
+    print(printable(install(args.repo, args.hook)))
     return EXIT_CLEAN
 
 
 def run_uninstall(args: argparse.Namespace) -> int:
     from scanner.hooks import uninstall
 
-    print(uninstall(args.repo, args.hook, force=args.force))
+    print(printable(uninstall(args.repo, args.hook, force=args.force)))
     return EXIT_CLEAN
