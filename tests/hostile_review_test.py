@@ -18,7 +18,7 @@ import pytest
 
 from tests.fakes import fake, stripe_live_key
 from tests.git_helpers import GitRepo
-from tests.reliability_support import assert_no_traceback, run_scan
+from tests.reliability_support import assert_no_traceback
 
 KEY = stripe_live_key(seed=12)
 _B64URL = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
@@ -79,12 +79,13 @@ def test_malformed_jwt_exp_and_infinite_expires_in_are_findings_not_crashes(git_
     assert_malformed(scanned, "jwt", "deploy.env")
 
     # The audit hook (`mcp-scan audit` before the commit) and audit after it.
-    for _ in ("staged", "committed"):
+    for when in ("staged", "committed"):
+        if when == "committed":
+            git_repo.commit("tokens")
         audited = report(git_repo.run_mcp_scan("audit", "--format", "json"))["findings"]
         assert_malformed(audited, "jwt-long-lived", "deploy.env")
         assert_malformed(audited, "jwt-long-lived", ".mcp.json")
         assert_malformed(audited, "token-ttl-excessive", ".mcp.json")
-        git_repo.commit("tokens")
 
     history = report(git_repo.run_mcp_scan("history", "--format", "json"))["findings"]
     assert_malformed(history, "jwt", "deploy.env")
