@@ -91,7 +91,9 @@ class Baseline:
         }
         if self.source:
             document["source"] = self.source
-        return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        from scanner.jsontext import dumps
+
+        return dumps(document, indent=2, sort_keys=True) + "\n"
 
 
 def guess_root(path: Path) -> Path:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Optional
 
 from scanner import __version__
+from scanner.display import printable
 from scanner.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, ScanError
 
 # Subcommand modules under scanner/commands, in help order.
@@ -91,9 +92,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         code: int = args.func(args)
         return code
     except ScanError as exc:
-        print(f"mcp-scan: error: {exc.message}", file=sys.stderr)
+        print(f"mcp-scan: error: {printable(exc.message)}", file=sys.stderr)
         if exc.hint:
-            print(f"  hint: {exc.hint}", file=sys.stderr)
+            print(f"  hint: {printable(exc.hint)}", file=sys.stderr)
         if _debug():
             import traceback
 
@@ -112,7 +113,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # "invalid literal ... 'sk_live_...'"), so it is shown only in debug mode;
         # the type and the place are enough for a bug report.
         detail = f": {exc}" if _debug() else f" at {_where(exc)}"
-        print(f"mcp-scan: internal error: {type(exc).__name__}{detail}", file=sys.stderr)
+        print(f"mcp-scan: internal error: {type(exc).__name__}{printable(detail)}", file=sys.stderr)
         print("  hint: this is a bug; rerun with MCP_SCAN_DEBUG=1 and report the traceback", file=sys.stderr)
         if _debug():
             import traceback

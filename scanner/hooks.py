@@ -4,19 +4,27 @@
 (``git rev-parse --git-path hooks`` honours ``core.hooksPath``). An existing
 hook - hand-written or pre-commit-managed - is moved aside byte for byte and
 still runs first; ``uninstall`` moves it back.
+
+The installed hook carries a SHA-256 of its own text, so ``uninstall`` can
+tell an edited hook from the one it wrote and refuse to throw the edits away
+(``--force`` keeps the edited file aside instead).
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
 
-from scanner.errors import ScanError
+from scanner.errors import ScanError, config_error
 from scanner.gitcmd import run_git
 
 MARKER = "# mcp-scan hook: installed by `mcp-scan install`"
 BACKUP_SUFFIX = ".mcp-scan-orig"
+EDITED_SUFFIX = ".mcp-scan-edited"
+DIGEST_PREFIX = "# mcp-scan hook sha256: "
 HOOK_COMMANDS = {"pre-commit": "staged", "pre-push": "pre-push"}
 
 _TEMPLATE = """#!/bin/sh
@@ -61,6 +69,56 @@ def hooks_dir(repo: str) -> Path:
     return path if path.is_absolute() else Path(repo) / path
 
 
+def _script(hook: str, python: str) -> str:
+    """The hook text ``install`` writes for ``python`` (without its digest line)."""
+    chain = _RUN_KEPT_WITH_STDIN if hook == "pre-push" else _RUN_KEPT
+    return _TEMPLATE.format(marker=MARKER, hook=hook, suffix=BACKUP_SUFFIX,
+                            python=shlex.quote(python), bootstrap=shlex.quote(_BOOTSTRAP), command=HOOK_COMMANDS[hook],
+                            run_kept=chain.format(hook=hook, suffix=BACKUP_SUFFIX))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _sealed(script: str) -> str:
+    """``script`` with a digest line after the marker: the hash of everything else."""
+    shebang, marker, rest = script.split("\n", 2)
+    return f"{shebang}\n{marker}\n{DIGEST_PREFIX}{_digest(script)}\n{rest}"
+
+
+def _pristine(path: Path, hook: str) -> bool:
+    """True when ``path`` is exactly what ``install`` wrote (by this or an earlier version)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if line.startswith(DIGEST_PREFIX):
+            rest = "\n".join(lines[:index] + lines[index + 1:])
+            return line[len(DIGEST_PREFIX):].strip() == _digest(rest)
+    # Installed before hooks carried a digest: compare with what that version wrote. Only the
+    # interpreter varies, so try the one the hook names (a different one today is not an edit).
+    for match in re.finditer(r"^if \[ -x (.+) \]; then$", text, re.MULTILINE):
+        try:
+            words = shlex.split(match.group(1))
+        except ValueError:
+            continue
+        if len(words) == 1 and text == _script(hook, words[0]):
+            return True
+    return False
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path.1``, ``path.2``... whichever does not exist yet (nothing is overwritten)."""
+    candidate, number = path, 0
+    while candidate.exists() or candidate.is_symlink():
+        number += 1
+        candidate = path.with_name(f"{path.name}.{number}")
+    return candidate
+
+
 def _is_ours(path: Path) -> bool:
     try:
         return MARKER in path.read_text("utf-8", "replace")
@@ -83,17 +141,18 @@ def install(repo: str, hook: str = "pre-commit") -> str:
         kept = f"; the existing hook was kept as {backup.name} and runs first"
     else:
         kept = ""
-    chain = _RUN_KEPT_WITH_STDIN if hook == "pre-push" else _RUN_KEPT
-    script = _TEMPLATE.format(marker=MARKER, hook=hook, suffix=BACKUP_SUFFIX,
-                              python=shlex.quote(sys.executable), bootstrap=shlex.quote(_BOOTSTRAP), command=HOOK_COMMANDS[hook],
-                              run_kept=chain.format(hook=hook, suffix=BACKUP_SUFFIX))
-    target.write_text(script, encoding="utf-8")
+    target.write_text(_sealed(_script(hook, sys.executable)), encoding="utf-8")
     target.chmod(0o755)
     return f"installed mcp-scan {hook} hook at {target}{kept}"
 
 
-def uninstall(repo: str, hook: str = "pre-commit") -> str:
-    """Remove our hook and put back whatever was there before."""
+def uninstall(repo: str, hook: str = "pre-commit", force: bool = False) -> str:
+    """Remove our hook and put back whatever was there before.
+
+    A hook edited since ``install`` is not deleted: without ``force`` this
+    refuses (a usage error), with ``force`` the edited file is kept as
+    ``<hook>.mcp-scan-edited`` (or ``.1``, ``.2``... if that exists).
+    """
     directory = hooks_dir(repo)
     target = directory / hook
     backup = directory / f"{hook}{BACKUP_SUFFIX}"
@@ -101,8 +160,19 @@ def uninstall(repo: str, hook: str = "pre-commit") -> str:
         if backup.exists():
             raise ScanError(f"{target} is not mcp-scan's hook but {backup.name} exists", "restore it by hand")
         return f"no mcp-scan {hook} hook installed in {directory}"
-    target.unlink()
+    kept = ""
+    if _pristine(target, hook):
+        target.unlink()
+    elif not force:
+        raise config_error(
+            f"{target} was edited after `mcp-scan install` wrote it; uninstalling would lose those edits",
+            f"copy what you need out of it, or run `mcp-scan uninstall --hook {hook} --force` to keep it as "
+            f"{hook}{EDITED_SUFFIX} and uninstall")
+    else:
+        aside = _free_name(directory / f"{hook}{EDITED_SUFFIX}")
+        os.replace(target, aside)
+        kept = f"; your edited hook was kept as {aside}"
     if backup.exists() or backup.is_symlink():
         os.replace(backup, target)
-        return f"removed mcp-scan {hook} hook and restored the previous hook"
-    return f"removed mcp-scan {hook} hook"
+        return f"removed mcp-scan {hook} hook and restored the previous hook{kept}"
+    return f"removed mcp-scan {hook} hook{kept}"

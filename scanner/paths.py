@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Optional
 
 
 def cache_dir() -> Path:
@@ -28,7 +29,7 @@ def builtin_patterns_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "patterns"
 
 
-def atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes, new_mode: Optional[int] = None) -> None:
     """Write ``data`` to ``path`` so readers see the old or new file, never half of one.
 
     Only regular files are replaced by a rename. A symlink is followed (its
@@ -36,23 +37,32 @@ def atomic_write(path: Path, data: bytes) -> None:
     already exists (``/dev/null``, ``/dev/stdout``, a FIFO from ``>(...)``) is
     written in place: renaming over it would replace a device node with a
     regular file, as root, for every program on the machine.
+
+    A replaced file keeps its permission bits (someone made that report 0600
+    for a reason). A new file gets ``new_mode``, or 0666 minus the umask when
+    it is None. The data is never readable by others on the way: the
+    temporary file is created 0600 whenever the final mode is set explicitly.
     """
     import stat
 
     path = Path(os.path.realpath(path))
     try:
-        mode = os.stat(path).st_mode
+        existing = os.stat(path).st_mode
     except OSError:
-        mode = None
-    if mode is not None and not stat.S_ISREG(mode):
+        existing = None
+    if existing is not None and not stat.S_ISREG(existing):
         with open(path, "wb") as stream:
             stream.write(data)
         return
+    mode = existing & 0o777 if existing is not None else new_mode
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        if not _write_unnamed(path.parent, tmp, data):
-            with open(tmp, "wb") as handle:
+        if not _write_unnamed(path.parent, tmp, data, mode):
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666 if mode is None else 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                if mode is not None:
+                    os.fchmod(fd, mode)
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -62,22 +72,24 @@ def atomic_write(path: Path, data: bytes) -> None:
             tmp.unlink()
 
 
-def _write_unnamed(directory: Path, name: Path, data: bytes) -> bool:
+def _write_unnamed(directory: Path, name: Path, data: bytes, mode: Optional[int] = None) -> bool:
     """Write and sync ``data`` as an unnamed file in ``directory`` (Linux ``O_TMPFILE``), then name it.
 
     The name exists only between the link and the caller's rename, so a run
     killed while writing (SIGKILL, power loss) leaves no temporary file
-    behind. False where the OS or file system cannot: the caller writes a
-    named temporary file instead.
+    behind. ``mode`` as in ``atomic_write``. False where the OS or file system
+    cannot: the caller writes a named temporary file instead.
     """
     flag = getattr(os, "O_TMPFILE", None)
     if flag is None or not os.path.isdir("/proc/self/fd"):
         return False
     try:
-        fd = os.open(directory, flag | os.O_WRONLY, 0o666)
+        fd = os.open(directory, flag | os.O_WRONLY, 0o666 if mode is None else 0o600)
     except OSError:
         return False
     with os.fdopen(fd, "wb") as handle:
+        if mode is not None:
+            os.fchmod(fd, mode)
         handle.write(data)
         handle.flush()
         os.fsync(fd)

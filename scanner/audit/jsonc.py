@@ -28,6 +28,14 @@ _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 
 
+def _integer(raw: str) -> Union[int, float]:
+    """``int(raw)``, or ``inf`` past Python's int() digit limit (a lifetime that long is as good as infinite)."""
+    try:
+        return int(raw)
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        return float(raw)
+
+
 class JsoncError(ValueError):
     """Invalid JSON/JSONC, with the 1-based position of the problem."""
 
@@ -134,7 +142,7 @@ class _Parser:
         if match:
             self.pos = match.end()
             raw = match.group()
-            number: Union[int, float] = float(raw) if any(c in raw for c in ".eE") else int(raw)
+            number: Union[int, float] = float(raw) if any(c in raw for c in ".eE") else _integer(raw)
             return Node("number", line, column, value=number)
         for word, literal in _LITERALS.items():
             if self.text.startswith(word, self.pos):

@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
 import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from scanner.audit.findings import make_finding
 from scanner.errors import ScanError
@@ -38,10 +39,18 @@ class JwtProblem:
     severity: str
 
 
+def _parse_int(raw: str) -> Union[int, float]:
+    # Past Python's int() digit limit a claim is still a number: an infinite one.
+    try:
+        return int(raw)
+    except ValueError:
+        return float(raw)
+
+
 def _b64json(part: str) -> Optional[dict[str, Any]]:
     try:
         raw = base64.urlsafe_b64decode(part.rstrip("=") + "=" * (-len(part.rstrip("=")) % 4))
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"), parse_int=_parse_int)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
     return value if isinstance(value, dict) else None
@@ -60,6 +69,8 @@ def decode_jwt(token: str) -> Optional[tuple[dict[str, Any], dict[str, Any]]]:
 
 def human_duration(seconds: float) -> str:
     """``90061`` -> ``'25 h'``; coarse on purpose (a message, not a timestamp)."""
+    if not math.isfinite(seconds):  # callers say "malformed" themselves; never crash on int(inf)
+        return "an undefined time" if math.isnan(seconds) else "forever"
     seconds = abs(seconds)
     if seconds < 120:
         return f"{int(seconds)} s"
@@ -73,7 +84,24 @@ def human_duration(seconds: float) -> str:
 
 
 def _number(value: Any) -> Optional[float]:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A claim as seconds; not finite (inf, nan) when JSON said ``Infinity``, ``NaN``, ``1e400`` or a huge integer."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an integer past float range: as good as infinite
+        return math.inf if value > 0 else -math.inf
+
+
+def shown_number(value: float) -> str:
+    """``Infinity``, ``-Infinity`` or ``NaN``: how JSON spells a value that is not a finite number."""
+    if math.isnan(value):
+        return "NaN"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _malformed_state(exp: float) -> str:
+    return f"malformed exp claim ({shown_number(exp)}): it may never expire"
 
 
 def expiry_state(payload: dict[str, Any], now: Optional[float] = None) -> str:
@@ -82,6 +110,8 @@ def expiry_state(payload: dict[str, Any], now: Optional[float] = None) -> str:
     exp = _number(payload.get("exp"))
     if exp is None:
         return "never expires (no exp claim)"
+    if not math.isfinite(exp):
+        return _malformed_state(exp)
     if exp <= now:
         return f"expired {human_duration(now - exp)} ago"
     return f"expires in {human_duration(exp - now)}"
@@ -104,8 +134,15 @@ def analyse_jwt(token: str, now: Optional[float] = None) -> list[JwtProblem]:
     start = _number(payload.get("iat"))
     if start is None:
         start = _number(payload.get("nbf"))
+    if start is not None and not math.isfinite(start):
+        start = None  # a nonsense issue time says nothing about the lifetime: judge exp alone
     if exp is None:
         problems.append(JwtProblem("jwt-long-lived", "JWT has no exp claim, so it never expires", "medium"))
+    elif not math.isfinite(exp):
+        # Verifiers disagree on such a token (int(nan) raises, `now > inf` is never true): assume the worst.
+        problems.append(JwtProblem(
+            "jwt-long-lived", f"JWT has a malformed lifetime: exp is {shown_number(exp)}, not a time, so it may "
+                              "never expire", "medium"))
     elif start is not None and exp - start > MAX_ACCESS_LIFETIME:
         problems.append(JwtProblem(
             "jwt-long-lived", f"JWT lifetime is {human_duration(exp - start)} (exp - iat over 24 h); {state}", severity))

@@ -7,6 +7,7 @@ so a cache's ``expires_in`` is left alone.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from typing import Optional, Union
@@ -39,9 +40,16 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 864
 
 
 def duration_seconds(node: Node) -> Optional[float]:
-    """Seconds for a number or a string such as ``"3600"``, ``"30d"``, ``"1y"``."""
+    """Seconds for a number or a string such as ``"3600"``, ``"30d"``, ``"1y"``.
+
+    ``inf`` for a value past float range (``1e999``, a 400-digit integer): the
+    caller reports it as a malformed lifetime rather than compute with it.
+    """
     if node.kind == "number":
-        return float(node.value)
+        try:
+            return float(node.value)
+        except OverflowError:  # an integer too large for a float
+            return math.inf if node.value > 0 else -math.inf
     if node.kind != "string":
         return None
     match = _DURATION.match(node.value)
@@ -49,6 +57,15 @@ def duration_seconds(node: Node) -> Optional[float]:
         return None
     unit = (match.group(2) or "s").lower()
     return float(match.group(1)) * _UNITS["m" if unit.startswith("mi") else unit[0]]
+
+
+def _shown(node: Node) -> str:
+    # A huge integer's str() can hit Python's digit limit, and JSON has no "inf": say what kind of value it was.
+    if node.kind == "number" and isinstance(node.value, float):
+        return "NaN" if math.isnan(node.value) else ("Infinity" if node.value > 0 else "-Infinity")
+    if node.kind == "number":
+        return "a huge integer"
+    return str(node.value)
 
 
 def broad_scopes(value: Union[str, Iterable[str]]) -> list[str]:
@@ -109,7 +126,16 @@ def check_tree(path: str, root: Node, *, oauth_everywhere: bool, label: str = ""
             elif name in ACCESS_TTL_KEYS or (oauth and name in ACCESS_TTL_GENERIC):
                 limit, kind = MAX_ACCESS_TTL, "access token"
             seconds = duration_seconds(value) if limit else None
-            if limit and seconds is not None and seconds > limit:
+            if limit and seconds is not None and not math.isfinite(seconds):
+                # 1e999 parses as inf: no server can honour it, and one that clamps or
+                # skips the check issues a token that never expires.
+                findings.append(make_finding(
+                    "token-ttl-excessive", path,
+                    f"{kind} lifetime {key} is a malformed lifetime (not a finite number of seconds){where}; "
+                    "the token may never expire",
+                    secret=f"{key}={_shown(value)}", key=pointer, line=value.line, column=value.column,
+                    extra={"seconds": None, "limit_seconds": limit}))
+            elif limit and seconds is not None and seconds > limit:
                 from scanner.audit.jwt import human_duration
 
                 findings.append(make_finding(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Optional, TextIO
 
 from scanner.config import Config, load_config, path_matches
+from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_RUNTIME, config_error
 from scanner.models import CONFIDENCES, Finding, Incomplete
 
@@ -42,9 +43,9 @@ def add_detection_options(parser: argparse.ArgumentParser, *, default_confidence
 
 
 def warn(args: argparse.Namespace, message: str) -> None:
-    """A warning on stderr, unless ``--quiet``."""
+    """A warning on stderr, unless ``--quiet`` (control characters from file names escaped)."""
     if not getattr(args, "quiet", False):
-        print(f"mcp-scan: warning: {message}", file=sys.stderr)
+        print(f"mcp-scan: warning: {printable(message)}", file=sys.stderr)
 
 
 def load_settings(args: argparse.Namespace, start: Path) -> Config:
@@ -168,7 +169,8 @@ def report(findings: Sequence[Finding], args: argparse.Namespace, stats: dict[st
         # surrogateescape: a non-UTF-8 file name goes back out as the bytes it came in as
         data = buffer.getvalue().encode("utf-8", "surrogateescape")
         try:
-            atomic_write(Path(args.output), data)
+            # Full secrets: a new file is for its owner only (an existing one keeps its mode).
+            atomic_write(Path(args.output), data, new_mode=0o600 if args.show_secrets else None)
         except OSError as exc:
             from scanner.errors import ScanError
 
@@ -210,7 +212,7 @@ def print_incomplete(incomplete: Sequence[Incomplete], blocked: str = "", limit:
     if not incomplete:
         return
     for record in incomplete[:limit]:
-        print(f"mcp-scan: error: incomplete scan: {record.describe()}", file=sys.stderr)
+        print(f"mcp-scan: error: incomplete scan: {printable(record.describe())}", file=sys.stderr)
     if len(incomplete) > limit:
         print(f"mcp-scan: error: incomplete scan: ... and {len(incomplete) - limit} more", file=sys.stderr)
     hints = [INCOMPLETE_HINTS.get(reason, "rerun the scan; report a bug if it persists")

@@ -8,6 +8,7 @@ from typing import Any
 
 from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
                                       print_incomplete, report, warn)
+from scanner.display import printable
 from scanner.models import confidence_rank
 
 
@@ -33,9 +34,9 @@ def run(args: argparse.Namespace) -> int:
     if args.fix:
         changes, problems = apply_fixes(root, result.findings)
         for change in changes:
-            print(f"mcp-scan: fixed: {change}", file=sys.stderr)
+            print(f"mcp-scan: fixed: {printable(change)}", file=sys.stderr)
         for problem in problems:
-            print(f"mcp-scan: --fix: could not fix: {problem}", file=sys.stderr)
+            print(f"mcp-scan: --fix: could not fix: {printable(problem)}", file=sys.stderr)
         if not changes and not problems:
             print("mcp-scan: --fix: nothing to change", file=sys.stderr)
         else:
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         warn(args, warning)
     for error in result.errors:
-        print(f"mcp-scan: error: cannot read {error}", file=sys.stderr)
+        print(f"mcp-scan: error: cannot read {printable(error)}", file=sys.stderr)
     # The audit's rule scans (MCP config values, history of secret files) fail closed like any scan.
     incomplete = detector.stats.incomplete
     print_incomplete(incomplete)

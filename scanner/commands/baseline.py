@@ -24,6 +24,7 @@ from typing import Any
 from scanner.baseline import BASELINE_NAME, Baseline, describe, load_baseline, write_baseline
 from scanner.commands._common import (add_detection_options, apply_suppressions, build_detector, load_settings,
                                       max_blob_size, needs_real_secrets, warn)
+from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, ScanError
 from scanner.models import Finding, Fragment, Incomplete
 
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     new = sorted(fresh.entries - existing.entries)
     if args.baseline_command == "check":
         for line in describe(stale):
-            print(f"stale: {line}")
+            print(f"stale: {printable(line)}")
         if new:
             _say(args, f"{len(new)} finding(s) are not in the baseline (fix them, or `mcp-scan baseline update`)")
         _say(args, f"{len(stale)} stale entr{'y' if len(stale) == 1 else 'ies'} in {path}")
@@ -87,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _say(args: argparse.Namespace, message: str) -> None:
     if not args.quiet:
-        print(f"mcp-scan: {message}", file=sys.stderr)
+        print(f"mcp-scan: {printable(message)}", file=sys.stderr)
 
 
 def _repo_root(path: Path) -> Path:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report, warn
+from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, ScanError
 
 DEFAULT_SARIF = "mcp-scan.sarif"
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"provider: {ctx.provider}\nevent: {ctx.event or '-'}\nrange: {scan.description}\nrevs: {revs}{excluded}")
         return EXIT_CLEAN
     if not args.quiet:
-        print(f"mcp-scan: {ctx.provider}: scanning {scan.description}", file=sys.stderr)
+        print(f"mcp-scan: {ctx.provider}: scanning {printable(scan.description)}", file=sys.stderr)
     result = scan_range(args, args.repo, scan)
     findings, stats, errors, incomplete = result.findings, result.stats, result.errors, result.incomplete
     stats["provider"] = ctx.provider
@@ -89,6 +90,6 @@ def run(args: argparse.Namespace) -> int:
     if ctx.summary_path and not args.no_summary:
         _append_summary(ctx.summary_path, job_summary(findings, "mcp-scan", scan.description))
     for error in errors:
-        print(f"mcp-scan: error: {error}", file=sys.stderr)
+        print(f"mcp-scan: error: {printable(error)}", file=sys.stderr)
     print_incomplete(incomplete)
     return exit_code(findings, errors, incomplete)

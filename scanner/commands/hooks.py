@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from scanner.display import printable
 from scanner.errors import EXIT_CLEAN
 
 
@@ -13,18 +14,21 @@ def register(subparsers: Any) -> None:
         parser = subparsers.add_parser(name, help=helptext)
         parser.add_argument("--repo", default=".", help="repository (default: current directory)")
         parser.add_argument("--hook", choices=("pre-commit", "pre-push"), default="pre-commit")
+        if name == "uninstall":
+            parser.add_argument("--force", action="store_true",
+                                help="uninstall even if the hook was edited (the edited file is kept as <hook>.mcp-scan-edited)")
         parser.set_defaults(func=func)
 
 
 def run_install(args: argparse.Namespace) -> int:
     from scanner.hooks import install
 
-    print(install(args.repo, args.hook))
+    print(printable(install(args.repo, args.hook)))
     return EXIT_CLEAN
 
 
 def run_uninstall(args: argparse.Namespace) -> int:
     from scanner.hooks import uninstall
 
-    print(uninstall(args.repo, args.hook))
+    print(printable(uninstall(args.repo, args.hook, force=args.force)))
     return EXIT_CLEAN

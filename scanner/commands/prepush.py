@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report
+from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, config_error
 
 
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     if findings or errors or incomplete or args.format != "text" or args.output:
         report(findings, args, result.stats, "pre-push", incomplete=incomplete)
     for error in errors:
-        print(f"mcp-scan: error: {error}", file=sys.stderr)
+        print(f"mcp-scan: error: {printable(error)}", file=sys.stderr)
     print_incomplete(incomplete, blocked="the push is blocked to be safe")
     if findings and not args.quiet:
         print("mcp-scan: push blocked: the commits above add credentials. Rotate them, then remove them from "

@@ -8,6 +8,7 @@ from typing import Any
 
 from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
                                       print_incomplete, report, warn)
+from scanner.display import printable
 
 
 def register(subparsers: Any) -> None:
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     for skipped in source.skipped:
         warn(args, f"skipped {skipped}")
     for error in source.errors:
-        print(f"mcp-scan: error: cannot read {error}", file=sys.stderr)
+        print(f"mcp-scan: error: cannot read {printable(error)}", file=sys.stderr)
     incomplete = detector.stats.incomplete
     print_incomplete(incomplete)
     stats = {"files": source.files, "bytes": detector.stats.bytes, "findings": len(findings),

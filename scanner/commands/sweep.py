@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report
+from scanner.display import printable
 from scanner.errors import ScanError
 from scanner.models import Finding, Incomplete
 
@@ -71,7 +72,7 @@ def _progress(args: argparse.Namespace, done: int, total: int, name: str, found:
     if args.quiet:
         return
     state = f"error: {errors[0]}" if errors else f"{found} finding{'s' if found != 1 else ''}"
-    print(f"mcp-scan: [{done}/{total}] {name}: {state}", file=sys.stderr)
+    print(f"mcp-scan: [{done}/{total}] {printable(name)}: {printable(state)}", file=sys.stderr)
 
 
 def run_sweep(args: argparse.Namespace) -> int:
@@ -84,7 +85,7 @@ def run_sweep(args: argparse.Namespace) -> int:
         targets = in_shard(targets, *shard)
     if args.list:
         for target in targets:
-            print(target.name)
+            print(printable(target.name))
         return 0
     jobs = max(1, args.jobs or os.cpu_count() or 1)
     findings: list[Finding] = []
@@ -138,7 +139,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     stats["errors"] = repo_errors
     report(findings, args, stats, "sweep", incomplete=incomplete)
     for error in repo_errors:
-        print(f"mcp-scan: error: {error['repo']}: {error['error']}", file=sys.stderr)
+        print(f"mcp-scan: error: {printable(str(error['repo']))}: {printable(str(error['error']))}", file=sys.stderr)
     print_incomplete(incomplete)
     return exit_code(findings, [e["error"] for e in repo_errors], incomplete)
 
@@ -157,7 +158,8 @@ def run_merge(args: argparse.Namespace) -> int:
     if args.output:
         buffer = io.StringIO()
         writer(findings, buffer, context)
-        atomic_write(Path(args.output), buffer.getvalue().encode("utf-8"))
+        atomic_write(Path(args.output), buffer.getvalue().encode("utf-8"),
+                     new_mode=0o600 if args.show_secrets else None)  # as report() does for full secrets
     else:
         writer(findings, sys.stdout, context)
     errors = stats.get("errors")

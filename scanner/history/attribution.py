@@ -7,6 +7,7 @@ the first commit in topological order that added a version carrying it.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional
@@ -40,7 +41,7 @@ def head_tree(repo: str, head: str) -> dict[str, str]:
         meta, _, path = entry.partition(b"\t")
         parts = meta.split(b" ")
         if len(parts) == 3 and parts[1] == b"blob":
-            tree[path.decode("utf-8", "replace")] = parts[2].decode("ascii")
+            tree[os.fsdecode(path)] = parts[2].decode("ascii")  # decoded as the walk decodes paths
     return tree
 
 

@@ -9,6 +9,7 @@ first occurrence of a blob is the commit that introduced it.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Optional
@@ -119,7 +120,9 @@ def parse_log(stream: IO[bytes]) -> Walk:
                 oid = oids[raw_oid] = raw_oid.decode("ascii")
             path = paths.get(token)
             if path is None:
-                path = paths[token] = token.decode("utf-8", "replace")
+                # as the staged and file sources do: a non-UTF-8 name keeps its bytes
+                # (surrogate escapes), so it round-trips and matches them and baselines
+                path = paths[token] = os.fsdecode(token)
             # one str per distinct id: the previous version is usually another key of ``blobs``
             previous = tuple(oids.get(o) or oids.setdefault(o, o.decode("ascii"))
                              for o in fields[colons + 1 : 2 * colons + 1] if o not in NULL_OIDS)

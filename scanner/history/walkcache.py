@@ -22,7 +22,8 @@ from scanner.gitcmd import run_git
 from scanner.history.walk import Walk
 from scanner.paths import atomic_write, prune, touch
 
-VERSION = 1
+# 2: paths decoded with os.fsdecode (version 1 turned non-UTF-8 bytes into U+FFFD).
+VERSION = 2
 
 
 def tips(repo: str, revs: Optional[Sequence[str]]) -> list[str]:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from scanner import __version__
+from scanner.display import printable
 from scanner.models import Finding, severity_rank
 from scanner.report import ReportContext, incomplete_text, sort_findings
 
@@ -64,7 +65,9 @@ document.body.setAttribute("data-ready","1");
 
 
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    # printable: a lone surrogate (a file name that is not UTF-8) cannot be written as UTF-8, and
+    # control characters have no business in a page either; both show as escapes such as \xff.
+    return html.escape(printable("" if value is None else str(value)), quote=True)
 
 
 def _csp() -> str:

@@ -9,13 +9,13 @@ the redacted secret unless ``--show-secrets``.
 """
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import Any, Optional, TextIO
 from urllib.parse import quote
 
 from scanner import __version__
+from scanner.jsontext import dumps
 from scanner.models import Finding
 from scanner.report import ReportContext, incomplete_text, sort_findings
 
@@ -49,6 +49,12 @@ def information_uri() -> str:
     return meta["Home-page"] or FALLBACK_INFORMATION_URI if "Home-page" in meta else FALLBACK_INFORMATION_URI
 
 
+def _quote_path(path: str) -> str:
+    # Percent-encode the path's bytes as the file system has them: a name that is not
+    # UTF-8 came in through os.fsdecode (byte 0xff as "\udcff") and goes back out as %FF.
+    return quote(os.fsencode(path), safe="/")
+
+
 def artifact_uri(path: str, root: Optional[str] = None) -> str:
     """A relative, percent-encoded URI for ``path`` (absolute paths outside ``root`` become file URIs)."""
     native = path
@@ -56,12 +62,12 @@ def artifact_uri(path: str, root: Optional[str] = None) -> str:
         base = os.path.abspath(root or os.getcwd())
         rel = os.path.relpath(native, base)
         if rel == ".." or rel.startswith(".." + os.sep):
-            return "file://" + quote(native.replace(os.sep, "/"), safe="/")
+            return "file://" + _quote_path(native.replace(os.sep, "/"))
         native = rel
     posix = native.replace(os.sep, "/")
     while posix.startswith("./"):
         posix = posix[2:]
-    return quote(posix, safe="/")
+    return _quote_path(posix)
 
 
 def _rule_name(rule_id: str) -> str:
@@ -186,5 +192,5 @@ def sarif_log(findings: Sequence[Finding], context: ReportContext, root: Optiona
 
 def write(findings: Sequence[Finding], stream: TextIO, context: ReportContext) -> None:
     """Write the SARIF log for ``findings``."""
-    json.dump(sarif_log(findings, context), stream, indent=2, ensure_ascii=False)
+    stream.write(dumps(sarif_log(findings, context), indent=2))
     stream.write("\n")

@@ -1,35 +1,43 @@
-"""``--format text``: one block per finding, for people at a terminal."""
+"""``--format text``: one block per finding, for people at a terminal.
+
+Every value that comes from the repository (paths, messages quoting config
+keys, authors, dates) goes through ``scanner.display``: a file name holding a
+newline or an ESC sequence must not split a finding or drive the terminal.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TextIO
 
+from scanner.display import display_path, printable
 from scanner.models import Finding
 from scanner.report import ReportContext, sort_findings
 
 
 def _where(finding: Finding) -> str:
+    path = display_path(finding.path)
     if finding.line <= 0:  # about a whole file (a secret file, an unparsable config)
-        return finding.path
-    return f"{finding.path}:{finding.line}:{finding.column}"
+        return path
+    return f"{path}:{finding.line}:{finding.column}"
 
 
 def write(findings: Sequence[Finding], stream: TextIO, context: ReportContext) -> None:
     ordered = sort_findings(findings)
     for finding in ordered:
-        stream.write(f"{_where(finding)}: {finding.message}\n")
-        stream.write(f"    rule:     {finding.rule_id} (severity {finding.severity}, confidence {finding.confidence})\n")
-        stream.write(f"    secret:   {context.secret(finding)}\n")
+        stream.write(f"{_where(finding)}: {printable(finding.message)}\n")
+        stream.write(f"    rule:     {printable(finding.rule_id)} (severity {finding.severity}, "
+                     f"confidence {finding.confidence})\n")
+        stream.write(f"    secret:   {printable(context.secret(finding))}\n")
         if finding.extra.get("repo"):
-            stream.write(f"    repo:     {finding.extra['repo']}\n")
+            stream.write(f"    repo:     {printable(str(finding.extra['repo']))}\n")
         if finding.commit:
-            who = f" by {finding.author}" if finding.author else ""
-            when = f" on {finding.date}" if finding.date else ""
-            stream.write(f"    commit:   {finding.commit[:12]}{who}{when}\n")
+            who = f" by {printable(finding.author)}" if finding.author else ""
+            when = f" on {printable(finding.date)}" if finding.date else ""
+            stream.write(f"    commit:   {printable(finding.commit[:12])}{who}{when}\n")
         for key in ("present_at_head", "commits", "paths"):
             if key in finding.extra:
-                stream.write(f"    {key.replace('_', ' ')}: {finding.extra[key]}\n")
-        stream.write(f"    fix:      {finding.remediation}\n\n")
+                stream.write(f"    {key.replace('_', ' ')}: {printable(str(finding.extra[key]))}\n")
+        stream.write(f"    fix:      {printable(finding.remediation)}\n\n")
     count = len(ordered)
     if count:
         noun = "finding" if count == 1 else "findings"
