@@ -41,6 +41,16 @@ def add_detection_options(parser: argparse.ArgumentParser, *, default_confidence
     return det
 
 
+def revision_flag(args: argparse.Namespace, name: str) -> Optional[str]:
+    """The value of a revision flag (``--since``, ``--base``...), None when not given.
+
+    argparse turns ``--since=--`` into ``[]`` (it drops a lone ``--``): that is
+    still a revision the user gave, and git must not see it as one.
+    """
+    value = getattr(args, name, None)
+    return "--" if isinstance(value, list) else value
+
+
 def warn(args: argparse.Namespace, message: str) -> None:
     """A warning on stderr, unless ``--quiet``."""
     if not getattr(args, "quiet", False):

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report, warn
+from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report, revision_flag, warn
 from scanner.errors import EXIT_CLEAN, ScanError
 
 DEFAULT_SARIF = "mcp-scan.sarif"
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from scanner.report.github import annotation_lines, job_summary
 
     ctx = detect(os.environ)
-    scan, warnings = plan(args.repo, ctx, base=args.base, head=args.head)
+    scan, warnings = plan(args.repo, ctx, base=revision_flag(args, "base"), head=revision_flag(args, "head"))
     for message in warnings:
         warn(args, message)
     if args.dry_run:

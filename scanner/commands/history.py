@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
-                                      print_incomplete, report, warn)
+                                      print_incomplete, report, revision_flag, warn)
 from scanner.errors import config_error
 
 
@@ -29,11 +29,18 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from scanner.gitcmd import verify_commit
     from scanner.history.progress import ProgressBar, wants_progress
     from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
 
     if args.jobs is not None and args.jobs < 1:
         raise config_error("--jobs must be at least 1")
+    # Checked up front and named by their flag: git would read one starting with '-' as an option.
+    branch, since = revision_flag(args, "branch"), revision_flag(args, "since")
+    if branch is not None:
+        verify_commit(args.repo, branch, "--branch")
+    if since is not None:
+        since = verify_commit(args.repo, since, "--since")
     config = load_settings(args, Path(args.repo))
     max_blob_size = args.max_blob_size or config.max_blob_size or DEFAULT_MAX_BLOB_SIZE
     if max_blob_size < 1:
@@ -44,14 +51,14 @@ def run(args: argparse.Namespace) -> int:
         result = scan_history(
             args.repo,
             detector,
-            revs=[args.branch] if args.branch else None,
-            exclude=[args.since] if args.since else (),
+            revs=[branch] if branch else None,
+            exclude=[since] if since else (),
             jobs=args.jobs,
             max_blob_size=max_blob_size,
             scan_all_paths=args.scan_all_paths,
             use_cache=not args.no_cache,
             progress=bar,
-            head=args.branch,
+            head=branch,
             need_secrets=args.show_secrets,
             line_delta=not args.no_line_delta,
         )

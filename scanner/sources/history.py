@@ -35,7 +35,7 @@ from scanner.errors import ScanError, config_error
 from scanner.gitcmd import _SAFE_CONFIG, feed, git_env, git_failure, run_git
 from scanner.history.blobs import DELTA_BASE_CACHE, ChunkResult, Task, blob_sizes
 from scanner.history.hits import Hit
-from scanner.history.walk import Walk, log_args, parse_log, stdin_log_args
+from scanner.history.walk import Walk, log_args, parse_log, rev_args, stdin_log_args
 from scanner.models import Finding, Incomplete
 
 DEFAULT_MAX_BLOB_SIZE = 5 * 1024 * 1024
@@ -251,10 +251,7 @@ def _promised_blobs(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[
     promisor remote (slow, and it fails offline); ``rev-list --missing=print``
     only reports them.
     """
-    args = ["rev-list", "--objects", "--missing=print", *(revs if revs else ["--all"])]
-    if exclude:
-        args += ["--not", *exclude]
-    out = run_git([*args, "--"], cwd=repo, check=False)
+    out = run_git(["rev-list", "--objects", "--missing=print", *rev_args(revs, exclude), "--"], cwd=repo, check=False)
     # "?<id>" per missing object (whole ids: 40 or 64 hex digits)
     return {line[1:].split(b" ")[0].decode("ascii", "replace") for line in out.splitlines()
             if line.startswith(b"?") and len(line) > 1}
@@ -275,11 +272,8 @@ def _walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], part
     """
     if parts <= 1:
         return _log(repo, log_args(revs, exclude))
-    listed = ["rev-list", "--topo-order", "--reverse", *(revs if revs else ["--all"])]
-    if exclude:
-        listed += ["--not", *exclude]
     try:
-        out = run_git([*listed, "--"], cwd=repo)
+        out = run_git(["rev-list", "--topo-order", "--reverse", *rev_args(revs, exclude), "--"], cwd=repo)
     except ScanError:
         out = b""  # one git log below reports the failure in its own words
     # one commit id per line, all of one length (SHA-1 or SHA-256): slices are cut by offset
