@@ -1,7 +1,10 @@
-"""Hostile arguments (issue 12): revisions that look like git options.
+"""Hostile arguments (issue 12): revisions that look like git options, and ``--jobs`` far beyond the work.
 
 Everything runs the real CLI (``python -m scanner``) in a subprocess against
-real temporary repositories.
+real temporary repositories. Worker processes are counted exactly: the CLI
+runs under an audit hook that logs every ``os.fork`` (the multiprocessing
+fork start method), from any process of the tree, to a file. Nothing here
+depends on timing.
 """
 from __future__ import annotations
 
@@ -163,3 +166,88 @@ def test_pre_commit_environment_names_still_resolve(pushed: tuple[GitRepo, str, 
            "PRE_COMMIT_TO_REF": "HEAD"}
     assert run(work.path, "pre-push", env=env).returncode == 1
     assert run(work.path, "pre-push", env=dict(env, PRE_COMMIT_FROM_REF="HEAD")).returncode == 0
+
+
+# -- 11. --jobs bounded by the work and the machine --------------------------
+
+_COUNT_FORKS = r"""
+import os, runpy, sys
+log = sys.argv[1]
+def hook(event, args):
+    if event == "os.fork":  # in whichever process forks: a sweep worker's own pool counts too
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.write(fd, b"%d\n" % os.getpid())
+        os.close(fd)
+sys.addaudithook(hook)
+sys.argv = ["mcp-scan", *sys.argv[2:]]
+runpy.run_module("scanner", run_name="__main__", alter_sys=True)
+"""
+
+
+def forks_of(cwd: Path, tmp_path: Path, *args: str) -> tuple[int, int, str]:
+    """Run the CLI and return (exit code, processes forked by the whole process tree, stderr)."""
+    log = tmp_path / "forks.log"
+    log.unlink(missing_ok=True)
+    proc = subprocess.run([sys.executable, "-c", _COUNT_FORKS, str(log), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+    forks = len(log.read_text().splitlines()) if log.exists() else 0
+    return proc.returncode, forks, proc.stderr
+
+
+def cpu_cap() -> int:
+    return 4 * (os.cpu_count() or 1)
+
+
+def many_blobs(repo: GitRepo, count: int) -> GitRepo:
+    """One commit of ``count`` distinct small files (history scans them in chunks of 512) and a key."""
+    for n in range(count):
+        repo.write(f"data/f{n:05d}.txt", f"value {n}\n")
+    repo.write("deploy/.env", f"STRIPE_KEY={stripe_live_key(seed=123)}\n")
+    repo.git("add", "-A")
+    repo.commit("many files")
+    return repo
+
+
+def test_history_starts_no_pool_for_one_chunk(git_repo: GitRepo, tmp_path: Path) -> None:
+    git_repo.stage("deploy/.env", f"STRIPE_KEY={stripe_live_key(seed=124)}\n")
+    git_repo.commit("one blob")
+    code, forks, err = forks_of(git_repo.path, tmp_path, "history", "--jobs", "64", "--no-cache")
+    assert code == 1, err
+    assert forks == 0
+
+
+def test_history_workers_are_capped_by_the_chunks(git_repo: GitRepo, tmp_path: Path) -> None:
+    many_blobs(git_repo, 1200)  # 1201 blobs: 3 chunks
+    code, forks, err = forks_of(git_repo.path, tmp_path, "history", "--jobs", "64", "--no-cache")
+    assert code == 1, err
+    assert forks == min(3, cpu_cap())
+    code, forks, err = forks_of(git_repo.path, tmp_path, "history", "--jobs", "2", "--no-cache")
+    assert code == 1, err
+    assert forks == 2
+
+
+def test_history_workers_are_capped_by_the_machine(git_repo: GitRepo, tmp_path: Path) -> None:
+    many_blobs(git_repo, 5000)  # 5001 blobs: 10 chunks
+    code, forks, err = forks_of(git_repo.path, tmp_path, "history", "--jobs", "64", "--no-cache")
+    assert code == 1, err
+    assert forks == min(10, cpu_cap())
+
+
+def test_sweep_processes_are_capped(tmp_path: Path) -> None:
+    root = tmp_path / "repos"
+    for n in range(10):
+        repo = GitRepo.init(root / f"r{n}")
+        repo.stage("README.md", f"repo {n}\n")
+        repo.commit("init")
+    code, forks, err = forks_of(tmp_path, tmp_path, "sweep", "repos", "--jobs", "64", "-q")
+    assert code == 0, err
+    # at most one process per repository and per 1/4 CPU; none of these one-blob histories needs a pool
+    assert 1 <= forks <= min(10, cpu_cap())
+
+
+@pytest.mark.parametrize("command", [["history"], ["ci", "--no-sarif"], ["sweep", "."], ["baseline", "create"]])
+@pytest.mark.parametrize("jobs", ["0", "-3"])
+def test_jobs_below_one_is_a_usage_error(git_repo: GitRepo, command: list[str], jobs: str) -> None:
+    git_repo.stage("README.md", "hello\n")
+    git_repo.commit("init")
+    assert_usage_error(run(git_repo.path, *command, f"--jobs={jobs}"), "--jobs")

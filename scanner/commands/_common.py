@@ -41,6 +41,14 @@ def add_detection_options(parser: argparse.ArgumentParser, *, default_confidence
     return det
 
 
+def check_jobs(args: argparse.Namespace) -> None:
+    """``--jobs`` below 1 is a usage error, in every command that takes it."""
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None and jobs < 1:
+        raise config_error(f"--jobs must be at least 1 (got {jobs})",
+                           "omit --jobs for one process per CPU; more than 4 per CPU are not used")
+
+
 def revision_flag(args: argparse.Namespace, name: str) -> Optional[str]:
     """The value of a revision flag (``--since``, ``--base``...), None when not given.
 

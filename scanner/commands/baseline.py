@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from scanner.baseline import BASELINE_NAME, Baseline, describe, load_baseline, write_baseline
-from scanner.commands._common import add_detection_options, apply_suppressions, build_detector, load_settings, max_blob_size, warn
+from scanner.commands._common import (add_detection_options, apply_suppressions, build_detector, check_jobs, load_settings,
+                                      max_blob_size, warn)
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, ScanError
 from scanner.models import Finding, Fragment, Incomplete
 
@@ -57,6 +58,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_jobs(args)
     repo = _repo_root(Path(args.repo))
     config = load_settings(args, repo)
     path = Path(args.output) if args.output else (config.baseline or repo / BASELINE_NAME)
