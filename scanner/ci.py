@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from scanner.gitcmd import run_git
+from scanner.gitcmd import run_git, verify_commit
 from scanner.pushrange import ScanRange, commit_exists, is_zero, resolve
 
 PR_EVENTS = ("pull_request", "pull_request_target", "pull_request_review", "pull_request_review_comment")
@@ -174,8 +174,16 @@ def plan(repo: str, ctx: CIContext, *, base: Optional[str] = None, head: Optiona
     """The commits to scan for this event, and warnings about fallbacks taken.
 
     ``base``/``head`` (from ``--base``/``--head``) override what the provider says.
+    When given, they must name commits (a usage error otherwise, exit 2): scanning some
+    other range than the one asked for would pass or block the wrong change.
+    What the provider says is looser: a commit missing from a shallow clone
+    widens the scan, with a warning.
     """
     warnings: list[str] = []
+    if head:
+        head = verify_commit(repo, head, "--head")
+    if base and not is_zero(base):  # all zeros: a new branch, as the provider would say it
+        base = verify_commit(repo, base, "--base")
     head_sha = resolve(repo, head or ctx.head or "HEAD") or resolve(repo, "HEAD")
     if head_sha is None:
         return ScanRange(revs=[], description="empty repository"), warnings

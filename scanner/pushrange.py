@@ -12,11 +12,12 @@ missing (a new branch, or a force push over commits we never fetched).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
-from scanner.errors import config_error
+from scanner.errors import ScanError, config_error
 from scanner.gitcmd import run_git
 
 
@@ -60,8 +61,17 @@ class ScanRange:
         return self.revs is not None and not self.revs
 
 
+# git writes whole object ids (SHA-1 or SHA-256) on the hook's stdin, never names.
+_OBJECT_ID = re.compile(r"(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})\Z")
+
+
 def parse_updates(text: str) -> list[RefUpdate]:
-    """Parse pre-push stdin; a malformed line is a usage error."""
+    """Parse pre-push stdin; a malformed line is a usage error.
+
+    Malformed includes an object id that is not one (a name, an option such
+    as ``--all``) and a ref that starts with '-': git never writes those, and
+    passing them on could make git read an option.
+    """
     updates = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -69,7 +79,8 @@ def parse_updates(text: str) -> list[RefUpdate]:
         # Ref names cannot contain spaces, but split from the right like
         # pre-commit does, so the local side ("HEAD", "refs/..") stays whole.
         parts = line.rsplit(" ", 3)
-        if len(parts) != 4 or not all(parts):
+        if (len(parts) != 4 or not all(parts) or not all(_OBJECT_ID.match(parts[i]) for i in (1, 3))
+                or parts[0].startswith("-") or parts[2].startswith("-")):
             raise config_error(f"pre-push input line {number} is not '<local ref> <local sha> <remote ref> <remote sha>': {line!r}",
                                "mcp-scan pre-push is meant to be run by git as a pre-push hook")
         updates.append(RefUpdate(*parts))
@@ -111,14 +122,20 @@ def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str]) -
     for update in updates:
         if update.deletion:
             continue
-        if not commit_exists(repo, update.local_sha):
-            continue  # a tag of a tree or blob: no commits to walk
-        revs.append(update.local_sha)
+        local = resolve(repo, update.local_sha)
+        if local is None:
+            if _object_exists(repo, update.local_sha):
+                continue  # a tag of a tree or blob: no commits to walk
+            # git pushes only what it has: an object it lacks would be skipped unscanned
+            raise ScanError(f"the pushed object {update.local_sha} ({update.local_ref}) is not in this repository",
+                            "run mcp-scan pre-push from the repository being pushed (git runs it there as a hook)")
+        revs.append(local)
         names.append(update.remote_ref)
-        if not update.new_ref and commit_exists(repo, update.remote_sha):
+        old = None if update.new_ref else resolve(repo, update.remote_sha)
+        if old is not None:
             # Covers fast-forwards and force pushes alike: commits in the new
             # value that the old one does not have.
-            exclude.add(update.remote_sha)
+            exclude.add(old)
         else:
             need_tips = True
     if need_tips and revs:
@@ -137,18 +154,37 @@ def pre_commit_range(repo: str, env: Mapping[str, str]) -> Optional[ScanRange]:
     # The older PRE_COMMIT_ORIGIN/PRE_COMMIT_SOURCE pair is not read: their
     # meaning differs between pre-commit versions, and every version since
     # 2.2 sets FROM/TO as well.
+    # ``pre-commit run --from-ref X --to-ref Y`` passes what the user typed:
+    # names are resolved here, and only commit ids go on to git.
+    for name in ("PRE_COMMIT_TO_REF", "PRE_COMMIT_FROM_REF", "PRE_COMMIT_LOCAL_BRANCH"):
+        if env.get(name, "").startswith("-"):
+            raise config_error(f"{name}={env[name]!r} is not a revision: it starts with '-', so git would read it as an option",
+                               "pre-commit sets it from the push; check the --from-ref/--to-ref given to pre-commit run")
     to_ref = env.get("PRE_COMMIT_TO_REF")
     from_ref = env.get("PRE_COMMIT_FROM_REF")
     remote = env.get("PRE_COMMIT_REMOTE_NAME")
+    zero = "0" * 40
     if to_ref:
-        update = RefUpdate(env.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"), to_ref,
-                           env.get("PRE_COMMIT_REMOTE_BRANCH", "HEAD"), from_ref or "0" * 40)
+        to_sha = resolve(repo, to_ref)
+        if to_sha is None:
+            if _object_exists(repo, to_ref):
+                return ScanRange(revs=[], description="push with nothing to scan")  # a tag of a tree or blob
+            raise config_error(f"PRE_COMMIT_TO_REF={to_ref!r} does not name a commit in this repository",
+                               "check the --to-ref given to pre-commit run")
+        update = RefUpdate(env.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"), to_sha,
+                           env.get("PRE_COMMIT_REMOTE_BRANCH", "HEAD"), resolve(repo, from_ref or zero) or zero)
         return push_range(repo, [update], remote)
     local = env.get("PRE_COMMIT_LOCAL_BRANCH")
     if local and remote is not None:
         sha = resolve(repo, local)
         if sha is None:
             return ScanRange(revs=[], description="push with nothing to scan")
-        return push_range(repo, [RefUpdate(local, sha, env.get("PRE_COMMIT_REMOTE_BRANCH", local), "0" * 40)], remote)
+        return push_range(repo, [RefUpdate(local, sha, env.get("PRE_COMMIT_REMOTE_BRANCH", local), zero)], remote)
     return None
+
+
+def _object_exists(repo: str, rev: str) -> bool:
+    """True when ``rev`` names any object here (a commit, or a tree or blob a tag may point to)."""
+    out = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{object}}"], cwd=repo, check=False)
+    return bool(out.strip())
 

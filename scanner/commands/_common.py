@@ -42,6 +42,24 @@ def add_detection_options(parser: argparse.ArgumentParser, *, default_confidence
     return det
 
 
+def check_jobs(args: argparse.Namespace) -> None:
+    """``--jobs`` below 1 is a usage error, in every command that takes it."""
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None and jobs < 1:
+        raise config_error(f"--jobs must be at least 1 (got {jobs})",
+                           "omit --jobs for one process per CPU; more than 4 per CPU are not used")
+
+
+def revision_flag(args: argparse.Namespace, name: str) -> Optional[str]:
+    """The value of a revision flag (``--since``, ``--base``...), None when not given.
+
+    argparse turns ``--since=--`` into ``[]`` (it drops a lone ``--``): that is
+    still a revision the user gave, and git must not see it as one.
+    """
+    value = getattr(args, name, None)
+    return "--" if isinstance(value, list) else value
+
+
 def warn(args: argparse.Namespace, message: str) -> None:
     """A warning on stderr, unless ``--quiet`` (control characters from file names escaped)."""
     if not getattr(args, "quiet", False):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.baseline import BASELINE_NAME, Baseline, describe, load_baseline, write_baseline
-from scanner.commands._common import (add_detection_options, apply_suppressions, build_detector, load_settings,
+from scanner.commands._common import (add_detection_options, apply_suppressions, build_detector, check_jobs, load_settings,
                                       max_blob_size, needs_real_secrets, warn)
 from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, ScanError
@@ -59,6 +59,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_jobs(args)
     repo = _repo_root(Path(args.repo))
     config = load_settings(args, repo)
     path = Path(args.output) if args.output else (config.baseline or repo / BASELINE_NAME)

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report, warn
+from scanner.commands._common import add_scan_options, check_jobs, exit_code, print_incomplete, report, revision_flag, warn
 from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, ScanError
 
@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
     ci.add_argument("--base", metavar="REV", help="scan commits after REV (overrides the CI event)")
     ci.add_argument("--head", metavar="REV", help="scan commits up to REV (default: the event's commit, else HEAD)")
     ci.add_argument("--dry-run", action="store_true", help="print the provider and range, scan nothing")
-    ci.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: CPU count)")
+    ci.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: CPU count; at most 4 per CPU)")
     add_scan_options(parser)
     parser.set_defaults(func=run)
 
@@ -64,8 +64,9 @@ def run(args: argparse.Namespace) -> int:
     from scanner.commands._rangescan import scan_range
     from scanner.report.github import annotation_lines, job_summary
 
+    check_jobs(args)
     ctx = detect(os.environ)
-    scan, warnings = plan(args.repo, ctx, base=args.base, head=args.head)
+    scan, warnings = plan(args.repo, ctx, base=revision_flag(args, "base"), head=revision_flag(args, "head"))
     for message in warnings:
         warn(args, message)
     if args.dry_run:

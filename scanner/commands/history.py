@@ -5,8 +5,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
-                                      needs_real_secrets, print_incomplete, report, warn)
+from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, check_jobs, exit_code,
+                                      load_settings, needs_real_secrets, print_incomplete, report, revision_flag, warn)
 from scanner.errors import config_error
 
 
@@ -16,7 +16,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("repo", nargs="?", default=".", metavar="REPO", help="repository (default: current directory)")
     parser.add_argument("--since", metavar="REV", help="report only what commits after REV introduced")
     parser.add_argument("--branch", metavar="REF", help="scan only history reachable from REF")
-    parser.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: CPU count)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="worker processes (default: CPU count; at most 4 per CPU and one per chunk of blobs)")
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not update the scanned-blob cache")
     parser.add_argument("--max-blob-size", type=int, default=None, metavar="BYTES",
                         help="skip blobs larger than this (default: 5 MiB)")
@@ -29,11 +30,17 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from scanner.gitcmd import verify_commit
     from scanner.history.progress import ProgressBar, wants_progress
     from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
 
-    if args.jobs is not None and args.jobs < 1:
-        raise config_error("--jobs must be at least 1")
+    check_jobs(args)
+    # Checked up front and named by their flag: git would read one starting with '-' as an option.
+    branch, since = revision_flag(args, "branch"), revision_flag(args, "since")
+    if branch is not None:
+        verify_commit(args.repo, branch, "--branch")
+    if since is not None:
+        since = verify_commit(args.repo, since, "--since")
     config = load_settings(args, Path(args.repo))
     max_blob_size = args.max_blob_size or config.max_blob_size or DEFAULT_MAX_BLOB_SIZE
     if max_blob_size < 1:
@@ -44,13 +51,13 @@ def run(args: argparse.Namespace) -> int:
         result = scan_history(
             args.repo,
             detector,
-            revs=[args.branch] if args.branch else None,
-            exclude=[args.since] if args.since else (),
+            revs=[branch] if branch else None,
+            exclude=[since] if since else (),
             jobs=args.jobs,
             max_blob_size=max_blob_size,
             use_cache=not args.no_cache,
             progress=bar,
-            head=args.branch,
+            head=branch,
             need_secrets=needs_real_secrets(args, config),
             line_delta=not args.no_line_delta,
         )

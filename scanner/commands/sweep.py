@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report
+from scanner.commands._common import add_scan_options, check_jobs, exit_code, print_incomplete, report
 from scanner.display import printable
 from scanner.errors import ScanError
 from scanner.models import Finding, Incomplete
@@ -35,7 +34,7 @@ def register(subparsers: Any) -> None:
     sweep.add_argument("targets", nargs="+", metavar="DIR|LIST-FILE")
     sweep.add_argument("--shard", metavar="i/n", help="scan only the i-th of n disjoint slices (1/n .. n/n)")
     sweep.add_argument("--jobs", type=int, default=None, metavar="N",
-                       help="repositories scanned at once (default: CPU count)")
+                       help="repositories scanned at once (default: CPU count; at most 4 per CPU)")
     sweep.add_argument("--list", action="store_true", help="print the repositories (of this shard) and exit")
     add_scan_options(sweep)
     sweep.set_defaults(func=run_sweep)
@@ -77,8 +76,10 @@ def _progress(args: argparse.Namespace, done: int, total: int, name: str, found:
 
 def run_sweep(args: argparse.Namespace) -> int:
     from scanner.commands._rangescan import RangeResult
+    from scanner.sources.history import worker_limit
     from scanner.sweep import discover, in_shard, parse_shard
 
+    check_jobs(args)
     shard = parse_shard(args.shard) if args.shard else None
     targets = discover(args.targets)
     if shard:
@@ -87,7 +88,8 @@ def run_sweep(args: argparse.Namespace) -> int:
         for target in targets:
             print(printable(target.name))
         return 0
-    jobs = max(1, args.jobs or os.cpu_count() or 1)
+    # Capped like a history scan's workers: --jobs 100000 must not fork 100000 processes.
+    jobs = worker_limit(args.jobs)
     findings: list[Finding] = []
     incomplete: list[Incomplete] = []
     repo_errors: list[dict[str, str]] = []

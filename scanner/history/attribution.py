@@ -33,7 +33,8 @@ class _Group:
 def head_tree(repo: str, head: str) -> dict[str, str]:
     """``path -> blob id`` at ``head`` (empty when it does not resolve, e.g. an unborn HEAD)."""
     try:
-        out = run_git(["ls-tree", "-r", "-z", "--full-tree", head, "--"], cwd=repo)
+        # no "--" after it: behind --end-of-options, ls-tree would take "--" for a path
+        out = run_git(["ls-tree", "-r", "-z", "--full-tree", "--end-of-options", head], cwd=repo)
     except Exception:
         return {}
     tree: dict[str, str] = {}

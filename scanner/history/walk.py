@@ -59,15 +59,22 @@ _RAW = ["--raw", "--no-abbrev", "-z", "-c", "--root", "--no-renames", "--no-ext-
         "--no-color", LOG_FORMAT]
 
 
+def rev_args(revs: Optional[Sequence[str]], exclude: Sequence[str] = ()) -> list[str]:
+    """``revs`` (default every ref) minus ``exclude``, as arguments git cannot take for options.
+
+    Revisions come from users, CI environments and files in the repository:
+    one spelled ``--output=FILE`` must be a bad revision to git, not an
+    option that writes a file. So every one follows ``--end-of-options``
+    (git >= 2.24), and exclusions are written ``^REV`` because ``--not``
+    would itself be read as a revision there. Callers end the list with
+    ``--`` where the command takes paths.
+    """
+    return [*([] if revs else ["--all"]), "--end-of-options", *(revs or ()), *(f"^{rev}" for rev in exclude)]
+
+
 def log_args(revs: Optional[Sequence[str]], exclude: Sequence[str]) -> list[str]:
     """Arguments for the walk over ``revs`` (default every ref) minus ``exclude``."""
-    args = ["log", *_RAW, "--topo-order", "--reverse"]
-    args.extend(revs if revs else ["--all"])
-    if exclude:
-        args.append("--not")
-        args.extend(exclude)
-    args.append("--")
-    return args
+    return ["log", *_RAW, "--topo-order", "--reverse", *rev_args(revs, exclude), "--"]
 
 
 def stdin_log_args() -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 from scanner.errors import ScanError
 from scanner.gitcmd import run_git
-from scanner.history.walk import Walk
+from scanner.history.walk import Walk, rev_args
 from scanner.paths import atomic_write, prune, touch
 
 # 2: paths decoded with os.fsdecode (version 1 turned non-UTF-8 bytes into U+FFFD).
@@ -28,7 +28,7 @@ VERSION = 2
 
 def tips(repo: str, revs: Optional[Sequence[str]]) -> list[str]:
     """The commits the walk starts from (sorted, duplicates removed; tags peeled, non-commits ignored)."""
-    out = run_git(["log", "--no-walk=unsorted", "--format=%H", *(revs if revs else ["--all"]), "--"], cwd=repo)
+    out = run_git(["log", "--no-walk=unsorted", "--format=%H", *rev_args(revs), "--"], cwd=repo)
     return sorted({line.strip() for line in out.decode("ascii", "replace").splitlines() if line.strip()})
 
 
@@ -65,25 +65,26 @@ def _save(path: Path, tip_ids: list[str], walk: Walk) -> None:
 
 
 def cached_walk(repo: str, common_dir: Path, revs: Optional[Sequence[str]],
-                walk_fn: Callable[[Sequence[str], Sequence[str]], Walk]) -> Walk:
+                walk_fn: Callable[[Optional[Sequence[str]], Sequence[str]], Walk]) -> Walk:
     """The walk over ``revs`` (default all refs), reusing and extending the stored one.
 
     ``walk_fn(revs, exclude)`` performs an actual walk.
     """
     path = _path(common_dir, revs)
-    spec = list(revs or ["--all"])
     try:
         now = tips(repo, revs)
     except ScanError:
-        return walk_fn(spec, [])  # let the real walk report the bad revision
+        return walk_fn(revs, [])  # let the real walk report the bad revision
     if not now:
-        return walk_fn(spec, [])
+        return walk_fn(revs, [])
     stored = _load(path)
     if stored is not None:
         old_tips, walk = stored
         if old_tips == now:
             return walk
-        gone = run_git(["rev-list", "--count", *old_tips, "--not", *now, "--"], cwd=repo, check=False).strip()
+        gone = b""
+        if old_tips:  # read from a file in the repository: behind --end-of-options like any revision
+            gone = run_git(["rev-list", "--count", *rev_args(old_tips, now), "--"], cwd=repo, check=False).strip()
         if gone == b"0":
             walk.extend(walk_fn(now, old_tips))
             _save(path, now, walk)
