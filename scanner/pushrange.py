@@ -7,11 +7,15 @@ git feeds a pre-push hook one line per ref it is about to update::
 A local sha of all zeros is a deletion (nothing to scan); a remote sha of
 all zeros is a new ref. The commits to scan are those reachable from the
 new values and not from anything the remote already has: the old remote
-values we know locally, plus the remote-tracking refs when an old value is
-missing (a new branch, or a force push over commits we never fetched).
+values we know locally, plus, when an old value is missing (a new branch, or
+a force push over commits we never fetched), the remote-tracking refs of the
+destination if it is a configured remote (by name, or by one of its URLs).
+A push to any other URL trusts only its own update lines: other remotes'
+refs say nothing about what an unknown repository has.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional
@@ -89,11 +93,26 @@ def resolve(repo: str, rev: str) -> Optional[str]:
     return out.decode("ascii", "replace").strip() or None
 
 
-def remote_tips(repo: str, remote: Optional[str]) -> list[str]:
-    """Commit ids of the remote-tracking refs of ``remote`` (of every remote if unknown)."""
+def remote_tips(repo: str, remote: Optional[str], url: Optional[str] = None) -> list[str]:
+    """Commit ids the destination of a push is known to have: its remote-tracking refs.
+
+    git names the destination ``remote`` (a configured remote's name, or the
+    URL itself when pushing by URL) and ``url``. A URL is trusted only as far
+    as it is the URL of a configured remote (fetch or push URL, compared after
+    ``normalise_url``): then that remote's refs count. Anything else is an
+    unknown repository: what other remotes have says nothing about it (a
+    public mirror lacks what a private origin has), so nothing is returned.
+    """
     remotes = run_git(["remote"], cwd=repo).decode("utf-8", "replace").split()
-    pattern = f"refs/remotes/{remote}/" if remote in remotes else "refs/remotes/"
-    out = run_git(["for-each-ref", "--format=%(objectname) %(objecttype)", pattern], cwd=repo)
+    if remote in remotes:
+        names = [remote]
+    else:
+        wanted = {normalise_url(u, repo) for u in (remote, url) if u}
+        names = [name for name in remotes if wanted & _remote_urls(repo, name)]
+    if not names:
+        return []
+    out = run_git(["for-each-ref", "--format=%(objectname) %(objecttype)", *(f"refs/remotes/{n}/" for n in names)],
+                  cwd=repo)
     tips = set()
     for line in out.decode("ascii", "replace").splitlines():
         sha, _, kind = line.partition(" ")
@@ -102,7 +121,51 @@ def remote_tips(repo: str, remote: Optional[str]) -> list[str]:
     return sorted(tips)
 
 
-def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str]) -> ScanRange:
+def _remote_urls(repo: str, name: str) -> set[str]:
+    """Every fetch and push URL of remote ``name``, normalised (``insteadOf`` rewrites applied, as git does)."""
+    urls: set[str] = set()
+    for push in ([], ["--push"]):
+        out = run_git(["remote", "get-url", *push, "--all", name], cwd=repo, check=False)
+        urls.update(normalise_url(u, repo) for u in out.decode("utf-8", "surrogateescape").splitlines() if u.strip())
+    return urls
+
+
+def normalise_url(url: str, repo: str) -> str:
+    """One spelling per repository for the URLs git may pass or have configured.
+
+    Local paths (plain or ``file://``) become absolute and resolved, relative
+    to ``repo`` (git runs hooks and resolves relative remote paths at the
+    top of the work tree). For remote URLs the scheme and host are case-blind,
+    and a trailing ``/`` or ``.git`` does not change the repository. Spellings
+    not recognised stay distinct: a missed match only scans more.
+    """
+    url = url.strip()
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() == "file":
+        return _local_path(rest, repo)
+    if sep:
+        host, slash, path = rest.partition("/")
+        user, at, hostname = host.rpartition("@")
+        return f"{scheme.lower()}://{user}{at}{hostname.lower()}{slash}{_repo_path(path)}"
+    colon, slash_at = url.find(":"), url.find("/")
+    if colon > 0 and (slash_at < 0 or colon < slash_at):
+        # scp-like "[user@]host:path": git treats it as ssh
+        host, path = url[:colon], url[colon + 1 :]
+        user, at, hostname = host.rpartition("@")
+        return f"scp:{user}{at}{hostname.lower()}:{_repo_path(path)}"
+    return _local_path(url, repo)
+
+
+def _repo_path(path: str) -> str:
+    path = path.rstrip("/")
+    return path[: -len(".git")] if path.endswith(".git") else path
+
+
+def _local_path(path: str, repo: str) -> str:
+    return "file://" + os.path.realpath(os.path.join(os.path.abspath(repo), path))
+
+
+def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str], url: Optional[str] = None) -> ScanRange:
     """The commits a push adds, for every ref it updates at once."""
     revs: list[str] = []
     exclude: set[str] = set()
@@ -122,7 +185,7 @@ def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str]) -
         else:
             need_tips = True
     if need_tips and revs:
-        exclude.update(remote_tips(repo, remote))
+        exclude.update(remote_tips(repo, remote, url))
     description = f"push of {', '.join(sorted(set(names)))}" if names else "push with nothing to scan"
     return ScanRange(revs=sorted(set(revs)), exclude=sorted(exclude), description=description)
 
@@ -140,15 +203,17 @@ def pre_commit_range(repo: str, env: Mapping[str, str]) -> Optional[ScanRange]:
     to_ref = env.get("PRE_COMMIT_TO_REF")
     from_ref = env.get("PRE_COMMIT_FROM_REF")
     remote = env.get("PRE_COMMIT_REMOTE_NAME")
+    url = env.get("PRE_COMMIT_REMOTE_URL")
     if to_ref:
         update = RefUpdate(env.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"), to_ref,
                            env.get("PRE_COMMIT_REMOTE_BRANCH", "HEAD"), from_ref or "0" * 40)
-        return push_range(repo, [update], remote)
+        return push_range(repo, [update], remote, url)
     local = env.get("PRE_COMMIT_LOCAL_BRANCH")
     if local and remote is not None:
         sha = resolve(repo, local)
         if sha is None:
             return ScanRange(revs=[], description="push with nothing to scan")
-        return push_range(repo, [RefUpdate(local, sha, env.get("PRE_COMMIT_REMOTE_BRANCH", local), "0" * 40)], remote)
+        return push_range(repo, [RefUpdate(local, sha, env.get("PRE_COMMIT_REMOTE_BRANCH", local), "0" * 40)],
+                          remote, url)
     return None
 

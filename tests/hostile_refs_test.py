@@ -1,0 +1,140 @@
+"""Secrets that reached a remote, or escaped ``history``, by a side door (issue 12, defects 3 and 5).
+
+- A push by URL must not trust what *other* remotes have: only the remote
+  the URL names (a configured remote's URL) or the update lines themselves.
+- Blobs and trees that only a tag or a custom ref reaches, and the messages
+  of commits and annotated tags, are scanned by ``history`` and by the
+  pre-push hook.
+
+Everything runs through the real CLI: real repositories, real bare remotes,
+real ``git push`` through the installed hook.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes import stripe_live_key
+from tests.git_helpers import GitRepo
+
+
+def install_pre_push(work: GitRepo) -> None:
+    proc = subprocess.run([sys.executable, "-m", "scanner", "install", "--hook", "pre-push"], cwd=work.path,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def push(work: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "push", *args], cwd=work.path, capture_output=True, text=True)
+
+
+def ref_in(remote: GitRepo, ref: str) -> str:
+    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", ref], cwd=remote.path, capture_output=True,
+                          text=True)
+    return proc.stdout.strip()
+
+
+def history(repo: GitRepo, *args: str) -> tuple[int, list[dict[str, Any]], str]:
+    """``mcp-scan history --format json``: exit code, findings, stderr."""
+    proc = repo.run_mcp_scan("history", "--format", "json", "-q", *args)
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode in (0, 1), err
+    return proc.returncode, json.loads(proc.stdout)["findings"], err
+
+
+def blob(repo: GitRepo, text: str) -> str:
+    return repo.git("hash-object", "-w", "--stdin", input=text.encode("utf-8")).strip()
+
+
+@pytest.fixture
+def work(tmp_path: Path) -> GitRepo:
+    """A repository with one clean commit on main and a private bare ``origin`` that has it."""
+    origin = GitRepo.init(tmp_path / "private.git", "--bare")
+    repo = GitRepo.init(tmp_path / "work")
+    repo.git("remote", "add", "origin", str(origin.path))
+    repo.stage("README.md", "hello\n")
+    repo.commit("initial")
+    repo.git("push", "-q", "origin", "main")
+    return repo
+
+
+# -- defect 3: pushing by URL ----------------------------------------------
+
+def test_push_by_url_scans_commits_that_only_another_remote_has(tmp_path: Path, work: GitRepo) -> None:
+    public = GitRepo.init(tmp_path / "public.git", "--bare")
+    secret = stripe_live_key(seed=301)
+    work.stage("deploy/.env", f"STRIPE_KEY={secret}\n")
+    work.commit("secret, private remote only")
+    assert push(work, "--no-verify", "origin", "main").returncode == 0
+    install_pre_push(work)
+    # origin/main has the secret; the public repository has never seen it.
+    proc = push(work, str(public.path), "main")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "deploy/.env" in output and secret not in output
+    assert ref_in(public, "main") == ""
+    # The named remote does have it: a push of new, clean work there scans only that.
+    work.stage("app.py", "print('ok')\n")
+    work.commit("clean")
+    proc = push(work, "origin", "main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    work.git("checkout", "-q", "-b", "feature")
+    work.stage("feature.py", "x = 1\n")
+    work.commit("clean feature")
+    proc = push(work, "origin", "feature")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_push_by_the_url_of_a_configured_remote_uses_that_remotes_refs(work: GitRepo) -> None:
+    origin_url = work.git("remote", "get-url", "origin").strip()
+    work.stage("old.env", f"KEY={stripe_live_key(seed=302)}\n")
+    work.commit("bypassed")
+    assert push(work, "--no-verify", "origin", "main").returncode == 0
+    install_pre_push(work)
+    work.git("checkout", "-q", "-b", "feature")
+    work.stage("feature.py", "x = 1\n")
+    work.commit("clean feature")
+    # A new branch pushed by origin's URL (spelled differently): origin has the old commits.
+    for url in (origin_url, origin_url + "/", "file://" + origin_url):
+        proc = push(work, "--dry-run", url, "feature")
+        assert proc.returncode == 0, (url, proc.stdout + proc.stderr)
+    assert push(work, origin_url, "feature").returncode == 0
+    # ... but a secret in the new commits is still caught.
+    work.stage("feature.env", f"KEY={stripe_live_key(seed=303)}\n")
+    work.commit("secret on the branch")
+    proc = push(work, origin_url, "feature")
+    assert proc.returncode != 0 and "feature.env" in proc.stdout + proc.stderr
+    assert "old.env" not in proc.stdout + proc.stderr
+
+
+def test_push_by_url_trusts_what_the_update_lines_say_the_remote_has(tmp_path: Path, work: GitRepo) -> None:
+    public = GitRepo.init(tmp_path / "public.git", "--bare")
+    work.stage("old.env", f"KEY={stripe_live_key(seed=304)}\n")
+    work.commit("bypassed")
+    assert push(work, "--no-verify", str(public.path), "main").returncode == 0
+    install_pre_push(work)
+    work.stage("app.py", "print('ok')\n")
+    tip = work.commit("clean")
+    # public's main (named in the update line, present here) already has the old secret.
+    proc = push(work, str(public.path), "main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ref_in(public, "main") == tip
+
+
+def test_url_spellings_of_one_repository_normalise_alike(tmp_path: Path) -> None:
+    from scanner.pushrange import normalise_url
+
+    repo = str(tmp_path)
+    (tmp_path / "r.git").mkdir()
+    same = [f"{tmp_path}/r.git", f"{tmp_path}/r.git/", "r.git", "./r.git", f"file://{tmp_path}/r.git"]
+    assert len({normalise_url(u, repo) for u in same}) == 1
+    assert normalise_url("r", repo) != normalise_url("r.git", repo)  # two local directories
+    hosted = ["https://Git.Example.com/org/repo.git", "https://git.example.com/org/repo/", "https://git.example.com/org/repo"]
+    assert len({normalise_url(u, repo) for u in hosted}) == 1
+    assert normalise_url("git@Example.com:org/repo.git", repo) == normalise_url("git@example.com:org/repo", repo)
+    assert normalise_url("https://example.com/org/other", repo) != normalise_url("https://example.com/org/repo", repo)
