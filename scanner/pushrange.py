@@ -49,19 +49,24 @@ class RefUpdate:
 
 @dataclass
 class ScanRange:
-    """Commits to scan: reachable from ``revs`` but not from ``exclude``.
+    """Commits to scan: reachable from ``revs`` but not from ``exclude``; plus ``objects``.
 
     ``revs`` None means every ref (a full-history scan); an empty list means
-    there is nothing to scan (only deletions were pushed).
+    no commit to scan. ``objects`` are ``(ref name, object id)`` of pushed
+    refs that are not commits (tags, and the blobs or trees a tag or custom
+    ref may point at): what they reach is scanned too. None leaves it to the
+    history scan (every such ref of a full-history scan).
     """
 
     revs: Optional[list[str]]
     exclude: list[str] = field(default_factory=list)
     description: str = ""
+    objects: Optional[list[tuple[str, str]]] = None
 
     @property
     def empty(self) -> bool:
-        return self.revs is not None and not self.revs
+        """Nothing to scan (only deletions were pushed)."""
+        return self.revs is not None and not self.revs and not self.objects
 
 
 def parse_updates(text: str) -> list[RefUpdate]:
@@ -166,14 +171,22 @@ def _local_path(path: str, repo: str) -> str:
 
 
 def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str], url: Optional[str] = None) -> ScanRange:
-    """The commits a push adds, for every ref it updates at once."""
+    """The commits a push adds, for every ref it updates at once, and the pushed refs that are not commits."""
+    from scanner.history.refs import object_types
+
     revs: list[str] = []
     exclude: set[str] = set()
+    objects: list[tuple[str, str]] = []
     need_tips = False
     names = []
-    for update in updates:
-        if update.deletion:
-            continue
+    pushed = [update for update in updates if not update.deletion]
+    kinds = dict(object_types(repo, [update.local_sha for update in pushed]))
+    for update in pushed:
+        if kinds.get(update.local_sha) in ("tag", "blob", "tree"):
+            # A tagged blob or tree (or a tag of a commit): scanned whole, whatever the remote has
+            # (git sends no line for a ref the remote already has at this value).
+            objects.append((update.remote_ref, update.local_sha))
+            names.append(update.remote_ref)
         if not commit_exists(repo, update.local_sha):
             continue  # a tag of a tree or blob: no commits to walk
         revs.append(update.local_sha)
@@ -187,7 +200,7 @@ def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str], u
     if need_tips and revs:
         exclude.update(remote_tips(repo, remote, url))
     description = f"push of {', '.join(sorted(set(names)))}" if names else "push with nothing to scan"
-    return ScanRange(revs=sorted(set(revs)), exclude=sorted(exclude), description=description)
+    return ScanRange(revs=sorted(set(revs)), exclude=sorted(exclude), description=description, objects=objects)
 
 
 def pre_commit_range(repo: str, env: Mapping[str, str]) -> Optional[ScanRange]:

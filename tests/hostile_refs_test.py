@@ -12,6 +12,7 @@ real ``git push`` through the installed hook.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.ci_test import CI_NAMES, CI_PREFIXES
 from tests.fakes import stripe_live_key
 from tests.git_helpers import GitRepo
 
@@ -138,3 +140,86 @@ def test_url_spellings_of_one_repository_normalise_alike(tmp_path: Path) -> None
     assert len({normalise_url(u, repo) for u in hosted}) == 1
     assert normalise_url("git@Example.com:org/repo.git", repo) == normalise_url("git@example.com:org/repo", repo)
     assert normalise_url("https://example.com/org/other", repo) != normalise_url("https://example.com/org/repo", repo)
+
+
+# -- defect 5: objects only refs reach, commit and tag messages --------------
+
+def test_history_scans_blobs_and_trees_only_refs_reach(work: GitRepo) -> None:
+    keys = {name: stripe_live_key(seed=310 + i) for i, name in enumerate(("blob", "tree", "annotated", "custom", "nested"))}
+    work.git("tag", "blobtag", blob(work, f"k='{keys['blob']}'\n"))
+    inner = blob(work, f"STRIPE_KEY={keys['tree']}\n")
+    sub = work.git("mktree", input=f"100644 blob {inner}\tconfig.env\n".encode()).strip()
+    tree = work.git("mktree", input=f"040000 tree {sub}\tdeploy\n".encode()).strip()
+    work.git("tag", "treetag", tree)
+    work.git("tag", "-a", "-m", "a tag of a blob", "atag", blob(work, f"k='{keys['annotated']}'\n"))
+    work.git("update-ref", "refs/custom/x", blob(work, f"k='{keys['custom']}'\n"))
+    work.git("tag", "-a", "-m", "inner", "inner", blob(work, f"k='{keys['nested']}'\n"))
+    work.git("tag", "-a", "-m", "outer", "outer", "inner")  # a tag of a tag of a blob
+    code, findings, err = history(work)
+    assert code == 1, err
+    by_path = {f["path"]: f for f in findings}
+    # Each ref is a place to clean up: the blob both tags reach is reported under each.
+    assert sorted(by_path) == ["refs/custom/x", "refs/tags/atag", "refs/tags/blobtag", "refs/tags/inner",
+                               "refs/tags/outer", "refs/tags/treetag:deploy/config.env"], findings
+    assert len(findings) == 6
+    for path, finding in by_path.items():
+        ref = path.split(":", 1)[0]
+        assert finding["commit"] == ref and finding["ref"] == ref
+        assert finding["author"] is None and finding["line"] == 1
+    assert not any(k in json.dumps(findings) for k in keys.values())
+
+
+def test_other_whole_history_commands_see_what_only_refs_reach(tmp_path: Path, work: GitRepo) -> None:
+    work.git("tag", "blobtag", blob(work, f"k='{stripe_live_key(seed=330)}'\n"))
+    # Outside CI (the suite itself may run in CI) `ci` scans the whole history.
+    local = {k: v for k, v in os.environ.items() if not (k.startswith(CI_PREFIXES) or k in CI_NAMES)}
+    ci = subprocess.run([sys.executable, "-m", "scanner", "ci", "--no-sarif", "--format", "json"], cwd=work.path,
+                        capture_output=True, env=local)
+    assert ci.returncode == 1, ci.stderr
+    assert [f["path"] for f in json.loads(ci.stdout)["findings"]] == ["refs/tags/blobtag"]
+    sweep = subprocess.run([sys.executable, "-m", "scanner", "sweep", str(tmp_path), "--format", "json"],
+                           capture_output=True, text=True)
+    assert sweep.returncode == 1, sweep.stderr
+    assert "refs/tags/blobtag" in {f["path"] for f in json.loads(sweep.stdout)["findings"]}
+
+
+def test_pre_push_blocks_tags_of_blobs_and_trees(work: GitRepo) -> None:
+    install_pre_push(work)
+    origin = GitRepo(Path(work.git("remote", "get-url", "origin").strip()))
+    secret = stripe_live_key(seed=340)
+    work.git("tag", "blobtag", blob(work, f"k='{secret}'\n"))
+    proc = push(work, "origin", "blobtag")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "refs/tags/blobtag" in output and secret not in output
+    assert ref_in(origin, "refs/tags/blobtag") == ""
+    inner = blob(work, f"STRIPE_KEY={stripe_live_key(seed=341)}\n")
+    work.git("tag", "treetag", work.git("mktree", input=f"100644 blob {inner}\tconfig.env\n".encode()).strip())
+    proc = push(work, "origin", "treetag")
+    assert proc.returncode != 0 and "refs/tags/treetag:config.env" in proc.stdout + proc.stderr
+    work.git("update-ref", "refs/custom/x", inner)
+    proc = push(work, "origin", "refs/custom/x")
+    assert proc.returncode != 0 and "refs/custom/x" in proc.stdout + proc.stderr
+    work.git("tag", "cleantag", blob(work, "nothing to see\n"))
+    proc = push(work, "origin", "cleantag")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ref_in(origin, "refs/tags/cleantag") != ""
+
+
+def test_history_branch_naming_a_tag_of_a_blob_scans_it(work: GitRepo) -> None:
+    work.git("tag", "blobtag", blob(work, f"k='{stripe_live_key(seed=350)}'\n"))
+    code, findings, err = history(work, "--branch", "blobtag")
+    assert code == 1, err
+    assert [(f["path"], f["commit"]) for f in findings] == [("refs/tags/blobtag", "refs/tags/blobtag")]
+
+
+def test_a_tagged_blob_a_rule_cannot_finish_fails_closed_cold_and_warm(work: GitRepo) -> None:
+    from tests.incomplete_scan_test import VICTIM, assert_incomplete, write_config
+
+    write_config(work.path)
+    work.git("add", ".mcp-scan.toml", "team.gitleaks.toml")
+    work.commit("rules")
+    work.git("tag", "blobtag", blob(work, VICTIM))
+    for _run in ("cold", "warm"):
+        proc = work.run_mcp_scan("history", "-q")
+        assert_incomplete(proc, "refs/tags/blobtag")

@@ -3,7 +3,8 @@
 Pipeline (see ``scanner/history/`` for each step):
 
 1. one ``git log --raw`` walk lists, per commit, the blobs it introduced
-   (``walk``);
+   (``walk``); blobs that refs reach without a commit (tags of blobs and
+   trees) are added under entries standing for those refs (``refs``);
 2. blobs whose every path is on the skip list (images, archives, lockfiles,
    minified bundles) are dropped unread (``skip``), and so are blobs the cache
    already answered (``cache``);
@@ -35,6 +36,7 @@ from scanner.errors import ScanError, config_error
 from scanner.gitcmd import _SAFE_CONFIG, feed, git_env, git_failure, run_git
 from scanner.history.blobs import DELTA_BASE_CACHE, ChunkResult, Task, blob_sizes
 from scanner.history.hits import Hit
+from scanner.history.refs import RefObjects
 from scanner.history.walk import Walk, log_args, parse_log, stdin_log_args
 from scanner.models import Finding, Incomplete
 
@@ -84,6 +86,7 @@ def scan_history(
     head: Optional[str] = None,
     need_secrets: bool = False,
     line_delta: bool = True,
+    objects: Optional[Sequence[tuple[str, str]]] = None,
 ) -> HistoryResult:
     """Scan every blob introduced by the commits in ``revs`` (default: all refs) not in ``exclude``.
 
@@ -95,6 +98,12 @@ def scan_history(
     over every version whole instead of only the lines each version changed
     (slower; same findings, see ``scanner.history.delta``). Raises ScanError when ``repo`` is
     not a repository (exit 3) or a revision does not resolve (exit 2).
+
+    ``objects`` are ``(ref name, object id)`` pairs naming tags, blobs or trees
+    to scan besides the commits (``scanner.history.refs``): the blobs they
+    reach. None means those ``revs`` name, or, when
+    ``revs`` is None, every ref that points at no commit. An empty ``revs``
+    walks no commit at all (a push of a tag of a blob).
     """
     started = time.monotonic()
     result = HistoryResult()
@@ -105,7 +114,7 @@ def scan_history(
     try:
         return _scan(repo, detector, workers, result, started, common_dir, shallow, revs=revs, exclude=exclude,
                      max_blob_size=max_blob_size, scan_all_paths=scan_all_paths, use_cache=use_cache,
-                     progress=progress, head=head, need_secrets=need_secrets)
+                     progress=progress, head=head, need_secrets=need_secrets, objects=objects)
     finally:
         workers.close()
 
@@ -113,7 +122,7 @@ def scan_history(
 def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryResult, started: float,
           common_dir: Path, shallow: bool, *, revs: Optional[Sequence[str]], exclude: Sequence[str],
           max_blob_size: int, scan_all_paths: bool, use_cache: bool, progress: Optional[Progress],
-          head: Optional[str], need_secrets: bool) -> HistoryResult:
+          head: Optional[str], need_secrets: bool, objects: Optional[Sequence[tuple[str, str]]]) -> HistoryResult:
     from scanner.history.attribution import attribute, head_tree
     from scanner.history.cache import cache_key, cache_path, load_or_empty
     from scanner.rules import ruleset_hash
@@ -123,7 +132,9 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
             "this is a shallow clone: history is partial, only the commits present were scanned "
             "(run `git fetch --unshallow` for a full audit)"
         )
-    if use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
+    if revs is not None and not revs:
+        walk = Walk()  # objects only: no commit to walk
+    elif use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
         from scanner.history.walkcache import cached_walk
 
         walk = cached_walk(repo, common_dir, revs, lambda r, x: _walk(repo, r, x, workers.jobs))
@@ -131,6 +142,10 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         walk = _walk(repo, revs, exclude, workers.jobs)
     path_rules = [r for r in detector.rules if r.path]
     key_of = _key_function(path_rules)
+    commit_count = len(walk.commits)
+    reached = _ref_objects(repo, revs, objects)
+    result.errors.extend(reached.errors)
+    _add_ref_blobs(walk, reached.blobs, key_of)
     plan = _plan(walk, key_of, scan_all_paths)
 
     options = {"max_blob_size": max_blob_size, "scan_all_paths": scan_all_paths,
@@ -147,7 +162,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     else:
         todo = plan.keys  # nothing cached: no copy (it is one entry per blob of the history)
     answered = len(plan.keys) - len(todo)  # blobs the cache fully answered
-    absent = _promised_blobs(repo, revs, exclude) if _is_partial_clone(repo) else set()
+    absent = _promised_blobs(repo, revs, exclude, reached.tips) if _is_partial_clone(repo) else set()
     absent_todo = [oid for oid in todo if oid in absent] if absent else []
     if absent_todo:
         # Fail closed: a blob that was never read may hold a secret.
@@ -193,7 +208,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     if need_secrets and from_cache:
         result.findings = _reread_secrets(repo, detector, result.findings, key_of, from_cache)
     result.stats = {
-        "commits": len(walk.commits),
+        "commits": commit_count,
         "blobs": len(walk.blobs),
         "scanned": counters["blobs"],
         "cached": answered,
@@ -244,20 +259,57 @@ def _is_partial_clone(repo: str) -> bool:
     return any(not line.endswith((b" false", b" 0")) for line in out.splitlines())
 
 
-def _promised_blobs(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str]) -> set[str]:
+def _promised_blobs(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], objects: Sequence[str]) -> set[str]:
     """Blob ids reachable from the range but absent locally, listed without fetching them.
 
     Asking ``cat-file`` for them would make git try to fetch each one from the
     promisor remote (slow, and it fails offline); ``rev-list --missing=print``
     only reports them.
     """
-    args = ["rev-list", "--objects", "--missing=print", *(revs if revs else ["--all"])]
+    tips = ["--all"] if revs is None else [*revs, *objects]
+    if not tips:
+        return set()
+    args = ["rev-list", "--objects", "--missing=print", *tips]
     if exclude:
         args += ["--not", *exclude]
     out = run_git([*args, "--"], cwd=repo, check=False)
     # "?<id>" per missing object (whole ids: 40 or 64 hex digits)
     return {line[1:].split(b" ")[0].decode("ascii", "replace") for line in out.splitlines()
             if line.startswith(b"?") and len(line) > 1}
+
+
+def _ref_objects(repo: str, revs: Optional[Sequence[str]], objects: Optional[Sequence[tuple[str, str]]]) -> RefObjects:
+    """What refs reach without a commit (``scanner.history.refs``): the given ``objects``, else those
+    ``revs`` name, else (every ref scanned) every ref whose object is not a commit."""
+    from scanner.history.refs import named_objects, non_commit_refs, reach
+
+    if objects is None:
+        objects = non_commit_refs(repo) if revs is None else named_objects(repo, revs)
+    return reach(repo, objects)
+
+
+def _add_ref_blobs(walk: Walk, blobs: Sequence[tuple[str, str, str]], key_of: Callable[[str, str], str]) -> None:
+    """Add blobs only refs reach to the walk, one entry standing for each such ref after the commits.
+
+    A blob a commit of the walk already introduced (as the same path class) is left out: it is
+    reported at that commit, and a tag of a commit's tree would otherwise report it twice.
+    """
+    commit_count = len(walk.commits)
+    entries: dict[str, int] = {}
+    for ref, path, oid in blobs:
+        seen = walk.blobs.get(oid)
+        key = key_of(oid, path)
+        if seen and any(index < commit_count and key_of(oid, p) == key for index, p, _prev in seen):
+            continue
+        index = entries.get(ref)
+        if index is None:
+            index = entries[ref] = len(walk.commits)
+            walk.commits.append((ref, "", ""))
+            walk.refs[index] = ref
+        if seen is None:
+            walk.blobs[oid] = [(index, path, ())]
+        else:
+            seen.append((index, path, ()))
 
 
 # Below this many commits one git log is about as fast as several.
