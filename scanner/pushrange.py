@@ -183,7 +183,7 @@ def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str], u
     kinds = dict(object_types(repo, [update.local_sha for update in pushed]))
     for update in pushed:
         if kinds.get(update.local_sha) in ("tag", "blob", "tree"):
-            # A tagged blob or tree (or a tag of a commit): scanned whole, whatever the remote has
+            # An annotated tag's message, a tagged blob or tree: scanned whole, whatever the remote has
             # (git sends no line for a ref the remote already has at this value).
             objects.append((update.remote_ref, update.local_sha))
             names.append(update.remote_ref)

@@ -169,6 +169,37 @@ def test_history_scans_blobs_and_trees_only_refs_reach(work: GitRepo) -> None:
     assert not any(k in json.dumps(findings) for k in keys.values())
 
 
+def test_history_scans_commit_and_tag_messages_cold_and_warm(work: GitRepo) -> None:
+    in_commit, in_tag = stripe_live_key(seed=320), stripe_live_key(seed=321)
+    work.stage("app.py", "print('ok')\n")
+    leaky = work.commit(f"deploy\n\ntested with {in_commit}\n")
+    work.commit("later, clean")
+    work.git("tag", "-a", "-m", f"release\n\nkey: {in_tag}", "v1", leaky)
+    work.git("tag", "light", leaky)  # a lightweight tag has no message of its own
+    work.git("tag", "blobtag", blob(work, f"k='{stripe_live_key(seed=322)}'\n"))
+    runs = [history(work) for _ in range(2)]
+    (code, findings, err), (warm_code, warm, _) = runs
+    assert code == warm_code == 1, err
+    assert findings == warm  # identical cold and warm
+    messages = {f["path"]: f for f in findings if f["path"].startswith("<")}
+    assert set(messages) == {"<commit message>", "<tag message refs/tags/v1>"}, findings
+    assert messages["<commit message>"]["commit"] == leaky and messages["<commit message>"]["line"] == 3
+    assert messages["<commit message>"]["author"] == "Test Author <author@example.com>"
+    assert messages["<tag message refs/tags/v1>"]["commit"] == "refs/tags/v1"
+    assert messages["<tag message refs/tags/v1>"]["line"] == 3
+    assert len(findings) == 3
+    # --show-secrets on a warm cache still shows the real values.
+    shown = work.run_mcp_scan("history", "--format", "json", "-q", "--show-secrets")
+    assert {stripe_live_key(seed=s) for s in (320, 321, 322)} <= {f["secret"] for f in json.loads(shown.stdout)["findings"]}
+    # A range holds only its own commits' messages.
+    code, ranged, _ = history(work, "--since", leaky)
+    assert "<commit message>" not in {f["path"] for f in ranged}
+    code, ranged, _ = history(work, "--since", f"{leaky}~1")
+    assert "<commit message>" in {f["path"] for f in ranged}
+    code, branch, _ = history(work, "--no-cache", "--branch", "main")
+    assert [f["path"] for f in branch] == ["<commit message>"]
+
+
 def test_other_whole_history_commands_see_what_only_refs_reach(tmp_path: Path, work: GitRepo) -> None:
     work.git("tag", "blobtag", blob(work, f"k='{stripe_live_key(seed=330)}'\n"))
     # Outside CI (the suite itself may run in CI) `ci` scans the whole history.
@@ -206,6 +237,25 @@ def test_pre_push_blocks_tags_of_blobs_and_trees(work: GitRepo) -> None:
     assert ref_in(origin, "refs/tags/cleantag") != ""
 
 
+def test_pre_push_scans_commit_and_tag_messages(work: GitRepo) -> None:
+    install_pre_push(work)
+    # An annotated tag of a commit the remote already has: only its message is new.
+    work.git("tag", "-a", "-m", f"release\n\nkey: {stripe_live_key(seed=342)}", "v1", "main")
+    proc = push(work, "origin", "v1")
+    assert proc.returncode != 0 and "<tag message refs/tags/v1>" in proc.stdout + proc.stderr
+    work.git("tag", "-a", "-m", "release 2, clean", "v2", "main")
+    assert push(work, "origin", "v2").returncode == 0
+    # A commit message carrying a token.
+    work.commit(f"debugging\n\ncurl -u {stripe_live_key(seed=343)}: https://api.stripe.com\n")
+    proc = push(work, "origin", "main")
+    assert proc.returncode != 0 and "<commit message>" in proc.stdout + proc.stderr
+    # Once on the remote anyway, later pushes do not rescan it.
+    assert push(work, "--no-verify", "origin", "main").returncode == 0
+    work.commit("clean")
+    proc = push(work, "origin", "main")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_history_branch_naming_a_tag_of_a_blob_scans_it(work: GitRepo) -> None:
     work.git("tag", "blobtag", blob(work, f"k='{stripe_live_key(seed=350)}'\n"))
     code, findings, err = history(work, "--branch", "blobtag")
@@ -223,3 +273,15 @@ def test_a_tagged_blob_a_rule_cannot_finish_fails_closed_cold_and_warm(work: Git
     for _run in ("cold", "warm"):
         proc = work.run_mcp_scan("history", "-q")
         assert_incomplete(proc, "refs/tags/blobtag")
+
+
+def test_a_message_a_rule_cannot_finish_fails_closed_cold_and_warm(work: GitRepo) -> None:
+    from tests.incomplete_scan_test import VICTIM, assert_incomplete, write_config
+
+    write_config(work.path)
+    work.git("add", ".mcp-scan.toml", "team.gitleaks.toml")
+    work.commit("rules")
+    leaky = work.commit(f"debug output\n\n{VICTIM}")
+    for _run in ("cold", "warm"):
+        proc = work.run_mcp_scan("history", "-q")
+        assert_incomplete(proc, "<commit message>", commit=leaky)

@@ -13,7 +13,9 @@ Pipeline (see ``scanner/history/`` for each step):
 4. the rest is split into chunks (all versions of a path together, newest
    first, so git's delta-base cache works) and streamed through one
    ``git cat-file --batch`` per worker process (``blobs``);
-5. hits are attributed to the commit that introduced them (``attribution``).
+5. hits are attributed to the commit that introduced them (``attribution``);
+6. commit and annotated-tag messages are scanned as texts of their own
+   (``messages``), before the blobs so one cache save covers both.
 
 Public API: ``scan_history`` (used by ``mcp-scan history``, ``ci``,
 ``pre-push``, ``sweep`` and ``baseline``); the design in brief is in the
@@ -88,7 +90,8 @@ def scan_history(
     line_delta: bool = True,
     objects: Optional[Sequence[tuple[str, str]]] = None,
 ) -> HistoryResult:
-    """Scan every blob introduced by the commits in ``revs`` (default: all refs) not in ``exclude``.
+    """Scan every blob introduced by the commits in ``revs`` (default: all refs) not in ``exclude``,
+    and their messages.
 
     Returns one finding per (secret, path) attributed to the introducing
     commit, with ``extra`` fields ``present_at_head``, ``commits``, ``paths``
@@ -100,8 +103,8 @@ def scan_history(
     not a repository (exit 3) or a revision does not resolve (exit 2).
 
     ``objects`` are ``(ref name, object id)`` pairs naming tags, blobs or trees
-    to scan besides the commits (``scanner.history.refs``): the blobs they
-    reach. None means those ``revs`` name, or, when
+    to scan besides the commits (``scanner.history.refs``): what they reach,
+    and annotated tags' messages. None means those ``revs`` name, or, when
     ``revs`` is None, every ref that points at no commit. An empty ``revs``
     walks no commit at all (a push of a tag of a blob).
     """
@@ -125,6 +128,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
           head: Optional[str], need_secrets: bool, objects: Optional[Sequence[tuple[str, str]]]) -> HistoryResult:
     from scanner.history.attribution import attribute, head_tree
     from scanner.history.cache import cache_key, cache_path, load_or_empty
+    from scanner.history.messages import scan_messages
     from scanner.rules import ruleset_hash
 
     if shallow:
@@ -180,6 +184,11 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
 
     hits: dict[str, list[Hit]] = dict(cache.hits)
     counters = {"blobs": 0, "bytes": 0, "binary": 0}
+    # Before the blobs, so that one cache save below covers both.
+    messages = scan_messages(repo, detector, walk.commits[:commit_count], reached.tags, cache, key_of, need_secrets)
+    result.incomplete.extend(messages.incomplete)
+    if use_cache:
+        cache.add(messages.hits)
     try:
         for chunk in workers.run(_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks)):
             for key, found in chunk.hits.items():
@@ -194,7 +203,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
             result.incomplete.extend(_introduced_by(walk, chunk.incomplete))
     finally:
         # Also on Ctrl-C: what finished is recorded, atomically, so the next run resumes.
-        if use_cache and counters["blobs"]:
+        if use_cache and (counters["blobs"] or messages.hits):
             try:
                 cache.save()
             except OSError as exc:
@@ -207,6 +216,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     result.findings = attribute(walk, hits, key_of, rules, head_blobs)
     if need_secrets and from_cache:
         result.findings = _reread_secrets(repo, detector, result.findings, key_of, from_cache)
+    result.findings.extend(messages.findings)
     result.stats = {
         "commits": commit_count,
         "blobs": len(walk.blobs),
