@@ -7,11 +7,15 @@ git feeds a pre-push hook one line per ref it is about to update::
 A local sha of all zeros is a deletion (nothing to scan); a remote sha of
 all zeros is a new ref. The commits to scan are those reachable from the
 new values and not from anything the remote already has: the old remote
-values we know locally, plus the remote-tracking refs when an old value is
-missing (a new branch, or a force push over commits we never fetched).
+values we know locally, plus, when an old value is missing (a new branch, or
+a force push over commits we never fetched), the remote-tracking refs of the
+destination if it is a configured remote (by name, or by one of its URLs).
+A push to any other URL trusts only its own update lines: other remotes'
+refs say nothing about what an unknown repository has.
 """
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,19 +50,24 @@ class RefUpdate:
 
 @dataclass
 class ScanRange:
-    """Commits to scan: reachable from ``revs`` but not from ``exclude``.
+    """Commits to scan: reachable from ``revs`` but not from ``exclude``; plus ``objects``.
 
     ``revs`` None means every ref (a full-history scan); an empty list means
-    there is nothing to scan (only deletions were pushed).
+    no commit to scan. ``objects`` are ``(ref name, object id)`` of pushed
+    refs that are not commits (tags, and the blobs or trees a tag or custom
+    ref may point at): what they reach is scanned too. None leaves it to the
+    history scan (every such ref of a full-history scan).
     """
 
     revs: Optional[list[str]]
     exclude: list[str] = field(default_factory=list)
     description: str = ""
+    objects: Optional[list[tuple[str, str]]] = None
 
     @property
     def empty(self) -> bool:
-        return self.revs is not None and not self.revs
+        """Nothing to scan (only deletions were pushed)."""
+        return self.revs is not None and not self.revs and not self.objects
 
 
 # git writes whole object ids (SHA-1 or SHA-256) on the hook's stdin, never names.
@@ -100,11 +109,26 @@ def resolve(repo: str, rev: str) -> Optional[str]:
     return out.decode("ascii", "replace").strip() or None
 
 
-def remote_tips(repo: str, remote: Optional[str]) -> list[str]:
-    """Commit ids of the remote-tracking refs of ``remote`` (of every remote if unknown)."""
+def remote_tips(repo: str, remote: Optional[str], url: Optional[str] = None) -> list[str]:
+    """Commit ids the destination of a push is known to have: its remote-tracking refs.
+
+    git names the destination ``remote`` (a configured remote's name, or the
+    URL itself when pushing by URL) and ``url``. A URL is trusted only as far
+    as it is the URL of a configured remote (fetch or push URL, compared after
+    ``normalise_url``): then that remote's refs count. Anything else is an
+    unknown repository: what other remotes have says nothing about it (a
+    public mirror lacks what a private origin has), so nothing is returned.
+    """
     remotes = run_git(["remote"], cwd=repo).decode("utf-8", "replace").split()
-    pattern = f"refs/remotes/{remote}/" if remote in remotes else "refs/remotes/"
-    out = run_git(["for-each-ref", "--format=%(objectname) %(objecttype)", pattern], cwd=repo)
+    if remote in remotes:
+        names = [remote]
+    else:
+        wanted = {normalise_url(u, repo) for u in (remote, url) if u}
+        names = [name for name in remotes if wanted & _remote_urls(repo, name)]
+    if not names:
+        return []
+    out = run_git(["for-each-ref", "--format=%(objectname) %(objecttype)", *(f"refs/remotes/{n}/" for n in names)],
+                  cwd=repo)
     tips = set()
     for line in out.decode("ascii", "replace").splitlines():
         sha, _, kind = line.partition(" ")
@@ -113,19 +137,71 @@ def remote_tips(repo: str, remote: Optional[str]) -> list[str]:
     return sorted(tips)
 
 
-def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str]) -> ScanRange:
-    """The commits a push adds, for every ref it updates at once."""
+def _remote_urls(repo: str, name: str) -> set[str]:
+    """Every fetch and push URL of remote ``name``, normalised (``insteadOf`` rewrites applied, as git does)."""
+    urls: set[str] = set()
+    for push in ([], ["--push"]):
+        out = run_git(["remote", "get-url", *push, "--all", name], cwd=repo, check=False)
+        urls.update(normalise_url(u, repo) for u in out.decode("utf-8", "surrogateescape").splitlines() if u.strip())
+    return urls
+
+
+def normalise_url(url: str, repo: str) -> str:
+    """One spelling per repository for the URLs git may pass or have configured.
+
+    Local paths (plain or ``file://``) become absolute and resolved, relative
+    to ``repo`` (git runs hooks and resolves relative remote paths at the
+    top of the work tree). For remote URLs the scheme and host are case-blind,
+    and a trailing ``/`` or ``.git`` does not change the repository. Spellings
+    not recognised stay distinct: a missed match only scans more.
+    """
+    url = url.strip()
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme.lower() == "file":
+        return _local_path(rest, repo)
+    if sep:
+        host, slash, path = rest.partition("/")
+        user, at, hostname = host.rpartition("@")
+        return f"{scheme.lower()}://{user}{at}{hostname.lower()}{slash}{_repo_path(path)}"
+    colon, slash_at = url.find(":"), url.find("/")
+    if colon > 0 and (slash_at < 0 or colon < slash_at):
+        # scp-like "[user@]host:path": git treats it as ssh
+        host, path = url[:colon], url[colon + 1 :]
+        user, at, hostname = host.rpartition("@")
+        return f"scp:{user}{at}{hostname.lower()}:{_repo_path(path)}"
+    return _local_path(url, repo)
+
+
+def _repo_path(path: str) -> str:
+    path = path.rstrip("/")
+    return path[: -len(".git")] if path.endswith(".git") else path
+
+
+def _local_path(path: str, repo: str) -> str:
+    return "file://" + os.path.realpath(os.path.join(os.path.abspath(repo), path))
+
+
+def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str], url: Optional[str] = None) -> ScanRange:
+    """The commits a push adds, for every ref it updates at once, and the pushed refs that are not commits."""
+    from scanner.history.refs import object_types
+
     revs: list[str] = []
     exclude: set[str] = set()
+    objects: list[tuple[str, str]] = []
     need_tips = False
     names = []
-    for update in updates:
-        if update.deletion:
-            continue
+    pushed = [update for update in updates if not update.deletion]
+    kinds = dict(object_types(repo, [update.local_sha for update in pushed]))
+    for update in pushed:
+        if kinds.get(update.local_sha) in ("tag", "blob", "tree"):
+            # An annotated tag's message, a tagged blob or tree: scanned whole, whatever the remote has
+            # (git sends no line for a ref the remote already has at this value).
+            objects.append((update.remote_ref, update.local_sha))
+            names.append(update.remote_ref)
         local = resolve(repo, update.local_sha)
         if local is None:
             if _object_exists(repo, update.local_sha):
-                continue  # a tag of a tree or blob: no commits to walk
+                continue  # a tag of a tree or blob: no commits to walk (scanned as an object above)
             # git pushes only what it has: an object it lacks would be skipped unscanned
             raise ScanError(f"the pushed object {update.local_sha} ({update.local_ref}) is not in this repository",
                             "run mcp-scan pre-push from the repository being pushed (git runs it there as a hook)")
@@ -139,9 +215,9 @@ def push_range(repo: str, updates: Iterable[RefUpdate], remote: Optional[str]) -
         else:
             need_tips = True
     if need_tips and revs:
-        exclude.update(remote_tips(repo, remote))
+        exclude.update(remote_tips(repo, remote, url))
     description = f"push of {', '.join(sorted(set(names)))}" if names else "push with nothing to scan"
-    return ScanRange(revs=sorted(set(revs)), exclude=sorted(exclude), description=description)
+    return ScanRange(revs=sorted(set(revs)), exclude=sorted(exclude), description=description, objects=objects)
 
 
 def pre_commit_range(repo: str, env: Mapping[str, str]) -> Optional[ScanRange]:
@@ -164,22 +240,24 @@ def pre_commit_range(repo: str, env: Mapping[str, str]) -> Optional[ScanRange]:
     from_ref = env.get("PRE_COMMIT_FROM_REF")
     remote = env.get("PRE_COMMIT_REMOTE_NAME")
     zero = "0" * 40
+    url = env.get("PRE_COMMIT_REMOTE_URL")
     if to_ref:
         to_sha = resolve(repo, to_ref)
         if to_sha is None:
-            if _object_exists(repo, to_ref):
-                return ScanRange(revs=[], description="push with nothing to scan")  # a tag of a tree or blob
-            raise config_error(f"PRE_COMMIT_TO_REF={to_ref!r} does not name a commit in this repository",
-                               "check the --to-ref given to pre-commit run")
+            if not _object_exists(repo, to_ref):
+                raise config_error(f"PRE_COMMIT_TO_REF={to_ref!r} does not name a commit in this repository",
+                                   "check the --to-ref given to pre-commit run")
+            to_sha = to_ref  # a tag of a tree or blob: push_range scans the object itself
         update = RefUpdate(env.get("PRE_COMMIT_LOCAL_BRANCH", "HEAD"), to_sha,
                            env.get("PRE_COMMIT_REMOTE_BRANCH", "HEAD"), resolve(repo, from_ref or zero) or zero)
-        return push_range(repo, [update], remote)
+        return push_range(repo, [update], remote, url)
     local = env.get("PRE_COMMIT_LOCAL_BRANCH")
     if local and remote is not None:
         sha = resolve(repo, local)
         if sha is None:
             return ScanRange(revs=[], description="push with nothing to scan")
-        return push_range(repo, [RefUpdate(local, sha, env.get("PRE_COMMIT_REMOTE_BRANCH", local), zero)], remote)
+        return push_range(repo, [RefUpdate(local, sha, env.get("PRE_COMMIT_REMOTE_BRANCH", local), zero)],
+                          remote, url)
     return None
 
 

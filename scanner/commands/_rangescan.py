@@ -23,7 +23,7 @@ class RangeResult:
 
 
 def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> RangeResult:
-    """Scan the commits in ``scan`` with the history engine."""
+    """Scan the commits (and pushed non-commit objects) in ``scan`` with the history engine."""
     if scan.empty:
         return RangeResult(stats={"commits": 0, "findings": 0, "range": scan.description})
     from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
@@ -39,6 +39,7 @@ def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> RangeRes
         max_blob_size=config.max_blob_size or DEFAULT_MAX_BLOB_SIZE,
         use_cache=not getattr(args, "no_cache", False),
         need_secrets=needs_real_secrets(args, config),
+        objects=scan.objects,
     )
     for message in result.warnings:
         warn(args, message)

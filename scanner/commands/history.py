@@ -12,7 +12,8 @@ from scanner.errors import config_error
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("history", help="audit the repository's entire history",
-                                   description="Scan every unique blob reachable from all refs (or a range) once.")
+                                   description="Scan every unique blob reachable from all refs (or a range) once, "
+                                               "and the commit and annotated-tag messages.")
     parser.add_argument("repo", nargs="?", default=".", metavar="REPO", help="repository (default: current directory)")
     parser.add_argument("--since", metavar="REV", help="report only what commits after REV introduced")
     parser.add_argument("--branch", metavar="REF", help="scan only history reachable from REF")

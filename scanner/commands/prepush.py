@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
                                "install it as a hook: mcp-scan install --hook pre-push")
         text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
         remote = args.remote or os.environ.get("PRE_COMMIT_REMOTE_NAME")
-        scan = push_range(args.repo, parse_updates(text), remote)
+        scan = push_range(args.repo, parse_updates(text), remote, args.url)
     if scan.empty:
         return EXIT_CLEAN
     result = scan_range(args, args.repo, scan)

@@ -82,18 +82,23 @@ def attribute(walk: Walk, hits: Mapping[str, list[Hit]], key_of: Callable[[str, 
     for (fingerprint, path), group in groups.items():
         rule = rules[group.hit.rule_id]
         sha, author, date = walk.commits[group.first]
+        extra = {
+            "present_at_head": _present(head_blobs.get(path), path, fingerprint, hits, key_of),
+            "commits": len(group.commits),
+            "paths": paths_per_secret[fingerprint],
+            "blob": group.oid,
+        }
+        ref = walk.refs.get(group.first)
+        if ref is not None:
+            # No commit introduced it: the ref's name stands where the commit id would.
+            extra["ref"] = ref
         findings.append(rule_finding(
             rule, group.hit.secret, path, group.hit.line, group.hit.column, group.hit.end_line, group.hit.end_column,
             fingerprint=fingerprint,
             commit=sha,
-            author=author,
-            date=date,
-            extra={
-                "present_at_head": _present(head_blobs.get(path), path, fingerprint, hits, key_of),
-                "commits": len(group.commits),
-                "paths": paths_per_secret[fingerprint],
-                "blob": group.oid,
-            },
+            author=author or None,
+            date=date or None,
+            extra=extra,
         ))
     return findings
 

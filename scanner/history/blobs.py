@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Optional
 
@@ -221,6 +221,19 @@ class BlobScanner:
             hits[key] = self.chain.scan(path, data, self._might_match, scan)
         else:  # another path class of the same blob (rare): whole-file scan
             hits[key] = VersionChain(enabled=False).scan(path, data, self._might_match, scan)
+
+
+def keyword_gate(detector: Detector) -> Callable[[bytes], bool]:
+    """The test history texts pass before anything is decoded: could any rule fire on these bytes?
+
+    Hyperscan for every size when available, as for blobs (the detector's own
+    test sends small texts, such as commit messages, through the slower Python
+    prefilter: half a millisecond each with the built-in rules).
+    """
+    prefilter = BlobScanner._make_prefilter(detector)
+    if prefilter is None:
+        return detector.might_match
+    return lambda data: bool(prefilter.matches(data))
 
 
 def _widen_pipe(stream: IO[bytes]) -> None:

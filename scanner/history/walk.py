@@ -36,10 +36,15 @@ class Walk:
     introduced; ``previous`` holds the blob ids the path had in the commit's
     parents (empty for an added file), which tells whether a secret in this
     version is new or was already there before the scanned range.
+
+    ``refs`` maps the index of each entry of ``commits`` that stands for a ref
+    reaching blobs without a commit (a tag of a blob or tree) to that ref:
+    such an entry is ``(ref name, "", "")``, after every real commit.
     """
 
     commits: list[tuple[str, str, str]] = field(default_factory=list)
     blobs: dict[str, list[Occurrence]] = field(default_factory=dict)
+    refs: dict[int, str] = field(default_factory=dict)
 
     def extend(self, later: "Walk") -> None:
         """Append the walk of commits that come after this one's (their indices follow ours)."""

@@ -3,7 +3,8 @@
 Pipeline (see ``scanner/history/`` for each step):
 
 1. one ``git log --raw`` walk lists, per commit, the blobs it introduced
-   (``walk``);
+   (``walk``); blobs that refs reach without a commit (tags of blobs and
+   trees) are added under entries standing for those refs (``refs``);
 2. blobs the cache already answered are dropped (``cache``); every other blob
    is read, whatever its path: lockfiles, minified bundles and source maps
    carry tokens in URLs and keys in code, and a binary blob costs git's
@@ -13,7 +14,9 @@ Pipeline (see ``scanner/history/`` for each step):
 4. the rest is split into chunks (all versions of a path together, newest
    first, so git's delta-base cache works) and streamed through one
    ``git cat-file --batch`` per worker process (``blobs``);
-5. hits are attributed to the commit that introduced them (``attribution``).
+5. hits are attributed to the commit that introduced them (``attribution``);
+6. commit and annotated-tag messages are scanned as texts of their own
+   (``messages``), before the blobs so one cache save covers both.
 
 Public API: ``scan_history`` (used by ``mcp-scan history``, ``ci``,
 ``pre-push``, ``sweep`` and ``baseline``); the design in brief is in the
@@ -37,6 +40,7 @@ from scanner.errors import ScanError, config_error
 from scanner.gitcmd import _SAFE_CONFIG, feed, git_env, git_failure, run_git
 from scanner.history.blobs import DELTA_BASE_CACHE, ChunkResult, Task, blob_sizes
 from scanner.history.hits import Hit
+from scanner.history.refs import RefObjects
 from scanner.history.walk import Walk, log_args, parse_log, rev_args, stdin_log_args
 from scanner.models import Finding, Incomplete
 
@@ -84,8 +88,10 @@ def scan_history(
     head: Optional[str] = None,
     need_secrets: bool = False,
     line_delta: bool = True,
+    objects: Optional[Sequence[tuple[str, str]]] = None,
 ) -> HistoryResult:
-    """Scan every blob introduced by the commits in ``revs`` (default: all refs) not in ``exclude``.
+    """Scan every blob introduced by the commits in ``revs`` (default: all refs) not in ``exclude``,
+    and their messages.
 
     Returns one finding per (secret, path) attributed to the introducing
     commit, with ``extra`` fields ``present_at_head``, ``commits``, ``paths``
@@ -95,6 +101,12 @@ def scan_history(
     over every version whole instead of only the lines each version changed
     (slower; same findings, see ``scanner.history.delta``). Raises ScanError when ``repo`` is
     not a repository (exit 3) or a revision does not resolve (exit 2).
+
+    ``objects`` are ``(ref name, object id)`` pairs naming tags, blobs or trees
+    to scan besides the commits (``scanner.history.refs``): what they reach,
+    and annotated tags' messages. None means those ``revs`` name, or, when
+    ``revs`` is None, every ref that points at no commit. An empty ``revs``
+    walks no commit at all (a push of a tag of a blob).
     """
     started = time.monotonic()
     result = HistoryResult()
@@ -104,7 +116,7 @@ def scan_history(
     try:
         return _scan(repo, detector, workers, result, started, common_dir, shallow, revs=revs, exclude=exclude,
                      max_blob_size=max_blob_size, use_cache=use_cache,
-                     progress=progress, head=head, need_secrets=need_secrets)
+                     progress=progress, head=head, need_secrets=need_secrets, objects=objects)
     finally:
         workers.close()
 
@@ -112,9 +124,10 @@ def scan_history(
 def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryResult, started: float,
           common_dir: Path, shallow: bool, *, revs: Optional[Sequence[str]], exclude: Sequence[str],
           max_blob_size: int, use_cache: bool, progress: Optional[Progress],
-          head: Optional[str], need_secrets: bool) -> HistoryResult:
+          head: Optional[str], need_secrets: bool, objects: Optional[Sequence[tuple[str, str]]]) -> HistoryResult:
     from scanner.history.attribution import attribute, head_tree
     from scanner.history.cache import cache_key, cache_path, load_or_empty
+    from scanner.history.messages import scan_messages
     from scanner.rules import ruleset_hash
 
     if shallow:
@@ -122,7 +135,9 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
             "this is a shallow clone: history is partial, only the commits present were scanned "
             "(run `git fetch --unshallow` for a full audit)"
         )
-    if use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
+    if revs is not None and not revs:
+        walk = Walk()  # objects only: no commit to walk
+    elif use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
         from scanner.history.walkcache import cached_walk
 
         walk = cached_walk(repo, common_dir, revs, lambda r, x: _walk(repo, r, x, workers.jobs))
@@ -130,6 +145,10 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         walk = _walk(repo, revs, exclude, workers.jobs)
     path_rules = [r for r in detector.rules if r.path]
     key_of = _key_function(path_rules)
+    commit_count = len(walk.commits)
+    reached = _ref_objects(repo, revs, objects)
+    result.errors.extend(reached.errors)
+    _add_ref_blobs(walk, reached.blobs, key_of)
     plan = _plan(walk, key_of)
 
     options = {"max_blob_size": max_blob_size, "every_path": True,
@@ -146,7 +165,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     else:
         todo = plan.keys  # nothing cached: no copy (it is one entry per blob of the history)
     answered = len(plan.keys) - len(todo)  # blobs the cache fully answered
-    absent = _promised_blobs(repo, revs, exclude) if _is_partial_clone(repo) else set()
+    absent = _promised_blobs(repo, revs, exclude, reached.tips) if _is_partial_clone(repo) else set()
     absent_todo = [oid for oid in todo if oid in absent] if absent else []
     if absent_todo:
         # Fail closed: a blob that was never read may hold a secret.
@@ -164,6 +183,11 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
 
     hits: dict[str, list[Hit]] = dict(cache.hits)
     counters = {"blobs": 0, "bytes": 0, "binary": 0}
+    # Before the blobs, so that one cache save below covers both.
+    messages = scan_messages(repo, detector, walk.commits[:commit_count], reached.tags, cache, key_of, need_secrets)
+    result.incomplete.extend(messages.incomplete)
+    if use_cache:
+        cache.add(messages.hits)
     try:
         for chunk in workers.run(_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks)):
             for key, found in chunk.hits.items():
@@ -178,7 +202,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
             result.incomplete.extend(_introduced_by(walk, chunk.incomplete))
     finally:
         # Also on Ctrl-C: what finished is recorded, atomically, so the next run resumes.
-        if use_cache and counters["blobs"]:
+        if use_cache and (counters["blobs"] or messages.hits):
             try:
                 cache.save()
             except OSError as exc:
@@ -195,8 +219,9 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     result.findings = attribute(walk, hits, key_of, rules, head_blobs)
     if from_cache:
         result.findings = _reread_secrets(repo, detector, result.findings, key_of, from_cache)
+    result.findings.extend(messages.findings)
     result.stats = {
-        "commits": len(walk.commits),
+        "commits": commit_count,
         "blobs": len(walk.blobs),
         "scanned": counters["blobs"],
         "cached": answered,
@@ -246,17 +271,54 @@ def _is_partial_clone(repo: str) -> bool:
     return any(not line.endswith((b" false", b" 0")) for line in out.splitlines())
 
 
-def _promised_blobs(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str]) -> set[str]:
+def _promised_blobs(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], objects: Sequence[str]) -> set[str]:
     """Blob ids reachable from the range but absent locally, listed without fetching them.
 
     Asking ``cat-file`` for them would make git try to fetch each one from the
     promisor remote (slow, and it fails offline); ``rev-list --missing=print``
     only reports them.
     """
-    out = run_git(["rev-list", "--objects", "--missing=print", *rev_args(revs, exclude), "--"], cwd=repo, check=False)
+    if revs is not None and not revs and not objects:
+        return set()
+    tips = None if revs is None else [*revs, *objects]
+    out = run_git(["rev-list", "--objects", "--missing=print", *rev_args(tips, exclude), "--"], cwd=repo, check=False)
     # "?<id>" per missing object (whole ids: 40 or 64 hex digits)
     return {line[1:].split(b" ")[0].decode("ascii", "replace") for line in out.splitlines()
             if line.startswith(b"?") and len(line) > 1}
+
+
+def _ref_objects(repo: str, revs: Optional[Sequence[str]], objects: Optional[Sequence[tuple[str, str]]]) -> RefObjects:
+    """What refs reach without a commit (``scanner.history.refs``): the given ``objects``, else those
+    ``revs`` name, else (every ref scanned) every ref whose object is not a commit."""
+    from scanner.history.refs import named_objects, non_commit_refs, reach
+
+    if objects is None:
+        objects = non_commit_refs(repo) if revs is None else named_objects(repo, revs)
+    return reach(repo, objects)
+
+
+def _add_ref_blobs(walk: Walk, blobs: Sequence[tuple[str, str, str]], key_of: Callable[[str, str], str]) -> None:
+    """Add blobs only refs reach to the walk, one entry standing for each such ref after the commits.
+
+    A blob a commit of the walk already introduced (as the same path class) is left out: it is
+    reported at that commit, and a tag of a commit's tree would otherwise report it twice.
+    """
+    commit_count = len(walk.commits)
+    entries: dict[str, int] = {}
+    for ref, path, oid in blobs:
+        seen = walk.blobs.get(oid)
+        key = key_of(oid, path)
+        if seen and any(index < commit_count and key_of(oid, p) == key for index, p, _prev in seen):
+            continue
+        index = entries.get(ref)
+        if index is None:
+            index = entries[ref] = len(walk.commits)
+            walk.commits.append((ref, "", ""))
+            walk.refs[index] = ref
+        if seen is None:
+            walk.blobs[oid] = [(index, path, ())]
+        else:
+            seen.append((index, path, ()))
 
 
 # Below this many commits one git log is about as fast as several.

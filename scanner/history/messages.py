@@ -1,0 +1,191 @@
+"""Commit and annotated-tag messages: where people paste tokens ("tested with sk_live_...").
+
+Each message is a text of its own, scanned under the path ``<commit message>``
+(or ``<tag message refs/tags/x>``) and attributed to its commit (or tag). As
+for blobs, one secret at one path is one finding: a secret repeated in
+several commit messages is attributed to the first commit in the walk's
+topological order, with ``commits`` counting them all.
+
+The walk already lists the scanned range's commits, so one streamed
+``git log --no-walk --stdin`` reads the messages of those the cache has not
+answered; no git call per commit, and a range (``--since``, ``--branch``,
+CI and pre-push ranges) holds only its own commits' messages. Messages are
+cached like blobs, keyed by the commit or tag id (``message_key``): redacted
+hits only, the message read again when ``--show-secrets`` needs the secret.
+"""
+from __future__ import annotations
+
+import subprocess
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from scanner.detect import Detector, rule_finding
+from scanner.errors import ScanError
+from scanner.gitcmd import _SAFE_CONFIG, feed, git_env, git_failure
+from scanner.history.blobs import keyword_gate
+from scanner.history.cache import BlobCache
+from scanner.history.hits import Hit
+from scanner.history.refs import TagMessage
+from scanner.history.walk import _tokens
+from scanner.models import Finding, Fragment, Incomplete
+from scanner.rules import Rule
+
+COMMIT_MESSAGE = "<commit message>"
+# NUL cannot appear in a commit id: it starts each record, the id ends at the first newline.
+_FORMAT = "--format=%x00%H%n%B"
+
+
+@dataclass
+class MessageResult:
+    """Findings in messages, what could not be fully scanned, and the hits to cache (every key scanned)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    incomplete: list[Incomplete] = field(default_factory=list)
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+
+
+def message_key(oid: str, path: str, key_of: Callable[[str, str], str]) -> str:
+    """The cache key of a commit's or tag's message: never a blob's key."""
+    return key_of(f"message:{oid}", path)
+
+
+def scan_messages(repo: str, detector: Detector, commits: Sequence[tuple[str, str, str]], tags: Sequence[TagMessage],
+                  cache: BlobCache, key_of: Callable[[str, str], str], need_secrets: bool = False) -> MessageResult:
+    """Scan the messages of ``commits`` (walk order) and ``tags``; ``cache`` answers those it has scanned.
+
+    ``cache`` is the history's ``BlobCache`` (``scanned`` keys, ``hits``).
+    """
+    result = MessageResult()
+    rules = {rule.id: rule for rule in detector.rules}
+    suffix = key_of("", COMMIT_MESSAGE)  # every commit message has the same path, so the same path class
+    found: list[tuple[int, Fragment, list[Hit]]] = []  # (walk order, where, hits)
+    todo: dict[str, tuple[int, Fragment]] = {}
+    for order, (sha, author, date) in enumerate(commits):
+        key = f"message:{sha}{suffix}"
+        if key in cache.scanned and not (need_secrets and key in cache.hits):
+            if key in cache.hits:
+                found.append((order, Fragment(text="", path=COMMIT_MESSAGE, commit=sha, author=author, date=date),
+                              cache.hits[key]))
+        else:
+            todo[sha] = (order, Fragment(text="", path=COMMIT_MESSAGE, commit=sha, author=author, date=date))
+    gate: Optional[Callable[[bytes], bool]] = None  # built once, only when something is read
+    if todo:
+        gate = keyword_gate(detector)
+        for sha, data in _commit_messages(repo, list(todo)):
+            order, where = todo[sha]
+            hits = _scan_one(detector, gate, data, where, f"message:{sha}{suffix}", result)
+            if hits:
+                found.append((order, where, hits))
+    for order, tag in enumerate(tags, len(commits)):
+        # A tag has no commit id: its ref name stands in for one (and the finding's ``ref`` says so).
+        where = Fragment(text="", path=tag.path, commit=tag.ref, author=tag.tagger, date=tag.date)
+        key = message_key(tag.oid, tag.path, key_of)
+        if key in cache.scanned and not (need_secrets and key in cache.hits):
+            if key in cache.hits:
+                found.append((order, where, cache.hits[key]))
+            continue
+        if gate is None:
+            gate = keyword_gate(detector)
+        hits = _scan_one(detector, gate, tag.text, where, key, result)
+        if hits:
+            found.append((order, where, hits))
+    result.findings = _attribute(found, rules)
+    return result
+
+
+def _attribute(found: Sequence[tuple[int, Fragment, list[Hit]]], rules: Mapping[str, Rule]) -> list[Finding]:
+    """One finding per (secret, path), the first in walk order (cached or not), counting where else it is."""
+    first: dict[tuple[str, str], tuple[Fragment, Hit]] = {}
+    sightings: dict[tuple[str, str], set[int]] = {}
+    for order, where, hits in sorted(found, key=lambda entry: entry[0]):
+        for hit in hits:
+            group = (hit.fingerprint, where.path)
+            sightings.setdefault(group, set()).add(order)
+            first.setdefault(group, (where, hit))
+    per_secret: dict[str, int] = {}
+    for fingerprint, _path in first:
+        per_secret[fingerprint] = per_secret.get(fingerprint, 0) + 1
+    findings = []
+    for group, (where, hit) in first.items():
+        rule = rules.get(hit.rule_id)
+        if rule is None:
+            continue
+        extra: dict[str, Any] = {"present_at_head": False, "commits": len(sightings[group]), "paths": per_secret[hit.fingerprint]}
+        if where.path != COMMIT_MESSAGE:
+            extra["ref"] = where.commit
+        findings.append(rule_finding(rule, hit.secret, where.path, hit.line, hit.column, hit.end_line, hit.end_column,
+                                     fingerprint=hit.fingerprint, commit=where.commit, author=where.author,
+                                     date=where.date, extra=extra))
+    return findings
+
+
+def _scan_one(detector: Detector, gate: Callable[[bytes], bool], data: bytes, where: Fragment, key: str,
+              result: MessageResult) -> list[Hit]:
+    """The hits in one message, recorded in ``result.hits`` under ``key`` unless a rule could not finish it.
+
+    An unfinished message is never cached (the next run reads it again) and goes to ``result.incomplete``.
+    """
+    if not data.strip() or not gate(data):
+        result.hits[key] = []
+        return []
+    gave_up = detector.stats.incomplete
+    before = len(gave_up)
+    fragment = Fragment(text=data.decode("utf-8", "replace"), path=where.path, commit=where.commit,
+                        author=where.author, date=where.date)
+    hits = [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
+            for f in detector.scan(fragment)]
+    if len(gave_up) > before:
+        result.incomplete.extend(gave_up[before:])
+        del gave_up[before:]
+    else:
+        result.hits[key] = hits
+    return hits
+
+
+def _commit_messages(repo: str, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
+    """``(commit id, raw message)`` for ``shas``, from one ``git log`` streamed as it runs."""
+    if not shas:
+        return
+    args = ["log", "--no-walk=unsorted", "--stdin", "--no-color", _FORMAT]
+    try:
+        proc = subprocess.Popen(["git", *_SAFE_CONFIG, *args], cwd=repo, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
+    except FileNotFoundError:
+        raise ScanError("git is not installed or not on PATH", "install git and retry") from None
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    errors: list[bytes] = []
+    drain = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
+    drain.start()
+    feeder = threading.Thread(target=feed, args=(proc.stdin, "".join(f"{s}\n" for s in shas).encode("ascii")),
+                              kwargs={"close": True}, daemon=True)
+    feeder.start()
+    wanted = set(shas)
+    seen = 0
+    current: Optional[str] = None
+    parts: list[bytes] = []
+    try:
+        for token in _tokens(proc.stdout):
+            sha, newline, rest = token.partition(b"\n")
+            name = sha.decode("ascii", "replace")
+            if newline and name in wanted:
+                if current is not None:
+                    yield current, b"\0".join(parts)
+                current, parts = name, [rest]
+                seen += 1
+            elif current is not None:
+                parts.append(token)  # a NUL inside a message (rare, but git allows it): same message
+        if current is not None:
+            yield current, b"\0".join(parts)
+    finally:
+        proc.stdout.close()
+        feeder.join()
+        proc.wait()
+        drain.join()
+    if proc.returncode != 0:
+        raise git_failure(args, b"".join(errors), repo)
+    if seen != len(wanted):
+        # Fail closed: a message never read may hold a secret.
+        raise ScanError(f"git log gave {seen} messages for {len(wanted)} commits",
+                        "check the repository with `git fsck`")
