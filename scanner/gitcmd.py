@@ -87,25 +87,26 @@ def git_failure(args: Sequence[str], stderr: bytes, cwd: str) -> ScanError:
     return ScanError(f"git {args[0] if args else ''} failed: {first}", "check that the repository is readable and not corrupt")
 
 
-def verify_commit(repo: str, rev: str, what: str) -> str:
+def verify_commit(repo: str, rev: str, what: str, kind: str = "commit") -> str:
     """The full id of the commit a user-supplied ``rev`` names; a usage error (exit 2) otherwise.
 
     ``what`` names where the revision came from (``--since``, ``PRE_COMMIT_TO_REF``)
     for the message. A revision starting with '-' is refused outright: git
     would read it as an option (``--output=FILE`` writes a file) wherever it
-    is not behind ``--end-of-options``.
+    is not behind ``--end-of-options``. ``kind="object"`` also accepts a ref
+    to a tag, tree or blob (``history --branch`` scans what such a ref reaches).
     """
     if rev.startswith("-"):
         raise config_error(f"{what} {rev!r} is not a revision: it starts with '-', so git would read it as an option",
                            "name a branch, tag or commit id")
     if not os.path.isdir(repo):
         raise ScanError(f"{repo} is not a directory", "pass the path of a git repository")
-    out = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}"], cwd=repo, check=False)
+    out = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{{kind}}}"], cwd=repo, check=False)
     sha = out.decode("ascii", "replace").strip()
     if sha:
         return sha
     run_git(["rev-parse", "--git-dir"], cwd=repo)  # not a repository at all: that error (exit 3), not a usage error
-    raise config_error(f"{what} {rev!r} does not name a commit in this repository",
+    raise config_error(f"{what} {rev!r} does not name a{'n' if kind == 'object' else ''} {kind} in this repository",
                        "check the name (`git branch -a`, `git log --oneline`); in a shallow clone, fetch more history")
 
 

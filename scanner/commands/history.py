@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     # Checked up front and named by their flag: git would read one starting with '-' as an option.
     branch, since = revision_flag(args, "branch"), revision_flag(args, "since")
     if branch is not None:
-        verify_commit(args.repo, branch, "--branch")
+        verify_commit(args.repo, branch, "--branch", kind="object")
     if since is not None:
         since = verify_commit(args.repo, since, "--since")
     config = load_settings(args, Path(args.repo))
