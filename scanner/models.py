@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -110,10 +111,21 @@ class Incomplete:
         if self.path:
             where.append(f"path {self.path}")
         if self.commit:
-            where.append(f"commit {self.commit[:12]}")
+            where.append(f"commit {short_commit(self.commit)}")
         elif self.blob:
             where.append(f"blob {self.blob[:12]}")
         return ", ".join(where)
+
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def short_commit(commit: Optional[str]) -> str:
+    """A commit id cut to 12 digits for people; anything else (a ref name standing in for a
+    commit, for what a tag or custom ref reaches without one) whole."""
+    if not commit:
+        return ""
+    return commit[:12] if _OBJECT_ID.fullmatch(commit) else commit
 
 
 def redact(secret: str) -> str:

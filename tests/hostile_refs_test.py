@@ -285,3 +285,20 @@ def test_a_message_a_rule_cannot_finish_fails_closed_cold_and_warm(work: GitRepo
     for _run in ("cold", "warm"):
         proc = work.run_mcp_scan("history", "-q")
         assert_incomplete(proc, "<commit message>", commit=leaky)
+
+
+def test_reports_name_a_ref_only_finding_by_its_whole_ref(tmp_path: Path) -> None:
+    # A finding with no commit carries the ref name where the commit id goes:
+    # reports cut commit ids to 12 digits, but never a ref name.
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.stage("README.md", "hi\n")
+    repo.commit("init")
+    blob = repo.git("hash-object", "-w", "--stdin", input=f"k = '{stripe_live_key(seed=93)}'\n".encode()).strip()
+    repo.git("tag", "release-notes-blob", blob)
+    text = subprocess.run([sys.executable, "-m", "scanner", "history"], cwd=repo.path, capture_output=True, text=True)
+    assert text.returncode == 1, text.stderr
+    assert "refs/tags/release-notes-blob" in text.stdout
+    sarif = subprocess.run([sys.executable, "-m", "scanner", "history", "--format", "sarif"], cwd=repo.path,
+                           capture_output=True, text=True)
+    [result] = json.loads(sarif.stdout)["runs"][0]["results"]
+    assert "refs/tags/release-notes-blob" in result["message"]["text"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from scanner.models import Finding, redact, severity_rank
+from scanner.models import Finding, redact, severity_rank, short_commit
 from scanner.report import sort_findings
 
 
@@ -23,7 +23,7 @@ def _gh_property(value: str) -> str:
 
 
 def _text(finding: Finding) -> str:
-    commit = f" (commit {finding.commit[:12]})" if finding.commit else ""
+    commit = f" (commit {short_commit(finding.commit)})" if finding.commit else ""
     if finding.extra.get("present_at_head") is False:
         commit += ", removed since but still in the history"
     return f"{finding.message}{commit}: {redact(finding.secret)} [{finding.rule_id}]. {finding.remediation}"
@@ -89,7 +89,7 @@ def job_summary(findings: Sequence[Finding], title: str, scanned: str, limit: in
         if finding.extra.get("repo"):
             where = f"{finding.extra['repo']}: {where}"
         lines.append(f"| {_md(finding.severity)} | {_md(finding.rule_id)} | {_md(where)} | "
-                     f"{_md((finding.commit or '')[:12])} | {_md(redact(finding.secret))} |")
+                     f"{_md(short_commit(finding.commit))} | {_md(redact(finding.secret))} |")
     if count > limit:
         lines.append(f"\n... and {count - limit} more; see the SARIF or JSON report.")
     remediations = sorted({f.remediation for f in findings if f.remediation})

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from scanner import __version__
 from scanner.display import printable
-from scanner.models import Finding, severity_rank
+from scanner.models import Finding, severity_rank, short_commit
 from scanner.report import ReportContext, incomplete_text, sort_findings
 
 _STYLE = """
@@ -131,7 +131,7 @@ def _table(findings: Sequence[Finding], context: ReportContext) -> str:
             cells.append(f'<td class="path">{_e(finding.extra.get("repo", ""))}</td>')
         location = f"{finding.path}:{finding.line}:{finding.column}"
         cells += [f'<td class="path" data-sort="{_e(finding.path)}\t{finding.line:09d}">{_e(location)}</td>',
-                  f'<td class="commit" title="{_e(finding.commit)}">{_e((finding.commit or "")[:12])}</td>',
+                  f'<td class="commit" title="{_e(finding.commit)}">{_e(short_commit(finding.commit))}</td>',
                   f"<td>{_e(finding.author)}</td>",
                   f"<td>{_e(finding.date)}</td>",
                   f'<td class="secret">{_e(context.secret(finding))}</td>',

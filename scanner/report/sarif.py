@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from scanner import __version__
 from scanner.jsontext import dumps
-from scanner.models import Finding
+from scanner.models import Finding, short_commit
 from scanner.report import ReportContext, incomplete_text, sort_findings
 
 SARIF_VERSION = "2.1.0"
@@ -114,7 +114,7 @@ def _region(finding: Finding, context: ReportContext) -> dict[str, Any]:
 
 def result(finding: Finding, rule_index: int, context: ReportContext, root: Optional[str] = None) -> dict[str, Any]:
     """One SARIF result: location, level, fingerprint, redacted snippet."""
-    where = f" in commit {finding.commit[:12]}" if finding.commit else ""
+    where = f" in commit {short_commit(finding.commit)}" if finding.commit else ""
     repo = finding.extra.get("repo")
     text = f"{finding.message}{where}" + (f" (repository {repo})" if repo else "")
     if finding.extra.get("present_at_head") is False:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from scanner.display import display_path, printable
-from scanner.models import Finding
+from scanner.models import Finding, short_commit
 from scanner.report import ReportContext, sort_findings
 
 
@@ -33,7 +33,7 @@ def write(findings: Sequence[Finding], stream: TextIO, context: ReportContext) -
         if finding.commit:
             who = f" by {printable(finding.author)}" if finding.author else ""
             when = f" on {printable(finding.date)}" if finding.date else ""
-            stream.write(f"    commit:   {printable(finding.commit[:12])}{who}{when}\n")
+            stream.write(f"    commit:   {printable(short_commit(finding.commit))}{who}{when}\n")
         for key in ("present_at_head", "commits", "paths"):
             if key in finding.extra:
                 stream.write(f"    {key.replace('_', ' ')}: {printable(str(finding.extra[key]))}\n")
