@@ -23,6 +23,7 @@ import pytest
 from tests.ci_test import CI_NAMES, CI_PREFIXES
 from tests.fakes import stripe_live_key
 from tests.git_helpers import GitRepo
+from tests.prepush_test import remote_with_one_commit
 
 
 def install_pre_push(work: GitRepo) -> None:
@@ -56,12 +57,7 @@ def blob(repo: GitRepo, text: str) -> str:
 @pytest.fixture
 def work(tmp_path: Path) -> GitRepo:
     """A repository with one clean commit on main and a private bare ``origin`` that has it."""
-    origin = GitRepo.init(tmp_path / "private.git", "--bare")
-    repo = GitRepo.init(tmp_path / "work")
-    repo.git("remote", "add", "origin", str(origin.path))
-    repo.stage("README.md", "hello\n")
-    repo.commit("initial")
-    repo.git("push", "-q", "origin", "main")
+    _origin, repo = remote_with_one_commit(tmp_path)
     return repo
 
 

@@ -30,7 +30,7 @@ import pickle
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -552,28 +552,27 @@ class _Workers:
         if not chunks:
             return
         sizes = {id(c): (len(c), sum(t[1] for t in c)) for c in chunks}
+
+        def reported(results: Iterable[tuple[ChunkResult, int]]) -> Iterator[ChunkResult]:
+            nonlocal done_blobs, done_bytes
+            for res, chunk_id in results:
+                done_blobs += sizes[chunk_id][0]
+                done_bytes += sizes[chunk_id][1]
+                if progress:
+                    progress(done_blobs, total_blobs, done_bytes, total_bytes)
+                yield res
+
         if min(self.jobs, len(chunks)) == 1:
             scanner = worker.BlobScanner(self.repo, self.detector, self.line_delta)
             try:
-                results: Iterator[tuple[ChunkResult, int]] = ((scanner.scan(c), id(c)) for c in chunks)
-                for res, chunk_id in results:
-                    done_blobs += sizes[chunk_id][0]
-                    done_bytes += sizes[chunk_id][1]
-                    if progress:
-                        progress(done_blobs, total_blobs, done_bytes, total_bytes)
-                    yield res
+                yield from reported((scanner.scan(c), id(c)) for c in chunks)
             finally:
                 scanner.close()
             return
         payloads = [(pickle.dumps(c, pickle.HIGHEST_PROTOCOL), id(c)) for c in chunks]
         try:
             self._start(min(self.jobs, len(chunks)))
-            for res, chunk_id in self.pool.imap_unordered(_indexed, payloads):
-                done_blobs += sizes[chunk_id][0]
-                done_bytes += sizes[chunk_id][1]
-                if progress:
-                    progress(done_blobs, total_blobs, done_bytes, total_bytes)
-                yield res
+            yield from reported(self.pool.imap_unordered(_indexed, payloads))
         finally:
             self.close()
 
