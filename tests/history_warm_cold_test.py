@@ -42,7 +42,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
     repo.stage("vendor/lib.py", f'VENDORED = "{stripe_live_key(seed=84)}"\n')
     repo.stage("auth/token.txt", f"Authorization: Bearer {JWT}\n")
     repo.stage("app/allowed.py", f'OK = "{stripe_live_key(seed=85)}"  # mcp-scan: allow\n')
-    repo.commit("more")
+    repo.commit(f"more (tested with Authorization: Bearer {JWT})")
     return repo
 
 
@@ -108,9 +108,9 @@ def test_own_suppressions_decide_the_same_cold_and_warm(repo: GitRepo, tmp_path:
     paths = {path for _, path, *_ in cold[1]}
     assert "app/allowed.py" not in paths  # the inline marker, every time
     if name == "nothing":
-        # the JWT's report line says it expired: from the cache as from the blob
-        [jwt] = [f for f in cold[1] if f[1] == "auth/token.txt"]
-        assert "expired" in jwt[4]
+        # the JWT's report line says it expired: from the cache as from the blob (or commit message)
+        jwts = [f for f in cold[1] if f[1] in ("auth/token.txt", "<commit message>")]
+        assert len(jwts) == 2 and all("expired" in f[4] for f in jwts), jwts
 
 
 def test_a_baseline_decides_the_same_cold_and_warm(repo: GitRepo, tmp_path: Path) -> None:

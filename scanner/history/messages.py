@@ -46,6 +46,13 @@ class MessageResult:
     hits: dict[str, list[Hit]] = field(default_factory=dict)
 
 
+def _reread(cache: BlobCache, key: str, need_secrets: bool) -> bool:
+    """Whether a cached message must be read again for its real secrets: when the caller needs
+    them, and for JWT-shaped ones (reports say whether the token expired), as for blobs."""
+    found = cache.hits.get(key)
+    return bool(found) and (need_secrets or any(h.secret.startswith("eyJ") for h in found or ()))
+
+
 def message_key(oid: str, path: str, key_of: Callable[[str, str], str]) -> str:
     """The cache key of a commit's or tag's message: never a blob's key."""
     return key_of(f"message:{oid}", path)
@@ -64,7 +71,7 @@ def scan_messages(repo: str, detector: Detector, commits: Sequence[tuple[str, st
     todo: dict[str, tuple[int, Fragment]] = {}
     for order, (sha, author, date) in enumerate(commits):
         key = f"message:{sha}{suffix}"
-        if key in cache.scanned and not (need_secrets and key in cache.hits):
+        if key in cache.scanned and not _reread(cache, key, need_secrets):
             if key in cache.hits:
                 found.append((order, Fragment(text="", path=COMMIT_MESSAGE, commit=sha, author=author, date=date),
                               cache.hits[key]))
@@ -82,7 +89,7 @@ def scan_messages(repo: str, detector: Detector, commits: Sequence[tuple[str, st
         # A tag has no commit id: its ref name stands in for one (and the finding's ``ref`` says so).
         where = Fragment(text="", path=tag.path, commit=tag.ref, author=tag.tagger, date=tag.date)
         key = message_key(tag.oid, tag.path, key_of)
-        if key in cache.scanned and not (need_secrets and key in cache.hits):
+        if key in cache.scanned and not _reread(cache, key, need_secrets):
             if key in cache.hits:
                 found.append((order, where, cache.hits[key]))
             continue
