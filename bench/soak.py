@@ -10,7 +10,8 @@ answers is whether memory stays bounded as history grows (issue 7, item 7).
 
 The history holds ~1 KB source-like files edited one per commit (a new blob
 per commit), every 5,000th commit a 1 MiB file, a few blobs exactly at the
-5 MiB size cap and two just above it (skipped), and a generated fake Stripe
+5 MiB whole-read limit and two just above it (streamed in slices since
+2026-12-02; skipped before), and a generated fake Stripe
 key every 1,000 commits so there is something to find.
 
     /work/venv/bin/python -m bench.soak                      # full run (~10 min build + scans)
@@ -33,7 +34,7 @@ from bench._common import proc_status_kib, process_tree, sampled_run
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"
-CAP = 5 * 1024 * 1024  # history's default --max-blob-size
+CAP = 5 * 1024 * 1024  # history's whole-read limit (its default --max-blob-size until 2026-12-02)
 WORDS = ["def", "return", "self", "value", "config", "import", "class", "for", "in", "if", "else", "None",
          "items", "data", "path", "result", "logger", "request", "response", "user", "name", "count", "=",
          "(", ")", ":", "+", "[", "]", "0", "1", "42", "'text'", "\"str\"", "#", "todo", "fix", "parse"]

@@ -21,7 +21,7 @@ def register(subparsers: Any) -> None:
                         help="worker processes (default: CPU count; at most 4 per CPU and one per chunk of blobs)")
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not update the scanned-blob cache")
     parser.add_argument("--max-blob-size", type=int, default=None, metavar="BYTES",
-                        help="skip blobs larger than this (default: 5 MiB)")
+                        help="skip blobs larger than this (default: no limit; blobs over 5 MiB are read in slices)")
     # Every blob is read now, whatever its path; the flag is kept so scripts that pass it still run.
     parser.add_argument("--scan-all-paths", action="store_true", help=argparse.SUPPRESS)
     # Debug/verification: run the rules over every version whole (see scanner.history.delta).

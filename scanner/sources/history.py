@@ -40,11 +40,14 @@ from scanner.errors import ScanError, config_error
 from scanner.gitcmd import _SAFE_CONFIG, feed, git_env, git_failure, run_git
 from scanner.history.blobs import DELTA_BASE_CACHE, ChunkResult, Task, blob_sizes
 from scanner.history.hits import Hit
+from scanner.history.large import WHOLE_READ_LIMIT, scan_large_blob
 from scanner.history.refs import RefObjects
 from scanner.history.walk import Walk, log_args, parse_log, rev_args, stdin_log_args
 from scanner.models import Finding, Incomplete
 
-DEFAULT_MAX_BLOB_SIZE = 5 * 1024 * 1024
+# No cap unless the user sets one: blobs over WHOLE_READ_LIMIT are streamed
+# in slices (scanner.history.large), so a large blob costs time, not memory.
+DEFAULT_MAX_BLOB_SIZE = 1 << 62
 # Chunk bounds: small enough to balance two workers and report progress
 # often, large enough that per-chunk IPC is noise.
 CHUNK_BLOBS = 512
@@ -180,6 +183,9 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         result.errors.append(f"{len(missing)} blob(s) missing from the object store (corrupt clone?): {shown}")
     too_big = [oid for oid, size in sizes.items() if size > max_blob_size]
     tasks: list[Task] = [(oid, sizes[oid], todo[oid]) for oid in todo if oid in sizes and sizes[oid] <= max_blob_size]
+    large = [task for task in tasks if task[1] > WHOLE_READ_LIMIT]
+    if large:
+        tasks = [task for task in tasks if task[1] <= WHOLE_READ_LIMIT]
 
     hits: dict[str, list[Hit]] = dict(cache.hits)
     counters = {"blobs": 0, "bytes": 0, "binary": 0}
@@ -200,6 +206,18 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
             counters["binary"] += chunk.binary
             result.errors.extend(chunk.errors)
             result.incomplete.extend(_introduced_by(walk, chunk.incomplete))
+        for oid, _size, scans in large:
+            big = scan_large_blob(repo, detector, oid, scans)
+            if big.error:
+                result.errors.append(big.error)
+                continue
+            hits.update(big.hits)
+            if use_cache:
+                cache.add({k: v for k, v in big.hits.items() if k not in big.unfinished})
+            counters["blobs"] += 1
+            counters["bytes"] += big.bytes
+            counters["binary"] += big.binary
+            result.incomplete.extend(_introduced_by(walk, big.incomplete))
     finally:
         # Also on Ctrl-C: what finished is recorded, atomically, so the next run resumes.
         if use_cache and (counters["blobs"] or messages.hits):
