@@ -38,8 +38,8 @@ ALLOW_NEXT_LINE = "pragma: allowlist nextline secret"
 HYPERSCAN_THRESHOLD = 4 * 1024
 
 DEFAULT_REMEDIATION = (
-    "Rotate this credential now (it is exposed once committed), then load it from an "
-    "environment variable or the OS keychain and reference it as ${VAR}."
+    "Load the credential from an environment variable or the OS keychain and reference it as ${VAR}; "
+    "rotate it if it was ever committed, pushed or shared."
 )
 
 

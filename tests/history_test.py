@@ -321,7 +321,10 @@ def test_text_report_names_commit_and_presence(git_repo: GitRepo) -> None:
     proc = git_repo.run_mcp_scan("history")
     out = proc.stdout.decode()
     assert proc.returncode == 1
-    assert f"s.py:41:15" in out and commit[:12] in out and "present at head: True" in out
+    assert f"s.py:41:15" in out and commit[:12] in out and "still in the files at HEAD" in out
+    assert "True" not in out and "[" not in out  # words, not Python values
+    # the advice fits history: rotation and baselines, not inline markers
+    assert "baseline" in out and "mcp-scan: allow" not in out
     assert stripe_live_key(19) not in out
 
 

@@ -91,9 +91,10 @@ def test_scan_files(tmp_path: Path) -> None:
     # -q silences warnings, never this error
     quiet = mcp_scan(tmp_path, "scan", "-q", "--no-config", "--gitleaks-config", str(config), "victim.txt")
     err = assert_incomplete(quiet, "victim.txt")
-    assert "not a clean result" in quiet.stdout.decode()
-    assert "no secrets found.\n" not in quiet.stdout.decode()
+    assert quiet.stdout == b""  # -q: findings only, and there are none; never "no secrets found"
     assert "warning" not in err
+    loud = mcp_scan(tmp_path, "scan", "--no-config", "--gitleaks-config", str(config), "victim.txt")
+    assert "not a clean result" in loud.stdout.decode() and "no secrets found.\n" not in loud.stdout.decode()
 
 
 def test_findings_make_it_1_and_the_gap_is_still_reported(tmp_path: Path) -> None:

@@ -260,3 +260,23 @@ def test_ordinary_changes_are_still_scanned_as_hunks_only(git_repo: GitRepo) -> 
     git_repo.stage("app.py", f"OLD = '{KEY}'\nx = 1\nNEW = '{new_key}'\n")
     found = staged_findings(git_repo)
     assert [(f["path"], f["line"]) for f in found] == [("app.py", 3)]
+
+
+def test_a_blocked_commit_says_so_and_what_works_in_this_repository(git_repo: GitRepo) -> None:
+    # Issue 15: "commit blocked", the unstage command that works before the
+    # first commit (git restore --staged does not), allow and skip-once advice.
+    git_repo.stage("config.py", f"STRIPE = '{KEY}'\n")
+    out = git_repo.run_mcp_scan("staged").stdout.decode()
+    assert "commit blocked: 1 finding in 1 file (1 critical)" in out
+    assert "git rm --cached config.py" in out and "git restore --staged" not in out
+    assert "mcp-scan: allow" in out and "--no-verify" in out and "logged nowhere" in out
+    assert "exposed once committed" not in out
+    git_repo.git("rm", "-q", "--cached", "config.py")
+    git_repo.stage("README.md", "hi\n")
+    git_repo.commit("first")
+    git_repo.stage("config.py", f"STRIPE = '{KEY}'\n")
+    out = git_repo.run_mcp_scan("staged").stdout.decode()
+    assert "git restore --staged config.py" in out
+    # -q: the findings, nothing else
+    quiet = git_repo.run_mcp_scan("staged", "-q").stdout.decode()
+    assert quiet.startswith("config.py:1:11: ") and "blocked" not in quiet and "Next" not in quiet

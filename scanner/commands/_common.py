@@ -179,7 +179,7 @@ def report(findings: Sequence[Finding], args: argparse.Namespace, stats: dict[st
 
         findings = [enrich_jwt_message(f) if "eyJ" in f.secret else f for f in findings]
     context = ReportContext(show_secrets=args.show_secrets, command=command, stats=stats,
-                            incomplete=[i.to_dict() for i in incomplete])
+                            incomplete=[i.to_dict() for i in incomplete], quiet=bool(getattr(args, "quiet", False)))
     writer = get_writer(args.format)
     if getattr(args, "output", None):
         buffer = io.StringIO()

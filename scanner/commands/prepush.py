@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     for error in errors:
         print(f"mcp-scan: error: {printable(error)}", file=sys.stderr)
     print_incomplete(incomplete, blocked="the push is blocked to be safe")
-    if findings and not args.quiet:
+    if findings and not args.quiet and (args.format != "text" or args.output):
+        # (a text report on stdout ends with this advice itself)
         print("mcp-scan: push blocked: the commits above add credentials. Rotate them, then remove them from "
               "the unpushed commits (git commit --amend, or git rebase -i) and push again.", file=sys.stderr)
     return exit_code(findings, errors, incomplete)

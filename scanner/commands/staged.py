@@ -56,7 +56,11 @@ def run(args: argparse.Namespace) -> int:
     incomplete = detector.stats.incomplete
     print_incomplete(incomplete, blocked="the commit is blocked to be safe (or commit with --no-verify after "
                                          "checking the file yourself)")
-    stats = {"fragments": detector.stats.fragments, "bytes": detector.stats.bytes, "findings": len(findings)}
+    stats: dict[str, object] = {"fragments": detector.stats.fragments, "bytes": detector.stats.bytes,
+                                "findings": len(findings)}
+    if findings:
+        # the advice names the unstage command that works in this state
+        stats["initial_commit"] = source.before_first_commit()
     if findings or args.format != "text" or args.output:
         report(findings, args, stats, "staged", incomplete=incomplete)
     return exit_code(findings, (), incomplete)

@@ -33,6 +33,7 @@ class ReportContext:
     stats: dict[str, Any] = field(default_factory=dict)
     # What the scan could not finish (``Incomplete.to_dict()`` each): not empty means not clean.
     incomplete: list[dict[str, Any]] = field(default_factory=list)
+    quiet: bool = False  # -q: the text report is the findings only, no summary or advice
 
     def secret(self, finding: Finding) -> str:
         return finding.secret if self.show_secrets else redact(finding.secret)

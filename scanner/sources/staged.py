@@ -107,6 +107,10 @@ class StagedSource:
             added = tuple((h.start, h.start + max(len(h.lines), 1) - 1) for h in diff.hunks)
             yield Fragment(text=text, path=diff.path, start_line=1, blob=diff.new_blob, report_lines=added)
 
+    def before_first_commit(self) -> bool:
+        """True when HEAD names no commit yet (``git restore --staged`` does not work then)."""
+        return not run_git(["rev-parse", "--verify", "--quiet", "HEAD"], cwd=self.repo, check=False).strip()
+
     def _check_not_bare(self) -> None:
         """Nothing staged: fine in a work tree, a usage error in a bare repository (it has no index,
         so a hook there would pass every commit without looking at anything)."""
