@@ -280,3 +280,22 @@ def test_a_blocked_commit_says_so_and_what_works_in_this_repository(git_repo: Gi
     # -q: the findings, nothing else
     quiet = git_repo.run_mcp_scan("staged", "-q").stdout.decode()
     assert quiet.startswith("config.py:1:11: ") and "blocked" not in quiet and "Next" not in quiet
+
+
+def _pem(label: str, seed: int) -> str:
+    return f"-----BEGIN {label}-----\n" + "".join(_key_body(seed, 6)) + f"-----END {label}-----\n"
+
+
+def test_certificates_and_public_keys_are_not_secret_files(git_repo: GitRepo) -> None:
+    # Issue 15, item 2: a CA bundle or a public key named *.pem / *.key is not a secret file.
+    git_repo.stage("certs/ca.pem", "# Issuer: Example Root CA\n" + _pem("CERTIFICATE", 4) + _pem("CERTIFICATE", 5))
+    git_repo.stage("keys/signing.key", _pem("PUBLIC KEY", 6))
+    proc = git_repo.run_mcp_scan("staged", "--format", "json")
+    assert proc.returncode == 0, proc.stdout
+    # ... but a certificate with its private key is, and so is a key file with no PEM labels at all
+    git_repo.stage("certs/server.pem", _pem("CERTIFICATE", 7) + _pem("PRIVATE KEY", 8))
+    git_repo.stage("keys/raw.key", "".join(_key_body(9, 2)))
+    proc = git_repo.run_mcp_scan("staged", "--format", "json")
+    assert proc.returncode == 1
+    files = {f["path"] for f in json.loads(proc.stdout)["findings"] if f["rule_id"] == "secret-file-tracked"}
+    assert files == {"certs/server.pem", "keys/raw.key"}

@@ -15,6 +15,7 @@ from scanner.audit.findings import make_finding
 from scanner.audit.gitignore import classify
 from scanner.audit.jsonc import JsoncError, parse
 from scanner.audit.mcp_config import has_servers, is_known_config, lint_config, looks_like_config
+from scanner.audit.pem import public_material_only
 from scanner.models import Finding
 
 # Files never to commit at all (the guide's .env and key files); MCP configs are linted instead.
@@ -37,6 +38,8 @@ def check_staged_file(path: str, text: Optional[str], *, detector: Any = None) -
     """Findings for committing ``path`` with content ``text`` (None for binary or deleted)."""
     findings: list[Finding] = []
     secret = classify(path)
+    if secret is not None and secret.kind == "key" and public_material_only(text):
+        secret = None  # a certificate or public key named like a key file: nothing secret in it
     if secret is not None and secret.kind in _BLOCKED_KINDS:
         findings.append(make_finding(
             "secret-file-tracked", path, f"secret file {path} is being committed",
