@@ -126,7 +126,7 @@ def _read_table(path: Path) -> dict[str, Any]:
 # -- validation -------------------------------------------------------------
 def _bad(path: Path, key: str, value: Any, problem: str) -> Exception:
     return config_error(f"{path}: {key} = {value!r}: {problem}",
-                        "see the Configuration section of the README for the accepted keys")
+                        "docs/configuration.md lists the accepted keys")
 
 
 def _string_list(path: Path, key: str, value: Any) -> list[str]:

@@ -114,7 +114,7 @@ class Rule:
 
 def _fail(source: str, rule_id: str, problem: str) -> Exception:
     where = f"{source}: rule {rule_id!r}" if rule_id else source
-    return config_error(f"{where}: {problem}", "fix the rule file; see patterns/README in the docs")
+    return config_error(f"{where}: {problem}", "fix the rule file (its format: the README's \"Rules\" section; `mcp-scan rules check FILE` checks it)")
 
 
 def _strings(value: Any, source: str, rule_id: str, key: str) -> tuple[str, ...]:
