@@ -38,8 +38,8 @@ ALLOW_NEXT_LINE = "pragma: allowlist nextline secret"
 HYPERSCAN_THRESHOLD = 4 * 1024
 
 DEFAULT_REMEDIATION = (
-    "Load the credential from an environment variable or the OS keychain and reference it as ${VAR}; "
-    "rotate it if it was ever committed, pushed or shared."
+    "Rotate this credential if it was ever committed, pushed or shared, and load it from an environment "
+    "variable or the OS keychain, referenced as ${VAR}."
 )
 
 
