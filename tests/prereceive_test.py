@@ -162,3 +162,23 @@ def test_an_existing_hook_is_chained_with_the_same_input_and_restored_on_uninsta
                              capture_output=True, text=True)
     assert removed.returncode == 0, removed.stderr
     assert kept.read_text(encoding="utf-8") == original
+
+
+def test_an_incomplete_scan_rejects_the_push(server_and_clone: tuple[GitRepo, GitRepo]) -> None:
+    from tests.incomplete_scan_test import RULE, VICTIM, write_config
+
+    server, work = server_and_clone
+    write_config(server.path)  # a bare repository reads its config from its own directory
+    before = server_sha(server, "main")
+    work.stage("victim.txt", VICTIM)
+    tip = work.commit("victim")
+    proc = push(work, "origin", "main")
+    assert proc.returncode != 0
+    assert "incomplete scan" in proc.stderr and RULE in proc.stderr and "victim.txt" in proc.stderr
+    assert "push is rejected to be safe" in proc.stderr
+    assert server_sha(server, "main") == before
+    # The same update run by hand, with the objects fetched into the server but on no ref: exit 3.
+    server.git("fetch", "-q", str(work.path), "main")
+    direct = receive(server, f"{before} {tip} refs/heads/main\n")
+    assert direct.returncode == 3, direct.stderr
+    assert "Traceback" not in direct.stderr
