@@ -18,14 +18,14 @@ from scanner.display import printable
 from scanner.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, ScanError
 
 # Subcommand modules under scanner/commands, in help order.
-COMMANDS = ("staged", "scan", "history", "audit", "ci", "prepush", "baseline", "sweep", "rules", "hooks")
+COMMANDS = ("staged", "scan", "history", "audit", "ci", "prepush", "prereceive", "baseline", "sweep", "rules", "hooks")
 
 
 # Which module registers each command name, so `mcp-scan staged` can import
 # just its own module: importing every command costs more than a staged scan.
 COMMAND_MODULES = {
     "staged": "staged", "scan": "scan", "history": "history", "audit": "audit", "ci": "ci",
-    "pre-push": "prepush", "baseline": "baseline", "sweep": "sweep", "merge": "sweep",
+    "pre-push": "prepush", "pre-receive": "prereceive", "baseline": "baseline", "sweep": "sweep", "merge": "sweep",
     "rules": "rules", "install": "hooks", "uninstall": "hooks",
 }
 

@@ -25,7 +25,7 @@ MARKER = "# mcp-scan hook: installed by `mcp-scan install`"
 BACKUP_SUFFIX = ".mcp-scan-orig"
 EDITED_SUFFIX = ".mcp-scan-edited"
 DIGEST_PREFIX = "# mcp-scan hook sha256: "
-HOOK_COMMANDS = {"pre-commit": "staged", "pre-push": "pre-push"}
+HOOK_COMMANDS = {"pre-commit": "staged", "pre-push": "pre-push", "pre-receive": "pre-receive"}
 
 _TEMPLATE = """#!/bin/sh
 {marker}; remove with `mcp-scan uninstall --hook {hook}`.
@@ -50,7 +50,7 @@ _RUN_KEPT = """if [ -x "$hook_dir/{hook}{suffix}" ]; then
     "$hook_dir/{hook}{suffix}" "$@" || exit $?
 fi"""
 
-# git writes a pre-push hook's ref updates on stdin once; a kept hook that
+# git writes a pre-push (or pre-receive) hook's ref updates on stdin once; a kept hook that
 # reads them (git-lfs's does) would leave mcp-scan nothing to scan, so both
 # read a copy. The copy is unlinked before exec; the open descriptor keeps it.
 _RUN_KEPT_WITH_STDIN = """if [ -x "$hook_dir/{hook}{suffix}" ]; then
@@ -71,7 +71,7 @@ def hooks_dir(repo: str) -> Path:
 
 def _script(hook: str, python: str) -> str:
     """The hook text ``install`` writes for ``python`` (without its digest line)."""
-    chain = _RUN_KEPT_WITH_STDIN if hook == "pre-push" else _RUN_KEPT
+    chain = _RUN_KEPT_WITH_STDIN if hook in ("pre-push", "pre-receive") else _RUN_KEPT
     return _TEMPLATE.format(marker=MARKER, hook=hook, suffix=BACKUP_SUFFIX,
                             python=shlex.quote(python), bootstrap=shlex.quote(_BOOTSTRAP), command=HOOK_COMMANDS[hook],
                             run_kept=chain.format(hook=hook, suffix=BACKUP_SUFFIX))

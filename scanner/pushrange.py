@@ -266,3 +266,83 @@ def _object_exists(repo: str, rev: str) -> bool:
     out = run_git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{object}}"], cwd=repo, check=False)
     return bool(out.strip())
 
+
+
+@dataclass(frozen=True)
+class ReceivedUpdate:
+    """One line of the pre-receive protocol: ``<old sha> <new sha> <ref name>``."""
+
+    old_sha: str
+    new_sha: str
+    ref: str
+
+    @property
+    def deletion(self) -> bool:
+        return is_zero(self.new_sha)
+
+
+def parse_received(text: str) -> list[ReceivedUpdate]:
+    """Parse pre-receive stdin; a malformed line is a usage error (same rules as ``parse_updates``)."""
+    updates = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split(" ")
+        if (len(parts) != 3 or not all(_OBJECT_ID.match(part) for part in parts[:2])
+                or not parts[2] or parts[2].startswith("-")):
+            raise config_error(f"pre-receive input line {number} is not '<old sha> <new sha> <ref name>': {line!r}",
+                               "mcp-scan pre-receive is meant to be run by git as a pre-receive hook "
+                               "(install it with: mcp-scan install --hook pre-receive)")
+        updates.append(ReceivedUpdate(*parts))
+    return updates
+
+
+def receive_range(repo: str, updates: Iterable[ReceivedUpdate]) -> ScanRange:
+    """What a push received by ``repo`` adds: commits no existing ref reaches, and pushed non-commit refs.
+
+    During pre-receive the refs still hold their old values and the pushed
+    objects sit in git's quarantine, which git exposes to the hook's children
+    through the environment, so ``rev-list <new> --not --all`` is exactly the
+    new commits. The boundary of that walk (existing parents of new commits)
+    becomes ``exclude``: the scan then walks the same commits without putting
+    every ref of a large server on one command line.
+    """
+    from scanner.history.refs import object_types
+
+    pushed = [update for update in updates if not update.deletion]
+    if not pushed:
+        return ScanRange(revs=[], description="push with nothing to scan")
+    objects: list[tuple[str, str]] = []
+    tips: set[str] = set()
+    names: list[str] = []
+    kinds = dict(object_types(repo, [update.new_sha for update in pushed]))
+    for update in pushed:
+        kind = kinds.get(update.new_sha)
+        if kind is None:
+            # git checked connectivity before running the hook: a missing object means we are not looking
+            # at the repository (or quarantine) git is receiving into
+            raise ScanError(f"the pushed object {update.new_sha} ({update.ref}) is not in this repository",
+                            "run mcp-scan pre-receive from the receiving repository (git runs it there as a hook)")
+        if kind in ("tag", "blob", "tree"):
+            # An annotated tag's message, a tagged blob or tree: scanned whole (they are small and rare).
+            objects.append((update.ref, update.new_sha))
+            names.append(update.ref)
+        commit = resolve(repo, update.new_sha)
+        if commit is not None:
+            tips.add(commit)
+            names.append(update.ref)
+    revs: list[str] = []
+    exclude: list[str] = []
+    if tips:
+        # --not --all before the tips, then --not again: git reads pseudo-options only before --end-of-options
+        out = run_git(["rev-list", "--boundary", "--not", "--all", "--not", "--end-of-options", *sorted(tips), "--"],
+                      cwd=repo)
+        new: set[str] = set()
+        for line in out.decode("ascii", "replace").split():
+            if line.startswith("-"):
+                exclude.append(line[1:])
+            else:
+                new.add(line)
+        revs = sorted(tips & new)
+    description = f"push of {', '.join(sorted(set(names)))}" if names else "push with nothing to scan"
+    return ScanRange(revs=revs, exclude=sorted(set(exclude)), description=description, objects=objects)

@@ -5,6 +5,7 @@ import argparse
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,32 @@ def test_every_hook_id_is_documented() -> None:
     assert hook_ids == ["mcp-scan", "mcp-scan-push", "mcp-scan-audit"]
     for hook_id in hook_ids:
         assert f"id: {hook_id}" in README
+
+
+def _pre_commit_snippets() -> list[tuple[str, Any]]:
+    """Every ``.pre-commit-config.yaml`` example in the README and docs, parsed."""
+    import yaml
+
+    found = []
+    for name, text in ALL.items():
+        for block in re.findall(r"```yaml\n(.*?)```", text, re.DOTALL):
+            if re.search(r"^repos:", block, re.MULTILINE):
+                found.append((name, yaml.safe_load(block)))
+    return found
+
+
+def test_pre_commit_snippets_name_real_hooks_and_an_honest_rev() -> None:
+    import yaml
+
+    hooks = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    snippets = _pre_commit_snippets()
+    assert {name for name, _ in snippets} >= {"README.md", "ci.md"}
+    for name, config in snippets:
+        for repo in config["repos"]:
+            ids = {hook["id"] for hook in repo["hooks"]}
+            assert ids <= hooks, f"{name}: hook ids {sorted(ids - hooks)} are not in .pre-commit-hooks.yaml"
+            # No release is tagged: a version-looking rev would send users to a tag that does not exist.
+            # The placeholder must be replaced, and says with what; a full sha would do too.
+            assert repo["rev"] == "COMMIT-SHA" or re.fullmatch(r"[0-9a-f]{40}", repo["rev"]), \
+                f"{name}: rev {repo['rev']!r} is not a commit sha (or the COMMIT-SHA placeholder)"
+    assert "git ls-remote" in README and "pre-commit autoupdate" in README

@@ -13,7 +13,7 @@ def register(subparsers: Any) -> None:
                                  ("uninstall", "remove the git hook and restore the previous one", run_uninstall)):
         parser = subparsers.add_parser(name, help=helptext)
         parser.add_argument("--repo", default=".", help="repository (default: current directory)")
-        parser.add_argument("--hook", choices=("pre-commit", "pre-push"), default="pre-commit")
+        parser.add_argument("--hook", choices=("pre-commit", "pre-push", "pre-receive"), default="pre-commit")
         if name == "uninstall":
             parser.add_argument("--force", action="store_true",
                                 help="uninstall even if the hook was edited (the edited file is kept as <hook>.mcp-scan-edited)")
