@@ -62,8 +62,9 @@ def test_action_is_a_composite_with_documented_inputs() -> None:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A virtualenv in which the action's install step ran, offline, against this checkout."""
-    if importlib.util.find_spec("hatchling") is None:
-        pytest.skip("hatchling (the build backend pyproject.toml names) is needed to build the package offline")
+    # The test extras install hatchling: without it this must fail, not skip.
+    assert importlib.util.find_spec("hatchling") is not None, \
+        "hatchling (the build backend pyproject.toml names, in the test extras) is needed to build offline"
     venv = tmp_path_factory.mktemp("action") / "venv"
     # System site packages: the dependencies are already there, so pip needs no index.
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
