@@ -137,3 +137,9 @@ def test_disable_rules_and_config_apply(tmp_path: Path, home: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     rules = {f["rule_id"] for f in json.loads(proc.stdout)["findings"]}
     assert rules == {"mcp-hardcoded-credential", "mcp-tls-verification-disabled"}
+
+
+def test_audit_outside_a_repository_points_to_user(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "scanner", "audit"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 3
+    assert "not a git repository" in proc.stderr and "mcp-scan audit --user" in proc.stderr

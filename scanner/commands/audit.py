@@ -11,7 +11,7 @@ from scanner.commands._common import (add_scan_options, apply_suppressions, buil
 from scanner.audit import AuditResult
 from scanner.config import Config
 from scanner.display import printable
-from scanner.errors import config_error
+from scanner.errors import ScanError, config_error
 from scanner.models import confidence_rank
 
 
@@ -36,7 +36,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.user:
         return run_user(args)
-    root = repo_root(Path(args.repo))
+    try:
+        root = repo_root(Path(args.repo))
+    except ScanError as exc:
+        # Outside a repository the likeliest wish is the user's own configs: say how.
+        exc.hint = "; ".join(filter(None, [exc.hint, "`mcp-scan audit --user` checks your own MCP client configs"]))
+        raise
     config = load_settings(args, root)
     detector = build_detector(args, config)
     result = run_audit(root, detector=detector)
@@ -67,7 +72,11 @@ def run_user(args: argparse.Namespace) -> int:
                            "replace literal credentials by ${VAR} references and chmod 600 the files listed")
     config = load_settings(args, Path.cwd())
     detector = build_detector(args, config)
-    result = run_user_audit(Path.home(), os.environ, detector=detector)
+    try:
+        home = Path.home()
+    except RuntimeError:  # no HOME and no password entry: nowhere to look
+        raise ScanError("cannot tell which directory is your home", "set HOME and run again") from None
+    result = run_user_audit(home, os.environ, detector=detector)
     if not result.stats["configs"] and not result.errors and not args.quiet:
         print("mcp-scan: no MCP client configs found in your home directory "
               "(see docs/audit.md for the places checked)", file=sys.stderr)
