@@ -135,10 +135,17 @@ def _string_list(path: Path, key: str, value: Any) -> list[str]:
     return list(value)
 
 
-def _size(path: Path, key: str, value: Any) -> int:
-    """A byte count: an integer, or a string such as ``"10MB"`` or ``"512KiB"``."""
+SIZE_SYNTAX = "must be a positive byte count such as 10485760, 10MB or 512KiB"
+
+
+def parse_size(value: Any) -> int:
+    """A positive byte count: an integer, or a string such as ``"10MB"`` or ``"512KiB"``.
+
+    The one parser for every size setting, in the config and on the command
+    line alike (``size_arg``); raises ValueError saying what is accepted.
+    """
     if isinstance(value, bool):
-        raise _bad(path, key, value, "must be a positive number of bytes")
+        raise ValueError(SIZE_SYNTAX)
     if isinstance(value, int):
         number = value
     elif isinstance(value, str):
@@ -146,13 +153,30 @@ def _size(path: Path, key: str, value: Any) -> int:
         digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
         unit = text[len(digits):]
         if not digits.isdigit() or unit not in _SIZE_UNITS:
-            raise _bad(path, key, value, "must be a byte count such as 10485760, \"10MB\" or \"512KiB\"")
+            raise ValueError(SIZE_SYNTAX)
         number = int(digits) * _SIZE_UNITS[unit]
     else:
-        raise _bad(path, key, value, "must be a positive number of bytes")
+        raise ValueError(SIZE_SYNTAX)
     if number <= 0:
-        raise _bad(path, key, value, "must be a positive number of bytes")
+        raise ValueError(SIZE_SYNTAX)
     return number
+
+
+def size_arg(text: str) -> int:
+    """``parse_size`` as an argparse ``type``: a bad value is a usage error (exit 2) naming the flag."""
+    import argparse
+
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} {exc} (units: B, KB, KiB, MB, MiB, GB, GiB)") from None
+
+
+def _size(path: Path, key: str, value: Any) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise _bad(path, key, value, str(exc)) from None
 
 
 def _set_extra_patterns(config: Config, path: Path, key: str, value: Any) -> None:

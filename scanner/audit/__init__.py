@@ -77,7 +77,7 @@ class _Reader:
             return None
 
 
-def _dedupe(findings: list[Finding]) -> list[Finding]:
+def dedupe(findings: list[Finding]) -> list[Finding]:
     seen: set[tuple[str, str, int, str]] = set()
     kept = []
     for finding in findings:
@@ -144,7 +144,7 @@ def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, 
 
     findings += jwt.scan_worktree(root, now)
     findings += permissions.check_permissions(root, inv.tracked + inv.untracked + inv.ignored + extra_roots)
-    result.findings = _dedupe(findings)
+    result.findings = dedupe(findings)
     result.stats = {"tracked": len(inv.tracked), "untracked": len(inv.untracked), "mcp_configs": len(configs),
                     "findings": len(result.findings), "errors": len(result.errors)}
     result.stats["configs"] = configs

@@ -1,7 +1,8 @@
 """MCP client configs: where they live, and what is wrong in them.
 
-Discovery is by known client paths (``KNOWN_CONFIGS``, listed in the README)
-and by shape (a JSON file with an ``mcpServers``/``servers`` map of server
+Discovery is by known client paths (``KNOWN_CONFIGS`` in a repository,
+``USER_CONFIGS`` in the user's home for ``audit --user``; both listed in
+docs/audit.md) and by shape (a JSON file with an ``mcpServers``/``servers`` map of server
 entries). ``lint_config`` checks one file's text and is what the staged hook
 can call too: literal credentials (``mcp-hardcoded-credential``), plain-http
 remotes (``mcp-insecure-transport``), TLS verification switched off
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
+import os
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import parse_qsl, urlsplit
 
@@ -44,6 +47,69 @@ KNOWN_CONFIGS = (
     "**/opencode.json",                     # opencode (mcp)
     "**/.vscode/settings.json",             # VS Code user/workspace settings (mcp.servers)
 )
+# The user's own client configs (``mcp-scan audit --user``): (client, base, path under the base).
+# Bases: "home" (~), "config" ($XDG_CONFIG_HOME, else ~/.config), "appsupport"
+# (~/Library/Application Support, macOS) and "appdata" (%APPDATA%, Windows).
+# Every platform's paths are tried: one that does not exist costs a stat.
+USER_CONFIGS = (
+    ("Claude Desktop", "appsupport", "Claude/claude_desktop_config.json"),
+    ("Claude Desktop", "config", "Claude/claude_desktop_config.json"),
+    ("Claude Desktop", "appdata", "Claude/claude_desktop_config.json"),
+    ("Claude Code", "home", ".claude.json"),
+    ("Claude Code", "home", ".claude/settings.json"),
+    ("Claude Code", "home", ".claude/settings.local.json"),
+    ("Claude Code", "home", ".claude/mcp/*.json"),
+    ("Cursor", "home", ".cursor/mcp.json"),
+    ("VS Code", "config", "Code/User/settings.json"),
+    ("VS Code", "config", "Code/User/mcp.json"),
+    ("VS Code", "appsupport", "Code/User/settings.json"),
+    ("VS Code", "appsupport", "Code/User/mcp.json"),
+    ("VS Code", "appdata", "Code/User/settings.json"),
+    ("VS Code", "appdata", "Code/User/mcp.json"),
+    ("Windsurf", "home", ".codeium/windsurf/mcp_config.json"),
+    ("Gemini CLI", "home", ".gemini/settings.json"),
+    ("Amazon Q", "home", ".aws/amazonq/mcp.json"),
+    ("Kiro", "home", ".kiro/settings/mcp.json"),
+    ("Cline", "config", "Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json"),
+    ("Cline", "appsupport", "Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json"),
+    ("Cline", "appdata", "Code/User/globalStorage/saoudrizwan.claude-dev/settings/cline_mcp_settings.json"),
+    ("Roo Code", "config", "Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json"),
+    ("Roo Code", "appsupport", "Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json"),
+    ("Roo Code", "appdata", "Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json"),
+    ("Continue", "home", ".continue/config.json"),
+    ("Continue", "home", ".continue/mcpServers/*.json"),
+    ("Zed", "config", "zed/settings.json"),
+    ("opencode", "config", "opencode/opencode.json"),
+)
+
+
+def user_config_bases(home: Path, environ: Mapping[str, str]) -> dict[str, Path]:
+    """Where each ``USER_CONFIGS`` base is for this user (an unset ``%APPDATA%`` is left out)."""
+    bases = {"home": home, "config": Path(environ.get("XDG_CONFIG_HOME") or home / ".config"),
+             "appsupport": home / "Library" / "Application Support"}
+    if environ.get("APPDATA"):
+        bases["appdata"] = Path(environ["APPDATA"])
+    return bases
+
+
+def user_configs(home: Path, environ: Mapping[str, str]) -> list[tuple[str, Path]]:
+    """The user's MCP client configs that exist: (client, path), each file once."""
+    found: list[tuple[str, Path]] = []
+    seen: set[str] = set()
+    bases = user_config_bases(home, environ)
+    for client, base, rel in USER_CONFIGS:
+        if base not in bases:
+            continue
+        root = bases[base]
+        paths = sorted(root.glob(rel)) if "*" in rel else [root / rel]
+        for path in paths:
+            real = os.path.realpath(path)
+            if real not in seen and os.path.isfile(path):
+                seen.add(real)
+                found.append((client, path))
+    return found
+
+
 # Keys whose object (or array) holds server entries, by client.
 SERVER_MAP_KEYS = frozenset({"mcpservers", "servers", "context_servers", "mcp_servers", "modelcontextprotocolservers",
                              "mcp"})

@@ -10,6 +10,7 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Optional
 
 from scanner.audit.findings import make_finding
 from scanner.audit.gitignore import classify
@@ -41,25 +42,37 @@ def check_permissions(root: Path, paths: Iterable[str]) -> list[Finding]:
         full = root / secret.target.rstrip("/")
         if os.path.commonpath([os.path.realpath(full), real_root]) != real_root:
             continue  # under a symlinked directory that leaves the repository: not ours to judge or chmod
-        try:
-            info = os.lstat(full)
-        except OSError:
-            continue  # vanished or unreadable directory: nothing to tighten
-        if stat.S_ISLNK(info.st_mode):
-            continue
-        is_dir = stat.S_ISDIR(info.st_mode)
-        if not is_dir and not stat.S_ISREG(info.st_mode):
-            continue
-        mode = stat.S_IMODE(info.st_mode)
-        if not mode & 0o077:
-            continue
-        want = DIR_MODE if is_dir else FILE_MODE
-        who = "group and others" if mode & 0o070 and mode & 0o007 else ("group" if mode & 0o070 else "others")
-        findings.append(make_finding(
-            "insecure-file-permissions", secret.target,
-            f"{'directory' if is_dir else 'file'} {secret.target} is accessible by {who} (mode {mode:04o})",
-            secret=f"mode {mode:04o}", key=secret.target,
-            remediation=f"chmod {want:o} {secret.target} (mcp-scan audit --fix does).",
-            extra={"mode": f"{mode:04o}", "want_mode": f"{want:04o}", "fix": f"chmod {want:o} {secret.target}"},
-        ))
+        finding = mode_finding(full, secret.target)
+        if finding is not None:
+            findings.append(finding)
     return findings
+
+
+def mode_finding(full: Path, shown: str, *, follow_symlinks: bool = False, fixable: bool = True) -> Optional[Finding]:
+    """``insecure-file-permissions`` for one file or directory when group or others can access it.
+
+    ``shown`` is the path reports use. A symlink is judged only with
+    ``follow_symlinks`` (the user's own configs, often linked from a dotfiles
+    checkout); in a repository its target may be anyone's.
+    """
+    try:
+        info = os.stat(full) if follow_symlinks else os.lstat(full)
+    except OSError:
+        return None  # vanished or unreadable: nothing to tighten
+    if stat.S_ISLNK(info.st_mode):
+        return None
+    is_dir = stat.S_ISDIR(info.st_mode)
+    if not is_dir and not stat.S_ISREG(info.st_mode):
+        return None
+    mode = stat.S_IMODE(info.st_mode)
+    if not mode & 0o077:
+        return None
+    want = DIR_MODE if is_dir else FILE_MODE
+    who = "group and others" if mode & 0o070 and mode & 0o007 else ("group" if mode & 0o070 else "others")
+    return make_finding(
+        "insecure-file-permissions", shown,
+        f"{'directory' if is_dir else 'file'} {shown} is accessible by {who} (mode {mode:04o})",
+        secret=f"mode {mode:04o}", key=shown,
+        remediation=f"chmod {want:o} {shown}" + (" (mcp-scan audit --fix does)." if fixable else "."),
+        extra={"mode": f"{mode:04o}", "want_mode": f"{want:04o}", "fix": f"chmod {want:o} {shown}"},
+    )

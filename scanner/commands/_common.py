@@ -88,31 +88,56 @@ def load_settings(args: argparse.Namespace, start: Path) -> Config:
     return config
 
 
-def build_detector(args: argparse.Namespace, config: Config) -> Any:
-    """A Detector for the built-in registry plus configured and ``--rules`` files."""
-    from scanner.detect import Detector
+def collect_rules(args: argparse.Namespace, config: Config) -> list[tuple[Any, str, bool]]:
+    """Every secret rule this run knows: (rule, where it comes from, enabled).
+
+    Built-in rules, then ``--rules`` and ``extra-patterns`` files, then an
+    imported gitleaks config; ``disable-rules`` (and the gitleaks config's own
+    disabled list) turn rules off. ``rules list`` shows exactly this, and
+    ``build_detector`` keeps the enabled ones, so the two cannot disagree.
+    """
     from scanner.rules import builtin_rules, load_rules
 
-    rules = list(builtin_rules())
+    rules: list[tuple[Any, str]] = [(r, "builtin") for r in builtin_rules()]
     extra = [Path(p) for p in getattr(args, "rules", [])] + list(config.extra_patterns)
     if extra:
-        known = {r.id for r in rules}
+        known = {r.id for r, _ in rules}
         for rule in load_rules(extra):
             if rule.id in known:
                 raise config_error(f"{rule.source}: rule {rule.id!r} duplicates a built-in rule id")
-            rules.append(rule)
+            rules.append((rule, rule.source))
+    gitleaks_off: set[str] = set()
     if config.gitleaks is not None:
         # An imported gitleaks rule replaces a rule with the same id: it is the
         # version the team tuned (and its allowlists are keyed by that id).
         imported = {r.id: r for r in config.gitleaks.rules}
-        dropped = set(imported) | config.gitleaks.disabled
-        rules = [r for r in rules if r.id not in dropped] + list(imported.values())
-    unknown = config.disable_rules - {r.id for r in rules}
+        gitleaks_off = set(config.gitleaks.disabled)
+        origin = f"gitleaks: {config.gitleaks_config}"
+        rules = [(r, src) for r, src in rules if r.id not in imported] + [(r, origin) for r in imported.values()]
+    check_disabled_ids(config, {r.id for r, _ in rules})
+    off = config.disable_rules | gitleaks_off
+    return [(r, src, r.id not in off) for r, src in rules]
+
+
+def check_disabled_ids(config: Config, secret_ids: set[str]) -> None:
+    """``disable-rules`` may name secret rules and audit rules; anything else is a config error."""
+    unknown = config.disable_rules - secret_ids
+    if not unknown:
+        return  # the common case: the commit hook need not import the audit package
+    from scanner.audit.findings import RULES as AUDIT_RULES
+
+    unknown -= set(AUDIT_RULES)
     if unknown:
         where = f"{config.source}: " if config.source else ""
         raise config_error(f"{where}disable-rules = {sorted(unknown)!r}: unknown rule id(s)",
-                           "`mcp-scan rules list` shows the rule ids")
-    rules = [r for r in rules if r.id not in config.disable_rules]
+                           "`mcp-scan rules list` shows the rule ids, secret and audit rules alike")
+
+
+def build_detector(args: argparse.Namespace, config: Config) -> Any:
+    """A Detector for the built-in registry plus configured and ``--rules`` files."""
+    from scanner.detect import Detector
+
+    rules = [rule for rule, _, enabled in collect_rules(args, config) if enabled]
     confidence = args.min_confidence or config.min_confidence or args.default_confidence
     return Detector(
         rules,
@@ -144,13 +169,15 @@ def path_allowed(path: str, patterns: Sequence[str], root: Optional[Path] = None
 
 
 def apply_suppressions(findings: Iterable[Finding], args: argparse.Namespace, config: Config) -> list[Finding]:
-    """Drop findings under ``allow-paths``, allowed by imported gitleaks allowlists, or in the baseline.
+    """Drop findings of disabled rules, under ``allow-paths``, allowed by imported gitleaks allowlists, or in the baseline.
 
     The baseline is ``--baseline`` or the config's ``baseline`` (``load_settings``
     puts the flag into ``config.baseline``; the flag is read here too for
     callers that built their Config another way).
     """
-    kept = [f for f in findings if not path_allowed(f.path, config.allow_paths, config.root)]
+    # Secret rules named in disable-rules never run; audit rules run and are dropped here.
+    kept = [f for f in findings if f.rule_id not in config.disable_rules
+            and not path_allowed(f.path, config.allow_paths, config.root)]
     if config.gitleaks is not None:
         kept = [f for f in kept if not config.gitleaks.allows(f)]
     baseline = getattr(args, "baseline", None) or config.baseline

@@ -24,6 +24,7 @@ from typing import Any
 from scanner.baseline import BASELINE_NAME, Baseline, describe, load_baseline, write_baseline
 from scanner.commands._common import (add_detection_options, apply_suppressions, build_detector, check_jobs, load_settings,
                                       max_blob_size, needs_real_secrets, warn)
+from scanner.config import size_arg
 from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, ScanError
 from scanner.models import Finding, Fragment, Incomplete
@@ -51,7 +52,9 @@ def register(subparsers: Any) -> None:
         cmd.add_argument("--source", choices=SOURCES, default=None,
                          help="what to scan: git history, the work tree (tracked and untracked, not ignored), "
                               "or both (default: the file's recorded source for check/update, else history)")
-        cmd.add_argument("--max-blob-size", type=int, default=None, metavar="BYTES", help="skip files/blobs larger than this")
+        cmd.add_argument("--max-blob-size", type=size_arg, default=None, metavar="SIZE",
+                         help="skip files/blobs larger than this: bytes, or 512KB, 10MB, 1GiB "
+                              "(default: history no limit, work tree 25 MiB)")
         cmd.add_argument("--jobs", type=int, default=None, metavar="N", help="history worker processes")
         cmd.add_argument("-q", "--quiet", action="store_true", help="no warnings on stderr")
         add_detection_options(cmd)

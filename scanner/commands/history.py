@@ -7,7 +7,7 @@ from typing import Any
 
 from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, check_jobs, exit_code,
                                       load_settings, needs_real_secrets, print_incomplete, report, revision_flag, warn)
-from scanner.errors import config_error
+from scanner.config import size_arg
 
 
 def register(subparsers: Any) -> None:
@@ -20,8 +20,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes (default: CPU count; at most 4 per CPU and one per chunk of blobs)")
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not update the scanned-blob cache")
-    parser.add_argument("--max-blob-size", type=int, default=None, metavar="BYTES",
-                        help="skip blobs larger than this (default: no limit; blobs over 5 MiB are read in slices)")
+    parser.add_argument("--max-blob-size", type=size_arg, default=None, metavar="SIZE",
+                        help="skip blobs larger than this: bytes, or 512KB, 10MB, 1GiB (default: no limit; "
+                             "blobs over 5 MiB are read in slices)")
     # Every blob is read now, whatever its path; the flag is kept so scripts that pass it still run.
     parser.add_argument("--scan-all-paths", action="store_true", help=argparse.SUPPRESS)
     # Debug/verification: run the rules over every version whole (see scanner.history.delta).
@@ -44,8 +45,6 @@ def run(args: argparse.Namespace) -> int:
         since = verify_commit(args.repo, since, "--since")
     config = load_settings(args, Path(args.repo))
     max_blob_size = args.max_blob_size or config.max_blob_size or DEFAULT_MAX_BLOB_SIZE
-    if max_blob_size < 1:
-        raise config_error("--max-blob-size must be positive")
     detector = build_detector(args, config)
     bar = ProgressBar() if wants_progress(args.quiet) else None
     try:

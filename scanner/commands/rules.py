@@ -14,9 +14,18 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("rules", help="list rules or check rule files' examples")
     sub = parser.add_subparsers(dest="rules_command", metavar="{list,check}")
     sub.required = True
-    listing = sub.add_parser("list", help="list the active rules")
+    listing = sub.add_parser("list", help="list the active rules (secret and audit) after the configuration",
+                             description="List every rule with its kind (secret or audit), severity, confidence and "
+                                         "whether this configuration enables it: built-in rules, --rules and "
+                                         "extra-patterns files, an imported gitleaks config, minus disable-rules.")
     listing.add_argument("--format", choices=("text", "json"), default="text")
-    listing.add_argument("--rules", action="append", default=[], metavar="PATH", help="list these rule files instead")
+    listing.add_argument("--config", metavar="FILE",
+                         help="configuration file (default: .mcp-scan.toml or pyproject.toml, found upwards)")
+    listing.add_argument("--no-config", action="store_true", help="ignore configuration files")
+    listing.add_argument("--rules", action="append", default=[], metavar="PATH",
+                         help="extra rule file or directory (repeatable), as for the scanning commands")
+    listing.add_argument("--gitleaks-config", metavar="FILE",
+                         help="import rules from a gitleaks .gitleaks.toml (overrides the config's 'gitleaks-config')")
     listing.set_defaults(func=run_list)
     check = sub.add_parser("check", help="run every rule's examples and negative examples through the detector")
     check.add_argument("files", nargs="*", metavar="FILE", help="rule files or directories (default: the built-in registry)")
@@ -24,23 +33,40 @@ def register(subparsers: Any) -> None:
 
 
 def _load(paths: list[str]) -> list[Any]:
+    """The rules ``rules check`` runs: the given files, else the built-in registry."""
     from scanner.rules import builtin_rules, load_rules
 
     return load_rules([Path(p) for p in paths]) if paths else list(builtin_rules())
 
 
+def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from scanner.audit.findings import RULES as AUDIT_RULES
+    from scanner.commands._common import collect_rules, load_settings
+
+    config = load_settings(args, Path("."))
+    rows = [{"id": r.id, "kind": "secret", "severity": r.severity, "confidence": r.confidence, "enabled": enabled,
+             "source": source, "description": r.description, "keywords": list(r.keywords),
+             "references": list(r.references)} for r, source, enabled in collect_rules(args, config)]
+    rows += [{"id": rule_id, "kind": "audit", "severity": rule.severity, "confidence": rule.confidence,
+              "enabled": rule_id not in config.disable_rules, "source": "audit", "description": rule.description,
+              "keywords": [], "references": []} for rule_id, rule in AUDIT_RULES.items()]
+    return rows
+
+
 def run_list(args: argparse.Namespace) -> int:
-    rules = _load(args.rules)
+    rows = _rows(args)
     if args.format == "json":
-        rows = [{"id": r.id, "description": r.description, "severity": r.severity, "confidence": r.confidence,
-                 "keywords": list(r.keywords), "references": list(r.references)} for r in rules]
         json.dump({"version": 1, "rules": rows}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return EXIT_CLEAN
-    width = max((len(r.id) for r in rules), default=0)
-    for rule in rules:
-        print(f"{rule.id:<{width}}  {rule.severity:<8}  {rule.confidence:<6}  {rule.description}")
-    print(f"{len(rules)} rules")
+    width = max((len(row["id"]) for row in rows), default=0)
+    for row in rows:
+        state = "on" if row["enabled"] else "OFF"
+        print(f"{row['id']:<{width}}  {row['kind']:<6}  {state:<3}  {row['severity']:<8}  {row['confidence']:<6}  "
+              f"{row['description']}")
+    kinds = {kind: sum(1 for row in rows if row["kind"] == kind) for kind in ("secret", "audit")}
+    off = sum(1 for row in rows if not row["enabled"])
+    print(f"{len(rows)} rules ({kinds['secret']} secret, {kinds['audit']} audit), {off} disabled")
     return EXIT_CLEAN
 
 

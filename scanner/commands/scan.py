@@ -8,6 +8,7 @@ from typing import Any
 
 from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
                                       print_incomplete, report, warn)
+from scanner.config import size_arg
 from scanner.display import printable
 
 
@@ -16,8 +17,8 @@ def register(subparsers: Any) -> None:
                                    description="Scan files and directory trees; '-' reads standard input.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="file, directory, or - for stdin")
     parser.add_argument("--stdin-name", default="-", metavar="NAME", help="path to report for stdin input")
-    parser.add_argument("--max-file-size", type=int, default=None, metavar="BYTES",
-                        help="skip files larger than this (default: 25 MB)")
+    parser.add_argument("--max-file-size", type=size_arg, default=None, metavar="SIZE",
+                        help="skip files larger than this: bytes, or 512KB, 10MB, 1GiB (default: 25 MiB)")
     add_scan_options(parser)
     parser.set_defaults(func=run)
 
