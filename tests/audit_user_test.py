@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,11 @@ from tests.fakes import stripe_live_key
 KEY = stripe_live_key(77)
 
 
-def audit_user(tmp_path: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def audit_user(tmp_path: Path, home: Path, *args: str, prefix: Sequence[str] = ()) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"))
     env.pop("APPDATA", None)
     # cwd is not a git repository: --user must not need one.
-    return subprocess.run([sys.executable, "-m", "scanner", "audit", "--user", *args], cwd=tmp_path, env=env,
+    return subprocess.run([*prefix, sys.executable, "-m", "scanner", "audit", "--user", *args], cwd=tmp_path, env=env,
                           capture_output=True, text=True)
 
 
@@ -116,11 +117,14 @@ def test_other_platform_places(tmp_path: Path) -> None:
     assert ("mcp-hardcoded-credential", str(appdata / "Code/User/settings.json")) in found
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any file")
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_unreadable_config_exits_3(tmp_path: Path) -> None:
+    from tests.reliability_support import as_unprivileged
+
     home = tmp_path / "home"
     write(home / ".cursor/mcp.json", {"mcpServers": {}}, mode=0o000)
-    proc = audit_user(tmp_path, home, "--format", "json")
+    # as root, without the capabilities that let root read any file
+    proc = audit_user(tmp_path, home, "--format", "json", prefix=as_unprivileged())
     assert proc.returncode == 3
     assert "~/.cursor/mcp.json" in proc.stderr
 
