@@ -16,8 +16,8 @@ from tests.reliability_support import assert_no_traceback, run_scan
 # Rules whose secret has no single provider: their texts fit the kind of secret.
 GENERIC_FILES = {"generic.toml", "url_credentials.toml", "auth_headers.toml", "private_keys.toml",
                  "config_files.toml", "jwt.toml"}
-# What the built-in registry achieved (issue 15): raise it as texts are added.
-MIN_DISTINCT_TEXTS = 0
+# What the built-in registry achieved (issue 15: 371 rules, 260 texts, none on the default).
+MIN_DISTINCT_TEXTS = 260
 
 HEX = "0123456789abcdef"
 ACME_REMEDIATION = "Revoke the token at Acme > Settings > Tokens, then issue a new one."
@@ -132,9 +132,12 @@ def test_every_builtin_rule_has_its_own_remediation() -> None:
 def test_remediations_are_short_and_not_shared_across_providers() -> None:
     rules = builtin_rules()
     # the text report prints each once and SARIF puts it in the rule's help: one or two sentences
-    long = [r.id for r in rules if len(r.remediation) > 400 or r.remediation.count(". ") > 2]
+    long = [r.id for r in rules if len(r.remediation) > 300 or r.remediation.count(". ") > 2]
     assert not long
-    # one text may serve one provider's several rules, not many providers'
-    families = Counter(r.remediation for r in rules)
-    shared = {text: n for text, n in families.items() if n > 14}
-    assert not shared
+    # a text serves one provider's rules (a provider table is per file), never several files' rules
+    files: dict[str, set[str]] = {}
+    for rule in rules:
+        files.setdefault(rule.remediation, set()).add(Path(rule.source).name)
+    assert not {text: names for text, names in files.items() if len(names) > 1}
+    # the largest family is the private-key formats' shared "new key pair" text
+    assert max(Counter(r.remediation for r in rules).values()) <= 8
