@@ -6,6 +6,10 @@ the prefilter looks for, and brings ``examples`` that must be found and
 ``negative_examples`` that must not. ``check_rules`` runs both through the
 whole detector, so a missing keyword or an entropy gate that rejects a real
 positive fails the check, not just a regex that does not match.
+
+A file may also hold ``[providers.<name>]`` tables whose ``remediation`` a
+rule inherits with ``provider = "<name>"`` (its own ``remediation`` wins):
+one provider's rotation steps are written once, not in each of its rules.
 """
 from __future__ import annotations
 
@@ -34,9 +38,11 @@ _KNOWN = frozenset(
         "id", "description", "severity", "confidence", "regex", "secret_group",
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
-        "remediation", "tags", "decode", "scope", "validate",
+        "remediation", "tags", "decode", "scope", "validate", "provider",
     }
 )
+_PROVIDER_KEYS = frozenset({"remediation"})
+_FILE_KEYS = frozenset({"rules", "providers"})
 # A repetition bound at least this long makes a rule search whole texts
 # (see Rule.whole_text; the detector's keyword windows reach 1 KB forward).
 LONG_MATCH = 512
@@ -125,8 +131,36 @@ def _strings(value: Any, source: str, rule_id: str, key: str) -> tuple[str, ...]
     return tuple(value)
 
 
-def rule_from_dict(data: dict[str, Any], source: str) -> Rule:
-    """Validate one ``[[rules]]`` table and build a Rule; errors name file and rule id."""
+def _text(value: Any, source: str, rule_id: str, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(source, rule_id, f"{key!r} must be a non-empty string")
+    return value
+
+
+def _providers(data: Any, source: str) -> dict[str, str]:
+    """The ``[providers.<name>]`` tables of one file: each provider's remediation."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise _fail(source, "", "'providers' must be a table of [providers.<name>] tables")
+    remediations: dict[str, str] = {}
+    for name, table in data.items():
+        where = f"provider {name!r}"
+        if not _ID.match(name) or not isinstance(table, dict):
+            raise _fail(source, "", f"{where}: a provider is a [providers.<lower-case-name>] table")
+        unknown = sorted(set(table) - _PROVIDER_KEYS)
+        if unknown:
+            raise _fail(source, "", f"{where}: unknown key(s) {', '.join(unknown)}")
+        remediations[name] = _text(table.get("remediation"), source, "", f"providers.{name}.remediation")
+    return remediations
+
+
+def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[str, str]] = None) -> Rule:
+    """Validate one ``[[rules]]`` table and build a Rule; errors name file and rule id.
+
+    ``providers`` maps the file's provider names to their remediation, which
+    a rule naming its ``provider`` inherits unless it sets its own.
+    """
     rule_id = data.get("id", "")
     if not isinstance(rule_id, str) or not _ID.match(rule_id):
         raise _fail(source, str(rule_id), "'id' must be lower-case words joined by '-'")
@@ -172,6 +206,14 @@ def rule_from_dict(data: dict[str, Any], source: str) -> Rule:
 
     if any(d not in DECODERS for d in decode):
         raise _fail(source, rule_id, f"decode must list only {', '.join(sorted(DECODERS))}")
+    remediation = _text(data["remediation"], source, rule_id, "remediation") if "remediation" in data else ""
+    provider = data.get("provider")
+    if provider is not None:
+        known = providers or {}
+        if not isinstance(provider, str) or provider not in known:
+            hint = f"one of {', '.join(sorted(known))}" if known else "none is defined in this file"
+            raise _fail(source, rule_id, f"provider {provider!r} has no [providers.{provider}] table ({hint})")
+        remediation = remediation or known[provider]
     keywords = tuple(k.lower() for k in _strings(data.get("keywords"), source, rule_id, "keywords"))
     if any(not k for k in keywords):
         raise _fail(source, rule_id, "keywords must not be empty strings")
@@ -192,7 +234,7 @@ def rule_from_dict(data: dict[str, Any], source: str) -> Rule:
         example_path=data.get("example_path"),
         stopwords=tuple(s.lower() for s in _strings(data.get("stopwords"), source, rule_id, "stopwords")),
         allow_regexes=_strings(data.get("allow_regexes"), source, rule_id, "allow_regexes"),
-        remediation=str(data.get("remediation", "")),
+        remediation=remediation,
         tags=_strings(data.get("tags"), source, rule_id, "tags"),
         decode=decode,
         validate=validator,
@@ -214,10 +256,18 @@ def load_rule_file(path: Path) -> list[Rule]:
         raise config_error(f"cannot read rule file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise config_error(f"{path}: not valid TOML: {exc}") from None
+    unknown = sorted(set(data) - _FILE_KEYS)
+    if unknown:  # a misspelt [provider.x] would otherwise leave its rules without their remediation
+        raise _fail(str(path), "", f"unknown top-level key(s) {', '.join(unknown)} (a rule file holds [[rules]] and [providers.<name>])")
     tables = data.get("rules", [])
-    if not isinstance(tables, list):
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise config_error(f"{path}: 'rules' must be an array of tables ([[rules]])")
-    return [rule_from_dict(table, str(path)) for table in tables]
+    providers = _providers(data.get("providers"), str(path))
+    rules = [rule_from_dict(table, str(path), providers) for table in tables]
+    unused = sorted(set(providers) - {t.get("provider") for t in tables})
+    if unused:
+        raise _fail(str(path), "", f"provider(s) {', '.join(unused)} defined but no rule names them with provider = \"...\"")
+    return rules
 
 
 def rule_files(paths: Iterable[Path]) -> list[Path]:
