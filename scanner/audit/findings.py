@@ -1,9 +1,11 @@
 """Audit rule ids, their defaults, and the one way audit checks build a Finding.
 
 Audit results are ordinary ``Finding``s so every reporter prints them. The
-``secret`` field holds the offending value when there is one (reporters redact
-it) or else a short description; the fingerprint hashes rule id, path and the
-key that names the problem (never the line, so an edit above it keeps the id).
+``secret`` field holds the offending value only when there is one (a literal
+credential, a JWT: reporters redact it); ``evidence`` holds a short description
+that is never a secret (``staged: .env``, ``mode 0644``) and is printed as is.
+The fingerprint hashes rule id, path and the key that names the problem (never
+the line, so an edit above it keeps the id, and never the evidence wording).
 """
 from __future__ import annotations
 
@@ -78,8 +80,9 @@ def make_finding(
     path: str,
     message: str,
     *,
-    secret: str,
     key: str,
+    secret: str = "",
+    evidence: str = "",
     line: int = 0,
     column: int = 0,
     severity: Optional[str] = None,
@@ -101,6 +104,7 @@ def make_finding(
         line=line,
         column=column,
         secret=secret,
+        evidence=evidence,
         fingerprint=audit_fingerprint(rule_id, path, key),
         commit=commit,
         author=author,

@@ -61,8 +61,11 @@ def _history_line(finding: Finding) -> str:
 def _block(finding: Finding, context: ReportContext) -> str:
     lines = [f"{_where(finding)}: {printable(finding.message)}",
              f"    rule:     {printable(finding.rule_id)} (severity {finding.severity}, "
-             f"confidence {finding.confidence})",
-             f"    secret:   {printable(context.secret(finding))}"]
+             f"confidence {finding.confidence})"]
+    if finding.secret:
+        lines.append(f"    secret:   {printable(context.secret(finding))}")
+    if finding.evidence:
+        lines.append(f"    found:    {printable(finding.evidence)}")
     if finding.extra.get("repo"):
         lines.append(f"    repo:     {printable(str(finding.extra['repo']))}")
     history = _history_line(finding)
