@@ -70,6 +70,18 @@ RULES: dict[str, AuditRule] = {
 }
 
 
+def drop_allowed(findings: list[Finding], text: str) -> list[Finding]:
+    """``findings`` less those on a line of ``text`` carrying an inline allow marker
+    (``// mcp-scan: allow`` in a JSONC config). Whole-file findings (line 0) stay: a
+    marker inside a file does not accept the file being tracked."""
+    from scanner.allow import has_marker, line_allowed
+
+    if not findings or not has_marker(text):
+        return findings
+    lines = text.split("\n")  # the JSONC parser counts lines by "\n" alone
+    return [f for f in findings if f.line <= 0 or not line_allowed(lines, f.line)]
+
+
 def audit_fingerprint(rule_id: str, path: str, key: str) -> str:
     """Stable id for one problem: rule id, path and key (not the line)."""
     return hashlib.sha256(f"{rule_id}\0{path}\0{key}".encode("utf-8", "surrogatepass")).hexdigest()

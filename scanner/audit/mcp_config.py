@@ -22,7 +22,7 @@ from typing import Any, Optional
 from urllib.parse import parse_qsl, urlsplit
 
 from scanner.audit import ttl
-from scanner.audit.findings import make_finding
+from scanner.audit.findings import drop_allowed, make_finding
 from scanner.audit.jsonc import JsoncError, Node, parse
 from scanner.audit.jwt import find_jwts, jwt_findings
 from scanner.entropy import is_placeholder
@@ -461,7 +461,7 @@ def lint_config(path: str, text: str, *, detector: Any = None, severity: Optiona
     linter = _Linter(path, detector, severity, note)
     linter.walk(root, (), "")
     findings = linter.findings + ttl.check_tree(path, root, oauth_everywhere=True, label="MCP config")
-    return findings
+    return drop_allowed(findings, text)
 
 
 def _mcp_entry(entry: Node, strict: bool) -> bool:

@@ -132,8 +132,9 @@ _NEXT = {
         "`# mcp-scan: allow` at the end of its line, or its path to `allow-paths` in the config."
     ),
     "audit": (
-        "Next: each finding above says what to change. Audit findings are about whole files and configs: "
-        "accept one with `allow-paths` in the config or `disable-rules` (see docs/audit.md)."
+        "Next: each finding above says what to change. Accept reviewed findings with a baseline "
+        "(`mcp-scan baseline create` records audit findings too), an `mcp-scan: allow` comment on a config "
+        "line that allows comments, `allow-paths` or `disable-rules` (see docs/audit.md)."
     ),
 }
 
