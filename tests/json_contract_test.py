@@ -178,3 +178,19 @@ def test_text_report_shows_evidence_and_no_empty_secret_line(tmp_path: Path) -> 
     assert proc.returncode == 1, proc.stderr
     assert "found:    tracked: .env" in proc.stdout
     assert "REDACTED" not in proc.stdout  # nothing in this audit is a secret value
+
+
+def test_history_cache_keeps_empty_and_short_secrets_apart(tmp_path: Path) -> None:
+    """A hit without a secret comes back from the cache without one (not as a redaction marker
+    that reads as a hidden value), and a fully redacted short secret does not come back empty."""
+    from scanner.history.cache import BlobCache
+    from scanner.history.hits import Hit
+    from scanner.models import redact
+
+    path = tmp_path / "history-x.cache"
+    cache = BlobCache(path, "k" * 64)
+    cache.add({"blob1/a": [Hit("r", "f" * 64, 1, 1, None, None, ""), Hit("r", "e" * 64, 2, 1, None, None, "abc")]})
+    cache.save()
+    (empty, short) = BlobCache(path, "k" * 64).load().hits["blob1/a"]
+    assert empty.secret == ""
+    assert short.secret and redact(short.secret) == redact("abc") and "abc" not in short.secret
