@@ -21,6 +21,8 @@ from typing import Any, Optional, Union
 
 import regex
 
+# Inline markers that suppress a hit on their line (shared with the audit).
+from scanner.allow import ALLOW_MARKERS, ALLOW_NEXT_LINE
 from scanner.decode import decode_value, decoded_hits
 from scanner.entropy import char_classes, is_placeholder, shannon_entropy
 from scanner.models import Finding, Fragment, Incomplete, confidence_rank, severity_rank
@@ -28,10 +30,6 @@ from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_ava
 from scanner.rules import Rule
 from scanner.validators import validate
 
-# Inline markers that suppress a finding on their line. Ours, plus gitleaks'
-# and detect-secrets' so a team can switch scanners without editing code.
-ALLOW_MARKERS = ("mcp-scan: allow", "mcp-scan:allow", "gitleaks:allow", "pragma: allowlist secret")
-ALLOW_NEXT_LINE = "pragma: allowlist nextline secret"
 
 # Inputs at least this large go through Hyperscan (when installed); smaller
 # ones - a staged diff - use the Python prefilter and never load Hyperscan.

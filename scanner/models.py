@@ -37,8 +37,11 @@ class Fragment:
 class Finding:
     """One secret (or configuration problem) at one place.
 
-    ``secret`` holds the raw value in memory only; reporters print
-    ``display_secret()``, which is redacted unless the user asked otherwise.
+    ``secret`` holds the raw value in memory only; reporters print it
+    redacted unless the user asked otherwise. It is empty when there is no
+    value to hide (most audit findings: a tracked ``.env``, a file mode);
+    ``evidence`` then says what was found, in words that are never a secret,
+    and reporters print it as is.
     ``extra`` carries command-specific fields (``repo``, ``present_at_head``,
     ...) that reporters add to their output verbatim.
     """
@@ -59,6 +62,7 @@ class Finding:
     date: Optional[str] = None
     description: str = ""
     remediation: str = ""
+    evidence: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def replace(self, **changes: Any) -> "Finding":

@@ -23,7 +23,8 @@ from scanner.models import Finding, Incomplete, redact
 
 REDACTION_MARK = "***REDACTED***"
 _FINDING_FIELDS = ("rule_id", "severity", "confidence", "message", "path", "line", "column", "end_line",
-                   "end_column", "commit", "author", "date", "secret", "fingerprint", "remediation")
+                   "end_column", "commit", "author", "date", "secret", "evidence", "fingerprint",
+                   "remediation")
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def finding_from_dict(data: dict[str, Any], show_secrets: bool = False) -> Findi
     with ``--show-secrets`` is redacted now unless ``show_secrets``.
     """
     secret = str(data.get("secret") or "")
-    if REDACTION_MARK not in secret and not show_secrets:
+    if secret and REDACTION_MARK not in secret and not show_secrets:
         secret = redact(secret)
     message = str(data.get("message") or data.get("rule_id") or "")
     extra = {k: v for k, v in data.items() if k not in _FINDING_FIELDS}
@@ -153,6 +154,7 @@ def finding_from_dict(data: dict[str, Any], show_secrets: bool = False) -> Findi
         author=data.get("author") or None,
         date=data.get("date") or None,
         secret=secret,
+        evidence=str(data.get("evidence") or ""),
         fingerprint=str(data.get("fingerprint") or ""),
         remediation=str(data.get("remediation") or ""),
         extra=extra,

@@ -142,7 +142,7 @@ def test_secret_file_in_history_after_deletion(git_repo: GitRepo) -> None:
     finding = history["config/.env"]
     assert finding.commit == added
     assert finding.extra["present_at_head"] is False
-    assert finding.author == "Test Author"
+    assert finding.author == "Test Author <author@example.com>"  # as history findings name authors
     # no longer tracked and ignored now: only the history finding remains for it
     assert "config/.env" not in _by_rule(git_repo, "secret-file-tracked")
 
@@ -173,7 +173,8 @@ def test_history_reports_first_commit_and_lists_all(git_repo: GitRepo) -> None:
     second = git_repo.commit()
     finding = _by_rule(git_repo, "secret-file-in-history")[".env"]
     assert finding.commit == first
-    assert finding.extra["commits"] == [first, second]
+    assert finding.extra["commit_ids"] == [first, second]
+    assert finding.extra["commits"] == 2 and finding.extra["paths"] == 1 and finding.extra["path_list"] == [".env"]
 
 
 def test_templates_in_history_are_not_reported(git_repo: GitRepo) -> None:

@@ -140,13 +140,13 @@ def test_overbroad_scopes(scopes: Any, broad: list[str]) -> None:
     findings = lint_config(".mcp.json", _config({"url": "https://x.example.com", "oauth": {"scopes": scopes}}))
     assert _rules(findings) == ["oauth-overbroad-scope"] * (1 if broad else 0)
     if broad:
-        assert findings[0].secret == " ".join(broad)
+        assert findings[0].evidence == " ".join(broad)
 
 
 def test_overbroad_scope_in_url_query() -> None:
     findings = lint_config(".mcp.json", _config({"url": "https://x.example.com/authorize?scope=admin+full_access+delete"}))
     assert _rules(findings) == ["oauth-overbroad-scope"]
-    assert findings[0].secret == "admin full_access delete"
+    assert findings[0].evidence == "admin full_access delete"
 
 
 @pytest.mark.parametrize(

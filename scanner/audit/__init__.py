@@ -88,9 +88,25 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
     return kept
 
 
+def _not_allowed(findings: list[Finding], read: _Reader) -> list[Finding]:
+    """Line findings from a grep of the tree, less those whose line carries an allow marker.
+    Only files with a finding are read, so a tree without JWTs costs nothing here."""
+    from scanner.audit.findings import drop_allowed
+
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    kept: list[Finding] = []
+    for path, found in by_path.items():
+        data = read(path)
+        kept += found if data is None else drop_allowed(found, data.decode("utf-8", "replace"))
+    return kept
+
+
 def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, history: bool = True) -> AuditResult:
     """Every audit check on the work tree at ``root`` (and its history unless ``history=False``)."""
     from scanner.audit import gitignore, jwt, mcp_config, permissions, ttl
+    from scanner.audit.findings import drop_allowed
     from scanner.audit.inventory import build_inventory
     from scanner.audit.jsonc import JsoncError, parse
 
@@ -124,14 +140,15 @@ def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, 
         maybe_tokens = rel in visible and any(marker in data for marker in _TOKEN_MARKERS)
         if not (maybe_config or maybe_tokens):
             continue
+        text = data.decode("utf-8-sig", "replace")
         try:
-            tree = parse(data.decode("utf-8-sig", "replace"))
+            tree = parse(text)
         except JsoncError:
             continue  # not ours to lint: only MCP configs get a parse-error finding
         if maybe_config and mcp_config.has_servers(tree):
             configs.append(rel)
         elif maybe_tokens:
-            findings += ttl.check_tree(rel, tree, oauth_everywhere=False)
+            findings += drop_allowed(ttl.check_tree(rel, tree, oauth_everywhere=False), text)
     for rel in configs:
         data = read(rel, required=True)
         if data is None:
@@ -142,7 +159,7 @@ def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, 
         findings += mcp_config.lint_config(rel, text, detector=detector, severity="medium" if local_only else None,
                                            note=note)
 
-    findings += jwt.scan_worktree(root, now)
+    findings += _not_allowed(jwt.scan_worktree(root, now), read)
     findings += permissions.check_permissions(root, inv.tracked + inv.untracked + inv.ignored + extra_roots)
     result.findings = dedupe(findings)
     result.stats = {"tracked": len(inv.tracked), "untracked": len(inv.untracked), "mcp_configs": len(configs),

@@ -1,9 +1,11 @@
 """Audit rule ids, their defaults, and the one way audit checks build a Finding.
 
 Audit results are ordinary ``Finding``s so every reporter prints them. The
-``secret`` field holds the offending value when there is one (reporters redact
-it) or else a short description; the fingerprint hashes rule id, path and the
-key that names the problem (never the line, so an edit above it keeps the id).
+``secret`` field holds the offending value only when there is one (a literal
+credential, a JWT: reporters redact it); ``evidence`` holds a short description
+that is never a secret (``staged: .env``, ``mode 0644``) and is printed as is.
+The fingerprint hashes rule id, path and the key that names the problem (never
+the line, so an edit above it keeps the id, and never the evidence wording).
 """
 from __future__ import annotations
 
@@ -68,6 +70,18 @@ RULES: dict[str, AuditRule] = {
 }
 
 
+def drop_allowed(findings: list[Finding], text: str) -> list[Finding]:
+    """``findings`` less those on a line of ``text`` carrying an inline allow marker
+    (``// mcp-scan: allow`` in a JSONC config). Whole-file findings (line 0) stay: a
+    marker inside a file does not accept the file being tracked."""
+    from scanner.allow import has_marker, line_allowed
+
+    if not findings or not has_marker(text):
+        return findings
+    lines = text.split("\n")  # the JSONC parser counts lines by "\n" alone
+    return [f for f in findings if f.line <= 0 or not line_allowed(lines, f.line)]
+
+
 def audit_fingerprint(rule_id: str, path: str, key: str) -> str:
     """Stable id for one problem: rule id, path and key (not the line)."""
     return hashlib.sha256(f"{rule_id}\0{path}\0{key}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -78,8 +92,9 @@ def make_finding(
     path: str,
     message: str,
     *,
-    secret: str,
     key: str,
+    secret: str = "",
+    evidence: str = "",
     line: int = 0,
     column: int = 0,
     severity: Optional[str] = None,
@@ -101,6 +116,7 @@ def make_finding(
         line=line,
         column=column,
         secret=secret,
+        evidence=evidence,
         fingerprint=audit_fingerprint(rule_id, path, key),
         commit=commit,
         author=author,

@@ -102,7 +102,7 @@ def check_coverage(inv: Inventory) -> list[Finding]:
         findings.append(make_finding(
             "gitignore-missing", target,
             f"secret {what} {target} is not ignored by git; `git add .` would commit it",
-            secret=f"not ignored: {target}", key=target,
+            evidence=f"not ignored: {target}", key=target,
             remediation=f"Add `{secret.entry}` to .gitignore (mcp-scan audit --fix appends it).",
             extra={"entry": secret.entry, "tracked": False, "ignored": False},
         ))
@@ -119,7 +119,7 @@ def check_coverage(inv: Inventory) -> list[Finding]:
             "secret-file-tracked", target,
             f"secret {'directory' if target.endswith('/') else 'file'} {target} is tracked by git"
             + (" although .gitignore excludes it" if ignored else "") + _MCP_NOTE.get(secret.kind, ""),
-            secret=f"tracked: {target}", key=target, severity=_SEVERITY[secret.kind],
+            evidence=f"tracked: {target}", key=target, severity=_SEVERITY[secret.kind],
             remediation=f"Run `{advice}`{also} and commit; then rotate the credentials it held (they are in history).",
             extra={"entry": None if ignored else secret.entry, "tracked": True, "ignored": ignored,
                    "fix": advice},
@@ -132,7 +132,7 @@ def check_coverage(inv: Inventory) -> list[Finding]:
         findings.append(make_finding(
             "secret-file-tracked", path,
             f"{path} is tracked by git although .gitignore excludes it; its changes still get committed",
-            secret=f"tracked: {path}", key=path, severity="low", confidence="low",
+            evidence=f"tracked: {path}", key=path, severity="low", confidence="low",
             remediation=f"If it holds secrets or local settings, run `git rm --cached -- {_q(path)}` and commit.",
             extra={"entry": None, "tracked": True, "ignored": True, "fix": f"git rm --cached -- {_q(path)}"},
         ))
@@ -146,7 +146,7 @@ def _history_additions(root: Path) -> list[tuple[str, str, str, str]]:
     off so a file renamed *to* ``.env`` shows up as added.
     """
     out = run_git(["log", "--all", "--diff-filter=A", "--name-only", "-z", "--no-renames",
-                   "--format=%x01%H%x1f%an%x1f%aI"], str(root))
+                   "--format=%x01%H%x1f%an <%ae>%x1f%aI"], str(root))
     rows: list[tuple[str, str, str, str]] = []
     commit = author = date = ""
     for token in out.decode("utf-8", "surrogateescape").split("\0"):
@@ -181,14 +181,16 @@ def check_history(inv: Inventory) -> list[Finding]:
     for target in sorted(first):
         commit, author, date = first[target]
         present = any(p in inv.head_paths for p in paths[target])
+        shown = sorted(paths[target]) if target.endswith("/") else [target]
         state = "still present at HEAD" if present else "deleted since, but every clone still has it"
         findings.append(make_finding(
             "secret-file-in-history", target,
             f"secret file {target} was committed in {commit[:12]} ({state})",
-            secret=f"committed: {target}", key=target, commit=commit, author=author or None, date=date or None,
+            evidence=f"committed: {target}", key=target, commit=commit, author=author or None, date=date or None,
             severity=_SEVERITY[kinds[target]],
-            extra={"present_at_head": present, "commits": commits[target][::-1],
-                   "paths": sorted(paths[target]) if target.endswith("/") else [target]},
+            # commits/paths are counts in every report (as in history findings); the ids and names go alongside.
+            extra={"present_at_head": present, "commits": len(commits[target]), "commit_ids": commits[target][::-1],
+                   "paths": len(shown), "path_list": shown},
         ))
     return findings
 

@@ -22,7 +22,7 @@ from typing import Any, Optional
 from urllib.parse import parse_qsl, urlsplit
 
 from scanner.audit import ttl
-from scanner.audit.findings import make_finding
+from scanner.audit.findings import drop_allowed, make_finding
 from scanner.audit.jsonc import JsoncError, Node, parse
 from scanner.audit.jwt import find_jwts, jwt_findings
 from scanner.entropy import is_placeholder
@@ -237,13 +237,17 @@ class _Linter:
         self.findings: list[Finding] = []
         self.seen: set[tuple[str, str]] = set()
 
-    def add(self, rule_id: str, node: Node, pointer: str, message: str, secret: str,
+    def add(self, rule_id: str, node: Node, pointer: str, message: str, value: str,
             extra: Optional[dict[str, Any]] = None) -> None:
+        """``value`` is the credential for mcp-hardcoded-credential (redacted in reports), else
+        evidence that is no secret (``verify=false``, ``http://host``) and is shown as is."""
         if (rule_id, pointer) in self.seen:
             return
         self.seen.add((rule_id, pointer))
-        severity = self.severity if rule_id == "mcp-hardcoded-credential" else None
-        self.findings.append(make_finding(rule_id, self.path, message + self.note, secret=secret, key=pointer,
+        credential = rule_id == "mcp-hardcoded-credential"
+        severity = self.severity if credential else None
+        self.findings.append(make_finding(rule_id, self.path, message + self.note, key=pointer,
+                                          secret=value if credential else "", evidence="" if credential else value,
                                           line=node.line, column=node.column, severity=severity,
                                           extra={"key": pointer, **(extra or {})}))
 
@@ -452,12 +456,12 @@ def lint_config(path: str, text: str, *, detector: Any = None, severity: Optiona
     try:
         root = parse(text)
     except JsoncError as exc:
-        return [make_finding("mcp-config-invalid", path, f"cannot parse MCP config: {exc}", secret=exc.reason,
+        return [make_finding("mcp-config-invalid", path, f"cannot parse MCP config: {exc}", evidence=exc.reason,
                              key="parse", line=exc.line, column=exc.column)]
     linter = _Linter(path, detector, severity, note)
     linter.walk(root, (), "")
     findings = linter.findings + ttl.check_tree(path, root, oauth_everywhere=True, label="MCP config")
-    return findings
+    return drop_allowed(findings, text)
 
 
 def _mcp_entry(entry: Node, strict: bool) -> bool:

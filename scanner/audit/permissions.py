@@ -72,7 +72,7 @@ def mode_finding(full: Path, shown: str, *, follow_symlinks: bool = False, fixab
     return make_finding(
         "insecure-file-permissions", shown,
         f"{'directory' if is_dir else 'file'} {shown} is accessible by {who} (mode {mode:04o})",
-        secret=f"mode {mode:04o}", key=shown,
+        evidence=f"mode {mode:04o}", key=shown,
         remediation=f"chmod {want:o} {shown}" + (" (mcp-scan audit --fix does)." if fixable else "."),
         extra={"mode": f"{mode:04o}", "want_mode": f"{want:04o}", "fix": f"chmod {want:o} {shown}"},
     )

@@ -43,7 +43,7 @@ def check_staged_file(path: str, text: Optional[str], *, detector: Any = None) -
     if secret is not None and secret.kind in _BLOCKED_KINDS:
         findings.append(make_finding(
             "secret-file-tracked", path, f"secret file {path} is being committed",
-            secret=f"staged: {path}", key=path,
+            evidence=f"staged: {path}", key=path,
             remediation=f"Unstage it with `git restore --staged -- {shlex.quote(path)}`, add `{secret.entry}` "
                         "to .gitignore, and keep the values in the environment or OS keychain.",
             extra={"entry": secret.entry, "tracked": True, "ignored": False},

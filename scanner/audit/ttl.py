@@ -118,7 +118,7 @@ def check_tree(path: str, root: Node, *, oauth_everywhere: bool, label: str = ""
                     findings.append(make_finding(
                         "oauth-overbroad-scope", path,
                         f"OAuth scope requests {', '.join(broad)}{where}; ask only for what the server needs",
-                        secret=" ".join(broad), key=pointer, line=value.line, column=value.column))
+                        evidence=" ".join(broad), key=pointer, line=value.line, column=value.column))
             limit = None
             kind = ""
             if name in REFRESH_TTL_KEYS:
@@ -133,7 +133,7 @@ def check_tree(path: str, root: Node, *, oauth_everywhere: bool, label: str = ""
                     "token-ttl-excessive", path,
                     f"{kind} lifetime {key} is a malformed lifetime (not a finite number of seconds){where}; "
                     "the token may never expire",
-                    secret=f"{key}={_shown(value)}", key=pointer, line=value.line, column=value.column,
+                    evidence=f"{key}={_shown(value)}", key=pointer, line=value.line, column=value.column,
                     extra={"seconds": None, "limit_seconds": limit}))
             elif limit and seconds is not None and seconds > limit:
                 from scanner.audit.jwt import human_duration
@@ -142,7 +142,7 @@ def check_tree(path: str, root: Node, *, oauth_everywhere: bool, label: str = ""
                     "token-ttl-excessive", path,
                     f"{kind} lifetime {key} = {human_duration(seconds)}{where} exceeds the "
                     f"{'24 h' if limit == MAX_ACCESS_TTL else '90 day'} maximum",
-                    secret=f"{key}={value.value}", key=pointer, line=value.line, column=value.column,
+                    evidence=f"{key}={value.value}", key=pointer, line=value.line, column=value.column,
                     extra={"seconds": seconds, "limit_seconds": limit}))
             visit(value, keys + (key,), oauth or name in OAUTH_SECTIONS)
 

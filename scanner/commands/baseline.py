@@ -11,6 +11,9 @@ for the file format.
 History is the default source because a baseline should accept what is
 already exposed in commits; a secret in an uncommitted file has not leaked
 yet and should still block its commit (``--source both`` accepts it too).
+In a git repository the baseline also records what ``mcp-scan audit`` finds
+(its history check only with a history source), so existing audit findings
+can be accepted like secrets; ``audit`` applies the baseline as every scan does.
 """
 from __future__ import annotations
 
@@ -144,7 +147,23 @@ def _scan(args: argparse.Namespace, config: Any, repo: Path, source: str) -> lis
     if source in ("worktree", "both"):
         found.extend(detector.scan_all(_worktree(args, config, repo)))
         _refuse_incomplete(detector.stats.incomplete)
+    if _is_git(repo):
+        found.extend(_audit(repo, detector, history=source != "worktree"))
     return apply_suppressions(found, args, config)
+
+
+def _audit(repo: Path, detector: Any, *, history: bool) -> list[Finding]:
+    """What `mcp-scan audit` finds today, so a team can accept an existing tracked `.env` or
+    MCP config too. Its history check runs with a history source only: a work-tree baseline
+    accepts no history exposure, as for secrets."""
+    from scanner.audit import run_audit
+
+    result = run_audit(repo, detector=detector, history=history)
+    if result.errors:
+        raise ScanError(f"audit of {repo} could not read {result.errors[0]}",
+                        "the baseline was not written; fix the file's permissions and run again")
+    _refuse_incomplete(detector.stats.incomplete)
+    return result.findings
 
 
 def _refuse_incomplete(incomplete: list[Incomplete]) -> None:

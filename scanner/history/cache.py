@@ -39,10 +39,13 @@ def cache_key(ruleset: str, options: Mapping[str, Any]) -> str:
 
 def placeholder(redacted: str) -> str:
     """A stand-in secret whose ``redact()`` is exactly ``redacted`` (never the real value)."""
+    if not redacted:
+        return ""  # there was no secret (an audit-style hit): nothing to stand in for
     prefix = redacted[: -len(REDACTION_MARK)] if redacted.endswith(REDACTION_MARK) else ""
     keep = len(prefix)
     # redact() keeps min(4, len // 4) characters: pad to a length that keeps exactly ``keep``
-    length = 16 if keep >= 4 else 4 * keep
+    # (at least 3 characters, so a fully hidden secret does not come back as "no secret")
+    length = 16 if keep >= 4 else (4 * keep or 3)
     return prefix + "*" * (length - keep)
 
 
@@ -106,8 +109,9 @@ class BlobCache:
 
 def _redacted(secret: str) -> str:
     # A placeholder loaded from an earlier cache is already safe; redact() of it
-    # gives the same text, so stored forms never drift.
-    return redact(secret)
+    # gives the same text, so stored forms never drift. An empty secret stays
+    # empty (placeholder("") is ""), not a marker that reads as a hidden value.
+    return redact(secret) if secret else ""
 
 
 def load_or_empty(path: Optional[Path], key: str) -> BlobCache:

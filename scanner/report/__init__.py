@@ -36,7 +36,15 @@ class ReportContext:
     quiet: bool = False  # -q: the text report is the findings only, no summary or advice
 
     def secret(self, finding: Finding) -> str:
+        """The secret as reports may show it; empty when the finding has none (redacting
+        nothing would print a marker that suggests a hidden value)."""
+        if not finding.secret:
+            return ""
         return finding.secret if self.show_secrets else redact(finding.secret)
+
+    def shown(self, finding: Finding) -> str:
+        """What one cell or snippet shows: the (redacted) secret, else the evidence."""
+        return self.secret(finding) or finding.evidence
 
 
 class Writer(Protocol):
@@ -51,7 +59,11 @@ def get_writer(fmt: str) -> Writer:
 
 
 def finding_dict(finding: Finding, context: ReportContext) -> dict[str, Any]:
-    """The JSON contract for one finding (version 1): stable keys, secret redacted."""
+    """The JSON contract for one finding (version 1): stable keys, secret redacted.
+
+    Every command writes the same keys with the same types (scanner/report/schema/report-v1.json):
+    ``secret`` is null when there is no value to hide and ``evidence`` then says what was found.
+    """
     data: dict[str, Any] = {
         "rule_id": finding.rule_id,
         "severity": finding.severity,
@@ -65,7 +77,8 @@ def finding_dict(finding: Finding, context: ReportContext) -> dict[str, Any]:
         "commit": finding.commit,
         "author": finding.author,
         "date": finding.date,
-        "secret": context.secret(finding),
+        "secret": context.secret(finding) or None,
+        "evidence": finding.evidence or None,
         "fingerprint": finding.fingerprint,
         "remediation": finding.remediation,
     }

@@ -22,11 +22,15 @@ def _gh_property(value: str) -> str:
     return _gh_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+def _shown(finding: Finding) -> str:
+    return redact(finding.secret) if finding.secret else finding.evidence
+
+
 def _text(finding: Finding) -> str:
     commit = f" (commit {short_commit(finding.commit)})" if finding.commit else ""
     if finding.extra.get("present_at_head") is False:
         commit += ", removed since but still in the history"
-    return f"{finding.message}{commit}: {redact(finding.secret)} [{finding.rule_id}]. {finding.remediation}"
+    return f"{finding.message}{commit}: {_shown(finding)} [{finding.rule_id}]. {finding.remediation}"
 
 
 def github_annotation(finding: Finding) -> str:
@@ -89,7 +93,7 @@ def job_summary(findings: Sequence[Finding], title: str, scanned: str, limit: in
         if finding.extra.get("repo"):
             where = f"{finding.extra['repo']}: {where}"
         lines.append(f"| {_md(finding.severity)} | {_md(finding.rule_id)} | {_md(where)} | "
-                     f"{_md(short_commit(finding.commit))} | {_md(redact(finding.secret))} |")
+                     f"{_md(short_commit(finding.commit))} | {_md(_shown(finding))} |")
     if count > limit:
         lines.append(f"\n... and {count - limit} more; see the SARIF or JSON report.")
     remediations = sorted({f.remediation for f in findings if f.remediation})

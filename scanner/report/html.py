@@ -134,7 +134,7 @@ def _table(findings: Sequence[Finding], context: ReportContext) -> str:
                   f'<td class="commit" title="{_e(finding.commit)}">{_e(short_commit(finding.commit))}</td>',
                   f"<td>{_e(finding.author)}</td>",
                   f"<td>{_e(finding.date)}</td>",
-                  f'<td class="secret">{_e(context.secret(finding))}</td>',
+                  f'<td class="secret">{_e(context.shown(finding))}</td>',
                   f"<td>{'' if at_head is None else ('yes' if at_head else 'no')}</td>"]
         rows.append(f'<tr class="finding">{"".join(cells)}</tr>')
     return f'<table id="findings"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'

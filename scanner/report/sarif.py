@@ -108,7 +108,7 @@ def _region(finding: Finding, context: ReportContext) -> dict[str, Any]:
                 region["endColumn"] = end_column
             else:
                 del region["endLine"]
-    region["snippet"] = {"text": context.secret(finding)}
+    region["snippet"] = {"text": context.shown(finding)}
     return region
 
 

@@ -61,8 +61,11 @@ def _history_line(finding: Finding) -> str:
 def _block(finding: Finding, context: ReportContext) -> str:
     lines = [f"{_where(finding)}: {printable(finding.message)}",
              f"    rule:     {printable(finding.rule_id)} (severity {finding.severity}, "
-             f"confidence {finding.confidence})",
-             f"    secret:   {printable(context.secret(finding))}"]
+             f"confidence {finding.confidence})"]
+    if finding.secret:
+        lines.append(f"    secret:   {printable(context.secret(finding))}")
+    if finding.evidence:
+        lines.append(f"    found:    {printable(finding.evidence)}")
     if finding.extra.get("repo"):
         lines.append(f"    repo:     {printable(str(finding.extra['repo']))}")
     history = _history_line(finding)
@@ -129,8 +132,9 @@ _NEXT = {
         "`# mcp-scan: allow` at the end of its line, or its path to `allow-paths` in the config."
     ),
     "audit": (
-        "Next: each finding above says what to change. Audit findings are about whole files and configs: "
-        "accept one with `allow-paths` in the config or `disable-rules` (see docs/audit.md)."
+        "Next: each finding above says what to change. Accept reviewed findings with a baseline "
+        "(`mcp-scan baseline create` records audit findings too), an `mcp-scan: allow` comment on a config "
+        "line that allows comments, `allow-paths` or `disable-rules` (see docs/audit.md)."
     ),
 }
 
