@@ -110,8 +110,10 @@ def path_versions(root: Path, paths: Iterable[str], revs: Optional[list[str]] = 
     if not wanted:
         return {}
     rev_args = revs if revs is not None else ["--all"]
-    out = run_git(["log", "--no-renames", "--raw", "--no-abbrev", "-z", "--format=", *rev_args, "--",
-                   *[":(literal)" + p for p in wanted]], str(root))
+    # Paths on stdin: a repository with thousands of key files must not overflow the command line.
+    paths_in = "".join(f":(literal){p}\n" for p in wanted)
+    out = run_git(["log", "--no-renames", "--raw", "--no-abbrev", "-z", "--format=", "--stdin", *rev_args],
+                  str(root), input=("--\n" + paths_in).encode("utf-8", "surrogateescape"))
     versions: dict[str, set[str]] = {}
     tokens = out.decode("utf-8", "surrogateescape").split("\0")
     for index, token in enumerate(tokens):

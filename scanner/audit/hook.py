@@ -34,14 +34,15 @@ def staged_paths(root: Path) -> list[str]:
 
 def _staged_json(root: Path, paths: list[str]) -> dict[str, bytes]:
     """The index content of the staged JSON files (one ``git cat-file --batch``)."""
-    wanted = [p for p in paths if p.lower().endswith((".json", ".jsonc"))]
+    wanted = {p for p in paths if p.lower().endswith((".json", ".jsonc"))}
     if not wanted:
         return {}
-    out = run_git(["ls-files", "-s", "-z", "--", *[":(literal)" + p for p in wanted]], str(root))
+    # The whole index rather than a pathspec per file: an initial commit may stage thousands.
     oids: dict[str, str] = {}
-    for entry in _split(out):
+    for entry in _split(run_git(["ls-files", "-s", "-z"], str(root))):
         meta, _, path = entry.partition("\t")
-        oids[path] = meta.split()[1]
+        if path in wanted:
+            oids[path] = meta.split()[1]
     blobs = read_blobs(root, oids.values(), MAX_CONFIG_SIZE)
     return {path: blobs[oid] for path, oid in oids.items() if oid in blobs}
 
