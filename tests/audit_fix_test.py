@@ -9,6 +9,7 @@ import pytest
 
 from scanner.audit import run_audit
 from scanner.audit.fix import BLOCK_HEADER
+from tests.fakes import fake
 from tests.git_helpers import GitRepo
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
@@ -89,9 +90,11 @@ def test_fix_never_untracks_or_deletes(git_repo: GitRepo) -> None:
 @posix_only
 def test_insecure_permissions_reported_and_tightened(git_repo: GitRepo) -> None:
     git_repo.write(".gitignore", ".env\n*-secrets/\n*.key\n.claude/mcp/*.json\n")
-    env = git_repo.write(".env", "A=1\n")
+    env = git_repo.write(".env", "API_TOKEN=%s\n" % fake(32, seed=4))  # a .env with nothing secret has no mode to fix
     key = git_repo.write("certs/server.key", "k\n")
-    mcp = git_repo.write(".claude/mcp/github.json", "{}\n")
+    # A literal credential: an MCP config with only ${VAR} references has nothing to protect.
+    mcp = git_repo.write(".claude/mcp/github.json",
+                         '{"mcpServers": {"g": {"env": {"GITHUB_TOKEN": "%s"}}}}\n' % fake(36, seed=3))
     secrets = git_repo.path / "ops-secrets"
     git_repo.write("ops-secrets/token", "t\n")
     template = git_repo.write(".env.example", "A=\n")
@@ -105,7 +108,8 @@ def test_insecure_permissions_reported_and_tightened(git_repo: GitRepo) -> None:
     assert findings[".env"].extra["mode"] == "0644"
     assert "group and others" in findings[".env"].message
     result = _audit(git_repo, "--fix")
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr  # the config's literal credential is left
+    assert b"insecure-file-permissions" not in result.stdout
     assert (_mode(env), _mode(key), _mode(mcp), _mode(secrets)) == (0o600, 0o600, 0o600, 0o700)
     assert _mode(template) == 0o644  # templates hold no secrets: left alone
     assert b"chmod 600 .env (was 0644)" in result.stderr

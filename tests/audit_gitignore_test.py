@@ -8,7 +8,11 @@ import pytest
 from scanner.audit import run_audit
 from scanner.audit.gitignore import classify
 from scanner.models import Finding
+from tests.fakes import fake
 from tests.git_helpers import GitRepo
+
+# A value the secret-name heuristic flags, so a .env holding it keeps its high severity.
+CREDENTIAL = f"API_TOKEN={fake(32, seed=5)}\n"
 
 
 def _by_rule(repo: GitRepo, rule_id: str) -> dict[str, Finding]:
@@ -109,7 +113,7 @@ def test_tracked_secret_file_gets_git_rm_cached_advice(git_repo: GitRepo) -> Non
 
 
 def test_tracked_although_ignored(git_repo: GitRepo) -> None:
-    git_repo.stage(".env", "A=1\n")
+    git_repo.stage(".env", CREDENTIAL)
     git_repo.stage("build/out.js", "x\n")
     git_repo.stage(".env.example", "A=\n")
     git_repo.commit()
@@ -158,10 +162,12 @@ def test_history_covers_other_branches_and_renames(git_repo: GitRepo) -> None:
     git_repo.commit()
     git_repo.git("mv", "settings", ".env")
     renamed = git_repo.commit("rename to .env")
+    git_repo.git("rm", "-q", ".env")  # still tracked, it would be one secret-file-tracked finding (folded)
+    git_repo.commit()
     history = _by_rule(git_repo, "secret-file-in-history")
     assert history["server.pem"].commit == side
     assert history[".env"].commit == renamed
-    assert history[".env"].extra["present_at_head"] is True
+    assert history[".env"].extra["present_at_head"] is False
 
 
 def test_history_reports_first_commit_and_lists_all(git_repo: GitRepo) -> None:
@@ -171,6 +177,8 @@ def test_history_reports_first_commit_and_lists_all(git_repo: GitRepo) -> None:
     git_repo.commit()
     git_repo.stage(".env", "A=2\n")
     second = git_repo.commit()
+    git_repo.git("rm", "-q", ".env")  # still tracked, the history finding would fold into secret-file-tracked
+    git_repo.commit()
     finding = _by_rule(git_repo, "secret-file-in-history")[".env"]
     assert finding.commit == first
     assert finding.extra["commit_ids"] == [first, second]
@@ -184,11 +192,15 @@ def test_templates_in_history_are_not_reported(git_repo: GitRepo) -> None:
 
 
 def test_tracked_mcp_config_is_medium_and_env_is_high(git_repo: GitRepo) -> None:
-    git_repo.stage(".mcp.json", '{"mcpServers": {}}\n')
-    git_repo.stage(".env", "A=1\n")
+    # Plain http to a remote host: not a clean config, so the name-based severity applies.
+    git_repo.stage(".mcp.json", '{"mcpServers": {"s": {"url": "http://mcp.example.com/"}}}\n')
+    git_repo.stage(".env", CREDENTIAL)
     git_repo.commit()
+    git_repo.git("rm", "-q", "--cached", ".mcp.json", ".env")
+    git_repo.commit()
+    git_repo.write(".gitignore", ".mcp.json\n.env\n")
+    git_repo.git("add", "-f", ".mcp.json", ".env")
+    git_repo.git("commit", "-q", "-m", "again")
     tracked = _by_rule(git_repo, "secret-file-tracked")
     assert tracked[".mcp.json"].severity == "medium" and "deliberate" in tracked[".mcp.json"].message
     assert tracked[".env"].severity == "high"
-    history = _by_rule(git_repo, "secret-file-in-history")
-    assert (history[".mcp.json"].severity, history[".env"].severity) == ("medium", "high")

@@ -69,7 +69,11 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict
     repo.stage("settings.py", f'STRIPE_KEY = "{CODE_KEY}"\n')
     repo.stage(".env", "DEBUG=1\n")
     repo.stage(".mcp.json", _mcp_json(MCP_KEY))
+    # a secret file committed, then removed: its exposure is a history finding of its own
+    repo.stage("old/.env", f"API_TOKEN={stripe_live_key(seed=301)}\n")
     head = repo.commit("add settings")
+    repo.git("rm", "-q", "old/.env")
+    repo.commit("remove the old env file")
     root = repo.path
     out: dict[str, dict[str, Any]] = {}
     out["scan"] = _json(_run(root, "scan", ".", "--format", "json"), "scan")
@@ -152,8 +156,8 @@ def test_audit_findings_carry_evidence_not_redacted_prose(reports: dict[str, dic
     audit = reports["audit"]
     tracked = _one(audit, "secret-file-tracked", ".env")
     assert tracked["secret"] is None and tracked["evidence"] == "tracked: .env"
-    committed = _one(audit, "secret-file-in-history", ".env")
-    assert committed["secret"] is None and committed["evidence"] == "committed: .env"
+    committed = _one(audit, "secret-file-in-history", "old/.env")
+    assert committed["secret"] is None and committed["evidence"] == "committed: old/.env"
     credential = _one(audit, "mcp-hardcoded-credential", ".mcp.json")
     assert credential["secret"] == MCP_KEY[:4] + "***REDACTED***" and credential["evidence"] is None
     staged = _one(reports["staged"], "secret-file-tracked", ".env")
@@ -161,9 +165,9 @@ def test_audit_findings_carry_evidence_not_redacted_prose(reports: dict[str, dic
 
 
 def test_history_counts_and_authors_agree_between_history_and_audit(reports: dict[str, dict[str, Any]]) -> None:
-    committed = _one(reports["audit"], "secret-file-in-history", ".env")
+    committed = _one(reports["audit"], "secret-file-in-history", "old/.env")
     assert committed["commits"] == 1 and committed["paths"] == 1
-    assert len(committed["commit_ids"]) == 1 and committed["path_list"] == [".env"]
+    assert len(committed["commit_ids"]) == 1 and committed["path_list"] == ["old/.env"]
     leaked = _one(reports["history"], "stripe-live-secret-key", "settings.py")
     assert leaked["commits"] == 1 and leaked["paths"] == 1
     assert committed["author"] == leaked["author"] == "Test Author <author@example.com>"

@@ -70,6 +70,9 @@ def test_unknown_disabled_rule_points_to_rules_list(tmp_path: Path) -> None:
 
 
 def test_disabling_an_audit_rule_suppresses_it_in_audit(git_repo: GitRepo) -> None:
+    git_repo.stage("old.pem", "k\n")
+    git_repo.commit("key")
+    git_repo.git("rm", "-q", "old.pem")  # in history only: its own secret-file-in-history finding
     git_repo.stage(".env.production", "A=1\n")
     git_repo.commit("env")
     before = run(git_repo.path, "audit", "--format", "json")

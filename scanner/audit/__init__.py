@@ -103,20 +103,34 @@ def _not_allowed(findings: list[Finding], read: _Reader) -> list[Finding]:
     return kept
 
 
-def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, history: bool = True) -> AuditResult:
-    """Every audit check on the work tree at ``root`` (and its history unless ``history=False``)."""
-    from scanner.audit import gitignore, jwt, mcp_config, permissions, ttl
+def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, history: bool = True,
+              hook: bool = False) -> AuditResult:
+    """Every audit check on the work tree at ``root`` (and its history unless ``history=False``).
+
+    ``hook`` (``mcp-scan audit --hook``) checks only what a commit can change
+    (see ``hook.run_hook_audit``) and takes history from the cache.
+    """
+    from scanner.audit import content, gitignore, jwt, mcp_config, permissions, ttl
+    from scanner.audit import history as audit_history
     from scanner.audit.findings import drop_allowed
+    from scanner.audit.fold import fold
     from scanner.audit.inventory import build_inventory
     from scanner.audit.jsonc import JsoncError, parse
 
+    if hook:
+        from scanner.audit.hook import run_hook_audit
+
+        return run_hook_audit(root, detector=detector)
     result = AuditResult()
     inv = build_inventory(root)
     read = _Reader(root, result)
     findings: list[Finding] = []
     findings += gitignore.check_coverage(inv)
-    if history:
-        findings += gitignore.check_history(inv)
+    past: dict[str, str] = {}
+    if history and inv.has_commits:
+        facts = audit_history.collect(root, detector)
+        findings += gitignore.check_history(inv, facts.rows)
+        past = facts.target_verdicts()
 
     ignored_files = [p for p in inv.ignored if not p.endswith("/")]
     extra_roots = [p for p in ROOT_CONFIGS if (root / p).is_file()]
@@ -160,9 +174,28 @@ def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, 
                                            note=note)
 
     findings += _not_allowed(jwt.scan_worktree(root, now), read)
-    findings += permissions.check_permissions(root, inv.tracked + inv.untracked + inv.ignored + extra_roots)
+    everything = inv.tracked + inv.untracked + inv.ignored + extra_roots
+    current = current_verdicts(everything, read, detector)
+    findings = fold(findings, current, past)
+    # Nothing credential-looking to protect: the mode of such a file is no finding.
+    harmless = {t for t, v in current.items() if v in (content.PUBLIC, content.CLEAN)}
+    findings += permissions.check_permissions(root, everything, tracked=inv.tracked, skip=harmless)
     result.findings = dedupe(findings)
     result.stats = {"tracked": len(inv.tracked), "untracked": len(inv.untracked), "mcp_configs": len(configs),
                     "findings": len(result.findings), "errors": len(result.errors)}
     result.stats["configs"] = configs
     return result
+
+
+def current_verdicts(paths: list[str], read: Any, detector: Any) -> dict[str, str]:
+    """The content verdict of every secret-shaped file among ``paths`` whose kind is judged by content."""
+    from scanner.audit import content
+    from scanner.audit.gitignore import classify
+
+    verdicts: dict[str, str] = {}
+    for path in paths:
+        secret = classify(path)
+        if secret is None or secret.kind not in content.JUDGED_KINDS or secret.target in verdicts:
+            continue
+        verdicts[secret.target] = content.judge(secret.kind, path, read(path), detector)
+    return verdicts

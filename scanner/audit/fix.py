@@ -12,6 +12,7 @@ import os
 import stat
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Optional
 
 from scanner.audit.gitignore import ENV_TEMPLATES
 from scanner.audit.inventory import check_ignored
@@ -73,23 +74,32 @@ def tighten_permissions(root: Path, findings: Sequence[Finding]) -> list[str]:
     for finding in findings:
         if finding.rule_id != "insecure-file-permissions":
             continue
-        full = root / finding.path.rstrip("/")
-        try:
-            info = os.lstat(full)
-        except OSError:
-            continue
-        if stat.S_ISLNK(info.st_mode):
-            continue  # never chmod through a symlink
-        want = int(finding.extra.get("want_mode", "0700" if stat.S_ISDIR(info.st_mode) else "0600"), 8)
-        old = stat.S_IMODE(info.st_mode)
-        if old == want:
-            continue
-        try:
-            os.chmod(full, want)
-        except OSError as exc:
-            raise ScanError(f"cannot chmod {finding.path}: {exc.strerror}", "fix the permissions by hand") from None
-        changed.append(f"chmod {want:o} {finding.path} (was {old:04o})")
+        # One finding covers every tracked file a checkout left readable (``path_list``).
+        wanted = finding.extra.get("want_modes") or {finding.path: finding.extra.get("want_mode")}
+        for shown, want_mode in wanted.items():
+            change = _tighten(root, shown, want_mode)
+            if change:
+                changed.append(change)
     return changed
+
+
+def _tighten(root: Path, shown: str, want_mode: Optional[str]) -> Optional[str]:
+    full = root / shown.rstrip("/")
+    try:
+        info = os.lstat(full)
+    except OSError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        return None  # never chmod through a symlink
+    want = int(want_mode or ("0700" if stat.S_ISDIR(info.st_mode) else "0600"), 8)
+    old = stat.S_IMODE(info.st_mode)
+    if old == want:
+        return None
+    try:
+        os.chmod(full, want)
+    except OSError as exc:
+        raise ScanError(f"cannot chmod {shown}: {exc.strerror}", "fix the permissions by hand") from None
+    return f"chmod {want:o} {shown} (was {old:04o})"
 
 
 def apply_fixes(root: Path, findings: Sequence[Finding]) -> tuple[list[str], list[str]]:

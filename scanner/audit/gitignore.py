@@ -139,35 +139,37 @@ def check_coverage(inv: Inventory) -> list[Finding]:
     return findings
 
 
-def _history_additions(root: Path) -> list[tuple[str, str, str, str]]:
-    """(commit, author, date, path) for every file added in any commit on any ref.
+def history_rows(root: Path, revs: Optional[list[str]] = None) -> list[tuple[str, str, str, str]]:
+    """(commit, author, date, path) for every secret-shaped file added in any commit, newest first.
 
-    One ``git log --all --diff-filter=A`` walk, not one per file. Renames are
-    off so a file renamed *to* ``.env`` shows up as added.
+    One ``git log --all --diff-filter=A`` walk (or over ``revs``), not one per
+    file. Renames are off so a file renamed *to* ``.env`` shows up as added.
     """
-    out = run_git(["log", "--all", "--diff-filter=A", "--name-only", "-z", "--no-renames",
-                   "--format=%x01%H%x1f%an <%ae>%x1f%aI"], str(root))
+    out = run_git(["log", "--diff-filter=A", "--name-only", "-z", "--no-renames",
+                   "--format=%x01%H%x1f%an <%ae>%x1f%aI", *(revs if revs is not None else ["--all"]), "--"], str(root))
     rows: list[tuple[str, str, str, str]] = []
     commit = author = date = ""
     for token in out.decode("utf-8", "surrogateescape").split("\0"):
         token = token.lstrip("\n")
         if token.startswith("\x01"):
             commit, author, date = (token[1:].split("\x1f") + ["", "", ""])[:3]
-        elif token and commit:
+        elif token and commit and classify(token) is not None:
             rows.append((commit, author, date, token))
     return rows
 
 
-def check_history(inv: Inventory) -> list[Finding]:
-    """``secret-file-in-history``: one finding per secret path ever committed."""
+def check_history(inv: Inventory, rows: Optional[list[tuple[str, str, str, str]]] = None) -> list[Finding]:
+    """``secret-file-in-history``: one finding per secret path ever committed (``rows``: ``history_rows``)."""
     if not inv.has_commits:
         return []
+    if rows is None:
+        rows = history_rows(inv.root)
     # git log lists newest first, so the last row seen for a target is where it entered history.
     first: dict[str, tuple[str, str, str]] = {}
     commits: dict[str, list[str]] = {}
     paths: dict[str, set[str]] = {}
     kinds: dict[str, str] = {}
-    for commit, author, date, path in _history_additions(inv.root):
+    for commit, author, date, path in rows:
         secret = classify(path)
         if secret is None:
             continue

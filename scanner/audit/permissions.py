@@ -27,12 +27,21 @@ def supported() -> bool:
     return os.name == "posix"
 
 
-def check_permissions(root: Path, paths: Iterable[str]) -> list[Finding]:
-    """One finding per secret file or ``*-secrets/`` directory with group/other access."""
+def check_permissions(root: Path, paths: Iterable[str], *, tracked: Iterable[str] = (),
+                      skip: Iterable[str] = ()) -> list[Finding]:
+    """Secret files and ``*-secrets/`` directories with group/other access.
+
+    Git stores no permission bits, so every clone checks tracked files out
+    with the umask's mode (0644): those are one finding for the repository,
+    not one per file per clone. A file the user made (untracked or ignored)
+    is its own finding. ``skip`` holds targets with nothing secret in them.
+    """
     if not supported():
         return []
     findings: list[Finding] = []
-    seen: set[str] = set()
+    clone_modes: list[Finding] = []
+    seen: set[str] = set(skip)
+    tracked_set = set(tracked)
     real_root = os.path.realpath(root)
     for path in paths:
         secret = classify(path)
@@ -43,9 +52,33 @@ def check_permissions(root: Path, paths: Iterable[str]) -> list[Finding]:
         if os.path.commonpath([os.path.realpath(full), real_root]) != real_root:
             continue  # under a symlinked directory that leaves the repository: not ours to judge or chmod
         finding = mode_finding(full, secret.target)
-        if finding is not None:
-            findings.append(finding)
+        if finding is None:
+            continue
+        is_tracked = path in tracked_set or (secret.target.endswith("/") and
+                                             any(p.startswith(secret.target) for p in tracked_set))
+        (clone_modes if is_tracked else findings).append(finding)
+    if clone_modes:
+        findings.insert(0, _clone_finding(clone_modes))
     return findings
+
+
+def _clone_finding(per_file: list[Finding]) -> Finding:
+    """One finding for every tracked secret file left readable by the checkout's umask."""
+    shown = [f.path for f in per_file]
+    listed = ", ".join(f"{f.path} ({f.extra['mode']})" for f in per_file[:10])
+    more = f" and {len(per_file) - 10} more" if len(per_file) > 10 else ""
+    fixes = [f.extra["fix"] for f in per_file]
+    return make_finding(
+        "insecure-file-permissions", ".",
+        f"{len(per_file)} tracked secret file(s) are readable by group or others: {listed}{more}; git does not "
+        "store the mode, so every clone checks them out with the umask's mode (usually 0644)",
+        evidence=f"{len(per_file)} files", key="tracked-files",
+        remediation="Run " + "; ".join(f"`{fix}`" for fix in fixes[:10]) + (" (and the rest)" if more else "")
+                    + " (mcp-scan audit --fix does), and clone with `umask 077` so new clones start private; "
+                    "better still, stop tracking secret files.",
+        extra={"paths": len(shown), "path_list": shown, "modes": {f.path: f.extra["mode"] for f in per_file},
+               "want_modes": {f.path: f.extra["want_mode"] for f in per_file}, "fix": "; ".join(fixes)},
+    )
 
 
 def mode_finding(full: Path, shown: str, *, follow_symlinks: bool = False, fixable: bool = True) -> Optional[Finding]:

@@ -25,6 +25,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--user", action="store_true",
                         help="audit your own MCP client configs (Claude Desktop, Claude Code, Cursor, VS Code, "
                              "Windsurf, ...) in your home directory instead of a repository; no git needed")
+    parser.add_argument("--hook", action="store_true",
+                        help="commit-hook mode: check only what a commit can change (.gitignore coverage, tracked "
+                             "and staged files, staged MCP configs) and take history from the cache in "
+                             ".git/mcp-scan/, which only new commits update")
     add_scan_options(parser)
     parser.set_defaults(func=run)
 
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise
     config = load_settings(args, root)
     detector = build_detector(args, config)
-    result = run_audit(root, detector=detector)
+    result = run_audit(root, detector=detector, hook=args.hook)
     if args.fix:
         changes, problems = apply_fixes(root, result.findings)
         for change in changes:
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         if not changes and not problems:
             print("mcp-scan: --fix: nothing to change", file=sys.stderr)
         else:
-            result = run_audit(root, detector=detector)  # report what is left
+            result = run_audit(root, detector=detector, hook=args.hook)  # report what is left
     return finish(args, config, detector, result)
 
 
@@ -67,6 +71,9 @@ def run_user(args: argparse.Namespace) -> int:
     if args.repo != ".":
         raise config_error("--user audits your home directory and takes no REPO",
                            "run `mcp-scan audit REPO` and `mcp-scan audit --user` separately")
+    if args.hook:
+        raise config_error("--hook applies to a repository, not to --user",
+                           "run `mcp-scan audit --hook` inside the repository's commit hook")
     if args.fix:
         raise config_error("--fix does not apply to --user",
                            "replace literal credentials by ${VAR} references and chmod 600 the files listed")
