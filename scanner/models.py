@@ -132,6 +132,10 @@ def short_commit(commit: Optional[str]) -> str:
     return commit[:12] if _OBJECT_ID.fullmatch(commit) else commit
 
 
+# What a redacted secret ends with; the history cache and merge recognise redacted values by it.
+REDACTION_MARK = "***REDACTED***"
+
+
 def redact(secret: str) -> str:
     """A short prefix of ``secret`` followed by a marker; never the whole value.
 
@@ -139,7 +143,7 @@ def redact(secret: str) -> str:
     kept, so even a short password is not recoverable from the output.
     """
     keep = min(4, len(secret) // 4)
-    return f"{secret[:keep]}***REDACTED***"
+    return f"{secret[:keep]}{REDACTION_MARK}"
 
 
 def severity_rank(severity: str) -> int:

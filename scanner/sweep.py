@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from scanner.errors import config_error
-from scanner.models import Finding, Incomplete, redact
+from scanner.models import REDACTION_MARK, Finding, Incomplete, redact
 
-REDACTION_MARK = "***REDACTED***"
 _FINDING_FIELDS = ("rule_id", "severity", "confidence", "message", "path", "line", "column", "end_line",
                    "end_column", "commit", "author", "date", "secret", "evidence", "fingerprint",
                    "remediation")

@@ -99,7 +99,8 @@ def finish(args: argparse.Namespace, config: Config, detector: Any, result: Audi
     for error in result.errors:
         print(f"mcp-scan: error: cannot read {printable(error)}", file=sys.stderr)
     # The audit's rule scans (MCP config values, history of secret files) fail closed like any scan.
-    incomplete = detector.stats.incomplete
+    # the audit may run a rule over one text twice (lint, then content judgement): name each gap once
+    incomplete = list(dict.fromkeys(detector.stats.incomplete))
     print_incomplete(incomplete)
     stats = dict(result.stats, findings=len(findings))
     report(findings, args, stats, "audit", incomplete=incomplete)

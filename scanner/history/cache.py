@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 from scanner.history.hits import Hit
-from scanner.models import redact
+from scanner.models import REDACTION_MARK, redact
 from scanner.paths import atomic_write, prune, touch
 
 MAGIC = b"mcp-scan-history-cache 1"
-REDACTION_MARK = "***REDACTED***"
 
 
 def cache_path(common_dir: Path, key: str) -> Path:
