@@ -11,7 +11,6 @@ import json
 import random
 import string
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from scanner.history.large import OVERLAP, SLICE, WHOLE_READ_LIMIT, scan_large_b
 from scanner.rules import builtin_rules
 from tests.fakes import stripe_live_key
 from tests.git_helpers import GitRepo
+from tests.prepush_test import remote_with_one_commit
 from tests.reliability_support import peak_rss_kib, scanner_cmd
 
 FILLER = "INSERT INTO events VALUES (1, 'an ordinary row of a large dump', 42);\n"
@@ -34,12 +34,7 @@ def big_text(lines: int, planted: dict[int, str]) -> str:
 
 
 def test_a_large_text_blob_is_scanned_to_its_end_and_blocks_a_push(tmp_path: Path) -> None:
-    remote = GitRepo.init(tmp_path / "remote.git", "--bare")
-    work = GitRepo.init(tmp_path / "work")
-    work.git("remote", "add", "origin", str(remote.path))
-    work.stage("README.md", "hi\n")
-    work.commit("init")
-    work.git("push", "-q", "origin", "main")
+    _remote, work = remote_with_one_commit(tmp_path)
     assert work.run_mcp_scan("install", "--hook", "pre-push").returncode == 0
     lines = (3 * SLICE) // len(FILLER)  # 12 MiB: three slices
     at_cut = SLICE // len(FILLER)  # the line the first slice boundary falls in

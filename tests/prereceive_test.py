@@ -11,6 +11,7 @@ from scanner.errors import EXIT_USAGE
 from scanner.pushrange import parse_received, receive_range
 from tests.fakes import stripe_live_key
 from tests.git_helpers import GitRepo
+from tests.prepush_test import push, remote_sha
 
 ZERO = "0" * 40
 
@@ -36,15 +37,6 @@ def server_and_clone(tmp_path: Path) -> tuple[GitRepo, GitRepo]:
     return server, work
 
 
-def push(work: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "push", *args], cwd=work.path, capture_output=True, text=True)
-
-
-def server_sha(server: GitRepo, ref: str) -> str:
-    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", ref], cwd=server.path, capture_output=True, text=True)
-    return proc.stdout.strip()
-
-
 def receive(server: GitRepo, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``mcp-scan pre-receive`` by hand in the server, as git would run the hook."""
     return subprocess.run([sys.executable, "-m", "scanner", "pre-receive", *args], cwd=server.path, input=stdin,
@@ -53,7 +45,7 @@ def receive(server: GitRepo, stdin: str, *args: str) -> subprocess.CompletedProc
 
 def test_push_adding_a_secret_is_rejected_and_the_pusher_is_told_why(server_and_clone: tuple[GitRepo, GitRepo]) -> None:
     server, work = server_and_clone
-    before = server_sha(server, "main")
+    before = remote_sha(server, "main")
     secret = stripe_live_key(seed=31)
     work.stage("deploy/.env", f"STRIPE_KEY={secret}\n")
     leak = work.commit("add secret")
@@ -61,7 +53,7 @@ def test_push_adding_a_secret_is_rejected_and_the_pusher_is_told_why(server_and_
     work.commit("later clean commit")  # the key is in an older pushed commit, not the tip
     proc = push(work, "origin", "main")
     assert proc.returncode != 0
-    assert server_sha(server, "main") == before  # the server's ref did not move
+    assert remote_sha(server, "main") == before  # the server's ref did not move
     relayed = [line for line in proc.stderr.splitlines() if line.startswith("remote: ")]
     told = "\n".join(relayed)
     assert "deploy/.env" in told and leak[:12] in told
@@ -76,7 +68,7 @@ def test_clean_push_passes(server_and_clone: tuple[GitRepo, GitRepo]) -> None:
     tip = work.commit("clean")
     proc = push(work, "origin", "main")
     assert proc.returncode == 0, proc.stderr
-    assert server_sha(server, "main") == tip
+    assert remote_sha(server, "main") == tip
 
 
 def test_new_branch_at_a_commit_the_server_has_scans_nothing(server_and_clone: tuple[GitRepo, GitRepo]) -> None:
@@ -92,14 +84,14 @@ def test_new_branch_at_a_commit_the_server_has_scans_nothing(server_and_clone: t
     work.git("branch", "release", bypassed)
     proc = push(work, "origin", "release")
     assert proc.returncode == 0, proc.stderr
-    assert server_sha(server, "release") == bypassed
+    assert remote_sha(server, "release") == bypassed
     # New commits on top are scanned alone: the server's own history below them is not rescanned.
     work.git("checkout", "-q", "release")
     work.stage("app.py", "print('ok')\n")
     tip = work.commit("clean on top")
     on_top = push(work, "origin", "release")
     assert on_top.returncode == 0, on_top.stderr
-    assert server_sha(server, "release") == tip
+    assert remote_sha(server, "release") == tip
     # The same update line, read the way the hook reads it, leaves no commit to scan.
     scan = receive_range(str(server.path), parse_received(f"{ZERO} {bypassed} refs/heads/other\n"))
     assert scan.empty and scan.revs == [] and scan.objects == []
@@ -112,7 +104,7 @@ def test_pushed_lightweight_tag_of_a_blob_with_a_key_is_rejected(server_and_clon
     work.git("tag", "keys", blob)
     proc = push(work, "origin", "refs/tags/keys")
     assert proc.returncode != 0
-    assert server_sha(server, "refs/tags/keys") == ""
+    assert remote_sha(server, "refs/tags/keys") == ""
     assert "refs/tags/keys" in proc.stderr and "push rejected" in proc.stderr
     assert secret not in proc.stderr + proc.stdout
 
@@ -123,7 +115,7 @@ def test_deleting_a_branch_passes(server_and_clone: tuple[GitRepo, GitRepo]) -> 
     assert push(work, "origin", "topic").returncode == 0
     proc = push(work, "origin", "--delete", "topic")
     assert proc.returncode == 0, proc.stderr
-    assert server_sha(server, "topic") == ""
+    assert remote_sha(server, "topic") == ""
 
 
 @pytest.mark.parametrize("stdin", [
@@ -169,14 +161,14 @@ def test_an_incomplete_scan_rejects_the_push(server_and_clone: tuple[GitRepo, Gi
 
     server, work = server_and_clone
     write_config(server.path)  # a bare repository reads its config from its own directory
-    before = server_sha(server, "main")
+    before = remote_sha(server, "main")
     work.stage("victim.txt", VICTIM)
     tip = work.commit("victim")
     proc = push(work, "origin", "main")
     assert proc.returncode != 0
     assert "incomplete scan" in proc.stderr and RULE in proc.stderr and "victim.txt" in proc.stderr
     assert "push is rejected to be safe" in proc.stderr
-    assert server_sha(server, "main") == before
+    assert remote_sha(server, "main") == before
     # The same update run by hand, with the objects fetched into the server but on no ref: exit 3.
     server.git("fetch", "-q", str(work.path), "main")
     direct = receive(server, f"{before} {tip} refs/heads/main\n")
