@@ -38,7 +38,7 @@ _KNOWN = frozenset(
         "id", "description", "severity", "confidence", "regex", "secret_group",
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
-        "remediation", "tags", "decode", "scope", "validate", "provider",
+        "remediation", "tags", "decode", "scope", "validate", "provider", "content",
     }
 )
 _PROVIDER_KEYS = frozenset({"remediation"})
@@ -78,6 +78,11 @@ class Rule:
     #   one such line: a secret-named key and its value);
     # "text": always over the whole text (matches that reach far from a keyword).
     scope: str = "keyword"
+    # "text": the rule reads text (files, diff hunks, blobs that decode as text).
+    # "binary": it reads files git and the sources call binary (keystores,
+    #   DER keys), each byte one character (latin-1), and only at paths its
+    #   ``path`` selects: a binary rule always names the file kind it reads.
+    content: str = "text"
     source: str = field(default="", compare=False)
 
     @functools.cached_property
@@ -195,6 +200,11 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
     scope = data.get("scope", "keyword")
     if scope not in ("keyword", "line", "text"):
         raise _fail(source, rule_id, f"scope {scope!r} is not one of keyword, line, text")
+    content = data.get("content", "text")
+    if content not in ("text", "binary"):
+        raise _fail(source, rule_id, f"content {content!r} is not one of text, binary")
+    if content == "binary" and not data.get("path"):
+        raise _fail(source, rule_id, "a content = \"binary\" rule needs a 'path': binary files are read only at the paths a rule names")
     validator = data.get("validate")
     if validator is not None:
         from scanner.validators import VALIDATORS
@@ -239,6 +249,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
         decode=decode,
         validate=validator,
         scope=scope,
+        content=content,
         source=source,
     )
 
@@ -350,7 +361,8 @@ def ruleset_hash(rules: Iterable[Rule]) -> str:
     for rule in rules:
         for value in (rule.id, rule.regex, rule.confidence, rule.severity, repr(rule.keywords),
                       repr(rule.min_entropy), str(rule.min_char_classes), rule.path or "",
-                      repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode), rule.validate or "", rule.scope):
+                      repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode), rule.validate or "", rule.scope,
+                      rule.content):
             digest.update(value.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
     return digest.hexdigest()
