@@ -406,8 +406,8 @@ class Detector:
         # - except on base64 Secret data, which only its decoding can judge.
         opaque: list[tuple[int, int]] = []
         decoded = decoded_hits(self, text, fragment.path, opaque=opaque)
-        if opaque:
-            hits = [h for h in hits if not any(s <= h[0] and h[1] <= e for s, e in opaque)]
+        if opaque:  # (a rule that decodes base64 itself has judged the decoded value already)
+            hits = [h for h in hits if "base64" in h[2].decode or not any(s <= h[0] and h[1] <= e for s, e in opaque)]
         for hit in decoded:
             if all(hit[1] <= other[0] or hit[0] >= other[1] for other in hits):
                 hits.append(hit)

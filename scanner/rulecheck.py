@@ -44,8 +44,8 @@ def check_rule(rule: Rule) -> list[str]:
     for i, text in enumerate(rule.examples):
         if not any(f.rule_id == rule.id for f in scan_example(detector, rule, text)):
             problems.append(f"{where}: example {i + 1} is not detected: {text[:60]!r}")
-        elif rule.content == "binary":
-            continue  # a binary file is read whole, never in keyword windows
+        elif rule.content == "binary" or rule.whole_file:
+            continue  # a binary file or a whole-file rule: never part of a larger text
         # The same example inside a large file, where the regex only runs in
         # windows around keyword occurrences: it must still be found there.
         elif not any(f.rule_id == rule.id for f in detector.scan_text(_PADDING + text + "\n" + _PADDING, path)):

@@ -104,6 +104,12 @@ class Rule:
         return any(b >= LONG_MATCH for b in bounds)
 
     @functools.cached_property
+    def whole_file(self) -> bool:
+        """True when the regex is anchored at the start of the text (``\\A``): it describes a whole file
+        (a key file holding nothing else), not a line that may sit anywhere in a larger one."""
+        return regex.match(r"(?:\(\?[a-zA-Z]+\))?\\A", self.regex) is not None
+
+    @functools.cached_property
     def path_pattern(self) -> "Optional[Pattern[str]]":
         return regex.compile(self.path) if self.path else None
 
