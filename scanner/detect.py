@@ -408,6 +408,11 @@ class Detector:
         decoded = decoded_hits(self, text, fragment.path, opaque=opaque)
         if opaque:  # (a rule that decodes base64 itself has judged the decoded value already)
             hits = [h for h in hits if "base64" in h[2].decode or not any(s <= h[0] and h[1] <= e for s, e in opaque)]
+        if decoded and opaque:
+            # A rule that flags an encoded value as such (any value of a Secret) yields to one
+            # that recognises what the value decodes to: that finding says more.
+            hits = [h for h in hits if "base64" not in h[2].decode
+                    or not any(d[0] <= h[0] and h[1] <= d[1] for d in decoded)]
         for hit in decoded:
             if all(hit[1] <= other[0] or hit[0] >= other[1] for other in hits):
                 hits.append(hit)

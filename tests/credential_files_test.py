@@ -96,7 +96,7 @@ KINDS: list[tuple[str, Callable[[Path], "str | bytes"], str]] = [
     ("NuGet.Config", lambda _: f'<add key="ClearTextPassword" value="{fake(20)}" />\n', "nuget-config-password"),
     ("sitemanager.xml", lambda _: f'<Pass encoding="base64">{_b64(fake(14))}</Pass>\n', "filezilla-password"),
     ("k8s/db-secret.yaml", lambda _: f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n"
-                                     f"  password: {_b64(fake(20))}\n", "kubernetes-secret-data"),
+                                     f"  dsn-part: {_b64(fake(20))}\n", "kubernetes-secret-data"),
     ("wg0.conf", lambda _: "[Interface]\nAddress = 10.8.0.2/24\nPrivateKey = "
                            f"{base64.b64encode(fake(32).encode()).decode()}\n", "wireguard-private-key"),
     ("keys/deploy.der", der_key, "private-key-der"),

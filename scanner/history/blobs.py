@@ -221,14 +221,16 @@ class BlobScanner:
             text = decode_blob(data)
             hits[key] = VersionChain.unique(scan(text, 1)) if text else []
         else:
-            might_match = self._might_match
-            if self.detector.reads_path(path):  # a rule chosen by path (.pgpass lines) has no keyword to see
-                def might_match(_data: bytes) -> bool:
-                    return True
+            # a rule chosen by path (.pgpass lines) has no keyword for the prefilter to see
+            might_match: Callable[[bytes], bool] = _always if self.detector.reads_path(path) else self._might_match
             if number == 0:
                 hits[key] = self.chain.scan(path, data, might_match, scan)
             else:  # another path class of the same blob (rare): whole-file scan
                 hits[key] = VersionChain(enabled=False).scan(path, data, might_match, scan)
+
+
+def _always(_data: bytes) -> bool:
+    return True
 
 
 def keyword_gate(detector: Detector) -> Callable[[bytes], bool]:
