@@ -7,6 +7,12 @@ the prefilter looks for, and brings ``examples`` that must be found and
 whole detector, so a missing keyword or an entropy gate that rejects a real
 positive fails the check, not just a regex that does not match.
 
+A rule may name the file kind it reads with ``path`` (a regex on the
+path): one without ``keywords`` then runs on every text at such a path, and
+one with ``content = "binary"`` reads binary files there (keystores, DER
+keys), each byte one character. ``example_path`` is where its examples are
+checked.
+
 A file may also hold ``[providers.<name>]`` tables whose ``remediation`` a
 rule inherits with ``provider = "<name>"`` (its own ``remediation`` wins):
 one provider's rotation steps are written once, not in each of its rules.
