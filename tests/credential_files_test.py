@@ -93,7 +93,6 @@ KINDS: list[tuple[str, Callable[[Path], "str | bytes"], str]] = [
     ("db/dump.sql", lambda _: f"INSERT INTO `users` VALUES (1,'alice','$2y$10${fake(53, CRYPT)}');\n",
      "sql-dump-password-hash"),
     ("db/roles.sql", lambda _: f"CREATE ROLE app LOGIN PASSWORD 'md5{fake(32, HEX)}';\n", "sql-role-password-hash"),
-    ("NuGet.Config", lambda _: f'<add key="ClearTextPassword" value="{fake(20)}" />\n', "nuget-config-password"),
     ("sitemanager.xml", lambda _: f'<Pass encoding="base64">{_b64(fake(14))}</Pass>\n', "filezilla-password"),
     ("k8s/db-secret.yaml", lambda _: f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n"
                                      f"  dsn-part: {_b64(fake(20))}\n", "kubernetes-secret-data"),
@@ -149,7 +148,6 @@ def test_history_finds_deleted_keystore_and_pgpass(git_repo: GitRepo, tmp_path: 
     (".pgpass", "db.corp.io:5432:shop:app:*\n"),
     ("etc/shadow", "daemon:*:19000:0:99999:7:::\nbackup:!:19000:0:99999:7:::\nops:!!:19000::::::\n"),
     ("k8s/secret.yaml", "apiVersion: v1\nkind: Secret\ndata:\n  password: {{ .Values.password | b64enc }}\n"),
-    ("NuGet.Config", '<add key="ClearTextPassword" value="%NUGET_PASSWORD%" />\n'),
 ])
 def test_credential_file_without_a_credential_passes(git_repo: GitRepo, path: str, text: str) -> None:
     git_repo.stage(path, text)
