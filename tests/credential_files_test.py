@@ -200,3 +200,18 @@ def test_user_binary_rule_runs_in_scans(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["scan", "--rules", str(rule), str(tmp_path / "a.acme"), str(tmp_path / "a.bin")]) == 1
     out = capsys.readouterr().out
     assert "a.acme" in out and "a.bin" not in out
+
+
+def test_private_key_header_stays_linear_on_escaped_pem_in_json(tmp_path: Path) -> None:
+    # A key inside JSON ("\n" escapes, as in a service-account file): the header rule's
+    # look-ahead for an elided or prose body once backtracked exponentially here.
+    from scanner.detect import Detector
+    from scanner.rules import builtin_rules
+
+    rule = next(r for r in builtin_rules() if r.id == "private-key-header")
+    body = "\\n".join(fake(64, seed=i) for i in range(26))
+    text = json.dumps({"type": "service_account", "private_key_id": fake(40, HEX)})[:-1] + (
+        ', "private_key": "-----BEGIN PRIVATE KEY-----\\n' + body + '\\n-----END PRIVATE KEY-----\\n"}')
+    detector = Detector([rule], engine="python")
+    detector.scan_text(text, "service-account.json")
+    assert detector.stats.incomplete == []
