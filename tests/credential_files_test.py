@@ -215,3 +215,17 @@ def test_private_key_header_stays_linear_on_escaped_pem_in_json(tmp_path: Path) 
     detector = Detector([rule], engine="python")
     detector.scan_text(text, "service-account.json")
     assert detector.stats.incomplete == []
+
+
+@pytest.mark.parametrize("block", ["data", "stringData"])
+def test_kubernetes_secret_rules_stay_linear_on_long_data_blocks(block: str) -> None:
+    # A Secret whose data lines never hold a value the rules take: the skipped lines once
+    # matched two ways each (indent vs. rest of line), 2^n attempts for n lines.
+    from scanner.detect import Detector
+    from scanner.rules import builtin_rules
+
+    rules = [r for r in builtin_rules() if r.id.startswith("kubernetes-secret")]
+    text = f"apiVersion: v1\nkind: Secret\n{block}:\n" + "".join(f"  key{i}: v\n" for i in range(400))
+    detector = Detector(rules, engine="python")
+    assert detector.scan_text(text, "secret.yaml") == []
+    assert detector.stats.incomplete == []
