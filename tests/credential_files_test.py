@@ -130,7 +130,8 @@ def test_history_finds_deleted_keystore_and_pgpass(git_repo: GitRepo, tmp_path: 
     git_repo.stage("README.md", "service\n")
     git_repo.stage("ops/.pgpass", "db.corp.io:5432:shop:app:*\n")
     git_repo.commit("start")
-    git_repo.stage("certs/client.p12", pkcs12(tmp_path))
+    store = pkcs12(tmp_path)
+    git_repo.stage("certs/client.p12", store)
     # a later version of the file: history scans only its changed lines (no keyword to find them by)
     git_repo.stage("ops/.pgpass", f"db.corp.io:5432:shop:app:*\n*:5432:*:replicator:{fake(20, seed=5)}\n")
     git_repo.commit("add credentials")
@@ -140,6 +141,9 @@ def test_history_finds_deleted_keystore_and_pgpass(git_repo: GitRepo, tmp_path: 
         findings = _json(git_repo.run_mcp_scan("history", "--format", "json"))
         assert sorted((f["path"], f["rule_id"]) for f in findings) == [
             ("certs/client.p12", "pkcs12-keystore"), ("ops/.pgpass", "pgpass-password")], _run
+    # --show-secrets on a warm run re-reads the keystore's blob: the bytes come back exactly
+    shown = _json(git_repo.run_mcp_scan("history", "--format", "json", "--show-secrets"))
+    assert [base64.b64decode(f["secret"]) for f in shown if f["rule_id"] == "pkcs12-keystore"] == [store]
 
 
 @pytest.mark.parametrize(("path", "text"), [
