@@ -233,3 +233,11 @@ def test_kubernetes_secret_rules_stay_linear_on_long_data_blocks(block: str) -> 
     detector = Detector(rules, engine="python")
     assert detector.scan_text(text, "secret.yaml") == []
     assert detector.stats.incomplete == []
+
+
+def test_rules_list_names_file_kinds(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules", "list", "--format", "json", "--no-config"]) == 0
+    rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)["rules"]}
+    assert rows["pkcs12-keystore"]["content"] == "binary" and "p12" in rows["pkcs12-keystore"]["path"]
+    assert rows["pgpass-password"]["content"] == "text" and "pgpass" in rows["pgpass-password"]["path"]
+    assert rows["stripe-live-secret-key"]["path"] is None
