@@ -4,7 +4,10 @@ Per fragment, in one pass: the keyword prefilter picks the rules that could
 match; each candidate's regex searches with a time budget (``SearchBudget``),
 the secret is extracted and passed through the entropy, character-class,
 placeholder, stopword and allow-list gates, and inline allow markers on the
-line are honoured. Overlapping hits keep the most specific rule. A rule that
+line are honoured. Overlapping hits keep the most specific rule; rules
+turned off by the user still run as ``claim_rules``: they own the text they
+match (so a weaker rule whose message would not fit it never takes it over)
+and report nothing. A rule that
 runs out of budget leaves the fragment incomplete (``DetectorStats.incomplete``):
 the commands fail closed on it.
 """
@@ -284,8 +287,16 @@ class Detector:
         min_confidence: str = "low",
         engine: str = "auto",
         regex_timeout: float = 1.0,
+        claim_rules: Sequence[Rule] = (),
     ) -> None:
         self.rules = list(rules)
+        # Disabled rules: they run and win overlaps as they would enabled, but
+        # their hits are never reported (``disable-rules`` must not reroute a
+        # match to a rule that misdescribes it, e.g. a verified GitHub token to
+        # "checksum does not verify").
+        enabled = {rule.id for rule in self.rules}
+        self.claim_rules = [rule for rule in claim_rules if rule.id not in enabled]
+        self._silent = frozenset(rule.id for rule in self.claim_rules)
         self.allow_patterns = [regex.compile(p) for p in allow_regexes]
         self.stopwords = tuple(s.lower() for s in stopwords)
         self.min_confidence = confidence_rank(min_confidence)
@@ -299,7 +310,7 @@ class Detector:
         self._keyword_rules: list[list[int]] = []
         positions: dict[str, int] = {}
         self._always: list[int] = []
-        for index, rule in enumerate(self.rules):
+        for index, rule in enumerate(self.running_rules):
             if not rule.keywords:
                 self._always.append(index)
             for kw in rule.keywords:
@@ -311,6 +322,11 @@ class Detector:
         self._keywords = keywords
         self._small: Optional[PythonPrefilter] = None
         self._large: Optional[Union[PythonPrefilter, HyperscanPrefilter]] = None
+
+    @property
+    def running_rules(self) -> list[Rule]:
+        """Every rule whose regex runs: the enabled ones, then the claiming (disabled) ones."""
+        return self.rules + self.claim_rules
 
     # -- prefilter -------------------------------------------------------
     def _prefilter_for(self, size: int) -> Union[PythonPrefilter, HyperscanPrefilter]:
@@ -338,7 +354,8 @@ class Detector:
         indices = set(self._always)
         for kw_index in hits:
             indices.update(self._keyword_rules[kw_index])
-        return [self.rules[i] for i in sorted(indices)]
+        running = self.running_rules
+        return [running[i] for i in sorted(indices)]
 
     def might_match(self, data: bytes) -> bool:
         """Cheap test on raw bytes: could any rule fire? (History skips decoding otherwise.)"""
@@ -520,8 +537,9 @@ class Detector:
         position = _LineIndex(fragment.text).position if len(hits) > 16 else (
             lambda offset: line_and_column(fragment.text, offset))
         ranges = fragment.report_lines
+        silent = self._silent
         for start, end, rule, secret in hits:
-            if confidence_rank(rule.confidence) < self.min_confidence:
+            if confidence_rank(rule.confidence) < self.min_confidence or rule.id in silent:
                 continue
             line, column = position(start)
             end_line, end_column = position(end)
