@@ -168,6 +168,26 @@ def _merge_windows(text: str, positions: list[int]) -> list[tuple[int, int]]:
     return windows
 
 
+# A key block whose END line follows its header within a few characters holds
+# no key: an empty template or a placeholder word ("-----BEGIN PRIVATE
+# KEY-----\nanything\n-----END PRIVATE KEY-----"). Longer short bodies are
+# still reported: a truncated key is worth a look (private-key-header).
+MIN_KEY_BODY = 16
+_KEY_BODY_FILLER = re.compile(r"\\[rn]|[\s\"'`+,;]")
+
+
+def _key_block_too_short(text: str, start: int) -> bool:
+    """True when the PEM-style block whose header starts at ``start`` ends before any key could."""
+    header_end = text.find("-----", start + 10)
+    if header_end == -1:
+        return False
+    body_start = header_end + 5
+    end = text.find("-----END", body_start, body_start + 4 * MIN_KEY_BODY)
+    if end == -1:
+        return False
+    return len(_KEY_BODY_FILLER.sub("", text[body_start:end])) < MIN_KEY_BODY
+
+
 def fingerprint(rule_id: str, secret: str) -> str:
     """Content fingerprint: the same secret under the same rule, wherever it moves."""
     return hashlib.sha256(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -493,6 +513,8 @@ class Detector:
         if rule.min_char_classes and char_classes(secret) < rule.min_char_classes:
             return False
         if is_placeholder(secret):
+            return False
+        if secret.startswith("-----BEGIN") and _key_block_too_short(text, start):
             return False
         lowered = secret.lower()
         if any(word in lowered for word in rule.stopwords + self.stopwords):
