@@ -16,7 +16,8 @@ Commands (peers from ``/work/peers``): ``mcp-scan history REPO --no-cache
 --format json -q -o FILE`` (no cache: nothing is written into the mirrors),
 ``gitleaks git REPO``, ``betterleaks git REPO``, ``kingfisher scan REPO
 --git-history full --no-validate``. A tool that exits with an error is
-reported with its message; mcp-scan's exit 3 ("incomplete": e.g. blobs
+reported with its message, and so is one that exits 0 after its git
+command failed (gitleaks does, with an empty report); mcp-scan's exit 3 ("incomplete": e.g. blobs
 missing from a mirror's object store) is shown next to the findings it still
 reported, never silently counted as a clean run.
 """
@@ -104,6 +105,10 @@ def run(tool: str, argv: list[str], repo: Path, out: Path, tree: Path) -> Run:
             result.hits = parse(out, proc.stdout)
             if proc.returncode not in (0, 1, 200, 205):  # kingfisher: 200/205 = findings
                 result.error = f"exit {proc.returncode}: {stderr}"
+            elif any(word in proc.stderr for word in ("fatal:", "ERR", "ERROR", "error:")):
+                # gitleaks exits 0 with an empty report when `git log -p` dies on a missing
+                # object: a failed scan, not a clean one
+                result.error = f"exit {proc.returncode} but git failed: {stderr}"
     except (OSError, ValueError, KeyError) as exc:
         result.error = f"exit {proc.returncode}: no report ({exc}); {stderr}"
     return result

@@ -19,7 +19,10 @@ _PLACEHOLDER = re.compile(
     | ^\[[^\]]*\]$ | ^<[^>]*$ | ^[^<]*>$
     | (?<![\w%])%(?:\([\w.-]+\))?[sd](?!\w) | \{[\w.-]*\}
     | changeme | change[_-]me | replace[_-]?me | placeholder | redacted | dummy | example
-    | ^(?:none|null|nil|true|false|undefined|password|passwd|secret|token|api[_-]?key|test|string|value)$
+    | ^(?:none|null|nil|true|false|undefined|password|passwd|pass|pwd|secret|token|api[_-]?key|test|string|value
+         |user|username|login|foo|bar|baz|foobar)$
+    | ^(?:user(?:name)?|login|foo|test|me)[:/](?:pass(?:word)?|passwd|pwd|pw|bar|test|secret)$
+    | ^(.)\1+$
     """,
     re.VERBOSE,
 )
@@ -82,6 +85,7 @@ _HUMPS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 _CAMEL = re.compile(r"[a-z]{2,}(?:[A-Z][a-z]+){2,}|(?:[A-Z][a-z]+){3,}")
 _SNAKE = re.compile(r"[a-z]{2,}(?:_[a-z]{2,}){2,}|[A-Z]{2,}(?:_[A-Z]{2,}){2,}")
 _MEMBER = re.compile(r"[A-Za-z_$][A-Za-z_$]*(?:\.[A-Za-z_$][A-Za-z_$]*)+")
+_TYPE = re.compile(r"[A-Za-z_][\w.]*\[[\w.\[\], |]*\]")  # Optional[str], dict[str, Any]
 _CALL = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\([^()]{0,80}\)")
 _VOWELS = frozenset("aeiouyAEIOUY")
 
@@ -94,11 +98,11 @@ def _wordy(identifier: str) -> bool:
 
 def is_identifier(value: str) -> bool:
     """True when ``value`` reads as code rather than a credential: a function call
-    (``getToken()``), dotted member access whose parts are words (``config.api.key``,
+    (``getToken()``), a type annotation (``Optional[str]``), dotted member access whose parts are words (``config.api.key``,
     ``s.makeClient``), or one identifier of three words or more (``searchUsersByName``,
     ``read_secret_file``). Random tokens have digits, or their letters do not fall into words."""
     value = value.rstrip("=:;,")
-    if _CALL.fullmatch(value):
+    if _CALL.fullmatch(value) or _TYPE.fullmatch(value):
         return True
     if _MEMBER.fullmatch(value):
         parts = value.split(".")

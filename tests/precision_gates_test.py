@@ -113,3 +113,28 @@ def test_a_percent_sign_inside_a_random_password_is_not_a_format_string() -> Non
     assert not is_placeholder("7tfdOdhG%StyrJhBuqpHvMc")
     assert not is_placeholder(fake(10, seed=8) + "%d" + fake(10, seed=9))
     assert is_placeholder("user:%s") and is_placeholder("%(password)s")
+
+
+@pytest.mark.parametrize("value", ["pass", "pwd", "bbbb", "aaaa", "user:pass", "user:pwd", "foo:bar", "Optional[str]",
+                                   "dict[str, Any]"])
+def test_fixture_words_pairs_and_type_annotations_are_placeholders(value: str) -> None:
+    assert is_placeholder(value)
+
+
+def test_through_the_detector_fixture_credentials_in_netrc_and_basic_auth(detector: Detector) -> None:
+    import base64
+
+    def basic(pair: str) -> str:
+        return f'headers = {{"Proxy-Authorization": "Basic {base64.b64encode(pair.encode()).decode()}"}}\n'
+
+    assert detector.scan_text(basic("user:pass"), "test_proxy.py") == []
+    assert detector.scan_text(basic("user:pwd"), "test_proxy.py") == []
+    real = "deploy:" + fake(18, seed=60)
+    assert [f.rule_id for f in detector.scan_text(basic(real), "test_proxy.py")] == ["authorization-basic-credentials"]
+    assert detector.scan_text("machine example.com login aaaa password bbbb\n", ".netrc") == []
+    assert detector.scan_text("machine example.com login user password pass\n", ".netrc") == []
+    secret = fake(20, seed=61)
+    assert [f.secret for f in detector.scan_text(f"machine example.com login deploy password {secret}\n", ".netrc")] == [secret]
+    # a type annotation in code after a username line is not a .pypirc password
+    code = "class URL:\n    username: Optional[str] = None,\n    password: Optional[str] = None,\n"
+    assert [f for f in detector.scan_text("[tool]\n" + code, "url.py") if f.rule_id == "pypirc-password"] == []
