@@ -86,7 +86,7 @@ _CAMEL = re.compile(r"[a-z]{2,}(?:[A-Z][a-z]+){2,}|(?:[A-Z][a-z]+){3,}")
 _SNAKE = re.compile(r"[a-z]{2,}(?:_[a-z]{2,}){2,}|[A-Z]{2,}(?:_[A-Z]{2,}){2,}")
 _MEMBER = re.compile(r"[A-Za-z_$][A-Za-z_$]*(?:\.[A-Za-z_$][A-Za-z_$]*)+")
 _TYPE = re.compile(r"[A-Za-z_][\w.]*\[[\w.\[\], |]*\]")  # Optional[str], dict[str, Any]
-_CALL = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\([^()]{0,80}\)")
+_CALL = re.compile(r"(?P<name>[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\([\w\s.,'\"\[\]:=/-]{0,80}\)")
 _VOWELS = frozenset("aeiouyAEIOUY")
 
 
@@ -102,7 +102,10 @@ def is_identifier(value: str) -> bool:
     ``s.makeClient``), or one identifier of three words or more (``searchUsersByName``,
     ``read_secret_file``). Random tokens have digits, or their letters do not fall into words."""
     value = value.rstrip("=:;,")
-    if _CALL.fullmatch(value) or _TYPE.fullmatch(value):
+    call = _CALL.fullmatch(value)
+    if call is not None:
+        return _wordy(call.group("name").rsplit(".", 1)[-1].strip("_$"))
+    if _TYPE.fullmatch(value):
         return True
     if _MEMBER.fullmatch(value):
         parts = value.split(".")

@@ -138,3 +138,9 @@ def test_through_the_detector_fixture_credentials_in_netrc_and_basic_auth(detect
     # a type annotation in code after a username line is not a .pypirc password
     code = "class URL:\n    username: Optional[str] = None,\n    password: Optional[str] = None,\n"
     assert [f for f in detector.scan_text("[tool]\n" + code, "url.py") if f.rule_id == "pypirc-password"] == []
+
+
+def test_a_random_password_with_parentheses_is_not_a_call() -> None:
+    assert not is_identifier("tcGM2q_(lelAUxSS!m#@l0FwkxwiTK1ehgs^FgsTRQMfGSCDr)")
+    assert not is_identifier("Xq7vB2_(" + fake(12, seed=70) + ")")
+    assert is_identifier("vault.read_secret('db/password')")
