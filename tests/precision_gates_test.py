@@ -144,3 +144,12 @@ def test_a_random_password_with_parentheses_is_not_a_call() -> None:
     assert not is_identifier("tcGM2q_(lelAUxSS!m#@l0FwkxwiTK1ehgs^FgsTRQMfGSCDr)")
     assert not is_identifier("Xq7vB2_(" + fake(12, seed=70) + ")")
     assert is_identifier("vault.read_secret('db/password')")
+
+
+def test_a_value_overrunning_its_string_literal_is_judged_by_what_the_literal_held(detector: Detector) -> None:
+    for filler in ("bbbb", "pass", "pass\\ndefault"):
+        text = f'    f.write("machine example.com login user password {filler}\\n")\n'
+        assert detector.scan_text(text, "test_utils.py") == [], filler
+    secret = fake(18, seed=80)
+    text = f'    f.write("machine example.com login deploy password {secret}\\n")\n'
+    assert [f.rule_id for f in detector.scan_text(text, "test_utils.py")] == ["netrc-password"]
