@@ -121,6 +121,21 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
 }
 
 
+# ``validate = "!<name>"`` inverts a validator: the rule fires only where the
+# check fails. A rule whose message states a validation outcome ("checksum does
+# not verify") must carry that outcome itself, not rely on a stronger rule
+# taking the verified matches: that rule may be disabled.
+NEGATION = "!"
+
+
+def known_validator(name: str) -> bool:
+    """True when ``name`` (or, negated, ``!name``) is a validator rule files may use."""
+    return name.removeprefix(NEGATION) in VALIDATORS
+
+
 def validate(name: str, secret: str) -> bool:
-    """Run validator ``name`` on ``secret`` (unknown names are rejected at load time)."""
+    """Run validator ``name`` on ``secret``; ``!name`` passes where ``name`` fails
+    (unknown names are rejected at load time)."""
+    if name.startswith(NEGATION):
+        return not VALIDATORS[name[len(NEGATION):]](secret)
     return VALIDATORS[name](secret)

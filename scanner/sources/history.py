@@ -146,7 +146,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         walk = cached_walk(repo, common_dir, revs, lambda r, x: _walk(repo, r, x, workers.jobs))
     else:
         walk = _walk(repo, revs, exclude, workers.jobs)
-    path_rules = [r for r in detector.rules if r.path]
+    path_rules = [r for r in detector.running_rules if r.path]
     key_of = _key_function(path_rules)
     commit_count = len(walk.commits)
     reached = _ref_objects(repo, revs, objects)
@@ -157,7 +157,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     options = {"max_blob_size": max_blob_size, "every_path": True,
                "min_confidence": detector.min_confidence, "stopwords": list(detector.stopwords),
                "allow": [p.pattern for p in detector.allow_patterns]}
-    key = cache_key(ruleset_hash(detector.rules), options)
+    key = cache_key(ruleset_hash(detector.rules, detector.claim_rules), options)
     cache = load_or_empty(cache_path(common_dir, key) if use_cache else None, key)
     if cache.status == "corrupt":
         result.warnings.append(f"ignored a damaged history cache ({cache.path}); it will be rebuilt")
