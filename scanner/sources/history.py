@@ -181,6 +181,12 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         result.errors.append(f"{len(missing)} blob(s) missing from the object store (corrupt clone?): {shown}")
+        # The report says what was not read, not only stderr: one record per blob, with where it lived.
+        result.incomplete.extend(_introduced_by(walk, [
+            Incomplete(reason="missing-blob", blob=oid, path=next(iter(walk.blobs.get(oid, ())), (0, None))[1],
+                       message="blob missing from the object store: not scanned")
+            for oid in missing
+        ]))
     too_big = [oid for oid, size in sizes.items() if size > max_blob_size]
     tasks: list[Task] = [(oid, sizes[oid], todo[oid]) for oid in todo if oid in sizes and sizes[oid] <= max_blob_size]
     large = [task for task in tasks if task[1] > WHOLE_READ_LIMIT]
@@ -248,7 +254,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         "bytes": counters["bytes"],
         "findings": len(result.findings),
         "shallow": shallow,
-        "missing_blobs": len(absent_todo),
+        "missing_blobs": len(absent_todo) + len(missing),
         "seconds": round(time.monotonic() - started, 3),
     }
     return result
