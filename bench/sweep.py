@@ -93,7 +93,8 @@ def build(work: Path, count: int, max_fraction: float) -> list[str]:
 
 def sweep(cmd: list[str], work: Path, listing: Path, state: Path, report: Path, shard: str | None) -> tuple[float, dict[str, Any]]:
     args = [*cmd, "sweep", str(listing), "--cache-dir", str(state / "cache"), "--mirror-dir", str(state / "mirrors"),
-            "--format", "json", "-o", str(report), "--jobs", "2", "-q"]
+            # --no-config: the mirrors live under this checkout, whose pyproject.toml allows bench/**.
+            "--format", "json", "-o", str(report), "--jobs", "2", "-q", "--no-config"]
     if shard:
         args += ["--shard", shard]
     start = time.perf_counter()
