@@ -258,3 +258,41 @@ def test_normalised_urls() -> None:
     assert {normalise_url(u) for u in same} == {"github.com/org/repo"}
     assert normalise_url("file:///srv/x.git") == normalise_url("/srv/x.git/") == "file:/srv/x"
     assert normalise_url("ssh://git@host:2222/x") != normalise_url("ssh://git@host/x")
+
+
+def test_identity_roots_are_remembered_and_follow_history(tmp_path: Path) -> None:
+    from scanner.history.identity import repository_identity, root_commits
+
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.stage("a.txt", "a\n")
+    first_root = repo.commit("root one")
+    common = repo.path / ".git"
+    assert root_commits(str(repo.path), common) == [first_root]
+    assert json.loads((common / "mcp-scan" / "identity.json").read_text())["roots"] == [first_root]
+    before = repository_identity(str(repo.path), common)
+    # HEAD moves forward: same roots, same identity.
+    repo.stage("b.txt", "b\n")
+    repo.commit("more")
+    assert root_commits(str(repo.path), common) == [first_root]
+    assert repository_identity(str(repo.path), common) == before
+    # An unrelated history merged in brings its root along.
+    branch = repo.git("symbolic-ref", "--short", "HEAD").strip()
+    repo.git("checkout", "-q", "--orphan", "other")
+    repo.git("rm", "-rqf", ".")
+    repo.stage("c.txt", "c\n")
+    second_root = repo.commit("root two")
+    repo.git("checkout", "-q", branch)
+    repo.git("merge", "-q", "--allow-unrelated-histories", "-m", "merge", "other")
+    assert root_commits(str(repo.path), common) == sorted([first_root, second_root])
+    # HEAD rewritten to a history that does not contain the remembered one: walked again.
+    repo.git("reset", "-q", "--hard", second_root)
+    assert root_commits(str(repo.path), common) == [second_root]
+    # A damaged memo is walked again, not trusted.
+    (common / "mcp-scan" / "identity.json").write_text('{"head": "' + second_root + '", "roots": ["bogus"]')
+    assert root_commits(str(repo.path), common) == [second_root]
+    # The remote is part of the identity; its spelling is not.
+    without = repository_identity(str(repo.path), common)
+    repo.git("remote", "add", "origin", URL)
+    with_origin = repository_identity(str(repo.path), common)
+    repo.git("remote", "set-url", "origin", "git@example.invalid:org/app")
+    assert without != with_origin == repository_identity(str(repo.path), common)

@@ -8,10 +8,12 @@ HEAD (from every ref when HEAD is unborn) and the normalised ``origin`` URL
 (``normalise_url``: no credentials, no ``.git``, scp-style and ssh/https
 spellings of one repository alike).
 
-Finding the roots walks the history once (``git rev-list --max-parents=0``:
-0.35 s on sqlalchemy's 27k commits), so the answer is remembered in the
-repository (``mcp-scan/identity.json``) with the HEAD it was computed at;
-the next run only walks the commits HEAD gained since.
+Finding the roots walks the history once (``git rev-list --max-parents=0 HEAD``:
+0.26-0.29 s on sqlalchemy, 13,864 first-parent commits), so the answer is
+remembered in the repository (``mcp-scan/identity.json``) with the HEAD it
+was computed at: the next run costs 4-16 ms when HEAD has not moved, and
+30-80 ms when it has (one ``merge-base --is-ancestor``, then a walk of the
+new commits only).
 """
 from __future__ import annotations
 
