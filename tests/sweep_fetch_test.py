@@ -203,3 +203,18 @@ def test_ctrl_c_during_a_clone_exits_130_and_leaves_no_half_mirror(tmp_path: Pat
     assert proc.returncode == 130, err
     assert b"Traceback" not in err
     assert not list((tmp_path / "mirrors").iterdir()) if (tmp_path / "mirrors").exists() else True
+
+
+def test_a_failed_fetch_still_scans_the_mirror_and_exits_3(tmp_path: Path) -> None:
+    _, url = upstream(tmp_path, "gone", OLD_KEY)
+    listing = tmp_path / "repos.txt"
+    listing.write_text(url + "\n")
+    proc, _ = sweep(tmp_path, listing)
+    assert proc.returncode == 1, proc.stderr
+    import shutil
+
+    shutil.rmtree(tmp_path / "origins" / "gone.git")  # the upstream disappears (renamed, deleted, network down)
+    proc, document = sweep(tmp_path, listing)
+    assert proc.returncode == 3, proc.stderr
+    assert [f["path"] for f in document["findings"]] == ["deploy/.env"]  # what the mirror has is still reported
+    assert [e["repo"] for e in document["stats"]["errors"]] == [url] and "fetch" in document["stats"]["errors"][0]["error"]

@@ -91,9 +91,9 @@ def _scan_one(args: argparse.Namespace, target: "RepoTarget") -> "RangeResult":
     try:
         result = scan_range(args, path, ScanRange(revs=None, description="full history"))
     except ScanError as exc:
-        return RangeResult(errors=[f"{exc.message} ({exc.hint})" if exc.hint else exc.message])
+        return RangeResult(stats=fetched, errors=[*fetch_errors, f"{exc.message} ({exc.hint})" if exc.hint else exc.message])
     except Exception as exc:  # one broken repository must not stop the sweep
-        return RangeResult(errors=[f"internal error: {type(exc).__name__}: {exc}"])
+        return RangeResult(stats=fetched, errors=[*fetch_errors, f"internal error: {type(exc).__name__}: {exc}"])
     result.stats.update(fetched)
     result.errors[:0] = fetch_errors
     result.findings = [f.replace(extra={**f.extra, "repo": name}) for f in result.findings]
