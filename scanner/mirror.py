@@ -28,7 +28,9 @@ from scanner.history.identity import display_url, normalise_url, redact_url
 
 _REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 # A fetch that runs git's automatic gc does so before we scan, not behind our back.
-_CONFIG = ("-c", "gc.autoDetach=false", "-c", "core.quotePath=false", "-c", "color.ui=false")
+# Only real transports: a list line is data, never a command (``ext::``, ``fd::``).
+_CONFIG = ("-c", "gc.autoDetach=false", "-c", "core.quotePath=false", "-c", "color.ui=false",
+           "-c", "protocol.ext.allow=never", "-c", "protocol.fd.allow=never")
 
 
 @dataclass

@@ -218,3 +218,15 @@ def test_a_failed_fetch_still_scans_the_mirror_and_exits_3(tmp_path: Path) -> No
     assert proc.returncode == 3, proc.stderr
     assert [f["path"] for f in document["findings"]] == ["deploy/.env"]  # what the mirror has is still reported
     assert [e["repo"] for e in document["stats"]["errors"]] == [url] and "fetch" in document["stats"]["errors"][0]["error"]
+
+
+def test_list_lines_are_data_not_commands(tmp_path: Path) -> None:
+    from scanner.history.identity import is_url
+
+    marker = tmp_path / "pwned"
+    listing = tmp_path / "repos.txt"
+    listing.write_text(f"ext::touch%20{marker}@host:x\n-oProxyCommand=touch@host:x\n")
+    assert not any(is_url(line) for line in listing.read_text().splitlines())
+    proc, document = sweep(tmp_path, listing)
+    assert proc.returncode == 3 and not marker.exists()  # listed as missing paths, nothing run
+    assert {e["error"].split(": ")[-1] for e in document["stats"]["errors"]} == {"no such directory"}

@@ -28,7 +28,7 @@ from scanner.gitcmd import run_git
 from scanner.paths import atomic_write
 
 # ``user@host:path`` (git's scp-like syntax): a host part before the colon, no slash before it.
-_SCP = re.compile(r"^(?:(?P<user>[^@/\s]+)@)?(?P<host>[A-Za-z0-9._-]+):(?P<path>(?!//).+)$")
+_SCP = re.compile(r"^(?:(?P<user>[A-Za-z0-9_~][A-Za-z0-9._~-]*)@)?(?P<host>[A-Za-z0-9_][A-Za-z0-9._-]*):(?P<path>(?!//).+)$")
 _URL_SCHEMES = ("https://", "http://", "ssh://", "git://", "file://", "git+ssh://", "ssh+git://")
 _HEX = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
