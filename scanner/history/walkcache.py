@@ -47,6 +47,10 @@ def _load(path: Path, identity: str, warnings: list[str]) -> Optional[tuple[list
         raw = path.read_bytes()
     except OSError:
         return None  # no walk stored yet
+    if raw.startswith(b"{"):  # format 2 and older: plain JSON, no header
+        warnings.append(f"ignored a history walk cache written for another repository or format ({path}); "
+                        "it will be rebuilt")
+        return None
     try:
         header, body = raw.split(b"\n", 1)
         magic, _, rest = header.partition(b" ")
