@@ -296,3 +296,21 @@ def test_identity_roots_are_remembered_and_follow_history(tmp_path: Path) -> Non
     with_origin = repository_identity(str(repo.path), common)
     repo.git("remote", "set-url", "origin", "git@example.invalid:org/app")
     assert without != with_origin == repository_identity(str(repo.path), common)
+
+
+def test_ci_full_history_reuses_a_restored_cache_dir(tmp_path: Path) -> None:
+    # A scheduled `mcp-scan ci` (no event range: the full history) on tonight's fresh checkout.
+    env = {k: v for k, v in os.environ.items() if k != "CI" and not k.startswith(("GITHUB_", "GITLAB_", "CI_"))}
+    first = leaky_repo(tmp_path / "night1")
+    second = tmp_path / "night2"
+    subprocess.run(["git", "clone", "-q", str(first.path), str(second)], check=True)
+    subprocess.run(["git", "remote", "set-url", "origin", URL], cwd=second, check=True)
+    cache = tmp_path / "restored"
+    runs = []
+    for checkout in (first.path, second):
+        proc = subprocess.run([sys.executable, "-m", "scanner", "ci", "--cache-dir", str(cache), "--no-sarif",
+                               "--format", "json"], cwd=checkout, capture_output=True, text=True, env=env)
+        assert proc.returncode == 1, proc.stderr
+        runs.append(json.loads(proc.stdout))
+    assert runs[0]["stats"]["scanned"] > 0 and runs[1]["stats"]["scanned"] == 0
+    assert found(runs[0]) == found(runs[1])
