@@ -92,7 +92,7 @@ def build(work: Path, count: int, max_fraction: float) -> list[str]:
 
 
 def sweep(cmd: list[str], work: Path, listing: Path, state: Path, report: Path, shard: str | None) -> tuple[float, dict[str, Any]]:
-    args = [*cmd, "sweep", str(listing), "--cache-dir", str(state / "cache"), "--mirror-dir", str(state / "mirrors"),
+    args = [*cmd, "sweep", "--repos", str(listing), "--cache-dir", str(state / "cache"), "--mirror-dir", str(state / "mirrors"),
             # --no-config: the mirrors live under this checkout, whose pyproject.toml allows bench/**.
             "--format", "json", "-o", str(report), "--jobs", "2", "-q", "--no-config"]
     if shard:
@@ -108,7 +108,7 @@ def sweep(cmd: list[str], work: Path, listing: Path, state: Path, report: Path, 
 def dry_run(cmd: list[str], work: Path, listing: Path) -> dict[str, int]:
     where = {}
     for i in range(1, SHARDS + 1):
-        out = subprocess.run([*cmd, "sweep", str(listing), "--shard", f"{i}/{SHARDS}", "--dry-run"], cwd=work,
+        out = subprocess.run([*cmd, "sweep", "--repos", str(listing), "--shard", f"{i}/{SHARDS}", "--dry-run"], cwd=work,
                              capture_output=True, text=True, check=True).stdout
         where.update({line: i for line in out.splitlines()})
     return where

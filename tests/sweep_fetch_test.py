@@ -43,7 +43,7 @@ def upstream(root: Path, name: str, secret: str = "") -> tuple[GitRepo, str]:
 
 
 def sweep(cwd: Path, listing: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    proc = mcp_scan(cwd, "sweep", str(listing), "--cache-dir", str(cwd / "cache"), "--mirror-dir", str(cwd / "mirrors"),
+    proc = mcp_scan(cwd, "sweep", "--repos", str(listing), "--cache-dir", str(cwd / "cache"), "--mirror-dir", str(cwd / "mirrors"),
                     "--format", "json", "--jobs", "1", *extra)
     return proc, json.loads(proc.stdout) if proc.stdout.startswith("{") else {}
 
@@ -230,3 +230,11 @@ def test_list_lines_are_data_not_commands(tmp_path: Path) -> None:
     proc, document = sweep(tmp_path, listing)
     assert proc.returncode == 3 and not marker.exists()  # listed as missing paths, nothing run
     assert {e["error"].split(": ")[-1] for e in document["stats"]["errors"]} == {"no such directory"}
+
+
+def test_repos_takes_list_files_only(tmp_path: Path) -> None:
+    (tmp_path / "somedir").mkdir()
+    for args in (["--repos", str(tmp_path / "somedir")], ["--repos", str(tmp_path / "absent.txt")], []):
+        proc = mcp_scan(tmp_path, "sweep", *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr

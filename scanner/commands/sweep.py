@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -23,7 +24,7 @@ from scanner.commands._common import add_scan_options, check_jobs, exit_code, lo
 from scanner.config import size_arg
 from scanner.history.store import age_arg
 from scanner.display import printable
-from scanner.errors import ScanError
+from scanner.errors import ScanError, config_error
 from scanner.models import Finding, Incomplete
 
 if TYPE_CHECKING:
@@ -39,7 +40,10 @@ def register(subparsers: Any) -> None:
                                   description="Scan the full history of every git repository under each DIR "
                                               "(work trees and bare) or listed in each LIST-FILE (one path or "
                                               "clone URL per line, paths relative to the file; # comments).")
-    sweep.add_argument("targets", nargs="+", metavar="DIR|LIST-FILE")
+    sweep.add_argument("targets", nargs="*", metavar="DIR|LIST-FILE")
+    sweep.add_argument("--repos", action="append", default=[], metavar="FILE",
+                       help="a list of repositories: one path or clone URL per line (repeatable; "
+                            "the same as giving FILE as an argument, but never taken for a directory)")
     sweep.add_argument("--shard", metavar="i/n", help="scan only the i-th of n disjoint slices (1/n .. n/n)")
     sweep.add_argument("--jobs", type=int, default=None, metavar="N",
                        help="repositories scanned at once (default: CPU count; at most 4 per CPU)")
@@ -115,7 +119,12 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     check_jobs(args)
     shard = parse_shard(args.shard) if args.shard else None
-    targets = discover(args.targets)
+    for listed in args.repos:
+        if not os.path.isfile(listed):
+            raise config_error(f"--repos {listed}: no such repository list file")
+    if not args.targets and not args.repos:
+        raise config_error("sweep needs a directory or a repository list", "e.g. mcp-scan sweep --repos repos.txt")
+    targets = discover([*args.targets, *args.repos])
     if shard:
         targets = in_shard(targets, *shard)
     if args.list:
