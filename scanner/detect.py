@@ -423,6 +423,8 @@ class Detector:
         decoded = decoded_hits(self, text, fragment.path, opaque=opaque)
         if opaque:
             hits = [h for h in hits if not any(s <= h[0] and h[1] <= e for s, e in opaque)]
+        # Several rules may judge one decoded value: the most confident names it.
+        decoded.sort(key=lambda h: (confidence_rank(h[2].confidence), severity_rank(h[2].severity)), reverse=True)
         for hit in decoded:
             if all(hit[1] <= other[0] or hit[0] >= other[1] for other in hits):
                 hits.append(hit)
