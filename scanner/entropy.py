@@ -17,7 +17,8 @@ _PLACEHOLDER = re.compile(
     | _here\b | -here\b | \bhere$
     | x{4,} | \*{3,} | \#{4,} | [•●]{3,} | \.{3} | …
     | ^\[[^\]]*\]$ | ^<[^>]*$ | ^[^<]*>$
-    | (?<![\w%])%(?:\([\w.-]+\))?[sd](?!\w) | \{[\w.-]*\}
+    | (?<![\w%])%(?:\([\w.-]+\))?[sd](?!\w)
+    | \{(?![0-9a-f]{8}-[0-9a-f]{4}-)(?:[a-z_][\w.-]*|\d*)\}  # {name}, {0}, {}: not a braced GUID key
     | changeme | change[_-]me | replace[_-]?me | placeholder | redacted | dummy | example
     | ^(?:none|null|nil|true|false|undefined|password|passwd|pass|pwd|secret|token|api[_-]?key|test|string|value
          |user|username|login|foo|bar|baz|foobar)$

@@ -153,3 +153,10 @@ def test_a_value_overrunning_its_string_literal_is_judged_by_what_the_literal_he
     secret = fake(18, seed=80)
     text = f'    f.write("machine example.com login deploy password {secret}\\n")\n'
     assert [f.rule_id for f in detector.scan_text(text, "test_utils.py")] == ["netrc-password"]
+
+
+def test_a_braced_guid_is_a_key_not_a_format_slot() -> None:
+    from scanner.entropy import is_placeholder
+
+    assert is_placeholder("{api_key}") and is_placeholder("{0}") and is_placeholder("{}")
+    assert not is_placeholder("{7d3f2a9c-4b1e-4c8d-9e5f-0a6b2c1d3e4f}")
