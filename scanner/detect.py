@@ -4,7 +4,10 @@ Per fragment, in one pass: the keyword prefilter picks the rules that could
 match; each candidate's regex searches with a time budget (``SearchBudget``),
 the secret is extracted and passed through the entropy, character-class,
 placeholder, stopword and allow-list gates, and inline allow markers on the
-line are honoured. Overlapping hits keep the most specific rule. A rule that
+line are honoured. Overlapping hits keep the most specific rule; rules
+turned off by the user still run as ``claim_rules``: they own the text they
+match (so a weaker rule whose message would not fit it never takes it over)
+and report nothing. A rule that
 runs out of budget leaves the fragment incomplete (``DetectorStats.incomplete``):
 the commands fail closed on it.
 """
@@ -166,6 +169,40 @@ def _merge_windows(text: str, positions: list[int]) -> list[tuple[int, int]]:
     return windows
 
 
+# A key block whose END line follows its header within a few characters holds
+# no key: an empty template or a placeholder word ("-----BEGIN PRIVATE
+# KEY-----\nanything\n-----END PRIVATE KEY-----"). Longer short bodies are
+# still reported: a truncated key is worth a look (private-key-header).
+MIN_KEY_BODY = 16
+_KEY_BODY_FILLER = re.compile(r"\\[rn]|[\s\"'`+,;]")
+
+
+def _key_block_too_short(text: str, start: int) -> bool:
+    """True when the PEM-style block whose header starts at ``start`` ends before any key could."""
+    header_end = text.find("-----", start + 10)
+    if header_end == -1:
+        return False
+    body_start = header_end + 5
+    end = text.find("-----END", body_start, body_start + 4 * MIN_KEY_BODY)
+    if end == -1:
+        return False
+    return len(_KEY_BODY_FILLER.sub("", text[body_start:end])) < MIN_KEY_BODY
+
+
+# A value that runs on past the end of the string literal holding it
+# (``password bbbb\n")`` from ``f.write("machine h login u password bbbb\n")``):
+# its gates judge what the literal held, up to its first escaped line break.
+_LITERAL_TAIL = re.compile(r"""(?:\\[nrt])*["'`][),;\]]*$""")
+
+
+def _inside_literal(secret: str) -> str:
+    """The part of ``secret`` inside the string literal it overran, or ``secret`` itself."""
+    tail = _LITERAL_TAIL.search(secret)
+    if tail is None or tail.start() == 0:
+        return secret
+    return secret[:tail.start()].split("\\n", 1)[0]
+
+
 def fingerprint(rule_id: str, secret: str) -> str:
     """Content fingerprint: the same secret under the same rule, wherever it moves."""
     return hashlib.sha256(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
@@ -285,8 +322,16 @@ class Detector:
         min_confidence: str = "low",
         engine: str = "auto",
         regex_timeout: float = 1.0,
+        claim_rules: Sequence[Rule] = (),
     ) -> None:
         self.rules = list(rules)
+        # Disabled rules: they run and win overlaps as they would enabled, but
+        # their hits are never reported (``disable-rules`` must not reroute a
+        # match to a rule that misdescribes it, e.g. a verified GitHub token to
+        # "checksum does not verify").
+        enabled = {rule.id for rule in self.rules}
+        self.claim_rules = [rule for rule in claim_rules if rule.id not in enabled]
+        self._silent = frozenset(rule.id for rule in self.claim_rules)
         self.allow_patterns = [regex.compile(p) for p in allow_regexes]
         self.stopwords = tuple(s.lower() for s in stopwords)
         self.min_confidence = confidence_rank(min_confidence)
@@ -304,7 +349,7 @@ class Detector:
         # and text ones whose file kind has no keyword (.pgpass lines).
         self._binary: list[Rule] = []
         self._by_path: list[tuple[int, Rule]] = []
-        for index, rule in enumerate(self.rules):
+        for index, rule in enumerate(self.running_rules):
             if rule.content == "binary":
                 self._binary.append(rule)
                 continue
@@ -322,6 +367,11 @@ class Detector:
         self._keywords = keywords
         self._small: Optional[PythonPrefilter] = None
         self._large: Optional[Union[PythonPrefilter, HyperscanPrefilter]] = None
+
+    @property
+    def running_rules(self) -> list[Rule]:
+        """Every rule whose regex runs: the enabled ones, then the claiming (disabled) ones."""
+        return self.rules + self.claim_rules
 
     # -- prefilter -------------------------------------------------------
     def _prefilter_for(self, size: int) -> Union[PythonPrefilter, HyperscanPrefilter]:
@@ -349,7 +399,8 @@ class Detector:
         indices = set(self._always)
         for kw_index in hits:
             indices.update(self._keyword_rules[kw_index])
-        return [self.rules[i] for i in sorted(indices)]
+        running = self.running_rules
+        return [running[i] for i in sorted(indices)]
 
     def might_match(self, data: bytes) -> bool:
         """Cheap test on raw bytes: could any rule fire? (History skips decoding otherwise.)
@@ -413,6 +464,8 @@ class Detector:
             # that recognises what the value decodes to: that finding says more.
             hits = [h for h in hits if "base64" not in h[2].decode
                     or not any(d[0] <= h[0] and h[1] <= d[1] for d in decoded)]
+        # Several rules may judge one decoded value: the most confident names it.
+        decoded.sort(key=lambda h: (confidence_rank(h[2].confidence), severity_rank(h[2].severity)), reverse=True)
         for hit in decoded:
             if all(hit[1] <= other[0] or hit[0] >= other[1] for other in hits):
                 hits.append(hit)
@@ -474,7 +527,7 @@ class Detector:
         self._fragment = None
         findings = []
         for start, end, rule, secret in self._most_specific(hits):
-            if confidence_rank(rule.confidence) < self.min_confidence:
+            if confidence_rank(rule.confidence) < self.min_confidence or rule.id in self._silent:
                 continue
             # lines mean nothing in binary content: line 1, columns are byte offsets + 1
             findings.append(rule_finding(rule, secret, path, fragment.start_line, start + 1, fragment.start_line,
@@ -556,7 +609,9 @@ class Detector:
             return False
         if rule.min_char_classes and char_classes(secret) < rule.min_char_classes:
             return False
-        if is_placeholder(secret):
+        if is_placeholder(secret) or is_placeholder(_inside_literal(secret)):
+            return False
+        if secret.startswith("-----BEGIN") and _key_block_too_short(text, start):
             return False
         lowered = secret.lower()
         if any(word in lowered for word in rule.stopwords + self.stopwords):
@@ -601,8 +656,9 @@ class Detector:
         position = _LineIndex(fragment.text).position if len(hits) > 16 else (
             lambda offset: line_and_column(fragment.text, offset))
         ranges = fragment.report_lines
+        silent = self._silent
         for start, end, rule, secret in hits:
-            if confidence_rank(rule.confidence) < self.min_confidence:
+            if confidence_rank(rule.confidence) < self.min_confidence or rule.id in silent:
                 continue
             line, column = position(start)
             end_line, end_column = position(end)

@@ -15,9 +15,15 @@ _PLACEHOLDER = re.compile(
     | \$\{(?:env:|secrets?\.|vars\.)?[a-z_][a-z0-9_.]*\}
     | \byour[_\-\s]?(?:own[_\-]?)?(?:api[_\-]?)?(?:key|token|secret|password|pass|access|client|app)
     | _here\b | -here\b | \bhere$
-    | x{4,} | \*{3,} | \.{3} | …
+    | x{4,} | \*{3,} | \#{4,} | [•●]{3,} | \.{3} | …
+    | ^\[[^\]]*\]$ | ^<[^>]*$ | ^[^<]*>$
+    | (?<![\w%])%(?:\([\w.-]+\))?[sd](?!\w)
+    | \{(?![0-9a-f]{8}-[0-9a-f]{4}-)(?:[a-z_][\w.-]*|\d*)\}  # {name}, {0}, {}: not a braced GUID key
     | changeme | change[_-]me | replace[_-]?me | placeholder | redacted | dummy | example
-    | ^(?:none|null|nil|true|false|undefined|password|passwd|secret|token|api[_-]?key|test|string|value)$
+    | ^(?:none|null|nil|true|false|undefined|password|passwd|pass|pwd|secret|token|api[_-]?key|test|string|value
+         |user|username|login|foo|bar|baz|foobar)$
+    | ^(?:user(?:name)?|login|foo|test|me)[:/](?:pass(?:word)?|passwd|pwd|pw|bar|test|secret)$
+    | ^(.)\1+$
     """,
     re.VERBOSE,
 )
@@ -44,11 +50,70 @@ _LONG_RANDOM_PLACEHOLDER = re.compile(
 
 
 def is_placeholder(secret: str) -> bool:
-    """True when ``secret`` is a template, variable reference or filler text."""
+    """True when ``secret`` is a template, variable reference, filler text, a
+    masked value or an identifier (code, not a credential)."""
     lowered = secret.lower()
     if len(secret) > 64 and shannon_entropy(secret) >= 4.5:
         return bool(_LONG_RANDOM_PLACEHOLDER.search(lowered))
-    return bool(_PLACEHOLDER.search(lowered))
+    return (bool(_PLACEHOLDER.search(lowered)) or has_sequence(secret) or mostly_repeated(secret)
+            or is_identifier(secret))
+
+
+def mostly_repeated(value: str) -> bool:
+    """True when one character makes up three quarters of the letters and digits of ``value``
+    (``00000000-0000-...``, ``ffffffffffff``, ``aaaaaaaa1``): filler, whatever its punctuation."""
+    alnum = [c for c in value if c.isalnum()]
+    return len(alnum) >= 8 and 4 * Counter(alnum).most_common(1)[0][1] >= 3 * len(alnum)
+
+
+def has_sequence(value: str, length: int = 10) -> bool:
+    """True when ``value`` holds ``length`` consecutive characters of the alphabet or the digits in
+    order (``abcdefghij``, ``ABCDEFGHIJ``): typed by hand, never drawn at random. (Shorter
+    runs such as ``123456`` turn up in values upstream suites label as secrets.)"""
+    run = 1
+    for left, right in zip(value, value[1:]):
+        if ord(right) == ord(left) + 1 and right.isalnum() and left.isalnum():
+            run += 1
+            if run >= length:
+                return True
+        else:
+            run = 1
+    return False
+
+
+# Identifiers: words in camelCase, PascalCase, snake_case or SCREAMING_SNAKE.
+_HUMPS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_CAMEL = re.compile(r"[a-z]{2,}(?:[A-Z][a-z]+){2,}|(?:[A-Z][a-z]+){3,}")
+_SNAKE = re.compile(r"[a-z]{2,}(?:_[a-z]{2,}){2,}|[A-Z]{2,}(?:_[A-Z]{2,}){2,}")
+_MEMBER = re.compile(r"[A-Za-z_$][A-Za-z_$]*(?:\.[A-Za-z_$][A-Za-z_$]*)+")
+_TYPE = re.compile(r"[A-Za-z_][\w.]*\[[\w.\[\], |]*\]")  # Optional[str], dict[str, Any]
+_CALL = re.compile(r"(?P<name>[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\([\w\s.,'\"\[\]:=/-]{0,80}\)")
+_VOWELS = frozenset("aeiouyAEIOUY")
+
+
+def _wordy(identifier: str) -> bool:
+    """Most of the identifier's words hold a vowel (random letters seldom do)."""
+    words = _HUMPS.findall(identifier)
+    return bool(words) and 2 * sum(any(c in _VOWELS for c in w) for w in words) > len(words)
+
+
+def is_identifier(value: str) -> bool:
+    """True when ``value`` reads as code rather than a credential: a function call
+    (``getToken()``), a type annotation (``Optional[str]``), dotted member access whose parts are words (``config.api.key``,
+    ``s.makeClient``), or one identifier of three words or more (``searchUsersByName``,
+    ``read_secret_file``). Random tokens have digits, or their letters do not fall into words."""
+    value = value.rstrip("=:;,")
+    call = _CALL.fullmatch(value)
+    if call is not None:
+        return _wordy(call.group("name").rsplit(".", 1)[-1].strip("_$"))
+    if _TYPE.fullmatch(value):
+        return True
+    if _MEMBER.fullmatch(value):
+        parts = value.split(".")
+        if len(parts) >= 3 or any(_CAMEL.fullmatch(p) or _SNAKE.fullmatch(p) for p in parts):
+            return 2 * sum(_wordy(p) or len(p) <= 2 for p in parts) > len(parts)
+        return False
+    return bool(_CAMEL.fullmatch(value) or _SNAKE.fullmatch(value)) and _wordy(value)
 
 
 def char_classes(value: str) -> int:

@@ -219,10 +219,11 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
         raise _fail(source, rule_id, "a content = \"binary\" rule needs a 'path': binary files are read only at the paths a rule names")
     validator = data.get("validate")
     if validator is not None:
-        from scanner.validators import VALIDATORS
+        from scanner.validators import VALIDATORS, known_validator
 
-        if validator not in VALIDATORS:
-            raise _fail(source, rule_id, f"validate {validator!r} is not one of {', '.join(sorted(VALIDATORS))}")
+        if not isinstance(validator, str) or not known_validator(validator):
+            raise _fail(source, rule_id, f"validate {validator!r} is not one of {', '.join(sorted(VALIDATORS))} "
+                                         "(or one of them negated with a leading '!')")
     decode = _strings(data.get("decode"), source, rule_id, "decode")
     from scanner.decode import DECODERS
 
@@ -367,9 +368,7 @@ def builtin_rules() -> tuple[Rule, ...]:
     return rules
 
 
-def ruleset_hash(rules: Iterable[Rule]) -> str:
-    """A digest of everything that changes what a rule set finds (for caches)."""
-    digest = hashlib.sha256()
+def _digest_rules(digest: Any, rules: Iterable[Rule]) -> None:
     for rule in rules:
         for value in (rule.id, rule.regex, rule.confidence, rule.severity, repr(rule.keywords),
                       repr(rule.min_entropy), str(rule.min_char_classes), rule.path or "",
@@ -377,4 +376,17 @@ def ruleset_hash(rules: Iterable[Rule]) -> str:
                       rule.content):
             digest.update(value.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
+
+
+def ruleset_hash(rules: Iterable[Rule], claim_rules: Sequence[Rule] = ()) -> str:
+    """A digest of everything that changes what a rule set finds (for caches).
+
+    ``claim_rules`` are a detector's disabled rules, which still own the text
+    they match (see ``Detector``); without any, the digest is that of ``rules`` alone.
+    """
+    digest = hashlib.sha256()
+    _digest_rules(digest, rules)
+    if claim_rules:
+        digest.update(b"\0claim-rules\0")
+        _digest_rules(digest, claim_rules)
     return digest.hexdigest()

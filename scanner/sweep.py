@@ -1,11 +1,13 @@
-"""Many repositories at once: discovery, sharding, and merging shard reports.
+"""Many repositories at once: discovery, sharding, mirrors, and merging shard reports.
 
 ``discover`` finds every git repository under the given directories (work
 trees and bare repositories; it does not look for more repositories inside
-one it found) or listed in files, one path per line. ``in_shard`` picks a
-stable slice: a repository's shard depends only on its name, so shards are
-disjoint and together cover everything even if machines list them in a
-different order. ``merge_reports`` turns shards' JSON reports back into
+one it found) or listed in files, one path or clone URL per line.
+``in_shard`` picks a stable slice: a repository's shard depends only on its
+identity (``shard_key``), so shards are disjoint, together cover everything
+even if machines list them in a different order, and adding a repository
+moves no other one. ``sync_mirror`` keeps a bare mirror of a URL entry
+(``scanner.mirror``). ``merge_reports`` turns shards' JSON reports back into
 findings; secrets that were redacted in a report stay redacted.
 """
 from __future__ import annotations
@@ -18,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from scanner.errors import config_error
+from scanner.errors import ScanError, config_error
+from scanner.gitcmd import run_git
+from scanner.history.identity import display_url, is_url, normalise_url
 from scanner.models import REDACTION_MARK, Finding, Incomplete, redact
 
 _FINDING_FIELDS = ("rule_id", "severity", "confidence", "message", "path", "line", "column", "end_line",
@@ -28,11 +32,17 @@ _FINDING_FIELDS = ("rule_id", "severity", "confidence", "message", "path", "line
 
 @dataclass(frozen=True)
 class RepoTarget:
-    """A repository to scan: ``name`` is how reports and sharding refer to it."""
+    """A repository to scan: ``name`` is how reports refer to it.
+
+    A URL entry has ``url`` (as listed, possibly with credentials: never
+    printed; ``name`` is the URL without them) and ``path`` is its mirror,
+    set once the mirror directory is known.
+    """
 
     name: str
     path: str
     problem: Optional[str] = None  # set when a listed path is not a repository
+    url: Optional[str] = None
 
 
 def is_repository(path: str) -> bool:
@@ -74,6 +84,9 @@ def _listed(list_file: str) -> Iterable[RepoTarget]:
         entry = line.strip()
         if not entry or entry.startswith("#"):
             continue
+        if is_url(entry):
+            yield RepoTarget(display_url(entry), "", url=entry)
+            continue
         # Relative entries are relative to the list file, so a list travels with its checkout.
         path = os.path.join(base, os.path.expanduser(entry))
         problem = None if is_repository(path) else "not a git repository"
@@ -93,8 +106,17 @@ def discover(targets: Sequence[str]) -> list[RepoTarget]:
         else:
             raise config_error(f"{target}: no such directory or repository list file")
         for entry in entries:
-            found.setdefault(os.path.realpath(entry.path), entry)
+            found.setdefault("url:" + normalise_url(entry.url) if entry.url else os.path.realpath(entry.path), entry)
     return sorted(found.values(), key=lambda t: (t.name, t.path))
+
+
+def with_mirrors(targets: Sequence[RepoTarget], mirror_dir: Path) -> list[RepoTarget]:
+    """``targets`` with each URL entry's ``path`` set to its mirror in ``mirror_dir``."""
+    from dataclasses import replace
+
+    from scanner.mirror import mirror_path
+
+    return [replace(t, path=str(mirror_path(mirror_dir, t.url))) if t.url else t for t in targets]
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -109,15 +131,41 @@ def parse_shard(text: str) -> tuple[int, int]:
     return i, n
 
 
-def shard_of(name: str, total: int) -> int:
-    """The 1-based shard of a repository: a stable hash of its name, not of its position."""
-    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).digest()
+def shard_of(key: str, total: int) -> int:
+    """The 1-based shard of a repository: a stable hash of its key, not of its position."""
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
     return int.from_bytes(digest[:8], "big") % total + 1
+
+
+def shard_key(target: RepoTarget) -> str:
+    """What a repository's shard is a hash of: the identity part every machine can know without cloning.
+
+    That is the normalised remote URL (what a URL entry names, or a local
+    repository's ``origin``), so every clone of one repository lands in the
+    same shard; a repository without a remote is known by its root commits.
+    Never its position in a list or the directory it was cloned to.
+    """
+    from scanner.history.identity import normalise_url, origin_url, root_commits
+
+    if target.url:
+        return "url:" + normalise_url(target.url)
+    if target.problem:
+        return "name:" + target.name
+    try:
+        remote = origin_url(target.path)
+        if remote:
+            return "url:" + normalise_url(remote)
+        out = run_git(["rev-parse", "--git-common-dir"], cwd=target.path).decode("utf-8", "replace").strip()
+        common = Path(target.path, out) if not os.path.isabs(out) else Path(out)
+        roots = root_commits(target.path, common.resolve())
+    except ScanError:
+        roots = []
+    return "roots:" + ",".join(roots) if roots else "name:" + target.name
 
 
 def in_shard(targets: Sequence[RepoTarget], index: int, total: int) -> list[RepoTarget]:
     """The targets of shard ``index`` of ``total``."""
-    return [t for t in targets if shard_of(t.name, total) == index]
+    return [t for t in targets if shard_of(shard_key(t), total) == index]
 
 
 # -- merging shard reports ----------------------------------------------------

@@ -75,19 +75,45 @@ def jwt_service_role(secret: str) -> bool:
     return payload is not None and b'"service_role"' in payload
 
 
+# Passwords of documentation examples and default accounts (RFC 7617's own
+# example is Aladdin:open sesame): a Basic value decoding to one of them is
+# an example, not a credential.
+_DOC_PASSWORDS = frozenset({
+    "pass", "passwd", "pwd", "tiger", "changeit", "open sesame", "1234", "12345", "123456",
+    "qwerty", "letmein", "foo", "bar", "baz", "foobar", "test", "demo",
+})
+
+
 def base64_userpass(secret: str) -> bool:
-    """Base64 of ``user:password`` with a non-empty password (Basic auth, docker ``auths``)."""
-    from scanner.entropy import is_placeholder
+    """Base64 of ``user:password`` (RFC 7617) with a plausible password.
+
+    The user must be printable text. The password must be at least 3
+    characters and neither a placeholder, a documentation value, nor the user
+    name again (admin:admin). A few undecodable bytes in the password are
+    tolerated (a password is opaque bytes to the protocol). An empty password
+    counts only when the user part is itself key-shaped (API keys sent as the
+    Basic user name: ``key:``).
+    """
+    from scanner.entropy import is_placeholder, shannon_entropy
 
     raw = _b64decode(secret)
     if raw is None:
         return False
+    user_raw, sep, password_raw = raw.partition(b":")
+    if not sep or not user_raw:
+        return False
     try:
-        text = raw.decode("utf-8")
+        user = user_raw.decode("utf-8")
     except UnicodeDecodeError:
         return False
-    user, sep, password = text.partition(":")
-    if not sep or not user or len(password) < 3 or not text.isprintable():
+    password = password_raw.decode("utf-8", "replace")
+    if not user.isprintable() or password.count("\ufffd") > 2:
+        return False
+    if not password:
+        return len(user) >= 16 and shannon_entropy(user) >= 3.5 and not is_placeholder(user)
+    if len(password) < 3 or not password.replace("\ufffd", "").isprintable():
+        return False
+    if password.lower() == user.lower() or password.lower() in _DOC_PASSWORDS:
         return False
     return not is_placeholder(password) and not is_placeholder(user + ":" + password)
 
@@ -183,6 +209,21 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
 }
 
 
+# ``validate = "!<name>"`` inverts a validator: the rule fires only where the
+# check fails. A rule whose message states a validation outcome ("checksum does
+# not verify") must carry that outcome itself, not rely on a stronger rule
+# taking the verified matches: that rule may be disabled.
+NEGATION = "!"
+
+
+def known_validator(name: str) -> bool:
+    """True when ``name`` (or, negated, ``!name``) is a validator rule files may use."""
+    return name.removeprefix(NEGATION) in VALIDATORS
+
+
 def validate(name: str, secret: str) -> bool:
-    """Run validator ``name`` on ``secret`` (unknown names are rejected at load time)."""
+    """Run validator ``name`` on ``secret``; ``!name`` passes where ``name`` fails
+    (unknown names are rejected at load time)."""
+    if name.startswith(NEGATION):
+        return not VALIDATORS[name[len(NEGATION):]](secret)
     return VALIDATORS[name](secret)

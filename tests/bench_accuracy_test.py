@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.accuracy import Hit, Result, _sample_dir, at_confidence, run_tool, score, tools
 from bench.corpus.generate import generate
 from bench.corpus.kinds import KINDS, crc32_token
@@ -78,3 +80,95 @@ def test_mcp_scan_runs_on_the_corpus_through_the_harness(tmp_path: Path) -> None
     assert all(d.startswith(("pos/", "neg/")) for d in result.flagged)
     stripe = next(s for s in samples if s.kind == "stripe-live-secret")
     assert stripe.dir in result.flagged
+
+
+# -- the real-example mode (--cases) ---------------------------------------------
+
+def _github_token(seed: int) -> str:
+    import zlib
+
+    from scanner.validators import base62
+    from tests.fakes import fake
+
+    body = fake(30, seed=seed)
+    return "ghp_" + body + base62(zlib.crc32(body.encode()))
+
+
+def _cases_file(tmp_path: Path) -> Path:
+    """Five hand-written examples of generated fakes: three positives (one missed on purpose: a
+    value no rule can know), two negatives (one a live-shaped token, which mcp-scan flags)."""
+    from tests.fakes import fake, stripe_live_key
+
+    rows = [
+        {"id": "P-stripe/1", "label": "positive", "kind": "stripe_key", "source": "acme/rules/stripe.go",
+         "upstream_rule": "stripe-access-token", "text": f'STRIPE_KEY = "{stripe_live_key(seed=3)}"\n'},
+        {"id": "P-github-1", "label": "positive", "kind": "github_token", "source": "acme/rules/github.go",
+         "upstream_rule": "github-pat", "text": f"token: {_github_token(seed=4)}\n"},
+        {"id": "P-opaque-1", "label": "positive", "kind": "other_provider_token", "source": "zeta/tests/x_test.go",
+         "upstream_rule": "zeta-thing", "text": f"zeta {fake(12, alphabet='abcdef', seed=5)}\n"},
+        {"id": "N-placeholder-1", "label": "negative", "kind": "stripe_key", "source": "acme/rules/stripe.go",
+         "upstream_rule": "stripe-access-token", "text": 'STRIPE_KEY = "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx"\n'},
+        {"id": "N-github-1", "label": "negative", "kind": "github_token", "source": "zeta/tests/gh_test.go",
+         "upstream_rule": "github-pat", "text": f"fixture = {_github_token(seed=6)}\n"},
+    ]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_cases_are_written_one_file_each_and_hits_map_back(tmp_path: Path) -> None:
+    from bench.accuracy import case_hits, load_cases, write_cases
+
+    cases = load_cases(_cases_file(tmp_path))
+    assert [c.repo for c in cases] == ["acme/rules", "acme/rules", "zeta/tests", "acme/rules", "zeta/tests"]
+    write_cases(cases, tmp_path / "out")
+    files = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert files == sorted(f"{c.dirname}/case.txt" for c in cases)
+    assert "/" not in cases[0].dirname  # an id with a slash still gives one directory
+    assert (tmp_path / "out" / cases[1].dirname / "case.txt").read_text() == cases[1].text
+    grouped = case_hits([Hit(f"./{cases[1].dirname}/case.txt", "a"), Hit(str(tmp_path / "out" / cases[1].dirname / "case.txt"), "b"),
+                         Hit("elsewhere/file.txt", "c")])
+    assert {d: [h.rule for h in hs] for d, hs in grouped.items()} == {cases[1].dirname: ["a", "b"]}
+
+
+def test_case_scoring_counts_examples_per_kind_and_repository(tmp_path: Path) -> None:
+    from bench.accuracy import load_cases, score_cases
+
+    cases = load_cases(_cases_file(tmp_path))
+    found = {cases[0].dirname: [Hit("x", "r1")], cases[4].dirname: [Hit("y", "r2"), Hit("y", "r3")]}
+    s = score_cases("t", 0.0, found, cases)
+    assert (s.recalled, s.positives, s.flagged, s.negatives) == (1, 3, 1, 2)
+    assert s.per_kind["stripe_key"] == [1, 1, 0, 1]
+    assert s.per_kind["github_token"] == [0, 1, 1, 1]
+    assert s.per_repo["zeta/tests"] == [0, 1, 1, 1]
+    assert s.per_repo["acme/rules"] == [1, 2, 0, 1]
+    assert [m.split()[1] for m in s.misses] == ["P-github-1", "P-opaque-1"]
+    assert "expected by github-pat" in s.misses[0]
+    assert s.false_alarms == ["alarm N-github-1  github_token  (github-pat negative) <- r2,r3"]
+
+
+def test_cases_mode_runs_mcp_scan_and_names_the_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.accuracy import main
+
+    code = main(["--cases", str(_cases_file(tmp_path)), "--tools", "mcp-scan", "--misses",
+                 "--cases-dir", str(tmp_path / "work"), "--json", str(tmp_path / "scores.json")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "| mcp-scan (all: low+) | 66.7% (2/3) | 50.0% (1/2) |" in out
+    assert "miss  P-opaque-1  other_provider_token  expected by zeta-thing" in out
+    assert "alarm N-github-1  github_token  (github-pat negative) <- github-pat" in out
+    assert "| zeta/tests | 1 | 1 |" in out
+    scores = json.loads((tmp_path / "scores.json").read_text())
+    assert [s["name"] for s in scores] == ["mcp-scan (hook: medium+)", "mcp-scan (all: low+)"]
+
+
+def test_a_malformed_cases_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    from bench.accuracy import load_cases
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "a", "label": "positive", "text": "x"}\n{"id": "b", "label": "maybe", "text": "y"}\n')
+    with pytest.raises(SystemExit, match=r"bad.jsonl:2: label 'maybe'"):
+        load_cases(path)
+    path.write_text('{"id": "a", "label": "positive"}\n')
+    with pytest.raises(SystemExit, match=r"bad.jsonl:1: not a labelled example"):
+        load_cases(path)

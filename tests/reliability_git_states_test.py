@@ -210,6 +210,11 @@ def test_history_on_a_corrupt_repository_fails_closed(origin: GitRepo) -> None:
     assert proc.returncode == 3, proc.stderr
     assert b"missing" in proc.stderr and blob.encode() in proc.stderr
     assert KEY.encode() not in proc.stderr + proc.stdout
+    # the report, not only stderr, says what was not read, where, and since when
+    report = json.loads(proc.stdout)
+    assert report["stats"]["missing_blobs"] == 1
+    [gap] = report["incomplete"]
+    assert (gap["reason"], gap["blob"], gap["path"], gap["commit"]) == ("missing-blob", blob, "config.env", first)
 
 
 def test_history_not_a_repository(tmp_path: Path) -> None:

@@ -139,5 +139,7 @@ def test_remediations_are_short_and_not_shared_across_providers() -> None:
     for rule in rules:
         files.setdefault(rule.remediation, set()).add(Path(rule.source).name)
     assert not {text: names for text, names in files.items() if len(names) > 1}
-    # the largest family is the private-key formats' shared "new key pair" text
-    assert max(Counter(r.remediation for r in rules).values()) <= 8
+    # the largest families are one provider's token kinds (Slack's ten) and the
+    # private-key formats' shared "new key pair" text; a text pasted across
+    # unrelated rules would exceed this
+    assert max(Counter(r.remediation for r in rules).values()) <= 12

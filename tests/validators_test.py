@@ -105,6 +105,19 @@ def test_base64_userpass() -> None:
     assert not base64_userpass("authentication")  # a word that happens to be base64 alphabet
 
 
+def test_base64_userpass_documentation_values_and_opaque_passwords() -> None:
+    encode = lambda s: base64.b64encode(s.encode()).decode()  # noqa: E731
+    assert not base64_userpass(encode("admin:admin"))  # a default account: password repeats the user
+    assert not base64_userpass(encode("Aladdin:open sesame"))  # RFC 7617's own example
+    assert not base64_userpass(encode("scott:tiger"))  # Oracle's demo account
+    # an API key sent as the Basic user name with an empty password
+    assert base64_userpass(encode(fake(32, seed=41) + ":"))
+    assert not base64_userpass(encode("browser:"))  # a plain word with no password is not
+    # the protocol treats the password as opaque bytes: a stray non-UTF-8 byte does not hide it
+    raw = b"svc-deploy:" + fake(10, seed=42).encode() + b"\x95" + fake(8, seed=43).encode()
+    assert base64_userpass(base64.b64encode(raw).decode())
+
+
 def test_base64_private_key_and_lengths() -> None:
     pem = "-----BEGIN RSA PRIVATE KEY-----\n" + fake(64, seed=9) + "\n-----END RSA PRIVATE KEY-----\n"
     assert base64_private_key(base64.b64encode(pem.encode()).decode())

@@ -74,7 +74,7 @@ def collect(root: Path, detector: Any = None) -> Facts:
 def _cache_file(common_dir: Path, detector: Any) -> Path:
     from scanner.rules import ruleset_hash
 
-    rules = ruleset_hash(detector.rules) if detector is not None else "-"
+    rules = ruleset_hash(detector.rules, detector.claim_rules) if detector is not None else "-"
     key = hashlib.sha256(f"{VERSION}\0{rules}".encode()).hexdigest()[:24]
     return common_dir / "mcp-scan" / f"audit-{key}.json"
 

@@ -137,10 +137,14 @@ def build_detector(args: argparse.Namespace, config: Config) -> Any:
     """A Detector for the built-in registry plus configured and ``--rules`` files."""
     from scanner.detect import Detector
 
-    rules = [rule for rule, _, enabled in collect_rules(args, config) if enabled]
+    known = collect_rules(args, config)
+    rules = [rule for rule, _, enabled in known if enabled]
     confidence = args.min_confidence or config.min_confidence or args.default_confidence
     return Detector(
         rules,
+        # Disabled rules still own what they match (reporting nothing), so their
+        # matches never fall to a weaker rule that would misdescribe them.
+        claim_rules=[rule for rule, _, enabled in known if not enabled],
         allow_regexes=config.allow_regexes,
         stopwords=config.stopwords,
         min_confidence=confidence,

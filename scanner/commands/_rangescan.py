@@ -22,6 +22,17 @@ class RangeResult:
     incomplete: list[Incomplete] = field(default_factory=list)
 
 
+def cache_location(args: argparse.Namespace, config: Any) -> "Path | None":
+    """The portable cache directory: ``--cache-dir``, else the config's ``cache-dir``, else None."""
+    flag = getattr(args, "cache_dir", None)
+    if flag is False:  # sweep: the run decided, and there is none
+        return None
+    if flag:
+        return Path(flag).absolute()
+    directory = getattr(config, "cache_dir", None)
+    return Path(directory).absolute() if directory else None
+
+
 def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> RangeResult:
     """Scan the commits (and pushed non-commit objects) in ``scan`` with the history engine."""
     if scan.empty:
@@ -40,6 +51,7 @@ def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> RangeRes
         use_cache=not getattr(args, "no_cache", False),
         need_secrets=needs_real_secrets(args, config),
         objects=scan.objects,
+        cache_dir=cache_location(args, config),
     )
     for message in result.warnings:
         warn(args, message)

@@ -35,6 +35,9 @@ def register(subparsers: Any) -> None:
     ci.add_argument("--head", metavar="REV", help="scan commits up to REV (default: the event's commit, else HEAD)")
     ci.add_argument("--dry-run", action="store_true", help="print the provider and range, scan nothing")
     ci.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: CPU count; at most 4 per CPU)")
+    ci.add_argument("--cache-dir", metavar="DIR",
+                    help="keep the full-history scan cache in DIR, keyed by the repository's identity, for CI to save "
+                         "and restore (overrides the config's 'cache-dir')")
     add_scan_options(parser)
     parser.set_defaults(func=run)
 

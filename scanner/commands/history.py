@@ -20,6 +20,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="worker processes (default: CPU count; at most 4 per CPU and one per chunk of blobs)")
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not update the scanned-blob cache")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="keep the history cache in DIR, keyed by the repository's identity, instead of .git/mcp-scan "
+                             "(overrides the config's 'cache-dir')")
     parser.add_argument("--max-blob-size", type=size_arg, default=None, metavar="SIZE",
                         help="skip blobs larger than this: bytes, or 512KB, 10MB, 1GiB (default: no limit; "
                              "blobs over 5 MiB are read in slices)")
@@ -34,6 +37,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from scanner.gitcmd import verify_commit
     from scanner.history.progress import ProgressBar, wants_progress
+    from scanner.commands._rangescan import cache_location
     from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
 
     check_jobs(args)
@@ -60,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
             head=branch,
             need_secrets=needs_real_secrets(args, config),
             line_delta=not args.no_line_delta,
+            cache_dir=cache_location(args, config),
         )
     finally:
         if bar is not None:

@@ -4,38 +4,61 @@
 across repositories (one process each, so one slow repository does not hold
 up the rest), and writes one report whose findings carry ``repo``. A
 repository that cannot be scanned is reported and makes the exit code 3,
-but the others are still scanned. ``merge`` combines shards' JSON reports.
+but the others are still scanned. Clone URLs in a list file are mirrored
+bare and fetched (``scanner.mirror``); ``--cache-dir`` keeps every
+repository's history cache in one directory CI can save and restore
+(``scanner.history.store``), pruned after the run. ``merge`` combines
+shards' JSON reports.
 """
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.commands._common import add_scan_options, check_jobs, exit_code, print_incomplete, report
+from scanner.commands._common import add_scan_options, check_jobs, exit_code, load_settings, print_incomplete, report
+from scanner.config import size_arg
+from scanner.history.store import age_arg
 from scanner.display import printable
-from scanner.errors import ScanError
+from scanner.errors import ScanError, config_error
 from scanner.models import Finding, Incomplete
 
 if TYPE_CHECKING:
     from scanner.commands._rangescan import RangeResult
+    from scanner.history.store import Store
+    from scanner.sweep import RepoTarget
 
-_SUMMED = ("commits", "blobs", "scanned", "cached", "bytes", "skipped_size", "binary")
+_SUMMED = ("commits", "blobs", "scanned", "cached", "bytes", "skipped_size", "binary", "fetched_bytes", "cloned")
 
 
 def register(subparsers: Any) -> None:
     sweep = subparsers.add_parser("sweep", help="scan every repository under DIRs or listed in files",
                                   description="Scan the full history of every git repository under each DIR "
-                                              "(work trees and bare) or listed in each LIST-FILE (one path per "
-                                              "line, relative to the file; # comments).")
-    sweep.add_argument("targets", nargs="+", metavar="DIR|LIST-FILE")
+                                              "(work trees and bare) or listed in each LIST-FILE (one path or "
+                                              "clone URL per line, paths relative to the file; # comments).")
+    sweep.add_argument("targets", nargs="*", metavar="DIR|LIST-FILE")
+    sweep.add_argument("--repos", action="append", default=[], metavar="FILE",
+                       help="a list of repositories: one path or clone URL per line (repeatable; "
+                            "the same as giving FILE as an argument, but never taken for a directory)")
     sweep.add_argument("--shard", metavar="i/n", help="scan only the i-th of n disjoint slices (1/n .. n/n)")
     sweep.add_argument("--jobs", type=int, default=None, metavar="N",
                        help="repositories scanned at once (default: CPU count; at most 4 per CPU)")
-    sweep.add_argument("--list", action="store_true", help="print the repositories (of this shard) and exit")
+    sweep.add_argument("--dry-run", "--list", dest="list", action="store_true",
+                       help="print the repositories (of this shard), one per line, and exit without cloning or scanning")
+    cache = sweep.add_argument_group("cache and mirrors")
+    cache.add_argument("--cache-dir", metavar="DIR",
+                       help="keep every repository's history cache in DIR (what CI saves and restores; "
+                            "overrides the config's 'cache-dir')")
+    cache.add_argument("--cache-max-age", type=age_arg, default=None, metavar="AGE",
+                       help="after the sweep, delete cache files unused for AGE (default 30d)")
+    cache.add_argument("--cache-max-size", type=size_arg, default=None, metavar="SIZE",
+                       help="then delete the least recently used until DIR fits in SIZE (default 2GiB)")
+    cache.add_argument("--mirror-dir", metavar="DIR",
+                       help="where clone URLs are mirrored bare and fetched (default: ~/.cache/mcp-scan/mirrors)")
     add_scan_options(sweep)
     sweep.set_defaults(func=run_sweep)
     merge = subparsers.add_parser("merge", help="combine shards' JSON reports into one report",
@@ -49,19 +72,34 @@ def register(subparsers: Any) -> None:
     merge.set_defaults(func=run_merge)
 
 
-def _scan_one(args: argparse.Namespace, name: str, path: str) -> "RangeResult":
-    """Scan one repository's full history (runs in a worker process)."""
+def _scan_one(args: argparse.Namespace, target: "RepoTarget") -> "RangeResult":
+    """Mirror (for a URL) and scan one repository's full history (runs in a worker process)."""
     import dataclasses
 
     from scanner.commands._rangescan import RangeResult, scan_range
     from scanner.pushrange import ScanRange
 
+    name, path = target.name, target.path
+    fetched: dict[str, int] = {}
+    fetch_errors: list[str] = []
+    if target.url:
+        from scanner.mirror import sync_mirror
+
+        synced = sync_mirror(target.url, Path(path))
+        fetched = {"fetched_bytes": synced.fetched, "cloned": int(synced.cloned)}
+        if synced.error:
+            fetch_errors.append(synced.error)
+            if not Path(path).exists():
+                return RangeResult(stats=fetched, errors=fetch_errors)
+            # A failed fetch still scans what the mirror has; the error makes the exit code 3.
     try:
         result = scan_range(args, path, ScanRange(revs=None, description="full history"))
     except ScanError as exc:
-        return RangeResult(errors=[f"{exc.message} ({exc.hint})" if exc.hint else exc.message])
+        return RangeResult(stats=fetched, errors=[*fetch_errors, f"{exc.message} ({exc.hint})" if exc.hint else exc.message])
     except Exception as exc:  # one broken repository must not stop the sweep
-        return RangeResult(errors=[f"internal error: {type(exc).__name__}: {exc}"])
+        return RangeResult(stats=fetched, errors=[*fetch_errors, f"internal error: {type(exc).__name__}: {exc}"])
+    result.stats.update(fetched)
+    result.errors[:0] = fetch_errors
     result.findings = [f.replace(extra={**f.extra, "repo": name}) for f in result.findings]
     result.incomplete = [dataclasses.replace(i, repo=name) for i in result.incomplete]
     return result
@@ -77,17 +115,29 @@ def _progress(args: argparse.Namespace, done: int, total: int, name: str, found:
 def run_sweep(args: argparse.Namespace) -> int:
     from scanner.commands._rangescan import RangeResult
     from scanner.sources.history import worker_limit
-    from scanner.sweep import discover, in_shard, parse_shard
+    from scanner.sweep import discover, in_shard, parse_shard, with_mirrors
 
     check_jobs(args)
     shard = parse_shard(args.shard) if args.shard else None
-    targets = discover(args.targets)
+    for listed in args.repos:
+        if not os.path.isfile(listed):
+            raise config_error(f"--repos {listed}: no such repository list file")
+    if not args.targets and not args.repos:
+        raise config_error("sweep needs a directory or a repository list", "e.g. mcp-scan sweep --repos repos.txt")
+    targets = discover([*args.targets, *args.repos])
     if shard:
         targets = in_shard(targets, *shard)
     if args.list:
         for target in targets:
             print(printable(target.name))
         return 0
+    store = _store(args)
+    # The run's cache directory, not one a scanned repository's own config names.
+    args.cache_dir = str(store.root) if store else False
+    if any(t.url for t in targets):
+        from scanner.paths import cache_dir
+
+        targets = with_mirrors(targets, Path(args.mirror_dir).absolute() if args.mirror_dir else cache_dir() / "mirrors")
     # Capped like a history scan's workers: --jobs 100000 must not fork 100000 processes.
     jobs = worker_limit(args.jobs)
     findings: list[Finding] = []
@@ -126,10 +176,10 @@ def run_sweep(args: argparse.Namespace) -> int:
     if jobs == 1 or len(scannable) <= 1:
         for target in scannable:
             done += 1
-            collect(target.name, _scan_one(worker_args, target.name, target.path), done)
+            collect(target.name, _scan_one(worker_args, target), done)
     else:
         with ProcessPoolExecutor(max_workers=min(jobs, len(scannable))) as pool:
-            futures = {pool.submit(_scan_one, worker_args, t.name, t.path): t for t in scannable}
+            futures = {pool.submit(_scan_one, worker_args, t): t for t in scannable}
             for future in as_completed(futures):
                 done += 1
                 try:
@@ -139,11 +189,35 @@ def run_sweep(args: argparse.Namespace) -> int:
                 collect(futures[future].name, result, done)
     stats["findings"] = len(findings)
     stats["errors"] = repo_errors
+    if store is not None:
+        stats["cache_pruned"] = _prune(args, store)
     report(findings, args, stats, "sweep", incomplete=incomplete)
     for error in repo_errors:
         print(f"mcp-scan: error: {printable(str(error['repo']))}: {printable(str(error['error']))}", file=sys.stderr)
     print_incomplete(incomplete)
     return exit_code(findings, [e["error"] for e in repo_errors], incomplete)
+
+
+def _store(args: argparse.Namespace) -> "Store | None":
+    """The portable cache of this run: flags first, then the config found from here (or ``--config``)."""
+    from scanner.history.store import DEFAULT_MAX_AGE, DEFAULT_MAX_SIZE, Store
+
+    config = load_settings(argparse.Namespace(**{**vars(args), "quiet": True}), Path.cwd())
+    root = Path(args.cache_dir) if args.cache_dir else config.cache_dir
+    if root is None:
+        return None
+    return Store(root.absolute(), max_age=args.cache_max_age or config.cache_max_age or DEFAULT_MAX_AGE,
+                 max_size=args.cache_max_size or config.cache_max_size or DEFAULT_MAX_SIZE)
+
+
+def _prune(args: argparse.Namespace, store: "Store") -> int:
+    from scanner.history.store import prune
+
+    pruned = prune(store)
+    if pruned.removed and not args.quiet:
+        print(f"mcp-scan: cache {printable(str(store.root))}: removed {pruned.removed} stale file(s) ({pruned.freed} bytes); "
+                   f"{pruned.kept} file(s), {pruned.size} bytes kept", file=sys.stderr)
+    return pruned.removed
 
 
 def run_merge(args: argparse.Namespace) -> int:

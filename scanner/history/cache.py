@@ -1,4 +1,5 @@
-"""The scanned-blob cache: ``<git-common-dir>/mcp-scan/history-<key>.cache``.
+"""The scanned-blob cache: ``<git-common-dir>/mcp-scan/history-<key>.cache``
+(or ``<cache-dir>/<identity>/history-<key>.cache``, see ``scanner.history.store``).
 
 It records every (blob, path class) already scanned with one rule set and
 options, plus the hits of the few blobs that had any, so a re-run reads only
@@ -7,8 +8,11 @@ keeps its rule id, fingerprint and position, and the *redacted* form of the
 secret (what a report shows without ``--show-secrets``); with
 ``--show-secrets`` the caller re-reads those blobs.
 
-The file is written with ``atomic_write`` and carries a checksum of its body,
-so a killed run leaves the previous cache, and a damaged file is ignored.
+The file is written with ``atomic_write``. Its header names the format, the
+cache key (rule set and options) and the repository identity, then a checksum
+of the body: a killed run leaves the previous cache, a damaged file
+(``corrupt``) or one written for another repository, rule set or format
+(``foreign``) is ignored and rebuilt, never trusted.
 """
 from __future__ import annotations
 
@@ -22,12 +26,14 @@ from scanner.history.hits import Hit
 from scanner.models import REDACTION_MARK, redact
 from scanner.paths import atomic_write, prune, touch
 
-MAGIC = b"mcp-scan-history-cache 1"
+# 2: the header names the repository identity (format 1 had none).
+MAGIC = b"mcp-scan-history-cache 2"
+_MAGIC_PREFIX = b"mcp-scan-history-cache "
 
 
-def cache_path(common_dir: Path, key: str) -> Path:
-    """Where the cache for ``key`` lives inside the repository's git directory."""
-    return common_dir / "mcp-scan" / f"history-{key[:24]}.cache"
+def cache_path(base: Path, key: str) -> Path:
+    """Where the cache for ``key`` lives in ``base`` (``<git-common-dir>/mcp-scan`` or a portable store)."""
+    return base / f"history-{key[:24]}.cache"
 
 
 def cache_key(ruleset: str, options: Mapping[str, Any]) -> str:
@@ -51,12 +57,13 @@ def placeholder(redacted: str) -> str:
 class BlobCache:
     """Scanned keys and their hits, loaded from and saved to one file."""
 
-    def __init__(self, path: Path, key: str) -> None:
+    def __init__(self, path: Path, key: str, identity: str = "") -> None:
         self.path = path
         self.key = key
+        self.identity = identity  # "" in the repository's own git directory
         self.scanned: set[str] = set()
         self.hits: dict[str, list[Hit]] = {}
-        self.status = "new"  # new | loaded | corrupt
+        self.status = "new"  # new | loaded | corrupt | foreign
 
     def load(self) -> "BlobCache":
         """Read the file; anything unreadable or damaged counts as an empty cache."""
@@ -68,15 +75,23 @@ class BlobCache:
             self._parse(raw)
             self.status = "loaded"
             touch(self.path)
-        except Exception:  # damaged, truncated or from another version: start over
+        except _Foreign:  # another repository, rule set or format version: start over
+            self.scanned, self.hits = set(), {}
+            self.status = "foreign"
+        except Exception:  # damaged or truncated: start over
             self.scanned, self.hits = set(), {}
             self.status = "corrupt"
         return self
 
     def _parse(self, raw: bytes) -> None:
-        magic, key, digest, body = raw.split(b"\n", 3)
-        if magic != MAGIC or key.decode("ascii") != self.key:
-            raise ValueError("not this cache")
+        magic = raw.split(b"\n", 1)[0]
+        if magic != MAGIC:
+            if magic.startswith(_MAGIC_PREFIX):
+                raise _Foreign("another format version")
+            raise ValueError("not a history cache")
+        _, key, identity, digest, body = raw.split(b"\n", 4)
+        if key.decode("ascii") != self.key or identity.decode("ascii") != self.identity:
+            raise _Foreign("another rule set or repository")
         if hashlib.sha256(body).hexdigest().encode("ascii") != digest:
             raise ValueError("checksum mismatch")
         found, _, keys = body.partition(b"\n")
@@ -102,8 +117,12 @@ class BlobCache:
         }
         body = json.dumps(found, separators=(",", ":")).encode("utf-8") + b"\n" + "\n".join(sorted(self.scanned)).encode("ascii")
         digest = hashlib.sha256(body).hexdigest().encode("ascii")
-        atomic_write(self.path, b"\n".join([MAGIC, self.key.encode("ascii"), digest, body]))
+        atomic_write(self.path, b"\n".join([MAGIC, self.key.encode("ascii"), self.identity.encode("ascii"), digest, body]))
         prune(self.path.parent, "history-*.cache")
+
+
+class _Foreign(ValueError):
+    """A well-formed cache written for another repository, rule set or format version."""
 
 
 def _redacted(secret: str) -> str:
@@ -113,9 +132,9 @@ def _redacted(secret: str) -> str:
     return redact(secret) if secret else ""
 
 
-def load_or_empty(path: Optional[Path], key: str) -> BlobCache:
+def load_or_empty(path: Optional[Path], key: str, identity: str = "") -> BlobCache:
     """A loaded cache, or an empty one when ``path`` is None (``--no-cache``)."""
-    cache = BlobCache(path or Path("/nonexistent"), key)
+    cache = BlobCache(path or Path("/nonexistent"), key, identity)
     return cache.load() if path is not None else cache
 
 

@@ -92,6 +92,7 @@ def scan_history(
     need_secrets: bool = False,
     line_delta: bool = True,
     objects: Optional[Sequence[tuple[str, str]]] = None,
+    cache_dir: Optional[Path] = None,
 ) -> HistoryResult:
     """Scan every blob introduced by the commits in ``revs`` (default: all refs) not in ``exclude``,
     and their messages.
@@ -110,6 +111,10 @@ def scan_history(
     and annotated tags' messages. None means those ``revs`` name, or, when
     ``revs`` is None, every ref that points at no commit. An empty ``revs``
     walks no commit at all (a push of a tag of a blob).
+
+    ``cache_dir`` keeps the caches in a portable store keyed by the
+    repository's identity (``scanner.history.store``) instead of its git
+    directory.
     """
     started = time.monotonic()
     result = HistoryResult()
@@ -119,7 +124,8 @@ def scan_history(
     try:
         return _scan(repo, detector, workers, result, started, common_dir, shallow, revs=revs, exclude=exclude,
                      max_blob_size=max_blob_size, use_cache=use_cache,
-                     progress=progress, head=head, need_secrets=need_secrets, objects=objects)
+                     progress=progress, head=head, need_secrets=need_secrets, objects=objects,
+                     cache_dir=cache_dir)
     finally:
         workers.close()
 
@@ -127,7 +133,8 @@ def scan_history(
 def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryResult, started: float,
           common_dir: Path, shallow: bool, *, revs: Optional[Sequence[str]], exclude: Sequence[str],
           max_blob_size: int, use_cache: bool, progress: Optional[Progress],
-          head: Optional[str], need_secrets: bool, objects: Optional[Sequence[tuple[str, str]]]) -> HistoryResult:
+          head: Optional[str], need_secrets: bool, objects: Optional[Sequence[tuple[str, str]]],
+          cache_dir: Optional[Path] = None) -> HistoryResult:
     from scanner.history.attribution import attribute, head_tree
     from scanner.history.cache import cache_key, cache_path, load_or_empty
     from scanner.history.messages import scan_messages
@@ -138,15 +145,21 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
             "this is a shallow clone: history is partial, only the commits present were scanned "
             "(run `git fetch --unshallow` for a full audit)"
         )
+    base, identity = common_dir / "mcp-scan", ""
+    if use_cache and cache_dir is not None:
+        from scanner.history.identity import repository_identity
+
+        identity = repository_identity(repo, common_dir)
+        base = cache_dir / identity[:32]
     if revs is not None and not revs:
         walk = Walk()  # objects only: no commit to walk
     elif use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
         from scanner.history.walkcache import cached_walk
 
-        walk = cached_walk(repo, common_dir, revs, lambda r, x: _walk(repo, r, x, workers.jobs))
+        walk = cached_walk(repo, base, revs, lambda r, x: _walk(repo, r, x, workers.jobs), identity, result.warnings)
     else:
         walk = _walk(repo, revs, exclude, workers.jobs)
-    path_rules = [r for r in detector.rules if r.path]
+    path_rules = [r for r in detector.running_rules if r.path]
     key_of = _key_function(path_rules)
     commit_count = len(walk.commits)
     reached = _ref_objects(repo, revs, objects)
@@ -157,10 +170,13 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     options = {"max_blob_size": max_blob_size, "every_path": True,
                "min_confidence": detector.min_confidence, "stopwords": list(detector.stopwords),
                "allow": [p.pattern for p in detector.allow_patterns]}
-    key = cache_key(ruleset_hash(detector.rules), options)
-    cache = load_or_empty(cache_path(common_dir, key) if use_cache else None, key)
+    key = cache_key(ruleset_hash(detector.rules, detector.claim_rules), options)
+    cache = load_or_empty(cache_path(base, key) if use_cache else None, key, identity)
     if cache.status == "corrupt":
         result.warnings.append(f"ignored a damaged history cache ({cache.path}); it will be rebuilt")
+    elif cache.status == "foreign":
+        result.warnings.append(f"ignored a history cache written for another repository, rule set or format "
+                               f"({cache.path}); it will be rebuilt")
 
     if cache.scanned:
         todo = {oid: [kp for kp in pairs if kp[0] not in cache.scanned] for oid, pairs in plan.keys.items()}
@@ -181,6 +197,12 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         result.errors.append(f"{len(missing)} blob(s) missing from the object store (corrupt clone?): {shown}")
+        # The report says what was not read, not only stderr: one record per blob, with where it lived.
+        result.incomplete.extend(_introduced_by(walk, [
+            Incomplete(reason="missing-blob", blob=oid, path=next(iter(walk.blobs.get(oid, ())), (0, None))[1],
+                       message="blob missing from the object store: not scanned")
+            for oid in missing
+        ]))
     too_big = [oid for oid, size in sizes.items() if size > max_blob_size]
     tasks: list[Task] = [(oid, sizes[oid], todo[oid]) for oid in todo if oid in sizes and sizes[oid] <= max_blob_size]
     large = [task for task in tasks if task[1] > WHOLE_READ_LIMIT]
@@ -248,7 +270,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         "bytes": counters["bytes"],
         "findings": len(result.findings),
         "shallow": shallow,
-        "missing_blobs": len(absent_todo),
+        "missing_blobs": len(absent_todo) + len(missing),
         "seconds": round(time.monotonic() - started, 3),
     }
     return result

@@ -1,0 +1,81 @@
+"""Context-aware generic rules (issue 14, items 4 and 5) through the whole shipped registry.
+
+Credentials without a provider prefix are found by their context (an
+Authorization header of any scheme, a custom credential header, curl -u, a
+connection URL), and documentation examples are dropped or reported at low
+confidence, never high. Values are generated fakes.
+"""
+from __future__ import annotations
+
+import base64
+
+from scanner.detect import Detector
+from scanner.models import Finding
+from scanner.rules import builtin_rules
+from tests.fakes import fake
+
+
+def scan(text: str, path: str = "notes.md") -> list[Finding]:
+    return Detector(builtin_rules()).scan_text(text, path)
+
+
+def found(text: str) -> list[tuple[str, str, str]]:
+    return [(f.rule_id, f.confidence, f.secret) for f in scan(text)]
+
+
+def test_documentation_dsns_are_dropped_or_low_and_real_hosts_high() -> None:
+    password = fake(14, seed=101)
+    # Oracle's demo account, a default account (user == password), a template host: dropped
+    assert found('engine = create_engine("postgresql://scott:tiger@localhost/test")\n') == []
+    assert found("DATABASE_URL=postgres://postgres:postgres@db.prod.corp:5432/app\n") == []
+    assert found('"dbtype://username:apples%2Foranges@hostspec/database"\n') == []
+    # a loopback, documentation or single-label host: low confidence
+    assert found(f"DATABASE_URL=postgres://app:{password}@localhost:5432/app\n") == [
+        ("database-connection-string-local", "low", password)]
+    assert found(f"mongo: mongodb://app:{password}@db.example.com/admin\n") == [
+        ("database-connection-string-local", "low", password)]
+    # scott's passwords are test fixtures on any host (SQLAlchemy's CI DSNs)
+    assert found(f"mssql+pyodbc://scott:{password}@192.168.0.199:1433/test\n") == [
+        ("database-connection-string-local", "low", password)]
+    # a routable host: high
+    assert found(f"DATABASE_URL=postgres://app:{password}@db.prod.corp:5432/app\n") == [
+        ("database-connection-string", "high", password)]
+
+
+def test_authorization_header_with_any_scheme_or_none() -> None:
+    key = fake(40, seed=102)
+    assert found(f'curl -H "Authorization: SSWS {key}" https://corp.okta.com/api/v1/users\n') == [
+        ("authorization-token-header", "medium", key)]
+    assert found(f'req.Header.Set("Authorization", "GenieKey {key}")\n') == [
+        ("authorization-token-header", "medium", key)]
+    assert found(f"curl --header 'Authorization: {key}' https://api.corp.io/v1/jobs\n") == [
+        ("authorization-raw-token", "medium", key)]
+    # per-request signatures and handshake blobs are not reusable credentials
+    assert found(f'Authorization: Digest username="ops", realm="api", response="{fake(32, "0123456789abcdef", 103)}"\n') == []
+    assert found('authorization = request.headers.get("Authorization")\n') == []
+
+
+def test_custom_credential_headers_in_curl_and_code() -> None:
+    short = fake(11, seed=104)
+    assert found(f'curl -X POST --header "Api-Token: {short}" https://api.corp.io\n') == [
+        ("request-header-credential", "medium", short)]
+    key = fake(32, seed=105)
+    assert found(f"X-Octopus-ApiKey: {key}\n") == [("api-key-header", "medium", key)]
+    assert found(f"X-CSRF-Token: {key}\n") == []
+
+
+def test_curl_user_on_a_continuation_line_and_a_key_as_user() -> None:
+    password = fake(14, seed=106)
+    text = f'curl -k -X POST https://cache.corp.io/rest \\\n  -H "Content-type: text/plain" \\\n  -u developer:{password}\n'
+    assert found(text) == [("curl-user-password", "medium", password)]
+    key = fake(28, seed=107)
+    assert found(f'curl -u "{key}:" https://api.payments.io/v1/charges\n') == [("curl-user-password", "medium", key)]
+    assert found("curl --user neo4j:[PASSWORD] http://[IP]:7474/db/data/\n") == []
+    assert found("curl -u <user:password> https://api.corp.io/endpoint\n") == []
+
+
+def test_basic_value_assigned_to_an_auth_key_is_judged_by_its_decoding() -> None:
+    value = base64.b64encode(f"svc-export:{fake(16, seed=108)}".encode()).decode()
+    assert found(f'"user_auth": "{value}"\n') == [("basic-auth-assignment", "medium", value)]
+    placeholder = base64.b64encode(b"user:password").decode()
+    assert found(f'"user_auth": "{placeholder}"\n') == []

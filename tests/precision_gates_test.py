@@ -1,0 +1,162 @@
+"""Precision gates (issue 14, item 5): values that are not credentials never become findings.
+
+Placeholders and templates, masked values, filler made of repeated or sequential
+characters, identifiers and function calls, and key blocks with no body. Each
+is checked on the gate itself and through the whole detector with the built-in
+rules, next to a generated random value in the same place that is still found.
+"""
+from __future__ import annotations
+
+import pytest
+
+from scanner.detect import Detector
+from scanner.entropy import has_sequence, is_identifier, is_placeholder, mostly_repeated
+from scanner.rules import builtin_rules
+from tests.fakes import fake
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return Detector(list(builtin_rules()), engine="python")
+
+
+@pytest.mark.parametrize("value", [
+    "[PASSWORD]", "[your-api-key]", "<user:password", "password>",
+    "%s", "%(db_password)s", "{password}", "{{ .Values.token }}", "${API_TOKEN}",
+    "####################", "sk_live_####################", "••••••••", "ab12****",
+])
+def test_templates_brackets_and_masks_are_placeholders(value: str) -> None:
+    assert is_placeholder(value)
+
+
+@pytest.mark.parametrize("value", [
+    "00000000-0000-0000-0000-000000000000", "ffffffffffffffffffff", "aaaaaaaaaaaaaaaa1",
+])
+def test_values_mostly_of_one_repeated_character_are_filler(value: str) -> None:
+    assert mostly_repeated(value) and is_placeholder(value)
+
+
+def test_a_random_value_with_a_short_run_is_not_filler() -> None:
+    value = fake(40, seed=3)[:20] + "000000" + fake(40, seed=4)[:20]
+    assert not mostly_repeated(value)
+    assert not is_placeholder(value)
+
+
+def test_sequences_typed_by_hand() -> None:
+    assert has_sequence("sk_live_abcdefghijklmnopqrstuvwxyz0123")
+    assert has_sequence("ABCDEFGHIJKL")
+    assert has_sequence("0123456789ab")
+    assert not has_sequence("abc123def456")
+    assert not has_sequence(fake(64, seed=5))
+    # upstream suites label values with shorter runs (``12345678``) as secrets: not dropped
+    assert not has_sequence("12345678-ABCD")
+
+
+@pytest.mark.parametrize("value", [
+    "searchUsersByName", "GetAccessTokenForUser", "read_secret_from_file", "API_TOKEN_FROM_ENV",
+    "s.makeClientConfig", "config.database.password", "jdbc.snowflake.url=",
+    "os.getenv(\"API_KEY\")", "getPassword()", "self.settings.get_secret()",
+])
+def test_identifiers_member_access_and_calls_are_code(value: str) -> None:
+    assert is_identifier(value)
+    assert is_placeholder(value)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_tokens_are_not_identifiers(seed: int) -> None:
+    for length in (12, 24, 40):
+        token = fake(length, seed=seed)
+        assert not is_identifier(token), token
+        assert not is_identifier("s." + token), token
+        letters = fake(length, alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", seed=seed)
+        assert not is_identifier(letters), letters
+
+
+def test_real_passwords_are_not_identifiers() -> None:
+    for value in ("Tr0ub4dor&3", "hunter2hunter2", "s.Zq3kP9xLmN2bVc8R", "correct-horse-battery"):
+        assert not is_identifier(value)
+
+
+@pytest.mark.parametrize(("template", "where"), [
+    ('API_TOKEN = "{}"\n', "settings.py"),
+    ("password: {}\n", "config.yml"),
+    ("curl --user deploy:{} https://ci.internal.test/api\n", "deploy.sh"),
+])
+def test_through_the_detector_random_found_placeholders_not(detector: Detector, template: str, where: str) -> None:
+    secret = fake(20, seed=7) + "9aZ"
+    assert [f.secret for f in detector.scan_text(template.format(secret), where)] == [secret]
+    for filler in ("[PASSWORD]", "%(password)s", "{password}", "####################",
+                   "getPasswordFromVault()", "config.credentials.apiPassword", "00000000000000000000"):
+        assert detector.scan_text(template.format(filler), where) == [], filler
+
+
+def test_through_the_detector_a_placeholder_github_token_is_dropped(detector: Detector) -> None:
+    assert detector.scan_text("token: ghp_abcdefghijklmnopqrstuvwxyz0123456789\n", "a.yml") == []
+
+
+def test_key_block_without_a_body_is_not_a_key(detector: Detector) -> None:
+    for text in ("-----BEGIN PRIVATE KEY-----\nanything\n-----END PRIVATE KEY-----\n",
+                 "-----BEGIN OPENSSH PRIVATE KEY----------END OPENSSH PRIVATE KEY-----\n",
+                 'key = "-----BEGIN RSA PRIVATE KEY-----\\n\\n-----END RSA PRIVATE KEY-----"\n'):
+        assert detector.scan_text(text, "key.pem") == [], text
+    body = "\n".join(fake(64, alphabet=B64, seed=40 + i) for i in range(10))
+    found = detector.scan_text(f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n", "key.pem")
+    assert [f.rule_id for f in found] == ["private-key-pkcs8"]
+    # a truncated key (a real body cut short) is still worth a look
+    cut = f"-----BEGIN EC PRIVATE KEY-----\n{fake(28, alphabet=B64, seed=50)}\n-----END EC PRIVATE KEY-----\n"
+    assert [f.rule_id for f in detector.scan_text(cut, "key.pem")] == ["private-key-header"]
+
+
+def test_a_percent_sign_inside_a_random_password_is_not_a_format_string() -> None:
+    assert not is_placeholder("7tfdOdhG%StyrJhBuqpHvMc")
+    assert not is_placeholder(fake(10, seed=8) + "%d" + fake(10, seed=9))
+    assert is_placeholder("user:%s") and is_placeholder("%(password)s")
+
+
+@pytest.mark.parametrize("value", ["pass", "pwd", "bbbb", "aaaa", "user:pass", "user:pwd", "foo:bar", "Optional[str]",
+                                   "dict[str, Any]"])
+def test_fixture_words_pairs_and_type_annotations_are_placeholders(value: str) -> None:
+    assert is_placeholder(value)
+
+
+def test_through_the_detector_fixture_credentials_in_netrc_and_basic_auth(detector: Detector) -> None:
+    import base64
+
+    def basic(pair: str) -> str:
+        return f'headers = {{"Proxy-Authorization": "Basic {base64.b64encode(pair.encode()).decode()}"}}\n'
+
+    assert detector.scan_text(basic("user:pass"), "test_proxy.py") == []
+    assert detector.scan_text(basic("user:pwd"), "test_proxy.py") == []
+    real = "deploy:" + fake(18, seed=60)
+    assert [f.rule_id for f in detector.scan_text(basic(real), "test_proxy.py")] == ["authorization-basic-credentials"]
+    assert detector.scan_text("machine example.com login aaaa password bbbb\n", ".netrc") == []
+    assert detector.scan_text("machine example.com login user password pass\n", ".netrc") == []
+    secret = fake(20, seed=61)
+    assert [f.secret for f in detector.scan_text(f"machine example.com login deploy password {secret}\n", ".netrc")] == [secret]
+    # a type annotation in code after a username line is not a .pypirc password
+    code = "class URL:\n    username: Optional[str] = None,\n    password: Optional[str] = None,\n"
+    assert [f for f in detector.scan_text("[tool]\n" + code, "url.py") if f.rule_id == "pypirc-password"] == []
+
+
+def test_a_random_password_with_parentheses_is_not_a_call() -> None:
+    assert not is_identifier("tcGM2q_(lelAUxSS!m#@l0FwkxwiTK1ehgs^FgsTRQMfGSCDr)")
+    assert not is_identifier("Xq7vB2_(" + fake(12, seed=70) + ")")
+    assert is_identifier("vault.read_secret('db/password')")
+
+
+def test_a_value_overrunning_its_string_literal_is_judged_by_what_the_literal_held(detector: Detector) -> None:
+    for filler in ("bbbb", "pass", "pass\\ndefault"):
+        text = f'    f.write("machine example.com login user password {filler}\\n")\n'
+        assert detector.scan_text(text, "test_utils.py") == [], filler
+    secret = fake(18, seed=80)
+    text = f'    f.write("machine example.com login deploy password {secret}\\n")\n'
+    assert [f.rule_id for f in detector.scan_text(text, "test_utils.py")] == ["netrc-password"]
+
+
+def test_a_braced_guid_is_a_key_not_a_format_slot() -> None:
+    from scanner.entropy import is_placeholder
+
+    assert is_placeholder("{api_key}") and is_placeholder("{0}") and is_placeholder("{}")
+    assert not is_placeholder("{7d3f2a9c-4b1e-4c8d-9e5f-0a6b2c1d3e4f}")
