@@ -13,6 +13,7 @@ the commands fail closed on it.
 """
 from __future__ import annotations
 
+import base64
 import bisect
 import hashlib
 import re
@@ -344,7 +345,17 @@ class Detector:
         self._keyword_rules: list[list[int]] = []
         positions: dict[str, int] = {}
         self._always: list[int] = []
+        # Rules chosen by path rather than by keyword: binary ones (keystores)
+        # and text ones whose file kind has no keyword (.pgpass lines).
+        self._binary: list[Rule] = []
+        self._by_path: list[tuple[int, Rule]] = []
         for index, rule in enumerate(self.running_rules):
+            if rule.content == "binary":
+                self._binary.append(rule)
+                continue
+            if not rule.keywords and rule.path_pattern is not None:
+                self._by_path.append((index, rule))
+                continue
             if not rule.keywords:
                 self._always.append(index)
             for kw in rule.keywords:
@@ -392,10 +403,32 @@ class Detector:
         return [running[i] for i in sorted(indices)]
 
     def might_match(self, data: bytes) -> bool:
-        """Cheap test on raw bytes: could any rule fire? (History skips decoding otherwise.)"""
+        """Cheap test on raw bytes: could any rule fire? (History skips decoding otherwise.)
+
+        Rules chosen by path are not counted: ask ``reads_path`` for those.
+        """
         if self._always:
             return True
         return bool(self._prefilter_for(len(data)).matches(data))
+
+    @property
+    def needs_every_text(self) -> bool:
+        """True when a rule without keywords or path runs on every text (no prefilter can skip any)."""
+        return bool(self._always)
+
+    @property
+    def keywords(self) -> list[str]:
+        """Every keyword the prefilter looks for, in prefilter order."""
+        return list(self._keywords)
+
+    def reads_path(self, path: str) -> bool:
+        """True when a text rule chosen by path (no keywords) applies to ``path``: its texts must be
+        scanned whatever the keyword prefilter says."""
+        return any(rule.path_pattern is not None and rule.path_pattern.search(path) for _, rule in self._by_path)
+
+    def reads_binary(self, path: str) -> bool:
+        """True when a ``content = "binary"`` rule reads files at ``path`` (sources skip other binary files)."""
+        return any(rule.path_pattern is not None and rule.path_pattern.search(path) for rule in self._binary)
 
     # -- detection -------------------------------------------------------
     def scan_text(self, text: str, path: str = "-") -> list[Finding]:
@@ -410,6 +443,9 @@ class Detector:
     def scan(self, fragment: Fragment) -> list[Finding]:
         """All findings in one fragment, most specific rule per overlapping span."""
         text = fragment.text
+        if fragment.binary:
+            # most binary files (images, archives) are no rule's business: not even counted as scanned
+            return self._scan_binary(fragment) if text and self.reads_binary(fragment.path) else []
         self.stats.fragments += 1
         self.stats.bytes += len(text)
         if not text:
@@ -421,8 +457,13 @@ class Detector:
         # - except on base64 Secret data, which only its decoding can judge.
         opaque: list[tuple[int, int]] = []
         decoded = decoded_hits(self, text, fragment.path, opaque=opaque)
-        if opaque:
-            hits = [h for h in hits if not any(s <= h[0] and h[1] <= e for s, e in opaque)]
+        if opaque:  # (a rule that decodes base64 itself has judged the decoded value already)
+            hits = [h for h in hits if "base64" in h[2].decode or not any(s <= h[0] and h[1] <= e for s, e in opaque)]
+        if decoded and opaque:
+            # A rule that flags an encoded value as such (any value of a Secret) yields to one
+            # that recognises what the value decodes to: that finding says more.
+            hits = [h for h in hits if "base64" not in h[2].decode
+                    or not any(d[0] <= h[0] and h[1] <= d[1] for d in decoded)]
         # Several rules may judge one decoded value: the most confident names it.
         decoded.sort(key=lambda h: (confidence_rank(h[2].confidence), severity_rank(h[2].severity)), reverse=True)
         for hit in decoded:
@@ -441,7 +482,11 @@ class Detector:
         hits: list[tuple[int, int, Rule, str]] = []
         present = self._prefilter_for(len(text)).matches(text)
         occurrences: Optional[KeywordOccurrences] = None
-        for rule in self._candidates(present):
+        candidates = self._candidates(present)
+        if self._by_path:
+            candidates += [rule for _, rule in self._by_path if rule.path_pattern is not None
+                           and rule.path_pattern.search(path)]
+        for rule in candidates:
             if rule.path_pattern is not None and not rule.path_pattern.search(path):
                 continue
             windows = None
@@ -452,6 +497,42 @@ class Detector:
             hits.extend(self._rule_hits(rule, text, path, windows))
         self._marker_text = None  # do not keep a large text alive between scans
         return hits
+
+    def _scan_binary(self, fragment: Fragment) -> list[Finding]:
+        """Binary content: only ``content = "binary"`` rules whose path matches, on its latin-1 text.
+
+        The secret is reported as the base64 of the matched bytes, so reports stay printable and
+        ``--show-secrets`` still gives back exactly what was found. No inline allow markers: a
+        binary file has no comment lines (allow it by path or fingerprint).
+        """
+        hits: list[tuple[int, int, Rule, str]] = []
+        self._fragment = fragment
+        text, path = fragment.text, fragment.path
+        self.stats.fragments += 1
+        self.stats.bytes += len(text)
+        for rule in self._binary:
+            if rule.path_pattern is None or not rule.path_pattern.search(path):
+                continue
+            try:
+                for match in self._matches(rule.pattern, text, 0, len(text)):
+                    start, end = rule.secret_span(match)
+                    if start < 0 or start == end:
+                        continue
+                    secret = text[start:end]
+                    if rule.validate is not None and not validate(rule.validate, secret):
+                        continue
+                    hits.append((start, end, rule, base64.b64encode(secret.encode("latin-1")).decode("ascii")))
+            except TimeoutError:
+                self._gave_up(rule, path)
+        self._fragment = None
+        findings = []
+        for start, end, rule, secret in self._most_specific(hits):
+            if confidence_rank(rule.confidence) < self.min_confidence or rule.id in self._silent:
+                continue
+            # lines mean nothing in binary content: line 1, columns are byte offsets + 1
+            findings.append(rule_finding(rule, secret, path, fragment.start_line, start + 1, fragment.start_line,
+                                         end + 1, commit=fragment.commit, author=fragment.author, date=fragment.date))
+        return findings
 
     def _no_markers(self, text: str) -> bool:
         """True when ``text`` holds no allow marker at all: checked once per text, not once per hit

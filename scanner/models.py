@@ -31,6 +31,10 @@ class Fragment:
     # secret spanning lines (a key body pasted between committed BEGIN/END
     # lines) is seen, while its unchanged lines are not reported again.
     report_lines: Optional[tuple[tuple[int, int], ...]] = None
+    # Content that is not text (a keystore, a DER key): ``text`` then holds
+    # its bytes one character each (latin-1), and only rules with
+    # ``content = "binary"`` read it.
+    binary: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from scanner.detect import Detector
+from scanner.models import Finding, Fragment
 from scanner.rules import Rule
 
 MIN_EXAMPLES = 2
 MIN_NEGATIVES = 1
 # Neutral filler that makes an example's text larger than WINDOW_MIN_TEXT.
 _PADDING = "".join(f"filler line {n} of neutral text\n" for n in range(400))
+
+
+def scan_example(detector: Detector, rule: Rule, text: str) -> list[Finding]:
+    """Findings in one example, as the file ``example_path`` (default ``example.txt``).
+
+    A ``content = "binary"`` rule's examples are bytes written one character
+    each (TOML ``\\u00XX`` escapes): they are scanned as binary content.
+    """
+    path = rule.example_path or "example.txt"
+    if rule.content == "binary":
+        return detector.scan(Fragment(text=text, path=path, binary=True))
+    return detector.scan_text(text, path)
 
 
 def check_rule(rule: Rule) -> list[str]:
@@ -29,15 +42,17 @@ def check_rule(rule: Rule) -> list[str]:
     detector = Detector([rule], engine="python")
     path = rule.example_path or "example.txt"
     for i, text in enumerate(rule.examples):
-        if not any(f.rule_id == rule.id for f in detector.scan_text(text, path)):
+        if not any(f.rule_id == rule.id for f in scan_example(detector, rule, text)):
             problems.append(f"{where}: example {i + 1} is not detected: {text[:60]!r}")
+        elif rule.content == "binary" or rule.whole_file:
+            continue  # a binary file or a whole-file rule: never part of a larger text
         # The same example inside a large file, where the regex only runs in
         # windows around keyword occurrences: it must still be found there.
         elif not any(f.rule_id == rule.id for f in detector.scan_text(_PADDING + text + "\n" + _PADDING, path)):
             problems.append(f"{where}: example {i + 1} is not detected inside a large file "
                             f"(set scope = \"text\" if its match reaches far from a keyword): {text[:60]!r}")
     for i, text in enumerate(rule.negative_examples):
-        if detector.scan_text(text, path):
+        if scan_example(detector, rule, text):
             problems.append(f"{where}: negative example {i + 1} is detected: {text[:60]!r}")
     return problems
 

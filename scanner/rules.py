@@ -7,6 +7,12 @@ the prefilter looks for, and brings ``examples`` that must be found and
 whole detector, so a missing keyword or an entropy gate that rejects a real
 positive fails the check, not just a regex that does not match.
 
+A rule may name the file kind it reads with ``path`` (a regex on the
+path): one without ``keywords`` then runs on every text at such a path, and
+one with ``content = "binary"`` reads binary files there (keystores, DER
+keys), each byte one character. ``example_path`` is where its examples are
+checked.
+
 A file may also hold ``[providers.<name>]`` tables whose ``remediation`` a
 rule inherits with ``provider = "<name>"`` (its own ``remediation`` wins):
 one provider's rotation steps are written once, not in each of its rules.
@@ -38,7 +44,7 @@ _KNOWN = frozenset(
         "id", "description", "severity", "confidence", "regex", "secret_group",
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
-        "remediation", "tags", "decode", "scope", "validate", "provider",
+        "remediation", "tags", "decode", "scope", "validate", "provider", "content",
     }
 )
 _PROVIDER_KEYS = frozenset({"remediation"})
@@ -78,6 +84,11 @@ class Rule:
     #   one such line: a secret-named key and its value);
     # "text": always over the whole text (matches that reach far from a keyword).
     scope: str = "keyword"
+    # "text": the rule reads text (files, diff hunks, blobs that decode as text).
+    # "binary": it reads files git and the sources call binary (keystores,
+    #   DER keys), each byte one character (latin-1), and only at paths its
+    #   ``path`` selects: a binary rule always names the file kind it reads.
+    content: str = "text"
     source: str = field(default="", compare=False)
 
     @functools.cached_property
@@ -97,6 +108,12 @@ class Rule:
             return True
         bounds = [int(b) for b in regex.findall(r"(?<!\\)\{\d*,(\d+)\}", self.regex)]
         return any(b >= LONG_MATCH for b in bounds)
+
+    @functools.cached_property
+    def whole_file(self) -> bool:
+        """True when the regex is anchored at the start of the text (``\\A``): it describes a whole file
+        (a key file holding nothing else), not a line that may sit anywhere in a larger one."""
+        return regex.match(r"(?:\(\?[a-zA-Z]+\))?\\A", self.regex) is not None
 
     @functools.cached_property
     def path_pattern(self) -> "Optional[Pattern[str]]":
@@ -195,6 +212,11 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
     scope = data.get("scope", "keyword")
     if scope not in ("keyword", "line", "text"):
         raise _fail(source, rule_id, f"scope {scope!r} is not one of keyword, line, text")
+    content = data.get("content", "text")
+    if content not in ("text", "binary"):
+        raise _fail(source, rule_id, f"content {content!r} is not one of text, binary")
+    if content == "binary" and not data.get("path"):
+        raise _fail(source, rule_id, "a content = \"binary\" rule needs a 'path': binary files are read only at the paths a rule names")
     validator = data.get("validate")
     if validator is not None:
         from scanner.validators import VALIDATORS, known_validator
@@ -240,6 +262,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
         decode=decode,
         validate=validator,
         scope=scope,
+        content=content,
         source=source,
     )
 
@@ -349,7 +372,8 @@ def _digest_rules(digest: Any, rules: Iterable[Rule]) -> None:
     for rule in rules:
         for value in (rule.id, rule.regex, rule.confidence, rule.severity, repr(rule.keywords),
                       repr(rule.min_entropy), str(rule.min_char_classes), rule.path or "",
-                      repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode), rule.validate or "", rule.scope):
+                      repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode), rule.validate or "", rule.scope,
+                      rule.content):
             digest.update(value.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
 

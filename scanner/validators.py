@@ -135,6 +135,65 @@ def base64_bytes(length: int) -> Callable[[str], bool]:
     return check
 
 
+def der_private_key(secret: str) -> bool:
+    """Binary content (latin-1 text, see ``content = "binary"``) that is one DER private key."""
+    from scanner import der
+
+    return der.private_key(secret.encode("latin-1", "replace"))
+
+
+def pkcs12_store(secret: str) -> bool:
+    """Binary content (latin-1 text) that is a PKCS#12 / PFX store."""
+    from scanner import der
+
+    return der.pkcs12(secret.encode("latin-1", "replace"))
+
+
+def java_keystore(secret: str) -> bool:
+    """A JKS/JCEKS store (latin-1 text) holding a private or secret key, not only trusted certificates.
+
+    The format (magic, version, entry count, then per entry a tag, an alias, a
+    timestamp and its data) is walked entry by entry: tag 1 is a private key,
+    3 (JCEKS) a secret key, 2 a trusted certificate. A store that cannot be
+    walked to its end is presumed to hold keys (fail closed); a truststore of
+    certificates only (``cacerts``) holds nothing secret.
+    """
+    data = secret.encode("latin-1", "replace")
+    if len(data) < 12 or data[:4] not in (b"\xfe\xed\xfe\xed", b"\xce\xce\xce\xce"):
+        return False
+    pos, count = 12, int.from_bytes(data[8:12], "big")
+
+    def number(size: int) -> int:
+        nonlocal pos
+        if pos + size > len(data):
+            raise ValueError("truncated")
+        value = int.from_bytes(data[pos:pos + size], "big")
+        pos += size
+        return value
+
+    def skip(size: int) -> None:
+        nonlocal pos
+        if pos + size > len(data):
+            raise ValueError("truncated")
+        pos += size
+
+    def certificate() -> None:
+        skip(number(2))  # certificate type ("X.509"), modified UTF-8
+        skip(number(4))  # encoded certificate
+
+    try:
+        for _ in range(min(count, 100000)):
+            tag = number(4)
+            if tag != 2:
+                return True  # a private key (1), a secret key (3) or an entry this walk cannot read
+            skip(number(2))  # alias
+            skip(8)  # creation time
+            certificate()
+    except ValueError:
+        return True
+    return False
+
+
 # The names rule files may use in ``validate = "..."``.
 VALIDATORS: dict[str, Callable[[str], bool]] = {
     "github-crc32": github_crc32,
@@ -144,6 +203,9 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "base64-private-key": base64_private_key,
     "base64-64-bytes": base64_bytes(64),
     "base64-32-bytes": base64_bytes(32),
+    "der-private-key": der_private_key,
+    "pkcs12": pkcs12_store,
+    "java-keystore": java_keystore,
 }
 
 

@@ -4,6 +4,8 @@ Adding a rule means adding examples to its TOML file; this suite grows with it.
 """
 from __future__ import annotations
 
+import base64
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 
@@ -11,6 +13,7 @@ import pytest
 
 from scanner.cli import main
 from scanner.detect import Detector
+from scanner.rulecheck import scan_example
 from scanner.rules import Rule, builtin_rules
 from tests.fakes import fake
 
@@ -29,12 +32,14 @@ def _cases() -> Iterator[object]:
 @pytest.mark.parametrize(("rule", "text", "expected"), list(_cases()))
 def test_rule_example(rule: Rule, text: str, expected: bool) -> None:
     # a single-rule detector, so another rule's overlapping hit cannot mask a miss
-    findings = Detector([rule], engine="python").scan_text(text, rule.example_path or "example.txt")
+    findings = scan_example(Detector([rule], engine="python"), rule, text)
     found = [f for f in findings if f.rule_id == rule.id]
     assert bool(found) is expected, f"{rule.id}: {text[:80]!r} -> {[(f.rule_id, f.secret) for f in findings]}"
     for finding in found:
         # the reported secret is the text at the reported position, never empty
-        assert finding.secret and finding.secret in text
+        # (binary content: the base64 of the bytes found)
+        raw = base64.b64decode(finding.secret).decode("latin-1") if rule.content == "binary" else finding.secret
+        assert raw and raw in text
 
 
 def test_every_rule_has_examples() -> None:
@@ -48,8 +53,19 @@ def test_rule_ids_unique() -> None:
 
 
 def test_every_rule_has_description_references_and_keywords() -> None:
-    missing = [r.id for r in RULES if not r.description or not r.references or not r.keywords]
+    # a rule without keywords is chosen by its path (a file kind such as .pgpass or a keystore):
+    # without either it would run on every text of every scan
+    missing = [r.id for r in RULES if not r.description or not r.references or not (r.keywords or r.path)]
     assert missing == []
+
+
+def test_binary_rules_and_keywordless_rules_name_their_file_kind() -> None:
+    by_path = [r for r in RULES if r.content == "binary" or not r.keywords]
+    assert by_path and all(r.path and r.example_path for r in by_path)
+    # and their examples are found only at such a path
+    for rule in by_path:
+        assert not scan_example(Detector([rule], engine="python"),
+                                dataclasses.replace(rule, example_path="README.md"), rule.examples[0])
 
 
 def test_keywords_occur_in_every_example_match() -> None:
@@ -57,6 +73,8 @@ def test_keywords_occur_in_every_example_match() -> None:
     # keyword missing from a match would make the rule silently blind
     problems = []
     for rule in RULES:
+        if not rule.keywords:
+            continue  # chosen by path, not by keyword
         for text in rule.examples:
             for match in rule.pattern.finditer(text):
                 if not any(k in match.group(0).lower() for k in rule.keywords):

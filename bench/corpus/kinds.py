@@ -176,6 +176,69 @@ def _k8s_secret(rng: Random, secret: str) -> tuple[str, str]:
                            f"data:\n  username: {b64(b'app')}\n  {key}: {b64(secret.encode())}\n")
 
 
+CRYPT64 = "./" + string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+
+def _pgpass(rng: Random, secret: str) -> tuple[str, str]:
+    host = rng.choice(["db.internal.acme.io", "10.0.3.12", "*"])
+    return ".pgpass", f"{host}:5432:{rng.choice(['orders', '*'])}:{rng.choice(['app', 'replicator'])}:{secret}\n"
+
+
+def _htpasswd(rng: Random, secret: str) -> tuple[str, str]:
+    return ".htpasswd", f"{rng.choice(['admin', 'deploy', 'metrics'])}:{secret}\n"
+
+
+def _shadow(rng: Random, secret: str) -> tuple[str, str]:
+    return "shadow", ("daemon:*:19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\n"
+                      f"{rng.choice(['root', 'ops', 'ubuntu'])}:{secret}:19{digits(rng, 3)}:0:99999:7:::\n")
+
+
+def _sql_dump(rng: Random, secret: str) -> tuple[str, str]:
+    return "dump.sql", ("-- MySQL dump\nLOCK TABLES `users` WRITE;\n"
+                        f"INSERT INTO `users` VALUES (1,'{rand(rng, 6, string.ascii_lowercase)}','a@acme.io','{secret}',"
+                        "'2024-03-01 10:00:00');\nUNLOCK TABLES;\n")
+
+
+def _pg_roles(rng: Random, secret: str) -> tuple[str, str]:
+    return "roles.sql", f"CREATE ROLE app;\nALTER ROLE app WITH NOSUPERUSER INHERIT LOGIN PASSWORD '{secret}';\n"
+
+
+def _wireguard(rng: Random, secret: str) -> tuple[str, str]:
+    return "wg0.conf", (f"[Interface]\nAddress = 10.8.0.{rng.randint(2, 250)}/24\nPrivateKey = {secret}\n"
+                        f"\n[Peer]\nPublicKey = {b64(bytes(rng.getrandbits(8) for _ in range(32)))}\n"
+                        "Endpoint = vpn.acme.io:51820\nAllowedIPs = 10.8.0.0/24\n")
+
+
+def _openvpn(rng: Random, secret: str) -> tuple[str, str]:
+    return "ta.key", f"#\n# 2048 bit OpenVPN static key\n#\n{secret}\n"
+
+
+def _rails_master_key(rng: Random, secret: str) -> tuple[str, str]:
+    return "config/master.key", secret
+
+
+def crypt_hash(rng: Random) -> str:
+    """An htpasswd / shadow / crypt(3) hash: apr1-MD5, bcrypt, SHA-512 or yescrypt."""
+    style = rng.randrange(4)
+    if style == 0:
+        return f"$apr1${rand(rng, 8, CRYPT64)}${rand(rng, 22, CRYPT64)}"
+    if style == 1:
+        return f"$2y$10${rand(rng, 53, CRYPT64)}"
+    if style == 2:
+        return f"$6${rand(rng, 16, CRYPT64)}${rand(rng, 86, CRYPT64)}"
+    return f"$y$j9T${rand(rng, 22, CRYPT64)}${rand(rng, 43, CRYPT64)}"
+
+
+def scram_verifier(rng: Random) -> str:
+    raw = lambda n: b64(bytes(rng.getrandbits(8) for _ in range(n)))  # noqa: E731 - local shorthand
+    return f"SCRAM-SHA-256$4096:{raw(16)}${raw(32)}:{raw(32)}"
+
+
+def openvpn_key(rng: Random) -> str:
+    lines = "\n".join(rand(rng, 32, HEX) for _ in range(16))
+    return f"-----BEGIN OpenVPN Static key V1-----\n{lines}\n-----END OpenVPN Static key V1-----"
+
+
 def _basic_header(rng: Random, secret: str) -> tuple[str, str]:
     token = b64(f"{rng.choice(['admin', 'svc-mcp', 'jenkins'])}:{secret}".encode())
     style = rng.randrange(2)
@@ -322,6 +385,15 @@ KINDS: list[Kind] = [
     _k("kubeconfig-token", "config-file", "", lambda g: R(g, 6, LOWER_ALNUM) + "." + R(g, 16, LOWER_ALNUM), render=_kubeconfig),
     _k("basic-auth-header", "config-file", "", password, render=_basic_header),
     _k("k8s-secret-base64", "config-file", "", password, render=_k8s_secret),
+    _k("pgpass", "config-file", "", password, render=_pgpass),
+    _k("htpasswd", "config-file", "", crypt_hash, render=_htpasswd),
+    _k("shadow", "config-file", "", crypt_hash, render=_shadow),
+    _k("sql-dump-bcrypt", "config-file", "", lambda g: f"$2y$10${R(g, 53, CRYPT64)}", render=_sql_dump),
+    _k("postgres-role-scram", "config-file", "", scram_verifier, render=_pg_roles),
+    _k("wireguard-private-key", "private-key", "", lambda g: b64(bytes(g.getrandbits(8) for _ in range(32))),
+       render=_wireguard),
+    _k("openvpn-static-key", "private-key", "", openvpn_key, render=_openvpn),
+    _k("rails-master-key", "config-file", "", lambda g: R(g, 32, HEX), render=_rails_master_key),
     # generic secret-named assignments with no provider format
     _k("generic-password", "generic", "DB_PASSWORD", password),
     _k("generic-api-key", "generic", "API_KEY", lambda g: R(g, g.choice([32, 40]))),

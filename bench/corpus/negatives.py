@@ -253,11 +253,26 @@ def encoded_test_vectors(rng: Random) -> tuple[str, str]:
     return "test_vectors.json", json.dumps(vectors, indent=2) + "\n"
 
 
+def credential_files_without_credentials(rng: Random) -> tuple[str, str]:
+    """Credential-file kinds holding no credential: locked accounts, wildcard or referenced passwords."""
+    style = rng.randrange(5)
+    if style == 0:
+        return "shadow", "root:*:19000:0:99999:7:::\nops:!:19000:0:99999:7:::\nci:!!:19000::::::\n"
+    if style == 1:
+        return ".pgpass", f"db.internal.acme.io:5432:orders:app:*\n# host:port:database:user:password\n"
+    if style == 2:
+        return ".netrc", "machine api.acme.io\n  login deploy\n  password ${NETRC_PASSWORD}\n"
+    if style == 3:
+        return "wg0.conf", "[Interface]\nAddress = 10.8.0.2/24\nPrivateKey = <output of wg genkey>\n"
+    return "secret.yaml", ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n"
+                           "  password: {{ .Values.db.password }}\n  token: ${API_TOKEN}\n")
+
+
 NEGATIVES: list[Negative] = [
     env_placeholders, env_references, mcp_config_refs, code_reads_env, package_lock, poetry_lock, go_sum,
     sri_html, git_shas, uuids_json, uuid_constants, base64_image, base64_payload, public_keys,
     documented_examples, placeholder_tokens, test_fixture_passwords, prose, i18n_strings, form_markup,
     settings_names, minified_js, publishable_keys, secret_manager_refs, k8s_secret_placeholders,
     docker_digests, git_lfs_pointer, css_colors, hashed_passwords, url_without_credentials,
-    random_ids_in_code, encoded_test_vectors,
+    random_ids_in_code, encoded_test_vectors, credential_files_without_credentials,
 ]

@@ -101,14 +101,11 @@ class BlobScanner:
 
         if detector.engine == "python" or not (detector.engine == "hyperscan" or hyperscan_available()):
             return None
-        if getattr(detector, "_always", None):
+        if detector.needs_every_text:
             return None  # a rule without keywords: every blob is a candidate
-        keywords = getattr(detector, "_keywords", None)
-        if keywords is None:
-            return None
         # the detector's candidate pass on text then uses Hyperscan too
         detector.engine = "hyperscan"
-        return HyperscanPrefilter(keywords)
+        return HyperscanPrefilter(detector.keywords)
 
     def _start(self) -> Any:
         import git  # lazy: GitPython costs more to import than a staged scan
@@ -191,8 +188,9 @@ class BlobScanner:
         if not wide and is_binary(data):
             result.binary += 1
             self.chain.reset()
-            for key, _ in scans:
-                hits[key] = []
+            for key, path in scans:
+                # keystores and DER keys: read by the binary rules of their path, others skipped unread
+                hits[key] = self._scan_binary(oid, data, path) if self.detector.reads_binary(path) else []
             return
         gave_up = self.detector.stats.incomplete
         for number, (key, path) in enumerate(scans):
@@ -207,6 +205,11 @@ class BlobScanner:
                 result.unfinished.add(key)
                 self.chain.reset()
 
+    def _scan_binary(self, oid: str, data: bytes, path: str) -> list[Hit]:
+        fragment = Fragment(text=data.decode("latin-1"), path=path, blob=oid, binary=True)
+        return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
+                for f in self.detector.scan(fragment)]
+
     def _scan_as(self, oid: str, data: bytes, number: int, key: str, path: str, wide: bool,
                  hits: dict[str, list[Hit]]) -> None:
         """Scan one blob as one path class (``number`` 0 goes through the version chain)."""
@@ -217,10 +220,17 @@ class BlobScanner:
         if wide:  # UTF-16/32 text: keywords are not visible in the raw bytes
             text = decode_blob(data)
             hits[key] = VersionChain.unique(scan(text, 1)) if text else []
-        elif number == 0:
-            hits[key] = self.chain.scan(path, data, self._might_match, scan)
-        else:  # another path class of the same blob (rare): whole-file scan
-            hits[key] = VersionChain(enabled=False).scan(path, data, self._might_match, scan)
+        else:
+            # a rule chosen by path (.pgpass lines) has no keyword for the prefilter to see
+            might_match: Callable[[bytes], bool] = _always if self.detector.reads_path(path) else self._might_match
+            if number == 0:
+                hits[key] = self.chain.scan(path, data, might_match, scan)
+            else:  # another path class of the same blob (rare): whole-file scan
+                hits[key] = VersionChain(enabled=False).scan(path, data, might_match, scan)
+
+
+def _always(_data: bytes) -> bool:
+    return True
 
 
 def keyword_gate(detector: Detector) -> Callable[[bytes], bool]:

@@ -38,10 +38,13 @@ class FilesSource:
         for raw in self.paths:
             if raw == "-":
                 stream = self.stdin or sys.stdin.buffer
-                text = decode_blob(stream.read())
+                data = stream.read()
+                text = decode_blob(data)
                 self.files += 1
                 if text is not None:
                     yield Fragment(text=text, path=self.stdin_name)
+                else:
+                    yield Fragment(text=data.decode("latin-1"), path=self.stdin_name, binary=True)
                 continue
             path = Path(raw)
             if path.is_dir():
@@ -87,3 +90,5 @@ class FilesSource:
         text = decode_blob(data)
         if text is not None:
             yield Fragment(text=text, path=str(path))
+        else:  # a keystore or DER key is binary: rules with content = "binary" read it by path
+            yield Fragment(text=data.decode("latin-1"), path=str(path), binary=True)

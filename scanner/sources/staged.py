@@ -142,12 +142,16 @@ class StagedSource:
         )
 
     def _wide_text(self, diffs: list[FileDiff]) -> Iterator[Fragment]:
-        """Whole-file fragments for "binary" files that are really UTF-16/32 text."""
+        """Whole-file fragments for "binary" files: UTF-16/32 text as text, the rest as binary
+        content (keystores and DER keys are binary; the detector reads those by path)."""
         for diff, data in self._blobs(diffs, MAX_BINARY_CHECK):
             if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
                 text = decode_blob(data)
                 if text:
                     yield Fragment(text=text, path=diff.path, start_line=1, blob=diff.new_blob)
+            elif decode_blob(data) is None:
+                yield Fragment(text=data.decode("latin-1"), path=diff.path, start_line=1, blob=diff.new_blob,
+                               binary=True)
 
     def whole_files(self, paths: set[str]) -> dict[str, Optional[str]]:
         """The full staged text of ``paths`` (None for binary content).
