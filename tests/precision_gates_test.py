@@ -134,7 +134,8 @@ def test_through_the_detector_fixture_credentials_in_netrc_and_basic_auth(detect
     assert detector.scan_text("machine example.com login aaaa password bbbb\n", ".netrc") == []
     assert detector.scan_text("machine example.com login user password pass\n", ".netrc") == []
     secret = fake(20, seed=61)
-    assert [f.secret for f in detector.scan_text(f"machine example.com login deploy password {secret}\n", ".netrc")] == [secret]
+    # (a machine under the documentation domains is a sample whatever its password: a real host here)
+    assert [f.secret for f in detector.scan_text(f"machine git.corp.net login deploy password {secret}\n", ".netrc")] == [secret]
     # a type annotation in code after a username line is not a .pypirc password
     code = "class URL:\n    username: Optional[str] = None,\n    password: Optional[str] = None,\n"
     assert [f for f in detector.scan_text("[tool]\n" + code, "url.py") if f.rule_id == "pypirc-password"] == []
@@ -151,7 +152,7 @@ def test_a_value_overrunning_its_string_literal_is_judged_by_what_the_literal_he
         text = f'    f.write("machine example.com login user password {filler}\\n")\n'
         assert detector.scan_text(text, "test_utils.py") == [], filler
     secret = fake(18, seed=80)
-    text = f'    f.write("machine example.com login deploy password {secret}\\n")\n'
+    text = f'    f.write("machine git.corp.net login deploy password {secret}\\n")\n'
     assert [f.rule_id for f in detector.scan_text(text, "test_utils.py")] == ["netrc-password"]
 
 
