@@ -20,7 +20,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from scanner.errors import config_error
 from scanner.models import CONFIDENCES
@@ -358,22 +358,29 @@ def glob_regex(pattern: str) -> "Any":
     return re.compile(f"^{prefix}{''.join(out)}{suffix}$", re.DOTALL)
 
 
-def relative_candidates(path: str, root: Optional[Path]) -> list[str]:
+# ``base`` of a path given on the command line: the working directory.
+CWD = "cwd"
+
+
+def relative_candidates(path: str, root: Optional[Path], base: Union[Path, str, None] = CWD) -> list[str]:
     """``path`` as it may be matched against root-relative patterns.
 
-    Git sources report repository-relative paths; ``mcp-scan scan`` reports
-    paths as given on the command line (relative to the working directory
-    or absolute). Both the path as reported and, when it lies under
-    ``root``, its form relative to ``root`` are candidates.
+    ``base`` is the directory ``path`` is relative to: the working directory
+    (``CWD``) for ``mcp-scan scan``'s paths as given on the command line, the
+    work tree's top level for git sources (repository-relative paths, from
+    whatever directory the command runs in), None for a bare repository's
+    paths, which lie nowhere on disk. Both the path as reported and, when it
+    lies under ``root``, its form relative to ``root`` are candidates.
     """
     posix = path.replace("\\", "/")
     while posix.startswith("./"):
         posix = posix[2:]
     candidates = [posix]
-    if root is not None:
+    if root is not None and base is not None:
         import os
 
-        absolute = os.path.realpath(path if os.path.isabs(path) else os.path.join(os.getcwd(), path))
+        start = os.getcwd() if base == CWD else os.fspath(base)
+        absolute = os.path.realpath(path if os.path.isabs(path) else os.path.join(start, path))
         try:
             rel = PurePosixPath(Path(absolute).relative_to(root).as_posix())
         except ValueError:
@@ -383,7 +390,8 @@ def relative_candidates(path: str, root: Optional[Path]) -> list[str]:
     return candidates
 
 
-def path_matches(path: str, patterns: Sequence[str], root: Optional[Path] = None) -> bool:
+def path_matches(path: str, patterns: Sequence[str], root: Optional[Path] = None,
+                 base: Union[Path, str, None] = CWD) -> bool:
     """True when ``path`` matches the gitignore-style ``patterns``.
 
     As in ``.gitignore``, the last matching pattern decides, and a leading
@@ -391,7 +399,7 @@ def path_matches(path: str, patterns: Sequence[str], root: Optional[Path] = None
     """
     if not patterns:
         return False
-    candidates = relative_candidates(path, root)
+    candidates = relative_candidates(path, root, base)
     allowed = False
     for pattern in patterns:
         negated = pattern.startswith("!")

@@ -287,3 +287,21 @@ def test_globs_agree_with_git_check_ignore(git_repo: GitRepo, pattern: str) -> N
     ignored = {line.split("\t", 1)[1] for line in proc.stdout.splitlines() if not line.startswith("::")}
     ours = {p for p in GIT_PATHS if path_matches(p, [pattern])}
     assert ours == ignored
+
+
+def test_allow_paths_match_repository_paths_from_any_working_directory(git_repo: GitRepo) -> None:
+    """A git source's paths are relative to the work tree, not to where mcp-scan runs: run from
+    ``docs/``, a secret in ``app.env`` is not ``docs/app.env`` and ``allow-paths = ["docs/**"]``
+    must not hide it (it did, for history, staged and every range scan)."""
+    git_repo.write(".mcp-scan.toml", 'allow-paths = ["docs/**"]\n')
+    git_repo.stage("docs/guide.md", "# guide\n")
+    git_repo.stage("docs/sample.env", f"STRIPE_KEY={stripe_live_key(41)}\n")  # allowed, as configured
+    git_repo.stage("app.env", f"STRIPE_KEY={stripe_live_key(42)}\n")
+    docs = git_repo.path / "docs"
+    for command in (["staged"], ["history", "--no-cache"]):
+        proc = subprocess.run([sys.executable, "-m", "scanner", *command, "--format", "json"], cwd=docs,
+                              capture_output=True, text=True)
+        assert proc.returncode == 1, (command, proc.stderr)
+        assert [f["path"] for f in json.loads(proc.stdout)["findings"]] == ["app.env"], command
+        if command == ["staged"]:
+            git_repo.commit("add")

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Optional, TextIO
+from typing import Any, Optional, TextIO, Union
 
-from scanner.config import Config, load_config, path_matches
+from scanner.config import CWD, Config, load_config, path_matches
 from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_RUNTIME, config_error
 from scanner.models import CONFIDENCES, Finding, Incomplete
@@ -164,15 +165,26 @@ def needs_real_secrets(args: argparse.Namespace, config: Config) -> bool:
     return config.gitleaks is not None and bool(config.gitleaks.tests_secrets())
 
 
-def path_allowed(path: str, patterns: Sequence[str], root: Optional[Path] = None) -> bool:
+def path_allowed(path: str, patterns: Sequence[str], root: Optional[Path] = None,
+                 base: Union[Path, str, None] = CWD) -> bool:
     """True when ``path`` matches the ``allow-paths`` globs (gitignore-style, ``**`` spans directories).
 
-    Patterns are relative to ``root`` (the config file's directory).
+    Patterns are relative to ``root`` (the config file's directory); ``path``
+    is relative to ``base`` (see ``relative_candidates``).
     """
-    return path_matches(path, patterns, root)
+    return path_matches(path, patterns, root, base)
 
 
-def apply_suppressions(findings: Iterable[Finding], args: argparse.Namespace, config: Config) -> list[Finding]:
+def work_tree(repo: str) -> Optional[Path]:
+    """The top level of ``repo``'s work tree, which git sources' paths are relative to; None when bare."""
+    from scanner.gitcmd import run_git
+
+    out = run_git(["rev-parse", "--show-toplevel"], cwd=repo, check=False).strip()
+    return Path(os.fsdecode(out)) if out else None
+
+
+def apply_suppressions(findings: Iterable[Finding], args: argparse.Namespace, config: Config,
+                       base: Union[Path, str, None] = CWD) -> list[Finding]:
     """Drop findings of disabled rules, under ``allow-paths``, allowed by imported gitleaks allowlists, or in the baseline.
 
     The baseline is ``--baseline`` or the config's ``baseline`` (``load_settings``
@@ -181,7 +193,7 @@ def apply_suppressions(findings: Iterable[Finding], args: argparse.Namespace, co
     """
     # Secret rules named in disable-rules never run; audit rules run and are dropped here.
     kept = [f for f in findings if f.rule_id not in config.disable_rules
-            and not path_allowed(f.path, config.allow_paths, config.root)]
+            and not path_allowed(f.path, config.allow_paths, config.root, base)]
     if config.gitleaks is not None:
         kept = [f for f in kept if not config.gitleaks.allows(f)]
     baseline = getattr(args, "baseline", None) or config.baseline

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import apply_suppressions, build_detector, load_settings, needs_real_secrets, warn
+from scanner.commands._common import (apply_suppressions, build_detector, load_settings, needs_real_secrets, warn,
+                                      work_tree)
 from scanner.models import Finding, Incomplete
 from scanner.pushrange import ScanRange
 
@@ -55,7 +56,7 @@ def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> RangeRes
     )
     for message in result.warnings:
         warn(args, message)
-    findings = apply_suppressions(result.findings, args, config)
+    findings = apply_suppressions(result.findings, args, config, work_tree(repo))
     stats: dict[str, Any] = dict(result.stats)
     stats["findings"] = len(findings)
     stats["range"] = scan.description

@@ -149,7 +149,7 @@ def _scan(args: argparse.Namespace, config: Any, repo: Path, source: str) -> lis
         _refuse_incomplete(detector.stats.incomplete)
     if _is_git(repo):
         found.extend(_audit(repo, detector, history=source != "worktree"))
-    return apply_suppressions(found, args, config)
+    return apply_suppressions(found, args, config, repo)
 
 
 def _audit(repo: Path, detector: Any, *, history: bool) -> list[Finding]:

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, check_jobs, exit_code,
+from scanner.commands._common import (add_scan_options, apply_suppressions, work_tree, build_detector, check_jobs, exit_code,
                                       load_settings, needs_real_secrets, print_incomplete, report, revision_flag, warn)
 from scanner.config import size_arg
 
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if len(result.errors) > 20:
         warn(args, f"... and {len(result.errors) - 20} more errors")
     print_incomplete(result.incomplete)
-    findings = apply_suppressions(result.findings, args, config)
+    findings = apply_suppressions(result.findings, args, config, work_tree(args.repo))
     result.stats["findings"] = len(findings)
     report(findings, args, result.stats, "history", incomplete=result.incomplete)
     return exit_code(findings, result.errors, result.incomplete)

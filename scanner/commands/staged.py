@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
+from scanner.commands._common import (add_scan_options, apply_suppressions, work_tree, build_detector, exit_code, load_settings,
                                       print_incomplete, report)
 
 
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     source = StagedSource(args.repo)
     found = list(detector.scan_all(source.fragments()))
     found.extend(_audit_staged_files(source, detector))
-    findings = apply_suppressions(found, args, config)
+    findings = apply_suppressions(found, args, config, work_tree(args.repo))
     # Fail closed: a rule that timed out did not look at all of what is being
     # committed, so the commit is blocked (exit 3) rather than waved through.
     incomplete = detector.stats.incomplete
