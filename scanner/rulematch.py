@@ -1,0 +1,278 @@
+"""Hyperscan over the rules themselves: where in these bytes could a rule match?
+
+Every rule's regex is compiled into one Hyperscan block-mode database:
+
+* ``exact``: the translated regex as it is (Hyperscan supports it);
+* ``prefilter``: ``HS_FLAG_PREFILTER``, for lookarounds, back-references and
+  large bounded repeats (clamped): Hyperscan then reports a superset of the
+  matches;
+* ``keyword``: the rule's keywords as case-insensitive literals, for rules
+  whose whole text must be searched (``Rule.whole_text``: their candidates
+  send the whole text to the detector, as the keyword path always did) and
+  for patterns Hyperscan rejects even in prefilter form (``fallback``; the
+  stats name them, they are never dropped).
+
+Hyperscan only says where to look. Python's ``regex`` still judges every
+candidate, in a window of whole lines around the reported match end reaching
+back further than the rule's longest match, through the detector with all its
+gates; so the findings are the detector's, and Hyperscan only has to report no
+fewer matches than Python would find. That holds on ASCII text without the
+control characters ``\\x1c``-``\\x1f`` (which Python's ``\\s`` matches and
+PCRE's does not): ``text_ok`` tells which spans qualify; any other span goes
+to the keyword path.
+"""
+from __future__ import annotations
+
+import hashlib
+import pickle
+import re
+from collections.abc import Sequence
+from typing import Any, Optional
+
+from scanner.paths import atomic_write, cache_dir, prune, touch
+from scanner.rules import Rule
+
+# Bump when the translation or the database layout changes (old caches are ignored).
+FORMAT = 1
+KEEP_DATABASES = 8
+# How far before a keyword and after a match end a window reaches (bytes; the
+# detector's keyword windows use the same reach).
+BEFORE = 256
+AFTER = 1024
+# A match longer than this is not expected of a line-scoped rule: it is the
+# most a window reaches back from a reported match end.
+MAX_REACH = 4096
+# Bounded repeats above this are clamped to an open repeat (over-approximation).
+_MAX_BOUND = 1000
+# One scan reporting more matches than this (a rule matching at every offset
+# of a huge token) stops; the caller scans that text on the keyword path.
+MAX_MATCHES = 20000
+
+_NAMED = re.compile(r"\(\?P<(\w+)>")
+_NAMED_REF = re.compile(r"\(\?P=(\w+)\)")
+_BOUND = re.compile(r"\{(\d+),(\d+)\}")
+
+
+def translate(pattern: str, groupindex: dict[str, int]) -> tuple[str, bool]:
+    """Python-regex syntax as PCRE for Hyperscan, and whether the translation widened it.
+
+    Named groups become plain groups (numbering is unchanged), named
+    back-references numbered ones, ``\\Z`` ``\\z``; bounded repeats too large
+    for Hyperscan become open repeats with a lower bound no higher than
+    ``_MAX_BOUND`` (a superset of the matches).
+    """
+    widened = False
+    out = _NAMED.sub("(", pattern)
+    out = _NAMED_REF.sub(lambda m: f"\\{groupindex.get(m.group(1), 1)}", out)
+    out = out.replace("\\Z", "\\z")
+
+    def clamp(match: "re.Match[str]") -> str:
+        nonlocal widened
+        low, high = int(match.group(1)), int(match.group(2))
+        if high <= _MAX_BOUND:
+            return match.group(0)
+        widened = True
+        return "{%d,}" % min(low, _MAX_BOUND)
+
+    out = _BOUND.sub(clamp, out)
+    return out, widened
+
+
+def _max_width(pattern: str) -> int:
+    """The longest match ``pattern`` allows (characters), as far as ``re``'s parser can tell."""
+    try:
+        parser: Any = getattr(re, "_parser", None)
+        if parser is None:  # Python < 3.11
+            import sre_parse as parser
+        return int(parser.parse(pattern).getwidth()[1])
+    except Exception:  # syntax only the regex module knows
+        return MAX_REACH
+
+
+def text_ok(data: bytes, start: int = 0, end: Optional[int] = None) -> bool:
+    """True when Hyperscan's byte semantics cover Python's on ``data[start:end]``."""
+    span = data[start:end] if start or end is not None else data
+    return span.isascii() and not any(c in span for c in (b"\x1c", b"\x1d", b"\x1e", b"\x1f"))
+
+
+class RuleMatcher:
+    """One Hyperscan database of every rule; reports ``(rule index, match end)`` candidates."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        import hyperscan
+
+        self._hs = hyperscan
+        self.rules = list(rules)
+        # Per pattern id: rule index, and how far back the window reaches from the
+        # reported end (-1: the rule needs the whole text).
+        self.pattern_rule: list[int] = []
+        self.pattern_reach: list[int] = []
+        self.modes: list[str] = []  # per rule: exact, prefilter, keyword, fallback
+        # per rule (and one more for percent escapes): windows its matches opened
+        self.candidates = [0] * (len(self.rules) + 1)
+        self._db = self._load_or_compile()
+        self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
+
+    # -- building ----------------------------------------------------------
+    def _digest(self) -> str:
+        h = hashlib.sha256(f"{FORMAT}\0{getattr(self._hs, '__version__', '0')}".encode())
+        for rule in self.rules:
+            h.update("\0".join((rule.regex, repr(rule.keywords), rule.scope, str(rule.whole_text))).encode(
+                "utf-8", "surrogatepass"))
+            h.update(b"\1")
+        return h.hexdigest()[:32]
+
+    def _load_or_compile(self) -> Any:
+        if not self.rules:
+            return None
+        path = cache_dir() / f"rules-{self._digest()}.hsdb"
+        try:
+            stored = pickle.loads(path.read_bytes())
+            db = self._hs.loadb(stored["db"], self._hs.HS_MODE_BLOCK)
+            self.pattern_rule, self.pattern_reach, self.modes = stored["rule"], stored["reach"], stored["modes"]
+            touch(path)
+            return db
+        except Exception:  # missing, stale or corrupt: rebuild
+            pass
+        db = self._compile()
+        try:
+            blob = pickle.dumps({"db": self._hs.dumpb(db), "rule": self.pattern_rule,
+                                 "reach": self.pattern_reach, "modes": self.modes}, pickle.HIGHEST_PROTOCOL)
+            atomic_write(path, blob)
+            prune(path.parent, "rules-*.hsdb", keep=KEEP_DATABASES)
+        except OSError:
+            pass  # a read-only cache dir only costs the next run a compile
+        return db
+
+    def _try(self, expression: bytes, flags: int) -> bool:
+        hs = self._hs
+        try:
+            hs.Database(mode=hs.HS_MODE_BLOCK).compile(expressions=[expression], ids=[0], elements=1, flags=flags)
+        except Exception:
+            return False
+        return True
+
+    def _compile(self) -> Any:
+        import regex
+
+        hs = self._hs
+        expressions: list[bytes] = []
+        flags: list[int] = []
+        for index, rule in enumerate(self.rules):
+            mode = "keyword"
+            if not rule.whole_text:
+                try:
+                    groupindex = dict(regex.compile(rule.regex, regex.VERSION0).groupindex)
+                except regex.error:
+                    groupindex = {}
+                translated, widened = translate(rule.regex, groupindex)
+                expression = translated.encode("utf-8", "surrogatepass")
+                if not widened and self._try(expression, 0):
+                    mode = "exact"
+                elif self._try(expression, hs.HS_FLAG_PREFILTER):
+                    mode = "prefilter"
+                else:
+                    mode = "fallback"
+                if mode != "fallback":
+                    expressions.append(expression)
+                    flags.append(0 if mode == "exact" else hs.HS_FLAG_PREFILTER)
+                    self.pattern_rule.append(index)
+                    self.pattern_reach.append(min(_max_width(rule.regex) + BEFORE, MAX_REACH))
+            self.modes.append(mode)
+            if mode in ("keyword", "fallback"):
+                # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
+                # so such a rule matches "" at every scan through an always-matching pattern.
+                for keyword in rule.keywords or ("",):
+                    expressions.append(re.escape(keyword).encode("utf-8") if keyword else b"(?s).")
+                    flags.append(hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if rule.whole_text or not keyword else 0))
+                    self.pattern_rule.append(index)
+                    self.pattern_reach.append(-1 if rule.whole_text or not keyword else -2)
+        # Percent-encoded values are judged decoded (scanner.decode): each %XX opens its line.
+        expressions.append(rb"%[0-9A-Fa-f]{2}")
+        flags.append(0)
+        self.pattern_rule.append(len(self.rules))
+        self.pattern_reach.append(0)
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
+        return db
+
+    # -- scanning ----------------------------------------------------------
+    def scan(self, data: bytes) -> Optional[list[tuple[int, int]]]:
+        """``(pattern id, match end)`` for every match in ``data``; None when there were too many."""
+        if self._db is None:
+            return []
+        found: list[tuple[int, int]] = []
+        append = found.append
+
+        def on_match(pattern: int, start: int, end: int, flags: int, context: Any) -> Optional[bool]:
+            append((pattern, end))
+            return len(found) > MAX_MATCHES or None  # True stops the scan
+
+        try:
+            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        except self._hs.ScanTerminated:
+            return None
+        except self._hs.error:
+            if len(found) > MAX_MATCHES:
+                return None
+            raise
+        return None if len(found) > MAX_MATCHES else found
+
+    def windows(self, data: bytes, matches: list[tuple[int, int]]) -> Optional[list[tuple[int, int]]]:
+        """Merged line-aligned ``(start, end)`` windows of ``data`` around ``matches``
+        (``end`` before the line feed); None when a rule needs the whole text."""
+        spans: list[tuple[int, int]] = []
+        seen: dict[int, int] = {}  # rule -> end of its last window (later matches inside it add nothing)
+        pattern_rule, pattern_reach = self.pattern_rule, self.pattern_reach
+        for pattern, end in matches:
+            rule = pattern_rule[pattern]
+            if end <= seen.get(rule, -1):
+                continue
+            reach = pattern_reach[pattern]
+            if reach == -1:
+                self.candidates[rule] += 1
+                return None
+            if reach == -2:  # a keyword of a fallback rule: the detector's keyword window
+                lo, hi = end - BEFORE, end + AFTER
+            else:
+                lo, hi = end - reach, end
+            lo = 0 if lo <= 0 else data.rfind(b"\n", 0, max(0, data.rfind(b"\n", 0, lo))) + 1
+            nl = data.find(b"\n", hi)
+            hi = len(data) if nl == -1 else nl
+            seen[rule] = hi
+            self.candidates[rule] += 1
+            spans.append((lo, hi))
+        spans.sort()
+        merged: list[tuple[int, int]] = []
+        for lo, hi in spans:
+            if merged and lo <= merged[-1][1] + 1:
+                if hi > merged[-1][1]:
+                    merged[-1] = (merged[-1][0], hi)
+            else:
+                merged.append((lo, hi))
+        return merged
+
+    def report(self) -> dict[str, Any]:
+        """Compile modes and candidate counts, for ``stats``."""
+        modes: dict[str, int] = {}
+        for mode in self.modes:
+            modes[mode] = modes.get(mode, 0) + 1
+        names = [r.id for r in self.rules] + ["decode:percent"]
+        ranked = sorted(((n, names[i]) for i, n in enumerate(self.candidates) if n), reverse=True)
+        return {
+            "modes": modes,
+            "fallback_rules": [r.id for r, m in zip(self.rules, self.modes) if m == "fallback"],
+            "candidates": {rule_id: n for n, rule_id in ranked},
+        }
+
+
+_MATCHERS: dict[int, RuleMatcher] = {}
+
+
+def rule_matcher(rules: Sequence[Rule]) -> RuleMatcher:
+    """One matcher per rule list in this process (workers inherit it over fork)."""
+    key = id(rules)
+    matcher = _MATCHERS.get(key)
+    if matcher is None or matcher.rules != list(rules):
+        matcher = _MATCHERS[key] = RuleMatcher(rules)
+    return matcher
