@@ -328,11 +328,9 @@ class MatchedChain(VersionChain):
         self.verdicts = {}
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
-        if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+        if lone_cr or self.path != path:
             self.reset()
-            return self._whole(data, might_match, scan)
-        if self.path != path:
-            self.verdicts = {}
         hits: Optional[list[Hit]] = None
         newlines = -1
         if self.path == path and self.enabled and not self.has_secret_word:
@@ -341,29 +339,41 @@ class MatchedChain(VersionChain):
         else:
             has_secret_word = b"Secret" in data
         if hits is None:
-            hits = self._matched_whole(data, might_match, scan, has_secret_word)
+            hits = self._matched_whole(data, might_match, scan, has_secret_word or lone_cr)
+        if lone_cr:
+            return _unique(hits)  # the detector counts lone CRs as line ends: no chain across them
         self.path, self.data, self.has_secret_word = path, data, has_secret_word
         self.newlines = newlines if newlines >= 0 else data.count(b"\n")
-        self.plain = hits
-        return hits
+        self.plain = hits  # every hit, not one per fingerprint: a kept copy must carry on when another goes
+        return _unique(hits)
 
-    def _matched_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn, secret_word: bool) -> list[Hit]:
-        """The whole version: Hyperscan over all of it, the detector on windows around its matches."""
-        if secret_word or not text_ok(data):
-            self.keyword_path += 1
-            return self._whole(data, might_match, scan)
+    def _keyword_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
+        """The keyword path on the whole text (every hit, not one per fingerprint)."""
+        self.keyword_path += 1
         self.full_scans += 1
-        found, _whole = self._judge(data, data, 0, 1, 1, might_match, scan)
-        if found is None:
-            self.keyword_path += 1
-            return self._whole(data, might_match, scan)
-        return _unique(found)
+        if not might_match(data):
+            return []
+        text = decode_blob(data)
+        return scan(text, 1) if text else []
 
-    def _judge(self, data: bytes, span: bytes, offset: int, first_line: int, keep_from: int,
-               might_match: MatchFn, scan: ScanFn) -> tuple[Optional[list[Hit]], bool]:
+    def _matched_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn, keyword_path: bool) -> list[Hit]:
+        """The whole version: Hyperscan over all of it, the detector on windows around its matches."""
+        if keyword_path or not text_ok(data):
+            return self._keyword_whole(data, might_match, scan)
+        self.full_scans += 1
+        found, _whole = self._judge(data, data, 0, 1, (1, len(data) + 2), scan)
+        if found is None:
+            self.full_scans -= 1
+            return self._keyword_whole(data, might_match, scan)
+        return found
+
+    def _judge(self, data: bytes, span: bytes, offset: int, first_line: int, keep: tuple[int, int],
+               scan: ScanFn) -> tuple[Optional[list[Hit]], bool]:
         """Hits in windows around the rule matches in ``span`` (``data[offset:...]``, whose first line
-        is ``first_line``), only those on lines from ``keep_from`` on; or None and whether a rule
-        needs the whole text (else Hyperscan reported too many matches: the keyword path will do)."""
+        is ``first_line``) that start on the span's lines ``keep`` (first, after last): a window
+        reaches past the span, where the hits are carried from the previous version. Or None and
+        whether a rule needs the whole text (else Hyperscan reported too many matches: the keyword
+        path will do)."""
         matches = self.matcher.scan(span)
         if matches is None:
             return None, False
@@ -393,7 +403,7 @@ class MatchedChain(VersionChain):
                 self.reused += 1
             shift = line_no - 1
             for hit in known:
-                if hit.line + shift >= keep_from:
+                if keep[0] <= hit.line + shift < keep[1]:
                     found.append(hit._replace(line=hit.line + shift, end_line=(
                         hit.end_line + shift if hit.end_line is not None else None)))
         return found, False
@@ -404,7 +414,7 @@ class MatchedChain(VersionChain):
         prev = self.data
         if prev == data:
             self.window_scans += 1
-            return list(self.plain), self.newlines
+            return self.plain, self.newlines
         p = _common_prefix(prev, data)
         p = data.rfind(b"\n", 0, p) + 1  # back to a line start
         s = _common_suffix(prev, data, min(len(prev), len(data)) - p)
@@ -449,7 +459,7 @@ class MatchedChain(VersionChain):
                 return None, newlines  # a hit reaching across the span's edge: judge the whole text
         found: Optional[list[Hit]] = None
         if text_ok(span):
-            found, whole = self._judge(data, span, a, first, first, might_match, scan)
+            found, whole = self._judge(data, span, a, first, (first, first + span_lines), scan)
             if whole:
                 return None, newlines
         if found is None:
@@ -460,6 +470,7 @@ class MatchedChain(VersionChain):
             region = data[start:b]
             found = []
             if might_match(region):
-                found = [h for h in scan(region.decode("utf-8", "replace"), first - before) if h.line >= first]
+                found = [h for h in scan(region.decode("utf-8", "replace"), first - before)
+                         if first <= h.line < first + span_lines]
         self.window_scans += 1
-        return _unique(found + carried), newlines
+        return found + carried, newlines
