@@ -6,6 +6,10 @@ Every rule's regex is compiled into one Hyperscan block-mode database:
 * ``prefilter``: ``HS_FLAG_PREFILTER``, for lookarounds, back-references and
   large bounded repeats (clamped): Hyperscan then reports a superset of the
   matches;
+* ``anchored``: the rule's keywords as case-insensitive literals (windows as on
+  the keyword path), for rules whose Hyperscan form matches ordinary code
+  holding none of their keywords (``_PROBE``): a generic rule's secret-named
+  key sits in a lookbehind, which the prefilter form drops;
 * ``keyword``: the rule's keywords as case-insensitive literals, for rules
   whose whole text must be searched (``Rule.whole_text``: their candidates
   send the whole text to the detector, as the keyword path always did) and
@@ -33,7 +37,7 @@ from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 1
+FORMAT = 2
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -47,6 +51,25 @@ _MAX_BOUND = 1000
 # One scan reporting more matches than this (a rule matching at every offset
 # of a huge token) stops; the caller scans that text on the keyword path.
 MAX_MATCHES = 20000
+
+# Ordinary code and configuration, for _unanchored: assignments, calls, URLs,
+# quoted values of every shape, but no secret.
+_PROBE = [line.encode("ascii") + b"\n" for line in (
+    "value_109 = compute(109, 'ouPflRvtUuQ6')",
+    "    result_name = self._make_thing(arg_one, arg_two=None)",
+    '    "field_name": "Xk3vQ9zLm2Wp7RtY",',
+    "export BUILD_FLAG=abcdefgh12345678",
+    "  build_option: abcdefgh12345678",
+    "config.option_value = some_module.attribute_value",
+    'url = "https://example.org/path/to/page?x=1&y=2"',
+    "<item name=\"thing\" value=\"Xk3vQ9zLm2Wp7RtY\"/>",
+    "set VAR_NAME=Xk3vQ9zLm2Wp7RtY",
+    "if (a == b) { return c; } else { d := e(f, g) }",
+    "let element_value: String = \"Xk3vQ9zLm2Wp7RtY\";",
+    "    def method_name(self, argument: int = 5) -> None:",
+    "SELECT column_a, column_b FROM table_name WHERE id = :param",
+    "# A comment line with words, numbers 12345 and punctuation: yes.",
+)]
 
 _NAMED = re.compile(r"\(\?P<(\w+)>")
 _NAMED_REF = re.compile(r"\(\?P=(\w+)\)")
@@ -144,13 +167,37 @@ class RuleMatcher:
             pass  # a read-only cache dir only costs the next run a compile
         return db
 
-    def _try(self, expression: bytes, flags: int) -> bool:
+    def _try(self, expression: bytes, flags: int) -> Any:
+        """The expression alone as a database, or None when Hyperscan rejects it."""
         hs = self._hs
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
         try:
-            hs.Database(mode=hs.HS_MODE_BLOCK).compile(expressions=[expression], ids=[0], elements=1, flags=flags)
+            db.compile(expressions=[expression], ids=[0], elements=1, flags=flags)
         except Exception:
+            return None
+        return db
+
+    def _unanchored(self, db: Any, rule: Rule) -> bool:
+        """True when the compiled pattern matches ordinary code that holds none of the rule's keywords.
+
+        Hyperscan's prefilter form drops lookarounds; a generic rule whose
+        secret-named key sits in a lookbehind then matches every assignment,
+        and its candidates would cost more than its keywords' occurrences.
+        """
+        if not rule.keywords:
             return False
-        return True
+        probe = b"".join(line for line in _PROBE if not any(k.encode("utf-8") in line.lower() for k in rule.keywords))
+        hit: list[int] = []
+
+        def on_match(*_args: Any) -> bool:
+            hit.append(1)
+            return True
+
+        try:
+            db.scan(probe, match_event_handler=on_match, scratch=self._hs.Scratch(db))
+        except Exception:  # stopped at the first match
+            pass
+        return bool(hit)
 
     def _compile(self) -> Any:
         import regex
@@ -167,26 +214,28 @@ class RuleMatcher:
                     groupindex = {}
                 translated, widened = translate(rule.regex, groupindex)
                 expression = translated.encode("utf-8", "surrogatepass")
-                if not widened and self._try(expression, 0):
+                db = None if widened else self._try(expression, 0)
+                if db is not None:
                     mode = "exact"
-                elif self._try(expression, hs.HS_FLAG_PREFILTER):
-                    mode = "prefilter"
                 else:
-                    mode = "fallback"
-                if mode != "fallback":
+                    db = self._try(expression, hs.HS_FLAG_PREFILTER)
+                    mode = "prefilter" if db is not None else "fallback"
+                if db is not None and self._unanchored(db, rule):
+                    mode = "anchored"  # by its keywords, as on the keyword path
+                if mode in ("exact", "prefilter"):
                     expressions.append(expression)
                     flags.append(0 if mode == "exact" else hs.HS_FLAG_PREFILTER)
                     self.pattern_rule.append(index)
                     self.pattern_reach.append(min(_max_width(rule.regex) + BEFORE, MAX_REACH))
             self.modes.append(mode)
-            if mode in ("keyword", "fallback"):
+            if mode in ("keyword", "fallback", "anchored"):
                 # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
                 # so such a rule matches "" at every scan through an always-matching pattern.
                 for keyword in rule.keywords or ("",):
                     expressions.append(re.escape(keyword).encode("utf-8") if keyword else b"(?s).")
                     flags.append(hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if rule.whole_text or not keyword else 0))
                     self.pattern_rule.append(index)
-                    self.pattern_reach.append(-1 if rule.whole_text or not keyword else -2)
+                    self.pattern_reach.append(-1 if rule.whole_text or not keyword else -3 if rule.scope == "line" else -2)
         # Percent-encoded values are judged decoded (scanner.decode): each %XX opens its line.
         expressions.append(rb"%[0-9A-Fa-f]{2}")
         flags.append(0)
@@ -232,8 +281,10 @@ class RuleMatcher:
             if reach == -1:
                 self.candidates[rule] += 1
                 return None
-            if reach == -2:  # a keyword of a fallback rule: the detector's keyword window
+            if reach == -2:  # a keyword: the detector's keyword window
                 lo, hi = end - BEFORE, end + AFTER
+            elif reach == -3:  # a keyword of a line-scoped rule: its line
+                lo = hi = end
             else:
                 lo, hi = end - reach, end
             lo = 0 if lo <= 0 else data.rfind(b"\n", 0, max(0, data.rfind(b"\n", 0, lo))) + 1
