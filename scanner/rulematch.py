@@ -37,7 +37,7 @@ from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 2
+FORMAT = 4
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -112,6 +112,78 @@ def _max_width(pattern: str) -> int:
         return MAX_REACH
 
 
+def _may_span_lines(pattern: str) -> bool:
+    """False when no match of ``pattern`` can hold a line feed (then the match lies on the line of its end).
+
+    Conservative: anything the walk does not know may span lines.
+    """
+    try:
+        parser: Any = getattr(re, "_parser", None)
+        if parser is None:  # Python < 3.11
+            import sre_parse as parser
+        constants: Any = getattr(re, "_constants", None) or parser
+        tree = parser.parse(pattern)
+    except Exception:
+        return True
+    c = constants
+    dotall = bool(tree.state.flags & re.DOTALL) or "(?s" in pattern
+    newline_categories = {c.CATEGORY_SPACE, c.CATEGORY_NOT_DIGIT, c.CATEGORY_NOT_WORD, c.CATEGORY_LINEBREAK}
+    plain_categories = {c.CATEGORY_DIGIT, c.CATEGORY_WORD, c.CATEGORY_NOT_SPACE, c.CATEGORY_NOT_LINEBREAK}
+
+    def set_has_newline(items: Any) -> bool:
+        negate = False
+        has = False
+        for op, av in items:
+            if op is c.NEGATE:
+                negate = True
+            elif op is c.LITERAL:
+                has = has or av == 10
+            elif op is c.RANGE:
+                has = has or av[0] <= 10 <= av[1]
+            elif op is c.CATEGORY:
+                if av in newline_categories:
+                    has = True
+                elif av not in plain_categories:
+                    return True
+            else:
+                return True
+        return has != negate
+
+    def may(items: Any) -> bool:
+        for op, av in items:
+            if op is c.LITERAL:
+                if av == 10:
+                    return True
+            elif op is c.NOT_LITERAL:
+                if av != 10:
+                    return True
+            elif op is c.ANY:
+                if dotall:
+                    return True
+            elif op is c.IN:
+                if set_has_newline(av):
+                    return True
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT) or op is getattr(c, "POSSESSIVE_REPEAT", None):
+                if may(av[2]):
+                    return True
+            elif op is c.SUBPATTERN:
+                if may(av[3]):
+                    return True
+            elif op is getattr(c, "ATOMIC_GROUP", None):
+                if may(av):
+                    return True
+            elif op is c.BRANCH:
+                if any(may(branch) for branch in av[1]):
+                    return True
+            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+                continue  # zero-width: consumes nothing
+            else:
+                return True
+        return False
+
+    return may(tree)
+
+
 def text_ok(data: bytes, start: int = 0, end: Optional[int] = None) -> bool:
     """True when Hyperscan's byte semantics cover Python's on ``data[start:end]``."""
     span = data[start:end] if start or end is not None else data
@@ -133,6 +205,7 @@ class RuleMatcher:
         self.modes: list[str] = []  # per rule: exact, prefilter, keyword, fallback
         # per rule (and one more for percent escapes): windows its matches opened
         self.candidates = [0] * (len(self.rules) + 1)
+        self.whole_by = -1  # the rule that last needed a whole text
         self._db = self._load_or_compile()
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
 
@@ -207,7 +280,11 @@ class RuleMatcher:
         flags: list[int] = []
         for index, rule in enumerate(self.rules):
             mode = "keyword"
-            if not rule.whole_text:
+            # A rule the detector searches whole texts for only because of a long repetition
+            # still has matches a window can hold when its longest match fits MAX_REACH.
+            one_line = not _may_span_lines(rule.regex)
+            width = 0 if one_line else _max_width(rule.regex)
+            if rule.scope != "text" and (not rule.whole_text or one_line or width + BEFORE <= MAX_REACH):
                 try:
                     groupindex = dict(regex.compile(rule.regex, regex.VERSION0).groupindex)
                 except regex.error:
@@ -226,16 +303,17 @@ class RuleMatcher:
                     expressions.append(expression)
                     flags.append(0 if mode == "exact" else hs.HS_FLAG_PREFILTER)
                     self.pattern_rule.append(index)
-                    self.pattern_reach.append(min(_max_width(rule.regex) + BEFORE, MAX_REACH))
+                    # on one line: the window is the line of the end (and the one before, for allow markers)
+                    self.pattern_reach.append(0 if one_line else min(width + BEFORE, MAX_REACH))
             self.modes.append(mode)
             if mode in ("keyword", "fallback", "anchored"):
                 # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
                 # so such a rule matches "" at every scan through an always-matching pattern.
                 for keyword in rule.keywords or ("",):
                     expressions.append(re.escape(keyword).encode("utf-8") if keyword else b"(?s).")
-                    flags.append(hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if rule.whole_text or not keyword else 0))
+                    flags.append(hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if mode == "keyword" or not keyword else 0))
                     self.pattern_rule.append(index)
-                    self.pattern_reach.append(-1 if rule.whole_text or not keyword else -3 if rule.scope == "line" else -2)
+                    self.pattern_reach.append(-1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2)
         # Percent-encoded values are judged decoded (scanner.decode): each %XX opens its line.
         expressions.append(rb"%[0-9A-Fa-f]{2}")
         flags.append(0)
@@ -280,6 +358,7 @@ class RuleMatcher:
             reach = pattern_reach[pattern]
             if reach == -1:
                 self.candidates[rule] += 1
+                self.whole_by = rule
                 return None
             if reach == -2:  # a keyword: the detector's keyword window
                 lo, hi = end - BEFORE, end + AFTER

@@ -173,6 +173,7 @@ class BlobScanner:
         if isinstance(chain, MatchedChain):
             counters.update({"windows_judged": chain.judged, "windows_reused": chain.reused,
                              "keyword_path": chain.keyword_path})
+            counters.update({f"keyword_path:{k}": v for k, v in chain.reasons.items()})
         if self.matcher is not None:
             names = [r.id for r in self.matcher.rules] + ["decode:percent"]
             counters.update({f"candidates:{names[i]}": n for i, n in enumerate(self.matcher.candidates) if n})

@@ -321,6 +321,7 @@ class MatchedChain(VersionChain):
         self.judged = 0
         self.reused = 0
         self.keyword_path = 0
+        self.reasons: dict[str, int] = {}  # why texts took the keyword path
 
     def reset(self) -> None:
         super().reset()
@@ -359,13 +360,19 @@ class MatchedChain(VersionChain):
     def _matched_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn, keyword_path: bool) -> list[Hit]:
         """The whole version: Hyperscan over all of it, the detector on windows around its matches."""
         if keyword_path or not text_ok(data):
+            self._because("secret-or-cr" if keyword_path else "non-ascii")
             return self._keyword_whole(data, might_match, scan)
         self.full_scans += 1
-        found, _whole = self._judge(data, data, 0, 1, (1, len(data) + 2), scan)
+        found, whole = self._judge(data, data, 0, 1, (1, len(data) + 2), scan)
         if found is None:
+            self._because(f"whole-text-rule:{self.matcher.rules[self.matcher.whole_by].id}" if whole
+                          else "too-many-matches")
             self.full_scans -= 1
             return self._keyword_whole(data, might_match, scan)
         return found
+
+    def _because(self, reason: str) -> None:
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
     def _judge(self, data: bytes, span: bytes, offset: int, first_line: int, keep: tuple[int, int],
                scan: ScanFn) -> tuple[Optional[list[Hit]], bool]:
@@ -461,8 +468,10 @@ class MatchedChain(VersionChain):
         if text_ok(span):
             found, whole = self._judge(data, span, a, first, (first, first + span_lines), scan)
             if whole:
+                self._because(f"span:whole-text-rule:{self.matcher.rules[self.matcher.whole_by].id}")
                 return None, newlines
         if found is None:
+            self._because("span:non-ascii" if not text_ok(span) else "span:too-many-matches")
             # the keyword path on the span, from one line before it (allow markers)
             self.keyword_path += 1
             start = 0 if a == 0 else data.rfind(b"\n", 0, a - 1) + 1
