@@ -37,7 +37,7 @@ from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 4
+FORMAT = 5
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -112,10 +112,16 @@ def _max_width(pattern: str) -> int:
         return MAX_REACH
 
 
-def _may_span_lines(pattern: str) -> bool:
-    """False when no match of ``pattern`` can hold a line feed (then the match lies on the line of its end).
+UNBOUNDED = 1 << 30
+# A match holding at most this many line feeds is judged on its lines.
+MAX_LINES = 8
 
-    Conservative: anything the walk does not know may span lines.
+
+def _max_line_feeds(pattern: str) -> int:
+    """The most line feeds a match of ``pattern`` can hold (``UNBOUNDED`` when there is no bound).
+
+    0 means the match lies on the line of its end. Conservative: anything
+    the walk does not know counts as unbounded.
     """
     try:
         parser: Any = getattr(re, "_parser", None)
@@ -124,7 +130,7 @@ def _may_span_lines(pattern: str) -> bool:
         constants: Any = getattr(re, "_constants", None) or parser
         tree = parser.parse(pattern)
     except Exception:
-        return True
+        return UNBOUNDED
     c = constants
     dotall = bool(tree.state.flags & re.DOTALL) or "(?s" in pattern
     newline_categories = {c.CATEGORY_SPACE, c.CATEGORY_NOT_DIGIT, c.CATEGORY_NOT_WORD, c.CATEGORY_LINEBREAK}
@@ -149,39 +155,34 @@ def _may_span_lines(pattern: str) -> bool:
                 return True
         return has != negate
 
-    def may(items: Any) -> bool:
+    def most(items: Any) -> int:
+        total = 0
         for op, av in items:
             if op is c.LITERAL:
-                if av == 10:
-                    return True
+                n = 1 if av == 10 else 0
             elif op is c.NOT_LITERAL:
-                if av != 10:
-                    return True
+                n = 1 if av != 10 else 0
             elif op is c.ANY:
-                if dotall:
-                    return True
+                n = 1 if dotall else 0
             elif op is c.IN:
-                if set_has_newline(av):
-                    return True
+                n = 1 if set_has_newline(av) else 0
             elif op in (c.MAX_REPEAT, c.MIN_REPEAT) or op is getattr(c, "POSSESSIVE_REPEAT", None):
-                if may(av[2]):
-                    return True
+                inner = most(av[2])
+                n = 0 if inner == 0 else UNBOUNDED if av[1] >= c.MAXREPEAT else inner * av[1]
             elif op is c.SUBPATTERN:
-                if may(av[3]):
-                    return True
+                n = most(av[3])
             elif op is getattr(c, "ATOMIC_GROUP", None):
-                if may(av):
-                    return True
+                n = most(av)
             elif op is c.BRANCH:
-                if any(may(branch) for branch in av[1]):
-                    return True
+                n = max(most(branch) for branch in av[1])
             elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
-                continue  # zero-width: consumes nothing
+                n = 0  # zero-width: consumes nothing
             else:
-                return True
-        return False
+                n = UNBOUNDED
+            total = min(UNBOUNDED, total + n)
+        return total
 
-    return may(tree)
+    return most(tree)
 
 
 def text_ok(data: bytes, start: int = 0, end: Optional[int] = None) -> bool:
@@ -202,12 +203,14 @@ class RuleMatcher:
         # reported end (-1: the rule needs the whole text).
         self.pattern_rule: list[int] = []
         self.pattern_reach: list[int] = []
+        self.pattern_lines: list[int] = []  # per pattern: line feeds its match may hold (reach 0)
         self.modes: list[str] = []  # per rule: exact, prefilter, keyword, fallback
         # per rule (and one more for percent escapes): windows its matches opened
         self.candidates = [0] * (len(self.rules) + 1)
         self.whole_by = -1  # the rule that last needed a whole text
         self._db = self._load_or_compile()
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
+        self.max_lines = max(self.pattern_lines, default=0)  # line feeds a windowed match may hold
 
     # -- building ----------------------------------------------------------
     def _digest(self) -> str:
@@ -226,6 +229,7 @@ class RuleMatcher:
             stored = pickle.loads(path.read_bytes())
             db = self._hs.loadb(stored["db"], self._hs.HS_MODE_BLOCK)
             self.pattern_rule, self.pattern_reach, self.modes = stored["rule"], stored["reach"], stored["modes"]
+            self.pattern_lines = stored["lines"]
             touch(path)
             return db
         except Exception:  # missing, stale or corrupt: rebuild
@@ -233,7 +237,7 @@ class RuleMatcher:
         db = self._compile()
         try:
             blob = pickle.dumps({"db": self._hs.dumpb(db), "rule": self.pattern_rule,
-                                 "reach": self.pattern_reach, "modes": self.modes}, pickle.HIGHEST_PROTOCOL)
+                                 "reach": self.pattern_reach, "lines": self.pattern_lines, "modes": self.modes}, pickle.HIGHEST_PROTOCOL)
             atomic_write(path, blob)
             prune(path.parent, "rules-*.hsdb", keep=KEEP_DATABASES)
         except OSError:
@@ -282,9 +286,10 @@ class RuleMatcher:
             mode = "keyword"
             # A rule the detector searches whole texts for only because of a long repetition
             # still has matches a window can hold when its longest match fits MAX_REACH.
-            one_line = not _may_span_lines(rule.regex)
-            width = 0 if one_line else _max_width(rule.regex)
-            if rule.scope != "text" and (not rule.whole_text or one_line or width + BEFORE <= MAX_REACH):
+            feeds = _max_line_feeds(rule.regex)
+            width = _max_width(rule.regex)
+            few_lines = feeds <= MAX_LINES
+            if rule.scope != "text" and (not rule.whole_text or few_lines or width + BEFORE <= MAX_REACH):
                 try:
                     groupindex = dict(regex.compile(rule.regex, regex.VERSION0).groupindex)
                 except regex.error:
@@ -303,8 +308,10 @@ class RuleMatcher:
                     expressions.append(expression)
                     flags.append(0 if mode == "exact" else hs.HS_FLAG_PREFILTER)
                     self.pattern_rule.append(index)
-                    # on one line: the window is the line of the end (and the one before, for allow markers)
-                    self.pattern_reach.append(0 if one_line else min(width + BEFORE, MAX_REACH))
+                    # over a few lines: the window is those lines back from the end (and one more, for
+                    # allow markers); else it reaches back past the longest match
+                    self.pattern_reach.append(min(width + BEFORE, MAX_REACH) if not few_lines else 0)
+                    self.pattern_lines.append(feeds if few_lines else 0)
             self.modes.append(mode)
             if mode in ("keyword", "fallback", "anchored"):
                 # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
@@ -314,11 +321,13 @@ class RuleMatcher:
                     flags.append(hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if mode == "keyword" or not keyword else 0))
                     self.pattern_rule.append(index)
                     self.pattern_reach.append(-1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2)
+                    self.pattern_lines.append(0)
         # Percent-encoded values are judged decoded (scanner.decode): each %XX opens its line.
         expressions.append(rb"%[0-9A-Fa-f]{2}")
         flags.append(0)
         self.pattern_rule.append(len(self.rules))
         self.pattern_reach.append(0)
+        self.pattern_lines.append(0)
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
         db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
         return db
@@ -350,7 +359,7 @@ class RuleMatcher:
         (``end`` before the line feed); None when a rule needs the whole text."""
         spans: list[tuple[int, int]] = []
         seen: dict[int, int] = {}  # rule -> end of its last window (later matches inside it add nothing)
-        pattern_rule, pattern_reach = self.pattern_rule, self.pattern_reach
+        pattern_rule, pattern_reach, pattern_lines = self.pattern_rule, self.pattern_reach, self.pattern_lines
         for pattern, end in matches:
             rule = pattern_rule[pattern]
             if end <= seen.get(rule, -1):
@@ -366,7 +375,12 @@ class RuleMatcher:
                 lo = hi = end
             else:
                 lo, hi = end - reach, end
-            lo = 0 if lo <= 0 else data.rfind(b"\n", 0, max(0, data.rfind(b"\n", 0, lo))) + 1
+            feed = -1 if lo <= 0 else data.rfind(b"\n", 0, lo)  # the line feed before lo's line (-1: none)
+            for _ in range(pattern_lines[pattern] + 1):  # back over the lines the match may span, and one more
+                if feed < 0:
+                    break
+                feed = data.rfind(b"\n", 0, feed)
+            lo = feed + 1
             nl = data.find(b"\n", hi)
             hi = len(data) if nl == -1 else nl
             seen[rule] = hi

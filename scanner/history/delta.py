@@ -431,7 +431,8 @@ class MatchedChain(VersionChain):
             e = len(data) if nl == -1 else nl + 1  # forward to a line start
         # the changed lines plus CONTEXT lines each side: data[a:b] here, prev[a:b - grow] before
         a = p
-        for _ in range(CONTEXT):
+        # back far enough that a match of several lines ending in the change starts in the span
+        for _ in range(max(CONTEXT, self.matcher.max_lines)):
             if a == 0:
                 break
             a = data.rfind(b"\n", 0, a - 1) + 1
