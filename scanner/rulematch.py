@@ -37,7 +37,7 @@ from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 5
+FORMAT = 6
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -114,7 +114,7 @@ def _max_width(pattern: str) -> int:
 
 UNBOUNDED = 1 << 30
 # A match holding at most this many line feeds is judged on its lines.
-MAX_LINES = 8
+MAX_LINES = 16
 
 
 def _max_line_feeds(pattern: str) -> int:
