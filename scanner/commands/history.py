@@ -28,6 +28,9 @@ def register(subparsers: Any) -> None:
                              "blobs over 5 MiB are read in slices)")
     # Every blob is read now, whatever its path; the flag is kept so scripts that pass it still run.
     parser.add_argument("--scan-all-paths", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stats", action="store_true",
+                        help="print how the rules were matched on stderr: Hyperscan compile modes, rules on the "
+                             "keyword path, and the candidate windows each rule opened")
     # Debug/verification: run the rules over every version whole (see scanner.history.delta).
     parser.add_argument("--no-line-delta", action="store_true", help=argparse.SUPPRESS)
     add_scan_options(parser)
@@ -76,7 +79,32 @@ def run(args: argparse.Namespace) -> int:
     if len(result.errors) > 20:
         warn(args, f"... and {len(result.errors) - 20} more errors")
     print_incomplete(result.incomplete)
+    if args.stats:
+        _print_matching(result.stats.get("matching"))
     findings = apply_suppressions(result.findings, args, config, work_tree(args.repo))
     result.stats["findings"] = len(findings)
     report(findings, args, result.stats, "history", incomplete=result.incomplete)
     return exit_code(findings, result.errors, result.incomplete)
+
+
+def _print_matching(matching: Any) -> None:
+    """``--stats``: the matching stage's counters, most candidate windows first."""
+    import sys
+
+    if not matching:
+        print("matching: pure-Python keyword path (no Hyperscan rule database)", file=sys.stderr)
+        return
+    modes = ", ".join(f"{n} {mode}" for mode, n in sorted(matching.get("modes", {}).items()))
+    print(f"matching: rules compiled as {modes}", file=sys.stderr)
+    fallback = matching.get("fallback_rules") or []
+    if fallback:
+        print(f"matching: Hyperscan rejected {len(fallback)} rule(s), matched on their keywords instead: "
+              f"{', '.join(fallback)}", file=sys.stderr)
+    for key in ("full_scans", "delta_scans", "windows_judged", "windows_reused", "keyword_path"):
+        if key in matching:
+            print(f"matching: {key.replace('_', ' ')}: {matching[key]}", file=sys.stderr)
+    for key, value in sorted(matching.items()):
+        if key.startswith("keyword_path:"):
+            print(f"matching: keyword path because {key.split(':', 1)[1]}: {value}", file=sys.stderr)
+    for rule_id, count in list(matching.get("candidates", {}).items())[:25]:
+        print(f"matching: candidates {count:>9}  {rule_id}", file=sys.stderr)

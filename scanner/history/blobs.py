@@ -18,7 +18,7 @@ from typing import IO, Any, Optional
 
 from scanner.detect import Detector, decode_blob
 from scanner.errors import ScanError
-from scanner.history.delta import VersionChain
+from scanner.history.delta import MatchedChain, VersionChain
 from scanner.history.hits import Hit
 from scanner.gitcmd import feed, run_git
 from scanner.models import Fragment, Incomplete
@@ -47,6 +47,8 @@ class ChunkResult:
     # reported but never cached as scanned, so the next run tries them again.
     incomplete: list[Incomplete] = field(default_factory=list)
     unfinished: set[str] = field(default_factory=set)
+    # The matching stage's counters for this chunk (rule id -> candidate windows, and totals).
+    matching: dict[str, int] = field(default_factory=dict)
 
 
 def blob_sizes(repo: str, oids: Sequence[str]) -> tuple[dict[str, int], list[str]]:
@@ -91,7 +93,24 @@ class BlobScanner:
         self._proc: Any = None
         self._handle: Any = None
         self._prefilter: Any = self._make_prefilter(detector)
-        self.chain = VersionChain(enabled=delta)
+        self.matcher: Any = self.make_matcher(detector)
+        self.chain = MatchedChain(self.matcher, enabled=delta) if self.matcher is not None else VersionChain(delta)
+
+    @staticmethod
+    def make_matcher(detector: Detector) -> Any:
+        """The rules' Hyperscan database (None on the pure-Python path: ``--engine python``,
+        ``MCP_SCAN_MATCH=keywords`` or no hyperscan wheel). Built before workers fork, so they share it."""
+        import os
+
+        from scanner.prefilter import hyperscan_available
+
+        if detector.engine == "python" or os.environ.get("MCP_SCAN_MATCH") == "keywords":
+            return None
+        if not (detector.engine == "hyperscan" or hyperscan_available()):
+            return None
+        from scanner.rulematch import rule_matcher
+
+        return rule_matcher(detector.rules)
 
     @staticmethod
     def _make_prefilter(detector: Detector) -> Any:
@@ -138,9 +157,24 @@ class BlobScanner:
         """Read and scan every task's blob; a dead stream is restarted after the blob that killed it."""
         result = ChunkResult()
         start = 0
+        before = self._counters()
         while start < len(tasks):
             start = self._scan_from(tasks, start, result)
+        after = self._counters()
+        result.matching = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
         return result
+
+    def _counters(self) -> dict[str, int]:
+        chain = self.chain
+        counters = {"full_scans": chain.full_scans, "delta_scans": chain.window_scans}
+        if isinstance(chain, MatchedChain):
+            counters.update({"windows_judged": chain.judged, "windows_reused": chain.reused,
+                             "keyword_path": chain.keyword_path})
+            counters.update({f"keyword_path:{k}": v for k, v in chain.reasons.items()})
+        if self.matcher is not None:
+            names = [r.id for r in self.matcher.rules] + ["decode:percent"]
+            counters.update({f"candidates:{names[i]}": n for i, n in enumerate(self.matcher.candidates) if n})
+        return counters
 
     def _scan_from(self, tasks: Sequence[Task], start: int, result: ChunkResult) -> int:
         if self._proc is None:
@@ -220,13 +254,15 @@ class BlobScanner:
         if wide:  # UTF-16/32 text: keywords are not visible in the raw bytes
             text = decode_blob(data)
             hits[key] = VersionChain.unique(scan(text, 1)) if text else []
-        else:
-            # a rule chosen by path (.pgpass lines) has no keyword for the prefilter to see
-            might_match: Callable[[bytes], bool] = _always if self.detector.reads_path(path) else self._might_match
-            if number == 0:
-                hits[key] = self.chain.scan(path, data, might_match, scan)
-            else:  # another path class of the same blob (rare): whole-file scan
-                hits[key] = VersionChain(enabled=False).scan(path, data, might_match, scan)
+        elif self.detector.reads_path(path):
+            # A rule chosen by path (.pgpass lines, keystores) waits for no keyword or Hyperscan
+            # candidate: such files (few, small) are scanned whole, version by version.
+            hits[key] = VersionChain(enabled=False).scan(path, data, _always, scan)
+        elif number == 0:
+            hits[key] = self.chain.scan(path, data, self._might_match, scan)
+        else:  # another path class of the same blob (rare): whole-file scan
+            single = MatchedChain(self.matcher, False) if self.matcher is not None else VersionChain(False)
+            hits[key] = single.scan(path, data, self._might_match, scan)
 
 
 def _always(_data: bytes) -> bool:

@@ -23,10 +23,11 @@ the manifest's ``kind: Secret`` is in the text it sees).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Optional
+from typing import Any, Optional
 
 from scanner.detect import decode_blob
 from scanner.history.hits import Hit
+from scanner.rulematch import text_ok
 
 CONTEXT = 2
 # More new lines than 1/REWRITE_SHARE of the file: a whole-file scan is cheaper.
@@ -290,3 +291,196 @@ def _unique(hits: list[Hit]) -> list[Hit]:
             seen.add(hit.fingerprint)
             out.append(hit)
     return out
+
+
+class MatchedChain(VersionChain):
+    """A version chain whose candidates come from the rules' Hyperscan database.
+
+    Per version the Python work is a constant number of C-level calls: the
+    prefix/suffix compare with the previous version, one Hyperscan scan of
+    the changed lines (with CONTEXT lines each side), line-feed counts; the
+    detector then judges only windows around the matches Hyperscan reports,
+    and a window already judged in this chain (the same bytes) is not judged
+    again. Hits outside the changed lines are carried by position: those
+    before them keep their line, those after move by the change in line count.
+
+    Spans Hyperscan cannot vouch for (non-ASCII, see ``rulematch.text_ok``),
+    a rule that needs the whole text, or too many matches go through the
+    keyword path (``VersionChain``'s whole-text scan, or the detector on the
+    changed span).
+    """
+
+    # Windows judged per chain are remembered up to this many.
+    MAX_VERDICTS = 4096
+
+    def __init__(self, matcher: Any, enabled: bool = True) -> None:
+        super().__init__(enabled)
+        self.matcher = matcher
+        self.plain: list[Hit] = []
+        self.verdicts: dict[bytes, list[Hit]] = {}
+        self.judged = 0
+        self.reused = 0
+        self.keyword_path = 0
+        self.reasons: dict[str, int] = {}  # why texts took the keyword path
+
+    def reset(self) -> None:
+        super().reset()
+        self.plain = []
+        self.verdicts = {}
+
+    def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
+        lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+        if lone_cr or self.path != path:
+            self.reset()
+        hits: Optional[list[Hit]] = None
+        newlines = -1
+        if self.path == path and self.enabled and not self.has_secret_word:
+            hits, newlines = self._changed(data, might_match, scan)
+            has_secret_word = hits is None and b"Secret" in data
+        else:
+            has_secret_word = b"Secret" in data
+        if hits is None:
+            hits = self._matched_whole(data, might_match, scan, has_secret_word or lone_cr)
+        if lone_cr:
+            return _unique(hits)  # the detector counts lone CRs as line ends: no chain across them
+        self.path, self.data, self.has_secret_word = path, data, has_secret_word
+        self.newlines = newlines if newlines >= 0 else data.count(b"\n")
+        self.plain = hits  # every hit, not one per fingerprint: a kept copy must carry on when another goes
+        return _unique(hits)
+
+    def _keyword_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
+        """The keyword path on the whole text (every hit, not one per fingerprint)."""
+        self.keyword_path += 1
+        self.full_scans += 1
+        if not might_match(data):
+            return []
+        text = decode_blob(data)
+        return scan(text, 1) if text else []
+
+    def _matched_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn, keyword_path: bool) -> list[Hit]:
+        """The whole version: Hyperscan over all of it, the detector on windows around its matches."""
+        if keyword_path or not text_ok(data):
+            self._because("secret-or-cr" if keyword_path else "non-ascii")
+            return self._keyword_whole(data, might_match, scan)
+        self.full_scans += 1
+        found, whole = self._judge(data, data, 0, 1, (1, len(data) + 2), scan)
+        if found is None:
+            self._because(f"whole-text-rule:{self.matcher.rules[self.matcher.whole_by].id}" if whole
+                          else "too-many-matches")
+            self.full_scans -= 1
+            return self._keyword_whole(data, might_match, scan)
+        return found
+
+    def _because(self, reason: str) -> None:
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    def _judge(self, data: bytes, span: bytes, offset: int, first_line: int, keep: tuple[int, int],
+               scan: ScanFn) -> tuple[Optional[list[Hit]], bool]:
+        """Hits in windows around the rule matches in ``span`` (``data[offset:...]``, whose first line
+        is ``first_line``) that start on the span's lines ``keep`` (first, after last): a window
+        reaches past the span, where the hits are carried from the previous version. Or None and
+        whether a rule needs the whole text (else Hyperscan reported too many matches: the keyword
+        path will do)."""
+        matches = self.matcher.scan(span)
+        if matches is None:
+            return None, False
+        if not matches:
+            return [], False
+        if offset:
+            matches = [(pattern, end + offset) for pattern, end in matches]
+        windows = self.matcher.windows(data, matches)
+        if windows is None:
+            return None, True
+        found: list[Hit] = []
+        line_no, counted = first_line, offset
+        for lo, hi in windows:
+            line_no += data.count(b"\n", counted, lo) if lo >= counted else -data.count(b"\n", lo, counted)
+            counted = lo
+            window = data[lo:hi]
+            known = self.verdicts.get(window)
+            if known is None:
+                self.judged += 1
+                text = window[3:] if lo == 0 and window.startswith(_BOM) else window
+                # no keyword gate: a percent-encoded value shows its keyword only once decoded
+                known = scan(text.decode("utf-8", "replace"), 1)
+                if len(self.verdicts) >= self.MAX_VERDICTS:
+                    self.verdicts = {}
+                self.verdicts[window] = known
+            else:
+                self.reused += 1
+            shift = line_no - 1
+            for hit in known:
+                if keep[0] <= hit.line + shift < keep[1]:
+                    found.append(hit._replace(line=hit.line + shift, end_line=(
+                        hit.end_line + shift if hit.end_line is not None else None)))
+        return found, False
+
+    def _changed(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> tuple[Optional[list[Hit]], int]:
+        """Hits of this version from the previous one's plus the changed lines' (None = scan whole),
+        and the number of line feeds in ``data``."""
+        prev = self.data
+        if prev == data:
+            self.window_scans += 1
+            return self.plain, self.newlines
+        p = _common_prefix(prev, data)
+        p = data.rfind(b"\n", 0, p) + 1  # back to a line start
+        s = _common_suffix(prev, data, min(len(prev), len(data)) - p)
+        e = len(data) - s
+        if 0 < e < len(data) and data[e - 1] != 10:
+            nl = data.find(b"\n", e)
+            e = len(data) if nl == -1 else nl + 1  # forward to a line start
+        # the changed lines plus CONTEXT lines each side: data[a:b] here, prev[a:b - grow] before
+        a = p
+        # back far enough that a match of several lines ending in the change starts in the span
+        for _ in range(max(CONTEXT, self.matcher.max_lines)):
+            if a == 0:
+                break
+            a = data.rfind(b"\n", 0, a - 1) + 1
+        b = e
+        for _ in range(CONTEXT):
+            if b >= len(data):
+                break
+            nl = data.find(b"\n", b)
+            b = len(data) if nl == -1 else nl + 1
+        grow = len(data) - len(prev)
+        span = data[a:b]
+        if b"Secret" in span:
+            return None, -1  # the previous version had none: it was added here, scan whole
+        old_span_lines = prev.count(b"\n", a, b - grow)
+        span_lines = span.count(b"\n")
+        newlines = self.newlines - old_span_lines + span_lines
+        if a * 2 > len(data):
+            first = newlines - data.count(b"\n", a) + 1
+        else:
+            first = data.count(b"\n", 0, a) + 1
+        old_end_line = first + old_span_lines  # the first line after the span, before
+        carried: list[Hit] = []
+        shift = span_lines - old_span_lines
+        for hit in self.plain:
+            last = hit.end_line if hit.end_line is not None else hit.line
+            if last < first:
+                carried.append(hit)
+            elif hit.line >= old_end_line:
+                carried.append(hit._replace(line=hit.line + shift,
+                                            end_line=hit.end_line + shift if hit.end_line is not None else None))
+            elif hit.line < first or last >= old_end_line:
+                return None, newlines  # a hit reaching across the span's edge: judge the whole text
+        found: Optional[list[Hit]] = None
+        if text_ok(span):
+            found, whole = self._judge(data, span, a, first, (first, first + span_lines), scan)
+            if whole:
+                self._because(f"span:whole-text-rule:{self.matcher.rules[self.matcher.whole_by].id}")
+                return None, newlines
+        if found is None:
+            self._because("span:non-ascii" if not text_ok(span) else "span:too-many-matches")
+            # the keyword path on the span, from one line before it (allow markers)
+            self.keyword_path += 1
+            start = 0 if a == 0 else data.rfind(b"\n", 0, a - 1) + 1
+            before = 1 if start < a else 0
+            region = data[start:b]
+            found = []
+            if might_match(region):
+                found = [h for h in scan(region.decode("utf-8", "replace"), first - before)
+                         if first <= h.line < first + span_lines]
+        self.window_scans += 1
+        return found + carried, newlines

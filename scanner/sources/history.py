@@ -211,6 +211,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
 
     hits: dict[str, list[Hit]] = dict(cache.hits)
     counters = {"blobs": 0, "bytes": 0, "binary": 0}
+    matching: dict[str, int] = {}
     # Before the blobs, so that one cache save below covers both.
     messages = scan_messages(repo, detector, walk.commits[:commit_count], reached.tags, cache, key_of, need_secrets)
     result.incomplete.extend(messages.incomplete)
@@ -226,6 +227,8 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
             counters["blobs"] += chunk.blobs
             counters["bytes"] += chunk.bytes
             counters["binary"] += chunk.binary
+            for name, count in chunk.matching.items():
+                matching[name] = matching.get(name, 0) + count
             result.errors.extend(chunk.errors)
             result.incomplete.extend(_introduced_by(walk, chunk.incomplete))
         for oid, _size, scans in large:
@@ -273,7 +276,26 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
         "missing_blobs": len(absent_todo) + len(missing),
         "seconds": round(time.monotonic() - started, 3),
     }
+    if matching:
+        result.stats["matching"] = _matching_stats(detector, matching)
     return result
+
+
+def _matching_stats(detector: Detector, counters: dict[str, int]) -> dict[str, Any]:
+    """How the rules were matched: compile modes, rules Hyperscan rejected (keyword path), and the
+    candidate windows each rule opened, most first (the rate that decides how much Python runs)."""
+    from scanner.history.blobs import BlobScanner
+
+    stats: dict[str, Any] = {k: v for k, v in counters.items() if not k.startswith("candidates:")}
+    matcher = BlobScanner.make_matcher(detector)
+    if matcher is not None:
+        report = matcher.report()
+        stats["modes"] = report["modes"]
+        stats["fallback_rules"] = report["fallback_rules"]
+    candidates = sorted(((v, k.split(":", 1)[1]) for k, v in counters.items() if k.startswith("candidates:")),
+                        reverse=True)
+    stats["candidates"] = {name: count for count, name in candidates}
+    return stats
 
 
 def _introduced_by(walk: Walk, records: Sequence[Incomplete]) -> list[Incomplete]:
@@ -602,6 +624,7 @@ class _Workers:
                     progress(done_blobs, total_blobs, done_bytes, total_bytes)
                 yield res
 
+        worker.BlobScanner.make_matcher(self.detector)  # compiled (or loaded) once, before any fork
         if min(self.jobs, len(chunks)) == 1:
             scanner = worker.BlobScanner(self.repo, self.detector, self.line_delta)
             try:

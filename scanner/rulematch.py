@@ -1,0 +1,422 @@
+"""Hyperscan over the rules themselves: where in these bytes could a rule match?
+
+Every rule's regex is compiled into one Hyperscan block-mode database:
+
+* ``exact``: the translated regex as it is (Hyperscan supports it);
+* ``prefilter``: ``HS_FLAG_PREFILTER``, for lookarounds, back-references and
+  large bounded repeats (clamped): Hyperscan then reports a superset of the
+  matches;
+* ``anchored``: the rule's keywords as case-insensitive literals (windows as on
+  the keyword path), for rules whose Hyperscan form matches ordinary code
+  holding none of their keywords (``_PROBE``): a generic rule's secret-named
+  key sits in a lookbehind, which the prefilter form drops;
+* ``keyword``: the rule's keywords as case-insensitive literals, for rules
+  whose whole text must be searched (``Rule.whole_text``: their candidates
+  send the whole text to the detector, as the keyword path always did) and
+  for patterns Hyperscan rejects even in prefilter form (``fallback``; the
+  stats name them, they are never dropped).
+
+Hyperscan only says where to look. Python's ``regex`` still judges every
+candidate, in a window of whole lines around the reported match end reaching
+back further than the rule's longest match, through the detector with all its
+gates; so the findings are the detector's, and Hyperscan only has to report no
+fewer matches than Python would find. That holds on ASCII text without the
+control characters ``\\x1c``-``\\x1f`` (which Python's ``\\s`` matches and
+PCRE's does not): ``text_ok`` tells which spans qualify; any other span goes
+to the keyword path.
+"""
+from __future__ import annotations
+
+import hashlib
+import pickle
+import re
+from collections.abc import Sequence
+from typing import Any, Optional
+
+from scanner.paths import atomic_write, cache_dir, prune, touch
+from scanner.rules import Rule
+
+# Bump when the translation or the database layout changes (old caches are ignored).
+FORMAT = 6
+KEEP_DATABASES = 8
+# How far before a keyword and after a match end a window reaches (bytes; the
+# detector's keyword windows use the same reach).
+BEFORE = 256
+AFTER = 1024
+# A match longer than this is not expected of a line-scoped rule: it is the
+# most a window reaches back from a reported match end.
+MAX_REACH = 4096
+# Bounded repeats above this are clamped to an open repeat (over-approximation).
+_MAX_BOUND = 1000
+# One scan reporting more matches than this (a rule matching at every offset
+# of a huge token) stops; the caller scans that text on the keyword path.
+MAX_MATCHES = 20000
+
+# Ordinary code and configuration, for _unanchored: assignments, calls, URLs,
+# quoted values of every shape, but no secret.
+_PROBE = [line.encode("ascii") + b"\n" for line in (
+    "value_109 = compute(109, 'ouPflRvtUuQ6')",
+    "    result_name = self._make_thing(arg_one, arg_two=None)",
+    '    "field_name": "Xk3vQ9zLm2Wp7RtY",',
+    "export BUILD_FLAG=abcdefgh12345678",
+    "  build_option: abcdefgh12345678",
+    "config.option_value = some_module.attribute_value",
+    'url = "https://example.org/path/to/page?x=1&y=2"',
+    "<item name=\"thing\" value=\"Xk3vQ9zLm2Wp7RtY\"/>",
+    "set VAR_NAME=Xk3vQ9zLm2Wp7RtY",
+    "if (a == b) { return c; } else { d := e(f, g) }",
+    "let element_value: String = \"Xk3vQ9zLm2Wp7RtY\";",
+    "    def method_name(self, argument: int = 5) -> None:",
+    "SELECT column_a, column_b FROM table_name WHERE id = :param",
+    "# A comment line with words, numbers 12345 and punctuation: yes.",
+)]
+
+_NAMED = re.compile(r"\(\?P<(\w+)>")
+_NAMED_REF = re.compile(r"\(\?P=(\w+)\)")
+_BOUND = re.compile(r"\{(\d+),(\d+)\}")
+
+
+def translate(pattern: str, groupindex: dict[str, int]) -> tuple[str, bool]:
+    """Python-regex syntax as PCRE for Hyperscan, and whether the translation widened it.
+
+    Named groups become plain groups (numbering is unchanged), named
+    back-references numbered ones, ``\\Z`` ``\\z``; bounded repeats too large
+    for Hyperscan become open repeats with a lower bound no higher than
+    ``_MAX_BOUND`` (a superset of the matches).
+    """
+    widened = False
+    out = _NAMED.sub("(", pattern)
+    out = _NAMED_REF.sub(lambda m: f"\\{groupindex.get(m.group(1), 1)}", out)
+    out = out.replace("\\Z", "\\z")
+
+    def clamp(match: "re.Match[str]") -> str:
+        nonlocal widened
+        low, high = int(match.group(1)), int(match.group(2))
+        if high <= _MAX_BOUND:
+            return match.group(0)
+        widened = True
+        return "{%d,}" % min(low, _MAX_BOUND)
+
+    out = _BOUND.sub(clamp, out)
+    return out, widened
+
+
+def _max_width(pattern: str) -> int:
+    """The longest match ``pattern`` allows (characters), as far as ``re``'s parser can tell."""
+    try:
+        parser: Any = getattr(re, "_parser", None)
+        if parser is None:  # Python < 3.11
+            import sre_parse as parser
+        return int(parser.parse(pattern).getwidth()[1])
+    except Exception:  # syntax only the regex module knows
+        return MAX_REACH
+
+
+UNBOUNDED = 1 << 30
+# A match holding at most this many line feeds is judged on its lines.
+MAX_LINES = 16
+
+
+def _max_line_feeds(pattern: str) -> int:
+    """The most line feeds a match of ``pattern`` can hold (``UNBOUNDED`` when there is no bound).
+
+    0 means the match lies on the line of its end. Conservative: anything
+    the walk does not know counts as unbounded.
+    """
+    try:
+        parser: Any = getattr(re, "_parser", None)
+        if parser is None:  # Python < 3.11
+            import sre_parse as parser
+        constants: Any = getattr(re, "_constants", None) or parser
+        tree = parser.parse(pattern)
+    except Exception:
+        return UNBOUNDED
+    c = constants
+    dotall = bool(tree.state.flags & re.DOTALL) or "(?s" in pattern
+    newline_categories = {c.CATEGORY_SPACE, c.CATEGORY_NOT_DIGIT, c.CATEGORY_NOT_WORD, c.CATEGORY_LINEBREAK}
+    plain_categories = {c.CATEGORY_DIGIT, c.CATEGORY_WORD, c.CATEGORY_NOT_SPACE, c.CATEGORY_NOT_LINEBREAK}
+
+    def set_has_newline(items: Any) -> bool:
+        negate = False
+        has = False
+        for op, av in items:
+            if op is c.NEGATE:
+                negate = True
+            elif op is c.LITERAL:
+                has = has or av == 10
+            elif op is c.RANGE:
+                has = has or av[0] <= 10 <= av[1]
+            elif op is c.CATEGORY:
+                if av in newline_categories:
+                    has = True
+                elif av not in plain_categories:
+                    return True
+            else:
+                return True
+        return has != negate
+
+    def most(items: Any) -> int:
+        total = 0
+        for op, av in items:
+            if op is c.LITERAL:
+                n = 1 if av == 10 else 0
+            elif op is c.NOT_LITERAL:
+                n = 1 if av != 10 else 0
+            elif op is c.ANY:
+                n = 1 if dotall else 0
+            elif op is c.IN:
+                n = 1 if set_has_newline(av) else 0
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT) or op is getattr(c, "POSSESSIVE_REPEAT", None):
+                inner = most(av[2])
+                n = 0 if inner == 0 else UNBOUNDED if av[1] >= c.MAXREPEAT else inner * av[1]
+            elif op is c.SUBPATTERN:
+                n = most(av[3])
+            elif op is getattr(c, "ATOMIC_GROUP", None):
+                n = most(av)
+            elif op is c.BRANCH:
+                n = max(most(branch) for branch in av[1])
+            elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+                n = 0  # zero-width: consumes nothing
+            else:
+                n = UNBOUNDED
+            total = min(UNBOUNDED, total + n)
+        return total
+
+    return most(tree)
+
+
+def text_ok(data: bytes, start: int = 0, end: Optional[int] = None) -> bool:
+    """True when Hyperscan's byte semantics cover Python's on ``data[start:end]``."""
+    span = data[start:end] if start or end is not None else data
+    return span.isascii() and not any(c in span for c in (b"\x1c", b"\x1d", b"\x1e", b"\x1f"))
+
+
+class RuleMatcher:
+    """One Hyperscan database of every rule; reports ``(rule index, match end)`` candidates."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        import hyperscan
+
+        self._hs = hyperscan
+        self.rules = list(rules)
+        # Per pattern id: rule index, and how far back the window reaches from the
+        # reported end (-1: the rule needs the whole text).
+        self.pattern_rule: list[int] = []
+        self.pattern_reach: list[int] = []
+        self.pattern_lines: list[int] = []  # per pattern: line feeds its match may hold (reach 0)
+        self.modes: list[str] = []  # per rule: exact, prefilter, keyword, fallback
+        # per rule (and one more for percent escapes): windows its matches opened
+        self.candidates = [0] * (len(self.rules) + 1)
+        self.whole_by = -1  # the rule that last needed a whole text
+        self._db = self._load_or_compile()
+        self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
+        self.max_lines = max(self.pattern_lines, default=0)  # line feeds a windowed match may hold
+
+    # -- building ----------------------------------------------------------
+    def _digest(self) -> str:
+        h = hashlib.sha256(f"{FORMAT}\0{getattr(self._hs, '__version__', '0')}".encode())
+        for rule in self.rules:
+            h.update("\0".join((rule.regex, repr(rule.keywords), rule.scope, str(rule.whole_text))).encode(
+                "utf-8", "surrogatepass"))
+            h.update(b"\1")
+        return h.hexdigest()[:32]
+
+    def _load_or_compile(self) -> Any:
+        if not self.rules:
+            return None
+        path = cache_dir() / f"rules-{self._digest()}.hsdb"
+        try:
+            stored = pickle.loads(path.read_bytes())
+            db = self._hs.loadb(stored["db"], self._hs.HS_MODE_BLOCK)
+            self.pattern_rule, self.pattern_reach, self.modes = stored["rule"], stored["reach"], stored["modes"]
+            self.pattern_lines = stored["lines"]
+            touch(path)
+            return db
+        except Exception:  # missing, stale or corrupt: rebuild
+            pass
+        db = self._compile()
+        try:
+            blob = pickle.dumps({"db": self._hs.dumpb(db), "rule": self.pattern_rule,
+                                 "reach": self.pattern_reach, "lines": self.pattern_lines, "modes": self.modes}, pickle.HIGHEST_PROTOCOL)
+            atomic_write(path, blob)
+            prune(path.parent, "rules-*.hsdb", keep=KEEP_DATABASES)
+        except OSError:
+            pass  # a read-only cache dir only costs the next run a compile
+        return db
+
+    def _try(self, expression: bytes, flags: int) -> Any:
+        """The expression alone as a database, or None when Hyperscan rejects it."""
+        hs = self._hs
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        try:
+            db.compile(expressions=[expression], ids=[0], elements=1, flags=flags)
+        except Exception:
+            return None
+        return db
+
+    def _unanchored(self, db: Any, rule: Rule) -> bool:
+        """True when the compiled pattern matches ordinary code that holds none of the rule's keywords.
+
+        Hyperscan's prefilter form drops lookarounds; a generic rule whose
+        secret-named key sits in a lookbehind then matches every assignment,
+        and its candidates would cost more than its keywords' occurrences.
+        """
+        if not rule.keywords:
+            return False
+        probe = b"".join(line for line in _PROBE if not any(k.encode("utf-8") in line.lower() for k in rule.keywords))
+        hit: list[int] = []
+
+        def on_match(*_args: Any) -> bool:
+            hit.append(1)
+            return True
+
+        try:
+            db.scan(probe, match_event_handler=on_match, scratch=self._hs.Scratch(db))
+        except Exception:  # stopped at the first match
+            pass
+        return bool(hit)
+
+    def _compile(self) -> Any:
+        import regex
+
+        hs = self._hs
+        expressions: list[bytes] = []
+        flags: list[int] = []
+        for index, rule in enumerate(self.rules):
+            mode = "keyword"
+            # A rule the detector searches whole texts for only because of a long repetition
+            # still has matches a window can hold when its longest match fits MAX_REACH.
+            feeds = _max_line_feeds(rule.regex)
+            width = _max_width(rule.regex)
+            few_lines = feeds <= MAX_LINES
+            if rule.scope != "text" and (not rule.whole_text or few_lines or width + BEFORE <= MAX_REACH):
+                try:
+                    groupindex = dict(regex.compile(rule.regex, regex.VERSION0).groupindex)
+                except regex.error:
+                    groupindex = {}
+                translated, widened = translate(rule.regex, groupindex)
+                expression = translated.encode("utf-8", "surrogatepass")
+                db = None if widened else self._try(expression, 0)
+                if db is not None:
+                    mode = "exact"
+                else:
+                    db = self._try(expression, hs.HS_FLAG_PREFILTER)
+                    mode = "prefilter" if db is not None else "fallback"
+                if db is not None and self._unanchored(db, rule):
+                    mode = "anchored"  # by its keywords, as on the keyword path
+                if mode in ("exact", "prefilter"):
+                    expressions.append(expression)
+                    flags.append(0 if mode == "exact" else hs.HS_FLAG_PREFILTER)
+                    self.pattern_rule.append(index)
+                    # over a few lines: the window is those lines back from the end (and one more, for
+                    # allow markers); else it reaches back past the longest match
+                    self.pattern_reach.append(min(width + BEFORE, MAX_REACH) if not few_lines else 0)
+                    self.pattern_lines.append(feeds if few_lines else 0)
+            self.modes.append(mode)
+            if mode in ("keyword", "fallback", "anchored"):
+                # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
+                # so such a rule matches "" at every scan through an always-matching pattern.
+                for keyword in rule.keywords or ("",):
+                    expressions.append(re.escape(keyword).encode("utf-8") if keyword else b"(?s).")
+                    flags.append(hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if mode == "keyword" or not keyword else 0))
+                    self.pattern_rule.append(index)
+                    self.pattern_reach.append(-1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2)
+                    self.pattern_lines.append(0)
+        # Percent-encoded values are judged decoded (scanner.decode): each %XX opens its line.
+        expressions.append(rb"%[0-9A-Fa-f]{2}")
+        flags.append(0)
+        self.pattern_rule.append(len(self.rules))
+        self.pattern_reach.append(0)
+        self.pattern_lines.append(0)
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
+        return db
+
+    # -- scanning ----------------------------------------------------------
+    def scan(self, data: bytes) -> Optional[list[tuple[int, int]]]:
+        """``(pattern id, match end)`` for every match in ``data``; None when there were too many."""
+        if self._db is None:
+            return []
+        found: list[tuple[int, int]] = []
+        append = found.append
+
+        def on_match(pattern: int, start: int, end: int, flags: int, context: Any) -> Optional[bool]:
+            append((pattern, end))
+            return len(found) > MAX_MATCHES or None  # True stops the scan
+
+        try:
+            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+        except self._hs.ScanTerminated:
+            return None
+        except self._hs.error:
+            if len(found) > MAX_MATCHES:
+                return None
+            raise
+        return None if len(found) > MAX_MATCHES else found
+
+    def windows(self, data: bytes, matches: list[tuple[int, int]]) -> Optional[list[tuple[int, int]]]:
+        """Merged line-aligned ``(start, end)`` windows of ``data`` around ``matches``
+        (``end`` before the line feed); None when a rule needs the whole text."""
+        spans: list[tuple[int, int]] = []
+        seen: dict[int, int] = {}  # rule -> end of its last window (later matches inside it add nothing)
+        pattern_rule, pattern_reach, pattern_lines = self.pattern_rule, self.pattern_reach, self.pattern_lines
+        for pattern, end in matches:
+            rule = pattern_rule[pattern]
+            if end <= seen.get(rule, -1):
+                continue
+            reach = pattern_reach[pattern]
+            if reach == -1:
+                self.candidates[rule] += 1
+                self.whole_by = rule
+                return None
+            if reach == -2:  # a keyword: the detector's keyword window
+                lo, hi = end - BEFORE, end + AFTER
+            elif reach == -3:  # a keyword of a line-scoped rule: its line
+                lo = hi = end
+            else:
+                lo, hi = end - reach, end
+            feed = -1 if lo <= 0 else data.rfind(b"\n", 0, lo)  # the line feed before lo's line (-1: none)
+            for _ in range(pattern_lines[pattern] + 1):  # back over the lines the match may span, and one more
+                if feed < 0:
+                    break
+                feed = data.rfind(b"\n", 0, feed)
+            lo = feed + 1
+            nl = data.find(b"\n", hi)
+            hi = len(data) if nl == -1 else nl
+            seen[rule] = hi
+            self.candidates[rule] += 1
+            spans.append((lo, hi))
+        spans.sort()
+        merged: list[tuple[int, int]] = []
+        for lo, hi in spans:
+            if merged and lo <= merged[-1][1] + 1:
+                if hi > merged[-1][1]:
+                    merged[-1] = (merged[-1][0], hi)
+            else:
+                merged.append((lo, hi))
+        return merged
+
+    def report(self) -> dict[str, Any]:
+        """Compile modes and candidate counts, for ``stats``."""
+        modes: dict[str, int] = {}
+        for mode in self.modes:
+            modes[mode] = modes.get(mode, 0) + 1
+        names = [r.id for r in self.rules] + ["decode:percent"]
+        ranked = sorted(((n, names[i]) for i, n in enumerate(self.candidates) if n), reverse=True)
+        return {
+            "modes": modes,
+            "fallback_rules": [r.id for r, m in zip(self.rules, self.modes) if m == "fallback"],
+            "candidates": {rule_id: n for n, rule_id in ranked},
+        }
+
+
+_MATCHERS: dict[int, RuleMatcher] = {}
+
+
+def rule_matcher(rules: Sequence[Rule]) -> RuleMatcher:
+    """One matcher per rule list in this process (workers inherit it over fork)."""
+    key = id(rules)
+    matcher = _MATCHERS.get(key)
+    if matcher is None or matcher.rules != list(rules):
+        matcher = _MATCHERS[key] = RuleMatcher(rules)
+    return matcher

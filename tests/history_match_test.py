@@ -1,0 +1,153 @@
+"""The rules' Hyperscan database finds what the pure-Python detector finds.
+
+Hyperscan only chooses the windows the detector judges, so it must report a
+candidate wherever a rule's regex could match: every rule's own examples (and
+negatives) give the same findings through the Hyperscan windows as through
+the pure-Python detector, and edited histories give the same findings through
+the Hyperscan version chain as through whole-file pure-Python scans.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from scanner.detect import Detector
+from scanner.history.delta import MatchedChain
+from scanner.history.hits import Hit
+from scanner.models import Fragment
+from scanner.rulecheck import _PADDING
+from scanner.rulematch import RuleMatcher, text_ok, translate
+from scanner.rules import builtin_rules, rule_from_dict
+from scanner.sources.history import scan_history
+from tests.fakes import fake, stripe_live_key
+from tests.git_helpers import GitRepo
+
+pytest.importorskip("hyperscan")
+
+
+def _hits(detector: Detector, text: str, path: str) -> set[tuple[Any, ...]]:
+    return {(f.rule_id, f.fingerprint, f.line, f.column) for f in detector.scan_text(text, path)}
+
+
+def _chain_hits(chain: MatchedChain, detector: Detector, text: str, path: str) -> set[tuple[Any, ...]]:
+    def scan(part: str, start_line: int) -> list[Hit]:
+        return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
+                for f in detector.scan(Fragment(text=part, path=path, start_line=start_line))]
+
+    found = chain.scan(path, text.encode("utf-8"), lambda data: True, scan)
+    return {(h.rule_id, h.fingerprint, h.line, h.column) for h in found}
+
+
+@pytest.fixture(scope="module")
+def rules() -> list[Any]:
+    return list(builtin_rules())
+
+
+@pytest.fixture(scope="module")
+def matcher(rules: list[Any]) -> RuleMatcher:
+    return RuleMatcher(rules)
+
+
+def test_every_rule_is_compiled_or_named_as_a_fallback(matcher: RuleMatcher) -> None:
+    report = matcher.report()
+    assert sum(report["modes"].values()) == len(matcher.rules)
+    assert set(report["modes"]) <= {"exact", "prefilter", "anchored", "keyword", "fallback"}
+    assert len(report["fallback_rules"]) == report["modes"].get("fallback", 0)
+    # the generic secret-named rules match any assignment once their lookbehinds are dropped:
+    # anchored by their keywords, they do not make every line of code a candidate
+    modes = dict(zip((r.id for r in matcher.rules), matcher.modes))
+    assert modes["generic-password"] == modes["generic-secret"] == "anchored"
+    assert modes["stripe-live-secret-key"] in ("exact", "prefilter")
+
+
+def test_rule_examples_through_hyperscan_windows_equal_the_python_detector(rules: list[Any],
+                                                                           matcher: RuleMatcher) -> None:
+    python = Detector(rules, engine="python")
+    detector = Detector(rules)
+    problems = []
+    for rule in rules:
+        path = rule.example_path or "example.txt"
+        for text in rule.examples + rule.negative_examples:
+            for body in (text, _PADDING + text + "\n" + _PADDING):
+                if not text_ok(body.encode("utf-8")):
+                    continue  # such texts take the keyword path
+                chain = MatchedChain(matcher, enabled=False)
+                expected = _hits(python, body, path)
+                got = _chain_hits(chain, detector, body, path)
+                if got != expected:
+                    problems.append((rule.id, text[:50], sorted(expected - got), sorted(got - expected)))
+    assert problems == []
+
+
+def test_a_rule_hyperscan_rejects_falls_back_to_its_keywords_and_is_named() -> None:
+    rule = rule_from_dict({
+        "id": "odd-rule", "description": "d", "severity": "high", "remediation": "r",
+        # \K (the regex module's "keep out") is unknown to Hyperscan, even as a prefilter
+        "regex": r"oddkey=\K(?P<secret>[A-Z][A-Za-z0-9]{20})", "keywords": ["oddkey"],
+    }, "test")
+    matcher = RuleMatcher([rule])
+    assert matcher.modes == ["fallback"]
+    assert matcher.report()["fallback_rules"] == ["odd-rule"]
+    secret = "Q" + fake(20, seed=7)
+    text = _PADDING + f"oddkey={secret}\n" + _PADDING
+    chain = MatchedChain(matcher, enabled=False)
+    assert _chain_hits(chain, Detector([rule]), text, "x.txt") == _hits(Detector([rule], engine="python"), text, "x")
+
+
+def test_translation_keeps_group_numbers_and_widens_huge_repeats() -> None:
+    out, widened = translate(r"(?P<user>\w+):(?!(?P=user)@)(?P<secret>[a-z]{8,50000})\Z", {"user": 1, "secret": 2})
+    assert out == r"(\w+):(?!\1@)([a-z]{8,})\z"
+    assert widened
+
+
+def _edit_history(repo: GitRepo, seed: int) -> None:
+    """One file edited over many commits: secrets come and go, allow markers, non-ASCII lines,
+    percent-encoded credentials, a private-key block, lines moved and duplicated."""
+    rng = random.Random(seed)
+    lines = [f"value_{i} = compute({i}, '{fake(12, seed=seed * 1000 + i)}')\n" for i in range(120)]
+    pem_body = "".join(fake(64, seed=seed + k) + "\n" for k in range(6))
+    extras = [
+        lambda n: f"STRIPE_KEY = '{stripe_live_key(seed * 100 + n)}'\n",
+        lambda n: f"db_password = \"{fake(18, seed=seed * 100 + n)}\"\n",
+        lambda n: "# pragma: allowlist nextline secret\n",
+        lambda n: f"token = '{stripe_live_key(seed * 100 + n)}'  # mcp-scan: allow\n",
+        lambda n: f"# Grüße {n}, naïve café\n",
+        lambda n: f"url = 'https://user:{fake(10, seed=n)}%40{fake(6, seed=n + 1)}@db.internal.test/x'\n",
+        lambda n: "-----BEGIN RSA PRIVATE KEY-----\n" + pem_body + "-----END RSA PRIVATE KEY-----\n",
+        lambda n: f"password: {fake(16, seed=seed * 7 + n)}\n",
+    ]
+    for step in range(30):
+        for _ in range(rng.randint(1, 4)):
+            action = rng.random()
+            at = rng.randrange(len(lines) + 1)
+            if action < 0.35:
+                lines.insert(at, rng.choice(extras)(step))
+            elif action < 0.55 and lines:
+                del lines[min(at, len(lines) - 1)]
+            elif action < 0.75 and lines:
+                lines[min(at, len(lines) - 1)] = f"changed_{step} = {rng.randint(0, 99)}\n"
+            elif lines:
+                lines.insert(at, lines[rng.randrange(len(lines))])  # a duplicated (moved) line
+        repo.stage("settings.py", "".join(lines))
+        repo.commit(f"step {step}")
+
+
+def _key(result: Any) -> set[tuple[Any, ...]]:
+    return {(f.rule_id, f.fingerprint, f.path, f.commit, f.line, f.column, f.end_line, f.end_column)
+            for f in result.findings}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hyperscan_version_chain_equals_pure_python_whole_file_scans(git_repo: GitRepo, seed: int) -> None:
+    _edit_history(git_repo, seed)
+    rules = list(builtin_rules())
+    python = scan_history(str(git_repo.path), Detector(rules, engine="python"), jobs=1, use_cache=False,
+                          line_delta=False)
+    assert python.errors == [] and python.findings
+    chained = scan_history(str(git_repo.path), Detector(rules), jobs=1, use_cache=False)
+    assert chained.stats["matching"]["delta_scans"] > 0  # the version chain really ran
+    assert _key(chained) == _key(python)
+    whole = scan_history(str(git_repo.path), Detector(rules), jobs=1, use_cache=False, line_delta=False)
+    assert _key(whole) == _key(python)
