@@ -14,7 +14,6 @@ Two engines answer the same question in one pass over the data:
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from typing import Any, Optional, Union
@@ -115,6 +114,8 @@ class HyperscanPrefilter:
         self._scratch = hyperscan.Scratch(self._db) if self.keywords else None
 
     def _cache_path(self) -> Any:
+        import hashlib  # only for the database cache: a staged diff never loads OpenSSL
+
         digest = hashlib.sha256("\0".join(self.keywords).encode("utf-8")).hexdigest()[:32]
         version = getattr(self._hs, "__version__", "0")
         return cache_dir() / f"hyperscan-{version}-{digest}.db"
