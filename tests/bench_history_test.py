@@ -83,7 +83,7 @@ def test_a_run_without_peers_reports_mcp_scan_and_names_the_missing_peers(
     out = capsys.readouterr().out
     assert "peers not installed (left out): gitleaks, betterleaks, kingfisher" in out
     rows = {row["tool"]: row for row in json.loads((work / "history-results.json").read_text())[0]["rows"]}
-    assert set(rows) == {"mcp-scan (cold)", "mcp-scan (warm)"}
+    assert set(rows) == {"mcp-scan (cold)", "mcp-scan (warm)", "mcp-scan (cold, pure Python)"}
     for row in rows.values():
         assert (row["found"], row["attributed"], row["planted"]) == (4, 4, 4)
         assert row["exit"] == [1]
