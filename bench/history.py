@@ -250,16 +250,20 @@ def planted_numbers(planted: list[dict[str, Any]], number: int) -> set[int]:
 
 
 def corpus_stats(repo: Path) -> dict[str, Any]:
-    """Commits, unique blobs and their total size reachable from every ref."""
+    """Commits, unique blobs and their total size reachable from every ref (and objects missing from the
+    repository: a mirror may lack a few, then every history scanner reads an incomplete history)."""
     commits = int(subprocess.run(["git", "rev-list", "--all", "--count"], cwd=repo, capture_output=True,
                                  check=True).stdout)
-    objects = subprocess.run(["git", "rev-list", "--all", "--objects", "--no-object-names"], cwd=repo,
-                             capture_output=True, check=True).stdout
+    listed = subprocess.run(["git", "rev-list", "--all", "--objects", "--no-object-names", "--missing=print"],
+                            cwd=repo, capture_output=True, check=True).stdout.splitlines()
+    missing = [line[1:].decode() for line in listed if line.startswith(b"?")]
+    objects = b"".join(line + b"\n" for line in listed if not line.startswith(b"?"))
     check = subprocess.run(["git", "cat-file", "--batch-check=%(objecttype) %(objectsize)"], cwd=repo,
                            input=objects, capture_output=True, check=True).stdout.decode().splitlines()
     sizes = [int(line.split()[1]) for line in check if line.startswith("blob ")]
     disk = subprocess.run(["du", "-sm", str(repo)], capture_output=True, text=True).stdout.split()[0]
-    return {"commits": commits, "blobs": len(sizes), "blob_bytes": sum(sizes), "repo_mb_on_disk": int(disk)}
+    return {"commits": commits, "blobs": len(sizes), "blob_bytes": sum(sizes), "repo_mb_on_disk": int(disk),
+            "missing_objects": missing}
 
 
 # -- running tools ------------------------------------------------------------
@@ -455,6 +459,10 @@ def bench_repo(label: str, repo: Path, manifest: dict[str, Any], runs: int, only
     print(f"\n== {label}: {stats['commits']} commits, {stats['blobs']} unique blobs, "
           f"{stats['blob_bytes'] / 1e9:.2f} GB of blob content, {stats['repo_mb_on_disk']} MB on disk; "
           f"{len(planted)} planted secrets", flush=True)
+    if stats.get("missing_objects"):
+        print(f"   the repository lacks {len(stats['missing_objects'])} object(s) its history reaches "
+              f"({', '.join(m[:12] for m in stats['missing_objects'][:6])}): a complete scan is impossible, "
+              "and mcp-scan says so (exit 3)")
     if missing:
         print(f"   peers not installed (left out): {', '.join(missing)} (looked in {PEER_SITE})")
     results: dict[str, dict[str, Any]] = {n: {"runs": [], "rss": 0.0, "tree": 0.0, "codes": set()} for n in commands}
