@@ -304,7 +304,10 @@ def run_once(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> tuple[float,
 
 def tools(repo: Path, reports: Path) -> tuple[dict[str, list[str]], list[str]]:
     """The command line of every installed tool, each writing a JSON report; and the peers missing."""
-    mcp = [sys.executable, "-m", "scanner", "history", str(repo), "--format", "json", "--show-secrets", "-q"]
+    # --no-config: a repository copied under this checkout's bench/.work would otherwise get this
+    # project's own [tool.mcp-scan] allow-list (bench/**), which suppresses every finding
+    mcp = [sys.executable, "-m", "scanner", "history", str(repo), "--no-config", "--format", "json", "--show-secrets",
+           "-q"]
     found = {
         "mcp-scan (cold)": mcp + ["--no-cache", "-o", str(reports / REPORT_FILES["mcp-scan (cold)"])],
         "mcp-scan (warm)": mcp + ["-o", str(reports / REPORT_FILES["mcp-scan (warm)"])],
