@@ -36,20 +36,20 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = ROOT / "bench" / ".work" / "venv"
 
 
-def mcp_scan() -> list[str]:
-    """This checkout installed the way users get it: a wheel in its own venv.
+def mcp_scan(root: Path = ROOT, venv: Path = BENCH_VENV) -> list[str]:
+    """This checkout (or another one at ``root``) installed the way users get it: a wheel in its own venv.
 
     An editable install compiles every module from source at each start (no
     bytecode cache), which would measure the import system, not mcp-scan.
     The venv is refreshed from the checkout on every benchmark run.
     """
-    python = BENCH_VENV / "bin" / "python"
+    python = venv / "bin" / "python"
     if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(ROOT)],
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--force-reinstall", "--no-deps", str(root)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(ROOT)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return [str(BENCH_VENV / "bin" / "mcp-scan")]
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(root)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return [str(venv / "bin" / "mcp-scan")]
 
 
 @dataclass

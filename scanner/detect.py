@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import base64
 import bisect
-import hashlib
-import re
 import time
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-import regex
-
 # Inline markers that suppress a hit on their line (shared with the audit).
 from scanner.allow import ALLOW_MARKERS, ALLOW_NEXT_LINE
 from scanner.decode import decode_value, decoded_hits
 from scanner.entropy import char_classes, is_placeholder, shannon_entropy
+from scanner.lazyre import lazy
 from scanner.models import Finding, Fragment, Incomplete, confidence_rank, severity_rank
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
 from scanner.rules import Rule
@@ -174,7 +171,7 @@ def _merge_windows(text: str, positions: list[int]) -> list[tuple[int, int]]:
 # KEY-----\nanything\n-----END PRIVATE KEY-----"). Longer short bodies are
 # still reported: a truncated key is worth a look (private-key-header).
 MIN_KEY_BODY = 16
-_KEY_BODY_FILLER = re.compile(r"\\[rn]|[\s\"'`+,;]")
+_KEY_BODY_FILLER = lazy(r"\\[rn]|[\s\"'`+,;]")
 
 
 def _key_block_too_short(text: str, start: int) -> bool:
@@ -186,18 +183,18 @@ def _key_block_too_short(text: str, start: int) -> bool:
     end = text.find("-----END", body_start, body_start + 4 * MIN_KEY_BODY)
     if end == -1:
         return False
-    return len(_KEY_BODY_FILLER.sub("", text[body_start:end])) < MIN_KEY_BODY
+    return len(_KEY_BODY_FILLER().sub("", text[body_start:end])) < MIN_KEY_BODY
 
 
 # A value that runs on past the end of the string literal holding it
 # (``password bbbb\n")`` from ``f.write("machine h login u password bbbb\n")``):
 # its gates judge what the literal held, up to its first escaped line break.
-_LITERAL_TAIL = re.compile(r"""(?:\\[nrt])*["'`][),;\]]*$""")
+_LITERAL_TAIL = lazy(r"""(?:\\[nrt])*["'`][),;\]]*$""")
 
 
 def _inside_literal(secret: str) -> str:
     """The part of ``secret`` inside the string literal it overran, or ``secret`` itself."""
-    tail = _LITERAL_TAIL.search(secret)
+    tail = _LITERAL_TAIL().search(secret)
     if tail is None or tail.start() == 0:
         return secret
     return secret[:tail.start()].split("\\n", 1)[0]
@@ -205,6 +202,8 @@ def _inside_literal(secret: str) -> str:
 
 def fingerprint(rule_id: str, secret: str) -> str:
     """Content fingerprint: the same secret under the same rule, wherever it moves."""
+    import hashlib  # here, not at the top: a clean staged scan never loads OpenSSL
+
     return hashlib.sha256(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -220,8 +219,8 @@ def line_and_column(text: str, offset: int) -> tuple[int, int]:
     return newlines, offset - line_start + 1
 
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_LONE_CR = re.compile(r"\r(?!\n)")
+_LINE_BREAK = lazy(r"\r\n|\r|\n")
+_LONE_CR = lazy(r"\r(?!\n)")
 
 
 class _LineIndex:
@@ -234,7 +233,7 @@ class _LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+        self.starts = [0] + [m.end() for m in _LINE_BREAK().finditer(text)]
 
     def position(self, offset: int) -> tuple[int, int]:
         text = self.text
@@ -310,6 +309,15 @@ class DetectorStats:
     incomplete: list[Incomplete] = field(default_factory=list)
 
 
+def _compile_all(patterns: Sequence[str]) -> list[Any]:
+    """``regex`` patterns (imported only when there is one: most runs have none)."""
+    if not patterns:
+        return []
+    import regex
+
+    return [regex.compile(p) for p in patterns]
+
+
 class Detector:
     """Turns fragments into findings with a fixed rule set."""
 
@@ -332,7 +340,7 @@ class Detector:
         enabled = {rule.id for rule in self.rules}
         self.claim_rules = [rule for rule in claim_rules if rule.id not in enabled]
         self._silent = frozenset(rule.id for rule in self.claim_rules)
-        self.allow_patterns = [regex.compile(p) for p in allow_regexes]
+        self.allow_patterns = _compile_all(allow_regexes)
         self.stopwords = tuple(s.lower() for s in stopwords)
         self.min_confidence = confidence_rank(min_confidence)
         self.engine = engine
@@ -474,11 +482,11 @@ class Detector:
 
     def raw_hits(self, text: str, path: str) -> list[tuple[int, int, Rule, str]]:
         """Every accepted rule hit in ``text`` as (start, end, rule, secret), overlaps included."""
-        if "\r" in text and _LONE_CR.search(text):
+        if "\r" in text and _LONE_CR().search(text):
             # Rules anchor on lines with (?m)^ and $, which know only LF: in a
             # CR-only file (classic Mac) every line-anchored rule saw one line.
             # Same length, so offsets, positions and secrets are unchanged.
-            text = _LONE_CR.sub("\n", text)
+            text = _LONE_CR().sub("\n", text)
         hits: list[tuple[int, int, Rule, str]] = []
         present = self._prefilter_for(len(text)).matches(text)
         occurrences: Optional[KeywordOccurrences] = None

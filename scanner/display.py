@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import re
 
+from scanner.lazyre import lazy
+
 # C0 and C1 controls, DEL, line/paragraph separators, bidi marks and overrides, lone surrogates.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE = lazy("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -33,11 +35,11 @@ def _escape(match: re.Match[str]) -> str:
 
 def printable(text: str) -> str:
     """``text`` with every control, bidi and undecodable character shown as an escape."""
-    return _UNSAFE.sub(_escape, text)
+    return _UNSAFE().sub(_escape, text)
 
 
 def display_path(path: str) -> str:
     """``path`` as is, or in double quotes with C-style escapes when it holds unsafe characters."""
-    if not _UNSAFE.search(path):
+    if not _UNSAFE().search(path):
         return path
     return '"' + printable(path.replace("\\", "\\\\").replace('"', '\\"')) + '"'

@@ -5,11 +5,13 @@ import math
 import re
 from collections import Counter
 
+from scanner.lazyre import lazy
+
 # Values that look like a credential slot rather than a credential. Matched
 # against the lower-cased secret. `${VAR}`, `$VAR`, `%VAR%`, `{{ var }}` and
 # `<token>` are references or templates; the words are the fillers people
 # leave in docs and examples ("your_token_here", "changeme", "xxxx").
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = lazy(
     r"""
     ^\$\{[^}]*\}$ | ^\$[a-z_][a-z0-9_]*$ | ^%[a-z_][a-z0-9_]*%$ | \{\{.*\}\} | ^<[^>]*>$
     | \$\{(?:env:|secrets?\.|vars\.)?[a-z_][a-z0-9_.]*\}
@@ -40,7 +42,7 @@ def shannon_entropy(value: str) -> float:
 # For long high-entropy values (a private key body, a long token) the filler
 # substrings above turn up by chance ("xXXx" in 1,300 base64 characters), so
 # only references, templates and long filler runs count there.
-_LONG_RANDOM_PLACEHOLDER = re.compile(
+_LONG_RANDOM_PLACEHOLDER = lazy(
     r"^\$\{[^}]*\}$ | \{\{.*\}\} | \$\{(?:env:|secrets?\.|vars\.)?[a-z_][a-z0-9_.]*\} | x{8,} | \*{6,} | \.{3} | …"
     # words of five letters or more do not occur in random text by chance (AWS marks its
     # documented sample tokens with EXAMPLE)
@@ -54,8 +56,8 @@ def is_placeholder(secret: str) -> bool:
     masked value or an identifier (code, not a credential)."""
     lowered = secret.lower()
     if len(secret) > 64 and shannon_entropy(secret) >= 4.5:
-        return bool(_LONG_RANDOM_PLACEHOLDER.search(lowered))
-    return (bool(_PLACEHOLDER.search(lowered)) or has_sequence(secret) or mostly_repeated(secret)
+        return bool(_LONG_RANDOM_PLACEHOLDER().search(lowered))
+    return (bool(_PLACEHOLDER().search(lowered)) or has_sequence(secret) or mostly_repeated(secret)
             or is_identifier(secret))
 
 

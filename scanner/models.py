@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+from scanner.lazyre import lazy
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 CONFIDENCES = ("low", "medium", "high")
@@ -125,7 +126,7 @@ class Incomplete:
         return ", ".join(where)
 
 
-_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_OBJECT_ID = lazy(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
 def short_commit(commit: Optional[str]) -> str:
@@ -133,7 +134,7 @@ def short_commit(commit: Optional[str]) -> str:
     commit, for what a tag or custom ref reaches without one) whole."""
     if not commit:
         return ""
-    return commit[:12] if _OBJECT_ID.fullmatch(commit) else commit
+    return commit[:12] if _OBJECT_ID().fullmatch(commit) else commit
 
 
 # What a redacted secret ends with; the history cache and merge recognise redacted values by it.

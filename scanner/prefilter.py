@@ -14,7 +14,7 @@ Two engines answer the same question in one pass over the data:
 """
 from __future__ import annotations
 
-import hashlib
+import os
 import re
 from collections.abc import Sequence
 from typing import Any, Optional, Union
@@ -115,6 +115,8 @@ class HyperscanPrefilter:
         self._scratch = hyperscan.Scratch(self._db) if self.keywords else None
 
     def _cache_path(self) -> Any:
+        import hashlib  # only for the database cache: a staged diff never loads OpenSSL
+
         digest = hashlib.sha256("\0".join(self.keywords).encode("utf-8")).hexdigest()[:32]
         version = getattr(self._hs, "__version__", "0")
         return cache_dir() / f"hyperscan-{version}-{digest}.db"
@@ -164,7 +166,13 @@ class HyperscanPrefilter:
 
 
 def hyperscan_available() -> bool:
-    """True when the ``hyperscan`` wheel imports on this platform."""
+    """True when the ``hyperscan`` wheel imports on this platform.
+
+    ``MCP_SCAN_NO_HYPERSCAN=1`` answers False, so every command takes the
+    pure-Python path that platforms without a wheel get (tests compare both).
+    """
+    if os.environ.get("MCP_SCAN_NO_HYPERSCAN", "") not in ("", "0"):
+        return False
     try:
         import hyperscan  # noqa: F401
     except Exception:

@@ -21,15 +21,17 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
+import re
 import sys
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-import regex
-
+# ``regex`` is imported where a pattern is compiled, not here: a staged diff
+# that holds no rule keyword never compiles a rule, and importing ``regex``
+# costs about a tenth of `mcp-scan staged`'s start-up.
 if TYPE_CHECKING:
     from regex._main import Match, Pattern
 
@@ -52,7 +54,8 @@ _FILE_KEYS = frozenset({"rules", "providers"})
 # A repetition bound at least this long makes a rule search whole texts
 # (see Rule.whole_text; the detector's keyword windows reach 1 KB forward).
 LONG_MATCH = 512
-_ID = regex.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_BOUND = r"(?<!\\)\{\d*,(\d+)\}"  # the upper bound of a {m,n} repetition
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ class Rule:
     @functools.cached_property
     def pattern(self) -> "Pattern[str]":
         """The compiled regex, built on first use (most rules never run on a small diff)."""
+        import regex
+
         return regex.compile(self.regex, regex.VERSION0)
 
     @functools.cached_property
@@ -106,21 +111,27 @@ class Rule:
         """
         if self.scope == "text":
             return True
-        bounds = [int(b) for b in regex.findall(r"(?<!\\)\{\d*,(\d+)\}", self.regex)]
+        bounds = [int(b) for b in re.findall(_BOUND, self.regex)]
         return any(b >= LONG_MATCH for b in bounds)
 
     @functools.cached_property
     def whole_file(self) -> bool:
         """True when the regex is anchored at the start of the text (``\\A``): it describes a whole file
         (a key file holding nothing else), not a line that may sit anywhere in a larger one."""
-        return regex.match(r"(?:\(\?[a-zA-Z]+\))?\\A", self.regex) is not None
+        return re.match(r"(?:\(\?[a-zA-Z]+\))?\\A", self.regex) is not None
 
     @functools.cached_property
     def path_pattern(self) -> "Optional[Pattern[str]]":
-        return regex.compile(self.path) if self.path else None
+        if not self.path:
+            return None
+        import regex
+
+        return regex.compile(self.path)
 
     @functools.cached_property
     def allow_patterns(self) -> "tuple[Pattern[str], ...]":
+        import regex
+
         return tuple(regex.compile(p) for p in self.allow_regexes)
 
     def secret_span(self, match: "Match[str]") -> tuple[int, int]:
@@ -163,7 +174,7 @@ def _providers(data: Any, source: str) -> dict[str, str]:
     remediations: dict[str, str] = {}
     for name, table in data.items():
         where = f"provider {name!r}"
-        if not _ID.match(name) or not isinstance(table, dict):
+        if not re.match(_ID, name) or not isinstance(table, dict):
             raise _fail(source, "", f"{where}: a provider is a [providers.<lower-case-name>] table")
         unknown = sorted(set(table) - _PROVIDER_KEYS)
         if unknown:
@@ -178,8 +189,10 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
     ``providers`` maps the file's provider names to their remediation, which
     a rule naming its ``provider`` inherits unless it sets its own.
     """
+    import regex
+
     rule_id = data.get("id", "")
-    if not isinstance(rule_id, str) or not _ID.match(rule_id):
+    if not isinstance(rule_id, str) or not re.match(_ID, rule_id):
         raise _fail(source, str(rule_id), "'id' must be lower-case words joined by '-'")
     unknown = sorted(set(data) - _KNOWN)
     if unknown:
@@ -345,7 +358,10 @@ def builtin_rules() -> tuple[Rule, ...]:
 
     from scanner import __version__
 
-    key = hashlib.sha256(f"{__version__}\0{__file__}".encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    # zlib, not hashlib: loading OpenSSL costs the staged hook 2-3 ms; the
+    # key only tells installations apart, the stamps below judge freshness
+    where = f"{__version__}\0{__file__}".encode("utf-8", "surrogateescape")
+    key = f"{zlib.crc32(where):08x}{zlib.adler32(where):08x}{len(where):x}"
     cache = cache_dir() / f"rules-{key}.json"
     names = [f.name for f in dataclasses.fields(Rule)]
     try:
@@ -384,6 +400,8 @@ def ruleset_hash(rules: Iterable[Rule], claim_rules: Sequence[Rule] = ()) -> str
     ``claim_rules`` are a detector's disabled rules, which still own the text
     they match (see ``Detector``); without any, the digest is that of ``rules`` alone.
     """
+    import hashlib  # here, not at the top: a clean staged scan never loads OpenSSL
+
     digest = hashlib.sha256()
     _digest_rules(digest, rules)
     if claim_rules:

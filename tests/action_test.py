@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = tmp_path_factory.mktemp("action") / "venv"
     # System site packages: the dependencies are already there, so pip needs no index.
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    if sys.prefix != sys.base_prefix:
+        # The suite runs in a virtualenv: "system" is then the base interpreter's, without the
+        # dependencies; let the new venv see this one's packages too (a .pth line per directory).
+        purelib = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        here = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+        Path(purelib, "outer-venv.pth").write_text("".join(f"{d}\n" for d in sorted(here)))
     env = {key: val for key, val in os.environ.items() if not key.startswith(("PIP_", "PYTHON"))}
     env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}", GITHUB_ACTION_PATH=str(ROOT),
                PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0")  # "0" turns build isolation off (pip's inverted flag)

@@ -213,7 +213,11 @@ def test_uninstall_refuses_to_discard_an_edited_hook_and_force_keeps_the_edits(g
     # An unedited hook uninstalls as before, even from another path to the interpreter.
     other_python = tmp_path / "python-link"
     other_python.symlink_to(os.path.realpath(sys.executable))
-    proc = subprocess.run([str(other_python), "-m", "scanner", "uninstall"], cwd=git_repo.path, capture_output=True)
+    # In a virtualenv the real path is the base interpreter, which lacks the venv's packages: hand it this
+    # process's import path (the checkout and its dependencies) so it runs the same code.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([str(other_python), "-m", "scanner", "uninstall"], cwd=git_repo.path, capture_output=True,
+                          env=env)
     assert proc.returncode == 0, proc.stderr
     assert _hook_state(mine) == original and not (hooks / "pre-commit.mcp-scan-edited").exists()
 

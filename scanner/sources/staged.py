@@ -16,6 +16,7 @@ from typing import Optional
 from scanner.detect import decode_blob
 from scanner.errors import ScanError, config_error
 from scanner.gitcmd import run_git, run_git_capped
+from scanner.lazyre import lazy
 from scanner.models import Fragment
 from scanner.sources._diff import GITLINK_MODE, SYMLINK_MODE, FileDiff, parse_diff, parse_raw
 
@@ -34,18 +35,18 @@ MAX_WHOLE_FILE = 2 * 1024 * 1024  # configs larger than this are not linted (the
 # key body (PEM lines are 64 characters, OpenSSH 70). A modified file whose
 # added lines hold one is scanned whole, reporting only what touches the added
 # lines: the BEGIN/END lines around a pasted body may be old, unchanged lines.
-_BODY_RUN = re.compile(rb"[A-Za-z0-9+/]{32,}")
+_BODY_RUN = lazy(rb"[A-Za-z0-9+/]{32,}")
 # ... or three lines that are nothing but base64 (a body re-wrapped to short lines).
-_BODY_LINE = re.compile(rb"^[ \t\"'`]*[A-Za-z0-9+/=]{16,}[ \t\"'`,+]*(?:\\n)?[ \t\"'`,+]*\r?$", re.MULTILINE)
+_BODY_LINE = lazy(rb"^[ \t\"'`]*[A-Za-z0-9+/=]{16,}[ \t\"'`,+]*(?:\\n)?[ \t\"'`,+]*\r?$", re.MULTILINE)
 
 
 def _looks_like_key_body(data: bytes) -> bool:
-    for match in _BODY_RUN.finditer(data):
+    for match in _BODY_RUN().finditer(data):
         run = match.group()
         if run.upper() != run and run.lower() != run and any(48 <= c <= 57 for c in run):
             return True
     lines = 0
-    for _match in _BODY_LINE.finditer(data):
+    for _match in _BODY_LINE().finditer(data):
         lines += 1
         if lines == 3:
             return True
