@@ -361,7 +361,7 @@ class Detector:
             if rule.content == "binary":
                 self._binary.append(rule)
                 continue
-            if not rule.keywords and rule.path_pattern is not None:
+            if not rule.keywords and rule.path:
                 self._by_path.append((index, rule))
                 continue
             if not rule.keywords:

@@ -121,12 +121,17 @@ class Rule:
         return re.match(r"(?:\(\?[a-zA-Z]+\))?\\A", self.regex) is not None
 
     @functools.cached_property
-    def path_pattern(self) -> "Optional[Pattern[str]]":
+    def path_pattern(self) -> "Optional[Any]":
+        """The compiled ``path`` condition: the standard library's ``re`` where it accepts the pattern
+        (path conditions are simple, and a staged scan then never loads ``regex``), else ``regex``."""
         if not self.path:
             return None
-        import regex
+        try:
+            return re.compile(self.path)
+        except re.error:
+            import regex
 
-        return regex.compile(self.path)
+            return regex.compile(self.path)
 
     @functools.cached_property
     def allow_patterns(self) -> "tuple[Pattern[str], ...]":
