@@ -208,6 +208,9 @@ class RuleMatcher:
         # per rule (and one more for percent escapes): windows its matches opened
         self.candidates = [0] * (len(self.rules) + 1)
         self.whole_by = -1  # the rule that last needed a whole text
+        # The path of the text being matched (set by the version chain): a whole-text rule
+        # with a path condition that excludes it does not send the text down the keyword path.
+        self.path: Optional[str] = None
         self._db = self._load_or_compile()
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
         self.max_lines = max(self.pattern_lines, default=0)  # line feeds a windowed match may hold
@@ -366,6 +369,10 @@ class RuleMatcher:
                 continue
             reach = pattern_reach[pattern]
             if reach == -1:
+                condition = self.rules[rule].path_pattern
+                if condition is not None and self.path is not None and not condition.search(self.path):
+                    seen[rule] = len(data)  # a rule for other kinds of file: it cannot match here
+                    continue
                 self.candidates[rule] += 1
                 self.whole_by = rule
                 return None

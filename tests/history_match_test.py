@@ -151,3 +151,17 @@ def test_hyperscan_version_chain_equals_pure_python_whole_file_scans(git_repo: G
     assert _key(chained) == _key(python)
     whole = scan_history(str(git_repo.path), Detector(rules), jobs=1, use_cache=False, line_delta=False)
     assert _key(whole) == _key(python)
+
+
+
+def test_a_whole_text_rule_for_other_files_does_not_send_a_text_down_the_keyword_path(
+        matcher: RuleMatcher, rules: list[Any]) -> None:
+    """kubernetes-secret-data reads whole texts, but never source code: a Python file with
+    YAML-shaped ``data:`` blocks must be matched in windows, not re-scanned whole (that cost
+    sqlalchemy's history about 20 s), while the same text elsewhere still is."""
+    detector = Detector(rules)
+    code = "import os\n" * 30 + 'SAMPLE = """\ndata:\n  token: QmFzZTY0IGJsb2Igb2YgdGVzdA==\n"""\n'
+    for path, whole in (("app/payload.py", False), ("docs/payload.txt", True)):
+        chain = MatchedChain(matcher, True)
+        assert _chain_hits(chain, detector, code, path) == _hits(detector, code, path), path
+        assert any("whole-text-rule:kubernetes-secret-data" in r for r in chain.reasons) == whole, path

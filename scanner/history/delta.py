@@ -332,6 +332,7 @@ class MatchedChain(VersionChain):
         lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
         if lone_cr or self.path != path:
             self.reset()
+        self.matcher.path = path
         hits: Optional[list[Hit]] = None
         newlines = -1
         if self.path == path and self.enabled and not self.has_secret_word:
