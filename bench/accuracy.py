@@ -213,14 +213,9 @@ def run_tool(tool: Tool, corpus: Path) -> Result:
 
 def tree_bytes(root: Path) -> int:
     """Bytes of regular files under ``root`` (what every tool is asked to read)."""
-    total = 0
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
-    return total
+    from scanner.paths import tree_size
+
+    return tree_size(root)
 
 
 def text_copy(source: Path, max_size: int = 1_000_000) -> Path:

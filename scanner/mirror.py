@@ -56,14 +56,9 @@ def _env() -> dict[str, str]:
 
 
 def _size(directory: Path) -> int:
-    total = 0
-    for dirpath, _, files in os.walk(directory / "objects"):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
-    return total
+    from scanner.paths import tree_size
+
+    return tree_size(directory / "objects")
 
 
 def _git(args: list[str], cwd: Optional[Path], url: str) -> Optional[str]:

@@ -122,3 +122,15 @@ def touch(path: Path) -> None:
         path.touch(exist_ok=True)
     except OSError:
         pass
+
+
+def tree_size(root: Path) -> int:
+    """Bytes of the regular files under ``root`` (entries that vanish meanwhile count nothing)."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total

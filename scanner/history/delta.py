@@ -76,6 +76,19 @@ def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
         return lo
     return n
 
+def _changed_lines(prev: bytes, data: bytes) -> tuple[int, int]:
+    """``(p, e)``: ``data[p:e]`` is the run of whole lines where ``data`` differs from ``prev``
+    (common prefix back to a line start, common suffix forward to one); the rest is shared."""
+    p = _common_prefix(prev, data)
+    p = data.rfind(b"\n", 0, p) + 1  # back to a line start
+    s = _common_suffix(prev, data, min(len(prev), len(data)) - p)
+    e = len(data) - s
+    if 0 < e < len(data) and data[e - 1] != 10:
+        nl = data.find(b"\n", e)
+        e = len(data) if nl == -1 else nl + 1  # forward to a line start
+    return p, e
+
+
 
 class VersionChain:
     """The previous version of the path being scanned, and its hits."""
@@ -139,13 +152,7 @@ class VersionChain:
         """Hits from windows around new lines plus carried hits (None = do a whole-file scan),
         and the number of line feeds in ``data`` (-1 if not known)."""
         prev = self.data
-        p = _common_prefix(prev, data)
-        p = data.rfind(b"\n", 0, p) + 1  # back to a line start
-        s = _common_suffix(prev, data, min(len(prev), len(data)) - p)
-        e = len(data) - s
-        if 0 < e < len(data) and data[e - 1] != 10:
-            nl = data.find(b"\n", e)
-            e = len(data) if nl == -1 else nl + 1  # forward to a line start
+        p, e = _changed_lines(prev, data)
         prev_e = len(prev) - (len(data) - e)
         old: set[bytes] = set()
         lines: list[bytes] = []
@@ -423,13 +430,7 @@ class MatchedChain(VersionChain):
         if prev == data:
             self.window_scans += 1
             return self.plain, self.newlines
-        p = _common_prefix(prev, data)
-        p = data.rfind(b"\n", 0, p) + 1  # back to a line start
-        s = _common_suffix(prev, data, min(len(prev), len(data)) - p)
-        e = len(data) - s
-        if 0 < e < len(data) and data[e - 1] != 10:
-            nl = data.find(b"\n", e)
-            e = len(data) if nl == -1 else nl + 1  # forward to a line start
+        p, e = _changed_lines(prev, data)
         # the changed lines plus CONTEXT lines each side: data[a:b] here, prev[a:b - grow] before
         a = p
         # back far enough that a match of several lines ending in the change starts in the span
