@@ -56,7 +56,7 @@ def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> RangeRes
     )
     for message in result.warnings:
         warn(args, message)
-    findings = apply_suppressions(result.findings, args, config, work_tree(repo))
+    findings = apply_suppressions(result.findings, args, config, work_tree(repo) if config.allow_paths else None)
     stats: dict[str, Any] = dict(result.stats)
     stats["findings"] = len(findings)
     stats["range"] = scan.description

@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     print_incomplete(result.incomplete)
     if args.stats:
         _print_matching(result.stats.get("matching"))
-    findings = apply_suppressions(result.findings, args, config, work_tree(args.repo))
+    findings = apply_suppressions(result.findings, args, config, work_tree(args.repo) if config.allow_paths else None)
     result.stats["findings"] = len(findings)
     report(findings, args, result.stats, "history", incomplete=result.incomplete)
     return exit_code(findings, result.errors, result.incomplete)

@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     source = StagedSource(args.repo)
     found = list(detector.scan_all(source.fragments()))
     found.extend(_audit_staged_files(source, detector))
-    findings = apply_suppressions(found, args, config, work_tree(args.repo))
+    # where the repository's paths lie: one git call, made only when an allow-list needs it
+    findings = apply_suppressions(found, args, config, work_tree(args.repo) if config.allow_paths else None)
     # Fail closed: a rule that timed out did not look at all of what is being
     # committed, so the commit is blocked (exit 3) rather than waved through.
     incomplete = detector.stats.incomplete
