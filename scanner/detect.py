@@ -200,6 +200,10 @@ def _inside_literal(secret: str) -> str:
     return secret[:tail.start()].split("\\n", 1)[0]
 
 
+# Provider-prefixed values shorter than this are stubs (see Detector._accept).
+SHORT_PREFIXED = 20
+
+
 def fingerprint(rule_id: str, secret: str) -> str:
     """Content fingerprint: the same secret under the same rule, wherever it moves."""
     import hashlib  # here, not at the top: a clean staged scan never loads OpenSSL
@@ -373,6 +377,7 @@ class Detector:
                     self._keyword_rules.append([])
                 self._keyword_rules[positions[kw]].append(index)
         self._keywords = keywords
+        self._prefixes: Optional[tuple[str, ...]] = None
         self._small: Optional[PythonPrefilter] = None
         self._large: Optional[Union[PythonPrefilter, HyperscanPrefilter]] = None
 
@@ -624,6 +629,13 @@ class Detector:
         lowered = secret.lower()
         if any(word in lowered for word in rule.stopwords + self.stopwords):
             return False
+        if rule.id.startswith("generic-") and len(secret) < SHORT_PREFIXED and lowered.startswith(
+                self._provider_prefixes()):
+            # A short value that opens with a provider's token prefix (AstraCS:, ucat_, os_v2_)
+            # is too short for the format it claims: that provider's rule did not match it, and
+            # it is a stub or a test value, not an unknown secret. (Longer ones stay: a provider
+            # rule that is too strict must not hide a real token from the generic rules.)
+            return False
         if any(p.search(secret) for p in rule.allow_patterns) or any(p.search(secret) for p in self.allow_patterns):
             return False
         if self._no_markers(text):
@@ -635,6 +647,18 @@ class Detector:
         if ALLOW_NEXT_LINE in _previous_line(text, left):
             return False
         return True
+
+    def _provider_prefixes(self) -> tuple[str, ...]:
+        """The token prefixes of the provider rules: keywords of four characters or more ending in
+        ``_``, ``-`` or ``:`` and holding no credential word of their own (``api_key_`` is a name)."""
+        if self._prefixes is None:
+            names = ("key", "token", "secret", "pass", "auth", "cred", "api", "user", "client")
+            self._prefixes = tuple(sorted({
+                kw for rule in self.running_rules if not rule.id.startswith("generic-")
+                for kw in rule.keywords
+                if len(kw) >= 4 and kw[-1] in "_-:" and kw[0].isalnum() and not any(n in kw for n in names)
+            }))
+        return self._prefixes
 
     def _most_specific(self, hits: list[tuple[int, int, Rule, str]]) -> list[tuple[int, int, Rule, str]]:
         """Where hits overlap, keep the most confident (then most severe, then longest) one."""

@@ -161,3 +161,13 @@ def test_a_braced_guid_is_a_key_not_a_format_slot() -> None:
 
     assert is_placeholder("{api_key}") and is_placeholder("{0}") and is_placeholder("{}")
     assert not is_placeholder("{7d3f2a9c-4b1e-4c8d-9e5f-0a6b2c1d3e4f}")
+
+
+def test_a_short_provider_prefixed_value_is_a_stub_not_a_generic_secret(detector: Detector) -> None:
+    # the provider rules did not match these (too short for their formats); the generic
+    # secret-named rules must not report them as unknown secrets instead
+    for value in ("AstraCS:" + fake(6, seed=91), "ucat_" + fake(7, seed=92), "glpat-" + fake(8, seed=93)):
+        assert detector.scan_text(f"SERVICE_API_TOKEN={value}\n", "app.env") == [], value
+    # a long one the provider rule rejects is still a secret-named value with a random body
+    long_value = "glpat-" + fake(30, seed=94) + "!" + fake(8, seed=95)
+    assert [f.rule_id for f in detector.scan_text(f"SERVICE_API_TOKEN={long_value}\n", "app.env")]
