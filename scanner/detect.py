@@ -378,6 +378,7 @@ class Detector:
                 self._keyword_rules[positions[kw]].append(index)
         self._keywords = keywords
         self._prefixes: Optional[tuple[str, ...]] = None
+        self._kinds_of: dict[str, tuple[bool, bool]] = {}  # path -> (reads_path, reads_binary)
         self._small: Optional[PythonPrefilter] = None
         self._large: Optional[Union[PythonPrefilter, HyperscanPrefilter]] = None
 
@@ -437,11 +438,22 @@ class Detector:
     def reads_path(self, path: str) -> bool:
         """True when a text rule chosen by path (no keywords) applies to ``path``: its texts must be
         scanned whatever the keyword prefilter says."""
-        return any(rule.path_pattern is not None and rule.path_pattern.search(path) for _, rule in self._by_path)
+        return self._path_kinds(path)[0]
 
     def reads_binary(self, path: str) -> bool:
         """True when a ``content = "binary"`` rule reads files at ``path`` (sources skip other binary files)."""
-        return any(rule.path_pattern is not None and rule.path_pattern.search(path) for rule in self._binary)
+        return self._path_kinds(path)[1]
+
+    def _path_kinds(self, path: str) -> tuple[bool, bool]:
+        # History asks for every blob; a path recurs in every version of its file, so
+        # each path's answer is worked out once.
+        kinds = self._kinds_of.get(path)
+        if kinds is None:
+            kinds = self._kinds_of[path] = (
+                any(rule.path_pattern is not None and rule.path_pattern.search(path) for _, rule in self._by_path),
+                any(rule.path_pattern is not None and rule.path_pattern.search(path) for rule in self._binary),
+            )
+        return kinds
 
     # -- detection -------------------------------------------------------
     def scan_text(self, text: str, path: str = "-") -> list[Finding]:
