@@ -17,7 +17,7 @@ import base64
 import bisect
 import time
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -409,11 +409,16 @@ class Detector:
         """Rules whose keywords occur in ``data`` (plus rules without keywords)."""
         return self._candidates(self._prefilter_for(len(data)).matches(data))
 
-    def _candidates(self, hits: set[int]) -> list[Rule]:
+    def _candidates(self, hits: set[int], only: Optional[Collection[int]] = None) -> list[Rule]:
         indices = set(self._always)
         for kw_index in hits:
             indices.update(self._keyword_rules[kw_index])
         running = self.running_rules
+        if only is not None:
+            # Claiming (disabled) rules are no matcher's candidates: they always run, so a
+            # disabled rule's match is still claimed rather than left to a lesser rule.
+            enabled = len(self.rules)
+            indices = {i for i in indices if i in only or i >= enabled}
         return [running[i] for i in sorted(indices)]
 
     def might_match(self, data: bytes) -> bool:
@@ -465,8 +470,13 @@ class Detector:
         for fragment in fragments:
             yield from self.scan(fragment)
 
-    def scan(self, fragment: Fragment) -> list[Finding]:
-        """All findings in one fragment, most specific rule per overlapping span."""
+    def scan(self, fragment: Fragment, only: Optional[Collection[int]] = None) -> list[Finding]:
+        """All findings in one fragment, most specific rule per overlapping span.
+
+        ``only`` (indices into ``rules``) limits the plain search to those rules: the caller
+        knows no other enabled rule can match this text (history windows, where Hyperscan
+        reported which rules matched). Decoded views are still searched with every rule.
+        """
         text = fragment.text
         if fragment.binary:
             # most binary files (images, archives) are no rule's business: not even counted as scanned
@@ -476,7 +486,7 @@ class Detector:
         if not text:
             return []
         self._fragment = fragment
-        hits = self.raw_hits(text, fragment.path)
+        hits = self.raw_hits(text, fragment.path, only)
         # Values one encoding away (Kubernetes Secret data, %XX escapes); only
         # spans no plain hit already covers, so a readable hit is never replaced
         # - except on base64 Secret data, which only its decoding can judge.
@@ -497,8 +507,10 @@ class Detector:
         self._fragment = None
         return self._to_findings(self._most_specific(hits), fragment)
 
-    def raw_hits(self, text: str, path: str) -> list[tuple[int, int, Rule, str]]:
-        """Every accepted rule hit in ``text`` as (start, end, rule, secret), overlaps included."""
+    def raw_hits(self, text: str, path: str,
+                 only: Optional[Collection[int]] = None) -> list[tuple[int, int, Rule, str]]:
+        """Every accepted rule hit in ``text`` as (start, end, rule, secret), overlaps included
+        (of the rules ``only`` names, when given, and the claiming ones)."""
         if "\r" in text and _LONE_CR().search(text):
             # Rules anchor on lines with (?m)^ and $, which know only LF: in a
             # CR-only file (classic Mac) every line-anchored rule saw one line.
@@ -507,9 +519,10 @@ class Detector:
         hits: list[tuple[int, int, Rule, str]] = []
         present = self._prefilter_for(len(text)).matches(text)
         occurrences: Optional[KeywordOccurrences] = None
-        candidates = self._candidates(present)
+        candidates = self._candidates(present, only)
         if self._by_path:
-            candidates += [rule for _, rule in self._by_path if rule.path_pattern is not None
+            candidates += [rule for index, rule in self._by_path if rule.path_pattern is not None
+                           and (only is None or index in only or index >= len(self.rules))
                            and rule.path_pattern.search(path)]
         for rule in candidates:
             if rule.path_pattern is not None and not rule.path_pattern.search(path):

@@ -171,6 +171,7 @@ class BlobScanner:
             counters.update({"windows_judged": chain.judged, "windows_reused": chain.reused,
                              "keyword_path": chain.keyword_path})
             counters.update({f"keyword_path:{k}": v for k, v in chain.reasons.items()})
+            counters.update({f"whole_text:{k}": v for k, v in chain.whole_rules.items()})
         if self.matcher is not None:
             names = [r.id for r in self.matcher.rules] + ["decode:percent"]
             counters.update({f"candidates:{names[i]}": n for i, n in enumerate(self.matcher.candidates) if n})
@@ -247,9 +248,10 @@ class BlobScanner:
     def _scan_as(self, oid: str, data: bytes, number: int, key: str, path: str, wide: bool,
                  hits: dict[str, list[Hit]]) -> None:
         """Scan one blob as one path class (``number`` 0 goes through the version chain)."""
-        def scan(part: str, start_line: int, path: str = path) -> list[Hit]:
+        def scan(part: str, start_line: int, only: Optional[frozenset[int]] = None, path: str = path) -> list[Hit]:
+            fragment = Fragment(text=part, path=path, start_line=start_line, blob=oid)
             return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
-                    for f in self.detector.scan(Fragment(text=part, path=path, start_line=start_line, blob=oid))]
+                    for f in self.detector.scan(fragment, only)]
 
         if wide:  # UTF-16/32 text: keywords are not visible in the raw bytes
             text = decode_blob(data)
