@@ -7,8 +7,8 @@ import pytest
 
 from scanner.detect import Detector
 from scanner.rules import builtin_rules
-from scanner.sources import history
-from scanner.sources.history import scan_history
+from scanner.history import scan as history
+from scanner.history.scan import scan_history
 from tests.fakes import fake, stripe_live_key
 from tests.git_helpers import GitRepo
 
