@@ -243,7 +243,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
             raise _fail(source, rule_id, f"validate {validator!r} is not one of {', '.join(sorted(VALIDATORS))} "
                                          "(or one of them negated with a leading '!')")
     decode = _strings(data.get("decode"), source, rule_id, "decode")
-    from scanner.decode import DECODERS
+    from scanner.encodings import DECODERS
 
     if any(d not in DECODERS for d in decode):
         raise _fail(source, rule_id, f"decode must list only {', '.join(sorted(DECODERS))}")

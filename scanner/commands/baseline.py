@@ -178,7 +178,7 @@ def _refuse_incomplete(incomplete: list[Incomplete]) -> None:
 
 def _worktree(args: argparse.Namespace, config: Any, repo: Path) -> Iterator[Fragment]:
     """Files of the work tree with repository-relative paths: tracked plus untracked, not ignored."""
-    from scanner.detect import decode_blob
+    from scanner.encodings import decode_blob
     from scanner.gitcmd import run_git
     from scanner.sources.files import DEFAULT_MAX_FILE_SIZE
 

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Optional
 
-from scanner.detect import Detector, decode_blob
+from scanner.detect import Detector
+from scanner.encodings import decode_blob
 from scanner.errors import ScanError
 from scanner.history.delta import MatchedChain, VersionChain
 from scanner.history.hits import Hit

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Optional
 
-from scanner.detect import Detector, decode_blob
+from scanner.detect import Detector
+from scanner.encodings import decode_blob
 from scanner.gitcmd import spawn_git
 from scanner.history.blobs import is_binary
 from scanner.history.delta import VersionChain
