@@ -361,7 +361,7 @@ def builtin_rules() -> tuple[Rule, ...]:
     """
     import json
 
-    from scanner import __version__
+    from scanner.version import __version__
 
     # zlib, not hashlib: loading OpenSSL costs the staged hook 2-3 ms; the
     # key only tells installations apart, the stamps below judge freshness
