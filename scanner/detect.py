@@ -23,7 +23,8 @@ from typing import Any, Optional, Union
 
 # Inline markers that suppress a hit on their line (shared with the audit).
 from scanner.allow import ALLOW_MARKERS, ALLOW_NEXT_LINE
-from scanner.decode import decode_value, decoded_hits
+from scanner.decode import decoded_hits
+from scanner.encodings import decode_value
 from scanner.entropy import char_classes, is_placeholder, shannon_entropy
 from scanner.lazyre import lazy
 from scanner.models import Finding, Fragment, Incomplete, confidence_rank, severity_rank
@@ -750,26 +751,3 @@ def rule_finding(rule: Rule, secret: str, path: str, line: int, column: int,
         secret=secret,
         **context,
     )
-
-
-def decode_blob(data: bytes) -> Optional[str]:
-    """Bytes of a file as text, or None for binary content.
-
-    UTF-16/32 with a BOM is decoded; NUL bytes otherwise mean binary (git's
-    own heuristic looks at the first 8000 bytes the same way). Invalid UTF-8
-    is replaced (U+FFFD) so the valid text around it keeps its columns.
-    """
-    if data[:3] == b"\xef\xbb\xbf":
-        data = data[3:]
-    elif data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
-        return data.decode("utf-32", "replace")
-    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16", "replace")
-    if b"\0" in data[:8000]:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("utf-8", "replace")
-
-

@@ -243,7 +243,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
             raise _fail(source, rule_id, f"validate {validator!r} is not one of {', '.join(sorted(VALIDATORS))} "
                                          "(or one of them negated with a leading '!')")
     decode = _strings(data.get("decode"), source, rule_id, "decode")
-    from scanner.decode import DECODERS
+    from scanner.encodings import DECODERS
 
     if any(d not in DECODERS for d in decode):
         raise _fail(source, rule_id, f"decode must list only {', '.join(sorted(DECODERS))}")
@@ -361,7 +361,7 @@ def builtin_rules() -> tuple[Rule, ...]:
     """
     import json
 
-    from scanner import __version__
+    from scanner.version import __version__
 
     # zlib, not hashlib: loading OpenSSL costs the staged hook 2-3 ms; the
     # key only tells installations apart, the stamps below judge freshness

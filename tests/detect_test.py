@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.detect import Detector, decode_blob, fingerprint, line_and_column
+from scanner.detect import Detector, fingerprint, line_and_column
+from scanner.encodings import decode_blob
 from scanner.entropy import is_placeholder, shannon_entropy
 from scanner.models import Fragment, redact
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available

@@ -20,7 +20,7 @@ from scanner.models import Fragment
 from scanner.rulecheck import _PADDING
 from scanner.rulematch import RuleMatcher, text_ok, translate
 from scanner.rules import builtin_rules, rule_from_dict
-from scanner.sources.history import scan_history
+from scanner.history.scan import scan_history
 from tests.fakes import fake, stripe_live_key
 from tests.git_helpers import GitRepo
 

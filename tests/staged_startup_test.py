@@ -62,7 +62,7 @@ def test_staged_imports_no_other_command(git_repo: GitRepo) -> None:
     commands = {n for n in names if n.startswith("scanner.commands.") and not n.startswith("scanner.commands._")}
     assert commands == {"scanner.commands.staged"}
     # nor the parts only other commands use
-    for heavy in ("scanner.history", "scanner.sources.history", "scanner.report.sarif", "scanner.report.html",
+    for heavy in ("scanner.history", "scanner.history.scan", "scanner.report.sarif", "scanner.report.html",
                   "scanner.audit", "scanner.baseline", "scanner.gitleaks_import", "hyperscan"):
         assert heavy not in names
 

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from scanner.gitcmd import verify_commit
     from scanner.history.progress import ProgressBar, wants_progress
     from scanner.commands._rangescan import cache_location
-    from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
+    from scanner.history.scan import DEFAULT_MAX_BLOB_SIZE, scan_history
 
     check_jobs(args)
     # Checked up front and named by their flag: git would read one starting with '-' as an option.

@@ -114,7 +114,7 @@ def _progress(args: argparse.Namespace, done: int, total: int, name: str, found:
 
 def run_sweep(args: argparse.Namespace) -> int:
     from scanner.commands._rangescan import RangeResult
-    from scanner.sources.history import worker_limit
+    from scanner.history.pool import worker_limit
     from scanner.sweep import discover, in_shard, parse_shard, with_mirrors
 
     check_jobs(args)

@@ -16,17 +16,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Optional
 
-from scanner.detect import Detector, decode_blob
+from scanner.detect import Detector
+from scanner.encodings import decode_blob
 from scanner.errors import ScanError
 from scanner.history.delta import MatchedChain, VersionChain
 from scanner.history.hits import Hit
-from scanner.gitcmd import feed, run_git
+from scanner.gitcmd import DELTA_BASE_CACHE, feed, run_git
 from scanner.models import Fragment, Incomplete
 
 # UTF-16/32 text carries NULs; decode_blob reads it, so the binary check must not skip it.
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# git's cache of inflated delta bases, per cat-file stream (see BlobScanner._start).
-DELTA_BASE_CACHE = "16m"
 PIPE_SIZE = 1 << 20
 
 

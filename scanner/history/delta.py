@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Optional
 
-from scanner.detect import decode_blob
+from scanner.encodings import decode_blob
 from scanner.history.hits import Hit
 from scanner.rulematch import text_ok, unvouched_regions
 

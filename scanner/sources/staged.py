@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Optional
 
-from scanner.detect import decode_blob
+from scanner.encodings import decode_blob
 from scanner.errors import ScanError, config_error
 from scanner.gitcmd import run_git, run_git_capped
 from scanner.lazyre import lazy
