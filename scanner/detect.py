@@ -13,7 +13,6 @@ the commands fail closed on it.
 """
 from __future__ import annotations
 
-import base64
 import bisect
 import time
 
@@ -29,7 +28,6 @@ from scanner.lazyre import lazy
 from scanner.models import Finding, Fragment, Incomplete, confidence_rank, severity_rank
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
 from scanner.rules import Rule
-from scanner.validators import validate
 
 
 # Inputs at least this large go through Hyperscan (when installed); smaller
@@ -313,6 +311,20 @@ class DetectorStats:
     incomplete: list[Incomplete] = field(default_factory=list)
 
 
+def _valid(validator: str, secret: str) -> bool:
+    """``validators.validate``, imported on the first hit of a rule that has a validator
+    (with ``json`` and ``base64``, which a staged scan seldom needs)."""
+    from scanner.validators import validate
+
+    return validate(validator, secret)
+
+
+def _b64(data: bytes) -> str:
+    import base64  # binary content only
+
+    return base64.b64encode(data).decode("ascii")
+
+
 def _compile_all(patterns: Sequence[str]) -> list[Any]:
     """``regex`` patterns (imported only when there is one: most runs have none)."""
     if not patterns:
@@ -544,9 +556,9 @@ class Detector:
                     if start < 0 or start == end:
                         continue
                     secret = text[start:end]
-                    if rule.validate is not None and not validate(rule.validate, secret):
+                    if rule.validate is not None and not _valid(rule.validate, secret):
                         continue
-                    hits.append((start, end, rule, base64.b64encode(secret.encode("latin-1")).decode("ascii")))
+                    hits.append((start, end, rule, _b64(secret.encode("latin-1"))))
             except TimeoutError:
                 self._gave_up(rule, path)
         self._fragment = None
@@ -622,7 +634,7 @@ class Detector:
             return False
         # A checksum or structure the format guarantees: failing it means the
         # hit is not this kind of secret (validators see the raw value).
-        if rule.validate is not None and not validate(rule.validate, secret):
+        if rule.validate is not None and not _valid(rule.validate, secret):
             return False
         if rule.decode:
             # The rule's value is encoded: the gates below judge what it decodes to.
