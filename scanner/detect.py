@@ -14,6 +14,7 @@ the commands fail closed on it.
 from __future__ import annotations
 
 import bisect
+import functools
 import time
 
 from collections.abc import Iterable, Sequence
@@ -204,9 +205,22 @@ SHORT_PREFIXED = 20
 
 def fingerprint(rule_id: str, secret: str) -> str:
     """Content fingerprint: the same secret under the same rule, wherever it moves."""
-    import hashlib  # here, not at the top: a clean staged scan never loads OpenSSL
+    return _sha256()(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
 
-    return hashlib.sha256(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
+
+@functools.lru_cache(maxsize=None)
+def _sha256() -> Any:
+    """SHA-256 without loading OpenSSL where CPython has its own (``_sha2`` from 3.12, ``_sha256``
+    before): ``hashlib`` loads libcrypto, ~3 ms of a blocked commit's start-up, for one short
+    digest. Same function, same digests (tests/detect_test.py checks against hashlib)."""
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:  # another interpreter, or a build without them
+            from hashlib import sha256
+    return sha256
 
 
 def line_and_column(text: str, offset: int) -> tuple[int, int]:
