@@ -18,8 +18,12 @@ import functools
 import time
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+if TYPE_CHECKING:  # mypy checks them as the dataclasses they behave as
+    from dataclasses import dataclass, field
+else:  # at run time: without importing dataclasses (scanner/record.py says why)
+    from scanner.record import dataclass, field
 
 # Inline markers that suppress a hit on their line (shared with the audit).
 from scanner.allow import ALLOW_MARKERS, ALLOW_NEXT_LINE
