@@ -13,13 +13,17 @@ the commands fail closed on it.
 """
 from __future__ import annotations
 
-import base64
 import bisect
+import functools
 import time
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+if TYPE_CHECKING:  # mypy checks them as the dataclasses they behave as
+    from dataclasses import dataclass, field
+else:  # at run time: without importing dataclasses (scanner/record.py says why)
+    from scanner.record import dataclass, field
 
 # Inline markers that suppress a hit on their line (shared with the audit).
 from scanner.allow import ALLOW_MARKERS, ALLOW_NEXT_LINE
@@ -30,7 +34,6 @@ from scanner.lazyre import lazy
 from scanner.models import Finding, Fragment, Incomplete, confidence_rank, severity_rank
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
 from scanner.rules import Rule
-from scanner.validators import validate
 
 
 # Inputs at least this large go through Hyperscan (when installed); smaller
@@ -207,9 +210,22 @@ SHORT_PREFIXED = 20
 
 def fingerprint(rule_id: str, secret: str) -> str:
     """Content fingerprint: the same secret under the same rule, wherever it moves."""
-    import hashlib  # here, not at the top: a clean staged scan never loads OpenSSL
+    return _sha256()(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
 
-    return hashlib.sha256(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
+
+@functools.lru_cache(maxsize=None)
+def _sha256() -> Any:
+    """SHA-256 without loading OpenSSL where CPython has its own (``_sha2`` from 3.12, ``_sha256``
+    before): ``hashlib`` loads libcrypto, ~3 ms of a blocked commit's start-up, for one short
+    digest. Same function, same digests (tests/detect_test.py checks against hashlib)."""
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:  # another interpreter, or a build without them
+            from hashlib import sha256
+    return sha256
 
 
 def line_and_column(text: str, offset: int) -> tuple[int, int]:
@@ -312,6 +328,20 @@ class DetectorStats:
     regex_calls: int = 0
     regex_chars: int = 0
     incomplete: list[Incomplete] = field(default_factory=list)
+
+
+def _valid(validator: str, secret: str) -> bool:
+    """``validators.validate``, imported on the first hit of a rule that has a validator
+    (with ``json`` and ``base64``, which a staged scan seldom needs)."""
+    from scanner.validators import validate
+
+    return validate(validator, secret)
+
+
+def _b64(data: bytes) -> str:
+    import base64  # binary content only
+
+    return base64.b64encode(data).decode("ascii")
 
 
 def _compile_all(patterns: Sequence[str]) -> list[Any]:
@@ -558,9 +588,9 @@ class Detector:
                     if start < 0 or start == end:
                         continue
                     secret = text[start:end]
-                    if rule.validate is not None and not validate(rule.validate, secret):
+                    if rule.validate is not None and not _valid(rule.validate, secret):
                         continue
-                    hits.append((start, end, rule, base64.b64encode(secret.encode("latin-1")).decode("ascii")))
+                    hits.append((start, end, rule, _b64(secret.encode("latin-1"))))
             except TimeoutError:
                 self._gave_up(rule, path)
         self._fragment = None
@@ -636,7 +666,7 @@ class Detector:
             return False
         # A checksum or structure the format guarantees: failing it means the
         # hit is not this kind of secret (validators see the raw value).
-        if rule.validate is not None and not validate(rule.validate, secret):
+        if rule.validate is not None and not _valid(rule.validate, secret):
             return False
         if rule.decode:
             # The rule's value is encoded: the gates below judge what it decodes to.

@@ -8,7 +8,6 @@ rule loader and the detector both import it.
 """
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Callable
 from typing import Optional
@@ -49,6 +48,8 @@ def decode_base64(value: str) -> Optional[str]:
     cleaned = cleaned.replace("-", "+").replace("_", "/")
     cleaned += "=" * (-len(cleaned) % 4)
     try:
+        import base64  # only a Kubernetes Secret or a rule with decode = ["base64"] gets here
+
         raw = base64.b64decode(cleaned, validate=True)
         text = raw.decode("utf-8")
     except (binascii.Error, ValueError, UnicodeDecodeError):

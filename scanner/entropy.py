@@ -84,18 +84,18 @@ def has_sequence(value: str, length: int = 10) -> bool:
 
 
 # Identifiers: words in camelCase, PascalCase, snake_case or SCREAMING_SNAKE.
-_HUMPS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
-_CAMEL = re.compile(r"[a-z]{2,}(?:[A-Z][a-z]+){2,}|(?:[A-Z][a-z]+){3,}")
-_SNAKE = re.compile(r"[a-z]{2,}(?:_[a-z]{2,}){2,}|[A-Z]{2,}(?:_[A-Z]{2,}){2,}")
-_MEMBER = re.compile(r"[A-Za-z_$][A-Za-z_$]*(?:\.[A-Za-z_$][A-Za-z_$]*)+")
-_TYPE = re.compile(r"[A-Za-z_][\w.]*\[[\w.\[\], |]*\]")  # Optional[str], dict[str, Any]
-_CALL = re.compile(r"(?P<name>[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\([\w\s.,'\"\[\]:=/-]{0,80}\)")
+_HUMPS = lazy(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_CAMEL = lazy(r"[a-z]{2,}(?:[A-Z][a-z]+){2,}|(?:[A-Z][a-z]+){3,}")
+_SNAKE = lazy(r"[a-z]{2,}(?:_[a-z]{2,}){2,}|[A-Z]{2,}(?:_[A-Z]{2,}){2,}")
+_MEMBER = lazy(r"[A-Za-z_$][A-Za-z_$]*(?:\.[A-Za-z_$][A-Za-z_$]*)+")
+_TYPE = lazy(r"[A-Za-z_][\w.]*\[[\w.\[\], |]*\]")  # Optional[str], dict[str, Any]
+_CALL = lazy(r"(?P<name>[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\([\w\s.,'\"\[\]:=/-]{0,80}\)")
 _VOWELS = frozenset("aeiouyAEIOUY")
 
 
 def _wordy(identifier: str) -> bool:
     """Most of the identifier's words hold a vowel (random letters seldom do)."""
-    words = _HUMPS.findall(identifier)
+    words = _HUMPS().findall(identifier)
     return bool(words) and 2 * sum(any(c in _VOWELS for c in w) for w in words) > len(words)
 
 
@@ -105,17 +105,17 @@ def is_identifier(value: str) -> bool:
     ``s.makeClient``), or one identifier of three words or more (``searchUsersByName``,
     ``read_secret_file``). Random tokens have digits, or their letters do not fall into words."""
     value = value.rstrip("=:;,")
-    call = _CALL.fullmatch(value)
+    call = _CALL().fullmatch(value)
     if call is not None:
         return _wordy(call.group("name").rsplit(".", 1)[-1].strip("_$"))
-    if _TYPE.fullmatch(value):
+    if _TYPE().fullmatch(value):
         return True
-    if _MEMBER.fullmatch(value):
+    if _MEMBER().fullmatch(value):
         parts = value.split(".")
-        if len(parts) >= 3 or any(_CAMEL.fullmatch(p) or _SNAKE.fullmatch(p) for p in parts):
+        if len(parts) >= 3 or any(_CAMEL().fullmatch(p) or _SNAKE().fullmatch(p) for p in parts):
             return 2 * sum(_wordy(p) or len(p) <= 2 for p in parts) > len(parts)
         return False
-    return bool(_CAMEL.fullmatch(value) or _SNAKE.fullmatch(value)) and _wordy(value)
+    return bool(_CAMEL().fullmatch(value) or _SNAKE().fullmatch(value)) and _wordy(value)
 
 
 def char_classes(value: str) -> int:

@@ -19,15 +19,18 @@ one provider's rotation steps are written once, not in each of its rules.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 import sys
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:  # mypy checks them as the dataclasses they behave as
+    from dataclasses import dataclass, field, fields
+else:  # at run time: without importing dataclasses (scanner/record.py says why)
+    from scanner.record import dataclass, field, fields
 
 # ``regex`` is imported where a pattern is compiled, not here: a staged diff
 # that holds no rule keyword never compiles a rule, and importing ``regex``
@@ -338,14 +341,33 @@ def load_rules(paths: Sequence[Path]) -> list[Rule]:
     return rules
 
 
-def _fields(names: Sequence[str], row: Sequence[Any]) -> dict[str, Any]:
-    # JSON has lists where Rule has tuples
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in zip(names, row)}
-
-
-def _stamp(file: Path) -> list[Any]:
+def _stamp(file: Path) -> tuple[Any, ...]:
     stat = file.stat()
-    return [str(file), stat.st_mtime_ns, stat.st_size]
+    return (str(file), stat.st_mtime_ns, stat.st_size)
+
+
+def _registry_cache() -> Path:
+    """Where this installation's validated registry is cached.
+
+    zlib, not hashlib, names it: loading OpenSSL costs the staged hook 2-3 ms;
+    the key only tells installations (and Python versions: marshal's format is
+    theirs) apart, the stamps inside judge freshness.
+    """
+    import marshal
+
+    from scanner.version import __version__
+
+    where = f"{__version__}\0{__file__}\0{sys.version_info[:2]}\0{marshal.version}".encode("utf-8", "surrogateescape")
+    key = f"{zlib.crc32(where):08x}{zlib.adler32(where):08x}{len(where):x}"
+    return cache_dir() / f"rules-{key}.marshal"
+
+
+def _restore(names: Sequence[str], row: tuple[Any, ...]) -> Rule:
+    """A Rule from a cached row, without running ``__init__`` (371 frozen inits of 23 fields
+    cost the staged hook more than the rest of loading; the row was a validated Rule's fields)."""
+    rule = object.__new__(Rule)
+    rule.__dict__.update(zip(names, row))
+    return rule
 
 
 @functools.lru_cache(maxsize=1)
@@ -354,36 +376,33 @@ def builtin_rules() -> tuple[Rule, ...]:
 
     Locating the registry (importlib.resources) and parsing TOML and
     validating every regex cost more than a whole staged scan, so the
-    validated rules are cached as JSON (plain data, never pickle) together
-    with the files' paths, sizes and mtimes. A hit re-checks those stamps
-    with a few ``stat`` calls and builds the rules without compiling anything
-    (each pattern compiles on first use).
+    validated rules are cached together with the files' paths, sizes and
+    mtimes. A hit re-checks those stamps with a few ``stat`` calls and builds
+    the rules without compiling anything (each pattern compiles on first use).
+
+    The cache is plain data (strings, numbers, tuples) in ``marshal``'s format,
+    never pickle: loading it runs no code, and it reads ~10x faster than the
+    same data as JSON (~1 ms against ~10 ms for 685 rules).
     """
-    import json
+    import marshal
 
-    from scanner.version import __version__
-
-    # zlib, not hashlib: loading OpenSSL costs the staged hook 2-3 ms; the
-    # key only tells installations apart, the stamps below judge freshness
-    where = f"{__version__}\0{__file__}".encode("utf-8", "surrogateescape")
-    key = f"{zlib.crc32(where):08x}{zlib.adler32(where):08x}{len(where):x}"
-    cache = cache_dir() / f"rules-{key}.json"
-    names = [f.name for f in dataclasses.fields(Rule)]
+    cache = _registry_cache()
+    names = tuple(f.name for f in fields(Rule))
     try:
-        document = json.loads(cache.read_bytes())
-        stamps = document["files"]
-        if (document["fields"] == names and stamps and Path(stamps[0][0]).is_dir()
-                and all(_stamp(Path(s[0])) == s for s in stamps)):
-            return tuple(Rule(**_fields(names, row)) for row in document["rules"])
-    except (OSError, ValueError, TypeError, KeyError):
+        cached_names, stamps, rows = marshal.loads(cache.read_bytes())
+        if (cached_names == names and stamps and Path(stamps[0][0]).is_dir()
+                and all(_stamp(Path(s[0])) == s for s in stamps)
+                and all(type(row) is tuple and len(row) == len(names) for row in rows)):
+            return tuple(_restore(names, row) for row in rows)
+    except (OSError, ValueError, TypeError, EOFError, IndexError):
         pass  # no cache yet, stale, or written by another version: rebuild it
     files = rule_files([builtin_patterns_dir()])
     rules = tuple(load_rules(files))
     # the directory's own stamp too: adding or removing a rule file changes it
-    document = {"fields": names, "files": [_stamp(f) for f in [builtin_patterns_dir(), *files]],
-                "rules": [[getattr(rule, name) for name in names] for rule in rules]}
+    document = (names, tuple(_stamp(f) for f in [builtin_patterns_dir(), *files]),
+                tuple(tuple(getattr(rule, name) for name in names) for rule in rules))
     try:
-        atomic_write(cache, json.dumps(document).encode("utf-8"))
+        atomic_write(cache, marshal.dumps(document))
     except OSError:
         pass  # an unwritable cache only costs the next run a parse
     return rules

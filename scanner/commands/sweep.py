@@ -74,8 +74,6 @@ def register(subparsers: Any) -> None:
 
 def _scan_one(args: argparse.Namespace, target: "RepoTarget") -> "RangeResult":
     """Mirror (for a URL) and scan one repository's full history (runs in a worker process)."""
-    import dataclasses
-
     from scanner.commands._rangescan import RangeResult, scan_range
     from scanner.pushrange import ScanRange
 
@@ -101,7 +99,7 @@ def _scan_one(args: argparse.Namespace, target: "RepoTarget") -> "RangeResult":
     result.stats.update(fetched)
     result.errors[:0] = fetch_errors
     result.findings = [f.replace(extra={**f.extra, "repo": name}) for f in result.findings]
-    result.incomplete = [dataclasses.replace(i, repo=name) for i in result.incomplete]
+    result.incomplete = [i.replace(repo=name) for i in result.incomplete]
     return result
 
 

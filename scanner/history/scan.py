@@ -293,8 +293,6 @@ def _matching_stats(detector: Detector, counters: dict[str, int]) -> dict[str, A
 
 def _introduced_by(walk: Walk, records: Sequence[Incomplete]) -> list[Incomplete]:
     """``records`` with the commit that introduced each blob at its path (the first one the walk saw)."""
-    import dataclasses
-
     named = []
     for record in records:
         commit = record.commit
@@ -304,7 +302,7 @@ def _introduced_by(walk: Walk, records: Sequence[Incomplete]) -> list[Incomplete
                          occurrences[0][0] if occurrences else None)
             if index is not None:
                 commit = walk.commits[index][0]
-        named.append(dataclasses.replace(record, commit=commit))
+        named.append(record.replace(commit=commit))
     return named
 
 
