@@ -135,3 +135,29 @@ def test_a_user_rule_file_may_keep_a_rule_out_of_vendored_trees(tmp_path: Path, 
     proc = subprocess.run([sys.executable, "-m", "scanner", "scan", ".", "--rules", str(rules)],
                           cwd=git_repo.path, capture_output=True)
     assert proc.returncode == 2 and b"vendored" in proc.stderr
+
+
+def test_a_warm_history_cache_is_rescanned_when_disable_rules_changes(git_repo: GitRepo) -> None:
+    """Disabling a rule, then enabling it again, brings its findings back from a cached history.
+
+    Each rule set has its own cache (the disabled rule is part of the key), so
+    the first run with a new ``disable-rules`` rescans rather than reusing
+    blobs judged without the rule, and a later run with a set seen before
+    reuses that set's cache.
+    """
+    git_repo.stage("app/settings.py", f'DB_PASSWORD = "{PASSWORD}"\nSTRIPE_KEY = "{STRIPE}"\n')
+    git_repo.commit("settings")
+    config = git_repo.path / ".mcp-scan.toml"
+    caches = git_repo.path / ".git" / "mcp-scan"
+
+    def run(disabled: bool) -> set[str]:
+        config.write_text('disable-rules = ["generic-password"]\n' if disabled else "")
+        return {f["rule_id"] for f in _history(git_repo)}
+
+    assert run(disabled=True) == {"stripe-live-secret-key"}  # the cache is filled without the rule
+    assert len(list(caches.glob("history-*.cache"))) == 1
+    assert run(disabled=False) == {"generic-password", "stripe-live-secret-key"}  # rescanned, not reused
+    assert len(list(caches.glob("history-*.cache"))) == 2
+    assert run(disabled=True) == {"stripe-live-secret-key"}  # warm: the disabled set's cache
+    assert run(disabled=False) == {"generic-password", "stripe-live-secret-key"}  # warm: the full set's cache
+    assert len(list(caches.glob("history-*.cache"))) == 2
