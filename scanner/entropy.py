@@ -93,9 +93,9 @@ def is_placeholder(secret: str) -> bool:
     lowered = secret.lower()
     if len(secret) > 64 and shannon_entropy(secret) >= 4.5:
         return bool(_LONG_RANDOM_PLACEHOLDER().search(lowered))
+    if lowered in PASSWORD_WORDS:
+        return True
     if not lowered.isascii():
-        if lowered.strip() in PASSWORD_WORDS:
-            return True
         lowered = ascii_fold(lowered)
     return (bool(_PLACEHOLDER().search(lowered)) or has_sequence(secret) or mostly_repeated(secret)
             or is_identifier(secret))
