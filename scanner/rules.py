@@ -11,7 +11,9 @@ A rule may name the file kind it reads with ``path`` (a regex on the
 path): one without ``keywords`` then runs on every text at such a path, and
 one with ``content = "binary"`` reads binary files there (keystores, DER
 keys), each byte one character. ``example_path`` is where its examples are
-checked.
+checked. ``vendored = false`` keeps a rule out of vendored third-party trees
+(``node_modules/``, ``site-packages/``, ``vendor/``; see ``scanner/vendored.py``):
+the rules that judge a value by its context rather than a provider's format.
 
 A file may also hold ``[providers.<name>]`` tables whose ``remediation`` a
 rule inherits with ``provider = "<name>"`` (its own ``remediation`` wins):
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 from scanner.errors import config_error
 from scanner.models import CONFIDENCES, SEVERITIES
 from scanner.paths import atomic_write, builtin_patterns_dir, cache_dir
+from scanner.vendored import is_vendored
 
 
 _REQUIRED = ("id", "description", "severity", "regex")
@@ -49,7 +52,7 @@ _KNOWN = frozenset(
         "id", "description", "severity", "confidence", "regex", "secret_group",
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
-        "remediation", "tags", "decode", "scope", "validate", "provider", "content",
+        "remediation", "tags", "decode", "scope", "validate", "provider", "content", "vendored",
     }
 )
 _PROVIDER_KEYS = frozenset({"remediation"})
@@ -95,6 +98,11 @@ class Rule:
     #   DER keys), each byte one character (latin-1), and only at paths its
     #   ``path`` selects: a binary rule always names the file kind it reads.
     content: str = "text"
+    # False: the rule judges a value by its context (the name it is assigned
+    # to, a header, a URL), not by a provider's format, and does not run inside
+    # vendored third-party trees (scanner/vendored.py), where such hits are other
+    # projects' fixtures and examples.
+    vendored: bool = True
     source: str = field(default="", compare=False)
 
     @functools.cached_property
@@ -125,16 +133,20 @@ class Rule:
 
     @functools.cached_property
     def path_pattern(self) -> "Optional[Any]":
-        """The compiled ``path`` condition: the standard library's ``re`` where it accepts the pattern
-        (path conditions are simple, and a staged scan then never loads ``regex``), else ``regex``."""
-        if not self.path:
-            return None
-        try:
-            return re.compile(self.path)
-        except re.error:
-            import regex
+        """The path condition, with a ``search(path)`` answering whether the rule reads ``path``:
+        its ``path`` regex (the standard library's ``re`` where it accepts the pattern, so a staged
+        scan never loads ``regex``) and, for ``vendored = false``, not inside a vendored tree."""
+        own: Optional[Any] = None
+        if self.path:
+            try:
+                own = re.compile(self.path)
+            except re.error:
+                import regex
 
-            return regex.compile(self.path)
+                own = regex.compile(self.path)
+        if self.vendored:
+            return own
+        return OutsideVendored(own)
 
     @functools.cached_property
     def allow_patterns(self) -> "tuple[Pattern[str], ...]":
@@ -258,6 +270,9 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
             hint = f"one of {', '.join(sorted(known))}" if known else "none is defined in this file"
             raise _fail(source, rule_id, f"provider {provider!r} has no [providers.{provider}] table ({hint})")
         remediation = remediation or known[provider]
+    vendored = data.get("vendored", True)
+    if not isinstance(vendored, bool):
+        raise _fail(source, rule_id, "'vendored' must be true or false")
     keywords = tuple(k.lower() for k in _strings(data.get("keywords"), source, rule_id, "keywords"))
     if any(not k for k in keywords):
         raise _fail(source, rule_id, "keywords must not be empty strings")
@@ -284,6 +299,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
         validate=validator,
         scope=scope,
         content=content,
+        vendored=vendored,
         source=source,
     )
 
@@ -339,6 +355,18 @@ def load_rules(paths: Sequence[Path]) -> list[Rule]:
             seen[rule.id] = str(file)
             rules.append(rule)
     return rules
+
+
+class OutsideVendored:
+    """A ``vendored = false`` rule's path condition: outside vendored trees, and its own ``path`` if any."""
+
+    __slots__ = ("own",)
+
+    def __init__(self, own: Optional[Any]) -> None:
+        self.own = own
+
+    def search(self, path: str) -> bool:
+        return not is_vendored(path) and (self.own is None or self.own.search(path) is not None)
 
 
 def _stamp(file: Path) -> tuple[Any, ...]:
@@ -413,7 +441,7 @@ def _digest_rules(digest: Any, rules: Iterable[Rule]) -> None:
         for value in (rule.id, rule.regex, rule.confidence, rule.severity, repr(rule.keywords),
                       repr(rule.min_entropy), str(rule.min_char_classes), rule.path or "",
                       repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode), rule.validate or "", rule.scope,
-                      rule.content):
+                      rule.content, str(rule.vendored)):
             digest.update(value.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
 
