@@ -32,7 +32,15 @@ def test_documentation_dsns_are_dropped_or_low_and_real_hosts_high() -> None:
     # a loopback, documentation or single-label host: low confidence
     assert found(f"DATABASE_URL=postgres://app:{password}@localhost:5432/app\n") == [
         ("database-connection-string-local", "low", password)]
+    assert found("mongo: mongodb://app:p%40ssw0rd123@db.example.com/admin\n") == [
+        ("database-connection-string-local", "low", "p%40ssw0rd123")]
+    # ...unless a documentation host carries a password drawn at random (upper, lower, digits,
+    # ten or more): a real URL whose host was redacted; medium, so the commit hook blocks it
     assert found(f"mongo: mongodb://app:{password}@db.example.com/admin\n") == [
+        ("database-connection-string-doc-host", "medium", password)]
+    assert found(f"spring.data.mongodb.uri=mongodb://svc:{password}@mongo1.internal.example:27017/app\n") == [
+        ("database-connection-string-doc-host", "medium", password)]
+    assert found(f"REDIS_URL=redis://:{password}@redis:6379/0\n") == [
         ("database-connection-string-local", "low", password)]
     # scott's passwords are test fixtures on any host (SQLAlchemy's CI DSNs)
     assert found(f"mssql+pyodbc://scott:{password}@192.168.0.199:1433/test\n") == [
