@@ -78,6 +78,13 @@ def test_curl_user_on_a_continuation_line_and_a_key_as_user() -> None:
     assert found(text) == [("curl-user-password", "medium", password)]
     key = fake(28, seed=107)
     assert found(f'curl -u "{key}:" https://api.payments.io/v1/charges\n') == [("curl-user-password", "medium", key)]
+    # a shorter key (10-15 characters) counts when its digits sit among mixed-case letters
+    short = "Tq8vZ2m!Wx7L"  # shape of a generated key: upper, lower, digits inside
+    assert found(f'curl -u "{short}:" https://search.corp.io:9200\n') == [("curl-user-password", "medium", short)]
+    assert found(f"http -a {short}: https://api.billing.io/v1/invoices\n") == [("httpie-auth-password", "medium", short)]
+    # a user name alone with an empty password is not a key
+    assert found('curl -u "MyUser2024:" https://api.corp.io\n') == []
+    assert found("curl -u jenkins-bot7: https://ci.corp.io\n") == []
     assert found("curl --user neo4j:[PASSWORD] http://[IP]:7474/db/data/\n") == []
     assert found("curl -u <user:password> https://api.corp.io/endpoint\n") == []
 
