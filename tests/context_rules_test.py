@@ -94,3 +94,22 @@ def test_basic_value_assigned_to_an_auth_key_is_judged_by_its_decoding() -> None
     assert found(f'"user_auth": "{value}"\n') == [("basic-auth-assignment", "medium", value)]
     placeholder = base64.b64encode(b"user:password").decode()
     assert found(f'"user_auth": "{placeholder}"\n') == []
+
+
+def test_basic_credentials_built_in_code_from_literals() -> None:
+    password = fake(14, seed=109)
+    # a literal "user:password" encoded for a Basic header, or handed to CURLOPT_USERPWD
+    assert found(f'const auth = "Basic " + btoa("svc-export:{password}");\n') == [
+        ("basic-auth-encoded-literal", "medium", password)]
+    assert found(f'token = base64.b64encode(b"deploy:{password}").decode()\n') == [
+        ("basic-auth-encoded-literal", "medium", password)]
+    assert found(f'curl_setopt($ch, CURLOPT_USERPWD, "api:{password}");\n') == [
+        ("basic-auth-encoded-literal", "medium", password)]
+    assert found('const auth = "Basic " + btoa(user + ":" + pass);\n') == []
+    assert found('btoa("user:password")\n') == []
+    # the documented (user, password) credential constructors
+    assert found(f'Credentials c = new UsernamePasswordCredentials("svc-export", "{password}");\n') == [
+        ("basic-auth-tuple", "medium", password)]
+    assert found(f'var cred = new NetworkCredential("svc-export", "{password}");\n') == [
+        ("basic-auth-tuple", "medium", password)]
+    assert found("var cred = new NetworkCredential(user, password);\n") == []
