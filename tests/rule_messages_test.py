@@ -86,8 +86,8 @@ def test_a_disabled_block_rule_is_not_rerouted_to_the_header_rule(tmp_path: Path
 
 
 def test_disabling_github_pat_holds_in_history_windows_too(tmp_path: Path) -> None:
-    """History judges windows with only the rules Hyperscan matched there; a disabled rule is
-    no Hyperscan candidate, but it still claims its matches in every window."""
+    """History judges windows with only the rules Hyperscan matched there (a disabled rule is
+    no Hyperscan candidate): on both engines a verified token is still never "unverified"."""
     from tests.git_helpers import GitRepo
 
     repo = GitRepo.init(tmp_path / "repo")
