@@ -201,12 +201,13 @@ _UNVOUCHED = re.compile(rb"[\x1c-\x1f\x80-\xff]+")
 MAX_UNVOUCHED_RUNS = 64
 
 
-def unvouched_regions(data: bytes, lines: int, start: int = 0,
-                      end: Optional[int] = None) -> Optional[list[tuple[int, int]]]:
+def unvouched_regions(data: bytes, lines: int, start: int = 0, end: Optional[int] = None,
+                      most: float = 0.5) -> Optional[list[tuple[int, int]]]:
     """Line-aligned ``(start, end)`` regions of ``data`` where a rule match could touch a byte
     Hyperscan cannot vouch for in ``data[start:end]``: each such run with ``lines`` lines and
     MAX_REACH bytes either side, whichever reaches further (every windowed rule's match fits),
-    merged. None when they cover so much of that span that the keyword path on it costs less."""
+    merged. None when they cover more than ``most`` of that span (the keyword path on it then
+    costs about as much) or there are too many runs."""
     regions: list[tuple[int, int]] = []
     for number, run in enumerate(_UNVOUCHED.finditer(data, start, len(data) if end is None else end)):
         if number >= MAX_UNVOUCHED_RUNS:
@@ -233,7 +234,7 @@ def unvouched_regions(data: bytes, lines: int, start: int = 0,
             regions[-1] = (regions[-1][0], max(hi, regions[-1][1]))
         else:
             regions.append((lo, hi))
-    if sum(hi - lo for lo, hi in regions) * 2 > (len(data) if end is None else end) - start:
+    if sum(hi - lo for lo, hi in regions) > most * ((len(data) if end is None else end) - start):
         return None
     return regions
 

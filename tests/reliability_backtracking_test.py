@@ -11,6 +11,8 @@ can fix those regexes.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import os
 import string
@@ -145,9 +147,9 @@ class _CountingDetector(Detector):
 
     scanned = 0
 
-    def raw_hits(self, text: str, path: str) -> list:  # type: ignore[override]
+    def raw_hits(self, text: str, path: str, only: Any = None) -> list:  # type: ignore[override]
         self.scanned += len(text)
-        return super().raw_hits(text, path)
+        return super().raw_hits(text, path, only)
 
 
 @pytest.mark.parametrize("escape", ["%20", "%3D", "%2F"])

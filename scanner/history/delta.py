@@ -433,7 +433,10 @@ class MatchedChain(VersionChain):
         found: Optional[list[Hit]] = None
         regions: Optional[list[tuple[int, int]]] = []
         if not text_ok(span):
-            regions = unvouched_regions(data, self.matcher.max_lines, zone.ha, zone.hb)
+            # every region lies in the span, so judging it costs no more than the keyword path
+            regions = unvouched_regions(data, self.matcher.max_lines, zone.ha, zone.hb, most=1.0)
+            if regions:  # a match holding a zone secret lies in the span: no need to look past it
+                regions = [(max(lo, zone.ha), min(hi, zone.hb)) for lo, hi in regions]
         if regions is not None:
             found, whole = self._judge(data, span, zone.ha, zone.first_span, keep, scan, regions)
             if whole:
