@@ -258,10 +258,17 @@ class VersionChain:
         zone = self._zone(data)
         if zone is None:
             return None, -1
-        if self.whole_gate(data[zone.ha:zone.hb]):
-            return None, zone.newlines  # a rule that needs the whole text could match here
+        found = self._zone_hits(data, zone, might_match, scan)
+        if found is None:
+            return None, zone.newlines
         self.window_scans += 1
-        return self._region_hits(data, zone, might_match, scan) + zone.carried, zone.newlines
+        return found + zone.carried, zone.newlines
+
+    def _zone_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> Optional[list[Hit]]:
+        """The hits in the zone (None: scan the whole text)."""
+        if self.whole_gate(data[zone.ha:zone.hb]):
+            return None  # a rule that needs the whole text could match here
+        return self._region_hits(data, zone, might_match, scan)
 
 
 def _unique(hits: list[Hit]) -> list[Hit]:
@@ -322,7 +329,7 @@ class MatchedChain(VersionChain):
         hits: Optional[list[Hit]] = None
         newlines = -1
         if self.path == path and self.enabled and not self.has_secret_word:
-            hits, newlines = self._changed(data, might_match, scan)
+            hits, newlines = self._delta(data, might_match, scan)
             has_secret_word = hits is None and b"Secret" in data
         else:
             has_secret_word = b"Secret" in data
@@ -419,15 +426,8 @@ class MatchedChain(VersionChain):
                         hit.end_line + shift if hit.end_line is not None else None)))
         return found, False
 
-    def _changed(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> tuple[Optional[list[Hit]], int]:
-        """Hits of this version from the previous one's plus the zone's (None = scan whole),
-        and the number of line feeds in ``data``."""
-        if self.data == data:
-            self.window_scans += 1
-            return self.plain, self.newlines
-        zone = self._zone(data)
-        if zone is None:
-            return None, -1
+    def _zone_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> Optional[list[Hit]]:
+        """The zone's hits from Hyperscan's windows over the span around it (None: scan whole)."""
         keep = (zone.first, zone.first + zone.lines)
         span = data[zone.ha:zone.hb]
         found: Optional[list[Hit]] = None
@@ -441,10 +441,9 @@ class MatchedChain(VersionChain):
             found, whole = self._judge(data, span, zone.ha, zone.first_span, keep, scan, regions)
             if whole:
                 self._because(f"span:whole-text-rule:{self.matcher.rules[self.matcher.whole_by].id}")
-                return None, zone.newlines
+                return None
         if found is None:
             self._because("span:non-ascii" if regions is None else "span:too-many-matches")
             self.keyword_path += 1
             found = self._region_hits(data, zone, might_match, scan)
-        self.window_scans += 1
-        return found + zone.carried, zone.newlines
+        return found
