@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, exit_code, load_settings,
-                                      print_incomplete, report, warn)
+from scanner.commands._common import (add_scan_options, apply_suppressions, build_detector, check_jobs, exit_code,
+                                      load_settings, print_incomplete, report, warn)
 from scanner.config import size_arg
 from scanner.display import printable
 
@@ -19,26 +19,63 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--stdin-name", default="-", metavar="NAME", help="path to report for stdin input")
     parser.add_argument("--max-file-size", type=size_arg, default=None, metavar="SIZE",
                         help="skip files larger than this: bytes, or 512KB, 10MB, 1GiB (default: 25 MiB)")
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                        help="worker processes (default: CPU count; at most 4 per CPU; a few files are scanned "
+                             "in one process)")
     add_scan_options(parser)
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from scanner.sources.files import DEFAULT_MAX_FILE_SIZE, FilesSource
+def prefilter_engine(args: argparse.Namespace) -> str:
+    """Hyperscan's keyword prefilter for texts of every size when it is available.
 
-    first = next((p for p in args.paths if p != "-"), ".")
+    The detector judges windows of a few KB around the rule database's matches,
+    where its default (Python for texts under 4 KB, to spare the commit hook
+    Hyperscan's start-up) tested each keyword with ``in``: 1.2 ms a window,
+    1.6 s of the sqlalchemy work tree. The rule database loads Hyperscan anyway.
+    """
+    from scanner.prefilter import hyperscan_available
+
+    engine = str(getattr(args, "engine", "auto"))
+    return "hyperscan" if engine == "auto" and hyperscan_available() else engine
+
+
+def run(args: argparse.Namespace) -> int:
+    from scanner.filescan import FilesResult, FileScanner, scan_files
+    from scanner.sources.files import DEFAULT_MAX_FILE_SIZE, STDIN, FilesSource
+
+    check_jobs(args)
+    first = next((p for p in args.paths if p != STDIN), ".")
     config = load_settings(args, Path(first))
-    detector = build_detector(args, config)
+    detector = build_detector(args, config, engine=prefilter_engine(args))
     max_size = args.max_file_size or config.max_blob_size or DEFAULT_MAX_FILE_SIZE
     source = FilesSource(args.paths, max_size=max_size, stdin=sys.stdin.buffer, stdin_name=args.stdin_name)
-    findings = apply_suppressions(detector.scan_all(source.fragments()), args, config)
+    scanner = FileScanner(detector, max_size)
+    result = FilesResult()
+    # Listed whole first (a stat per file): how many files and bytes decides whether workers start.
+    entries = list(source.entries())
+    start = 0
+    for index in [i for i, e in enumerate(entries) if e.path == STDIN] + [len(entries)]:
+        for part in scan_files(scanner, entries[start:index], args.jobs):
+            result.add(part)
+        if index < len(entries):  # standard input: read and scanned here, in its place in the order
+            data = source.read(entries[index], result.errors)
+            if data is not None:
+                result.files += 1
+                result.bytes += len(data)
+                result.findings.extend(scanner.scan(source.stdin_name, data))
+                result.incomplete.extend(detector.stats.incomplete)
+                detector.stats.incomplete.clear()
+        start = index + 1
+    findings = apply_suppressions(result.findings, args, config)
     for skipped in source.skipped:
         warn(args, f"skipped {skipped}")
-    for error in source.errors:
+    errors = source.errors + result.errors
+    for error in errors:
         print(f"mcp-scan: error: cannot read {printable(error)}", file=sys.stderr)
-    incomplete = detector.stats.incomplete
+    incomplete = result.incomplete
     print_incomplete(incomplete)
-    stats = {"files": source.files, "bytes": detector.stats.bytes, "findings": len(findings),
-             "skipped": len(source.skipped), "errors": len(source.errors)}
+    stats = {"files": result.files, "bytes": result.bytes, "findings": len(findings),
+             "skipped": len(source.skipped), "errors": len(errors)}
     report(findings, args, stats, "scan", incomplete=incomplete)
-    return exit_code(findings, source.errors, incomplete)
+    return exit_code(findings, errors, incomplete)

@@ -1,0 +1,244 @@
+"""Scanning files (``mcp-scan scan``): the rules' Hyperscan database first, as for history blobs.
+
+Each file's bytes go once through every rule at once (``scanner.rulematch``),
+and the detector judges only windows of whole lines around the matches
+Hyperscan reports, with all its gates; a file without a match costs no
+Python per line. What Hyperscan cannot vouch for takes the keyword path (the
+detector on the whole text, as every file went before): non-ASCII or
+``\\x1c``-``\\x1f`` bytes (``rulematch.text_ok``), lone ``\\r`` line ends (the
+detector counts them as lines), ``Secret`` (Kubernetes values are decoded
+only when the manifest is seen whole), UTF-16/32 text, files a path-chosen
+rule reads, a rule that needs the whole text, too many matches. Without
+Hyperscan (``MCP_SCAN_NO_HYPERSCAN=1``, ``--engine python``, no wheel) every
+file takes the keyword path.
+
+Many files are split across worker processes (``scan_files``); a few stay in
+this process, so the commit-hook-sized calls never pay for a fork.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from scanner.detect import Detector, decode_blob
+from scanner.history.blobs import BlobScanner, is_binary
+from scanner.models import Finding, Fragment, Incomplete
+from scanner.rulematch import MAX_REACH, text_ok
+from scanner.sources.files import Entry, read_file
+
+# Below this many bytes in all, or this many files, the scan stays in this
+# process: forking and starting workers costs more than it saves there.
+POOL_MIN_BYTES = 2 * 1024 * 1024
+POOL_MIN_FILES = 16
+# Chunks per worker: enough that one slow chunk does not leave the others idle.
+CHUNKS_PER_WORKER = 8
+
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+@dataclass
+class FilesResult:
+    """What scanning some files found, in file order, and what it could not do."""
+
+    findings: list[Finding] = field(default_factory=list)
+    incomplete: list[Incomplete] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    files: int = 0
+    bytes: int = 0
+
+    def add(self, other: FilesResult) -> None:
+        """Append ``other``'s results (a later run of files) to these."""
+        self.findings.extend(other.findings)
+        self.incomplete.extend(other.incomplete)
+        self.errors.extend(other.errors)
+        self.files += other.files
+        self.bytes += other.bytes
+
+
+class FileScanner:
+    """A detector and the rules' Hyperscan database (None without Hyperscan): file contents in, findings out."""
+
+    def __init__(self, detector: Detector, max_size: int) -> None:
+        self.detector = detector
+        self.max_size = max_size
+        # Built (or loaded from the cache) here, before any fork, so workers share it.
+        self.matcher: Any = BlobScanner.make_matcher(detector)
+
+    def scan_entries(self, entries: Sequence[Entry]) -> FilesResult:
+        """Read and scan ``entries`` in order; an unreadable file is an error, a vanished one nothing."""
+        result = FilesResult()
+        gave_up = self.detector.stats.incomplete
+        before = len(gave_up)
+        for entry in entries:
+            data = read_file(entry.path, self.max_size, result.errors)
+            if data is None:
+                continue
+            result.files += 1
+            result.bytes += len(data)
+            result.findings.extend(self.scan(entry.path, data))
+        result.incomplete = gave_up[before:]
+        del gave_up[before:]
+        return result
+
+    def scan(self, path: str, data: bytes) -> list[Finding]:
+        """Every finding in the file ``path`` holding ``data``, in file order."""
+        detector = self.detector
+        wide = data[:2] in _WIDE_BOMS or data[:4] in _WIDE_BOMS
+        if not wide and is_binary(data):
+            # keystores and DER keys: read by the binary rules of their path; other binary files skipped unread
+            if not detector.reads_binary(path):
+                return []
+            return detector.scan(Fragment(text=data.decode("latin-1"), path=path, binary=True))
+        if self.matcher is not None and not wide and not detector.reads_path(path) and _windowable(data):
+            found = self._matched(path, data)
+            if found is not None:
+                return found
+        text = decode_blob(data)
+        return detector.scan(Fragment(text=text, path=path)) if text else []
+
+    def _matched(self, path: str, data: bytes) -> Optional[list[Finding]]:
+        """Findings in windows around the rule matches in ``data`` and around the lines Hyperscan cannot
+        vouch for; None when the keyword path must judge the whole text (a rule needs it, or Hyperscan
+        reported too many matches)."""
+        matcher = self.matcher
+        matcher.path = path  # a whole-text rule whose path condition excludes this file stays out
+        matches = matcher.scan(data)
+        if matches is None:
+            return None
+        windows = matcher.windows(data, matches) if matches else []
+        if windows is None:
+            return None
+        if not data.isascii() or not text_ok(data):
+            windows = _merge(windows + _unvouched(data, matcher.max_lines))
+        findings: list[Finding] = []
+        line, counted = 1, 0
+        for lo, hi in windows:  # line-aligned, in file order, not overlapping
+            line += data.count(b"\n", counted, lo)
+            counted = lo
+            window = data[lo:hi]
+            if lo == 0 and window.startswith(_BOM):
+                window = window[3:]  # decode_blob drops the BOM: columns on line 1 must agree
+            # a window starts after a line feed, which no UTF-8 sequence holds: decoding it alone
+            # gives the characters (and U+FFFD for invalid bytes) that decoding the whole file gives
+            text = window.decode("utf-8", "replace")
+            findings.extend(self.detector.scan(Fragment(text=text, path=path, start_line=line)))
+        return findings
+
+
+_BOM = b"\xef\xbb\xbf"
+# Bytes where Python's regex and Hyperscan's byte semantics part (``rulematch.text_ok``):
+# non-ASCII (\w, \s, \d and case folding are Unicode-aware in Python) and \x1c-\x1f.
+_UNVOUCHED = re.compile(rb"[\x1c-\x1f\x80-\xff]")
+
+
+def _windowable(data: bytes) -> bool:
+    """True when windows find what the detector finds in the whole text."""
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return False  # lone CRs end lines for the detector, not for the windows
+    return b"Secret" not in data  # Kubernetes values are decoded only when the manifest is seen whole
+
+
+def _unvouched(data: bytes, max_lines: int) -> list[tuple[int, int]]:
+    """Line-aligned ``(start, end)`` spans around every byte Hyperscan's verdict does not cover.
+
+    Any match touching such a byte lies inside: a span reaches MAX_REACH bytes
+    (the longest match a window allows for) and ``max_lines`` + 1 lines (the
+    most line feeds a windowed match may hold, and the line before it for
+    allow markers) each side. Python's regex judges these spans, as the keyword
+    path judges whole texts; Hyperscan's matches cover the rest.
+    """
+    spans: list[tuple[int, int]] = []
+    size = len(data)
+    at = _UNVOUCHED.search(data)
+    while at is not None:
+        lo = data.rfind(b"\n", 0, max(0, at.start() - MAX_REACH)) + 1
+        line_lo = at.start()
+        for _ in range(max_lines + 2):
+            line_lo = data.rfind(b"\n", 0, line_lo)
+            if line_lo < 0:
+                break
+        lo = min(lo, line_lo + 1)
+        hi = data.find(b"\n", min(size, at.end() + MAX_REACH))
+        line_hi = at.end() - 1
+        for _ in range(max_lines + 1):
+            line_hi = data.find(b"\n", line_hi + 1)
+            if line_hi < 0:
+                break
+        hi = size if hi < 0 or line_hi < 0 else max(hi, line_hi)
+        spans.append((lo, hi))
+        at = _UNVOUCHED.search(data, hi) if hi < size else None
+    return spans
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted ``spans`` with overlapping and adjacent ones joined."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1] + 1:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+# -- worker processes ------------------------------------------------------
+_WORKER: Optional[FileScanner] = None
+
+
+def _init_worker(detector: Detector, max_size: int) -> None:
+    from scanner.workers import ignore_interrupts
+
+    global _WORKER
+    ignore_interrupts()
+    _WORKER = FileScanner(detector, max_size)  # forked: the parent's matcher is reused, not rebuilt
+
+
+def _scan_chunk(entries: list[Entry]) -> FilesResult:
+    assert _WORKER is not None, "_init_worker was not run"
+    return _WORKER.scan_entries(entries)
+
+
+def chunks(entries: Sequence[Entry], count: int) -> list[list[Entry]]:
+    """``entries`` cut into about ``count`` runs of similar size in bytes, in order."""
+    total = sum(max(e.size, 0) for e in entries)
+    target = max(1, total // max(1, count))
+    out: list[list[Entry]] = []
+    current: list[Entry] = []
+    size = 0
+    for entry in entries:
+        current.append(entry)
+        size += max(entry.size, 0)
+        if size >= target:
+            out.append(current)
+            current, size = [], 0
+    if current:
+        out.append(current)
+    return out
+
+
+def scan_files(scanner: FileScanner, entries: Sequence[Entry], jobs: Optional[int]) -> Iterator[FilesResult]:
+    """Scan ``entries``: results in file order, from up to ``jobs`` processes (default: one per CPU).
+
+    A small input (under POOL_MIN_BYTES or POOL_MIN_FILES) is scanned here.
+    """
+    from scanner.workers import forked_pool, worker_limit
+
+    workers = worker_limit(jobs)
+    total = sum(max(e.size, 0) for e in entries)
+    if workers == 1 or total < POOL_MIN_BYTES or len(entries) < POOL_MIN_FILES:
+        yield scanner.scan_entries(entries)
+        return
+    runs = chunks(entries, workers * CHUNKS_PER_WORKER)
+    # The first run is scanned here, before the fork: the rules' regexes it compiles (the
+    # generic ones, which nearly every text calls for; ~3 ms each) are then shared by every
+    # worker instead of compiled again in each.
+    yield scanner.scan_entries(runs[0])
+    rest = runs[1:]
+    if not rest:
+        return
+    with forked_pool(min(workers, len(rest)), _init_worker, (scanner.detector, scanner.max_size)) as pool:
+        # imap, not imap_unordered: the report lists files in walk order, as a single process would
+        yield from pool.imap(_scan_chunk, rest)
