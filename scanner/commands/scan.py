@@ -26,47 +26,36 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def prefilter_engine(args: argparse.Namespace) -> str:
-    """Hyperscan's keyword prefilter for texts of every size when it is available.
+def prefilter_engine(args: argparse.Namespace, match: bool) -> str:
+    """The detector's keyword prefilter: Hyperscan for texts of every size when the rule database is used.
 
-    The detector judges windows of a few KB around the rule database's matches,
-    where its default (Python for texts under 4 KB, to spare the commit hook
-    Hyperscan's start-up) tested each keyword with ``in``: 1.2 ms a window,
-    1.6 s of the sqlalchemy work tree. The rule database loads Hyperscan anyway.
+    The detector then judges windows of a few KB around the database's matches,
+    where its default (Python under 4 KB, to spare small scans Hyperscan's
+    start-up) tested each keyword with ``in``: 1.2 ms a window, 1.6 s of the
+    sqlalchemy work tree. The rule database has loaded Hyperscan anyway.
     """
     from scanner.prefilter import hyperscan_available
 
     engine = str(getattr(args, "engine", "auto"))
-    return "hyperscan" if engine == "auto" and hyperscan_available() else engine
+    return "hyperscan" if match and engine == "auto" and hyperscan_available() else engine
 
 
 def run(args: argparse.Namespace) -> int:
-    from scanner.filescan import FilesResult, FileScanner, scan_files
+    from scanner.filescan import MATCH_MIN_BYTES, FileScanner, scan_source
     from scanner.sources.files import DEFAULT_MAX_FILE_SIZE, STDIN, FilesSource
 
     check_jobs(args)
     first = next((p for p in args.paths if p != STDIN), ".")
     config = load_settings(args, Path(first))
-    detector = build_detector(args, config, engine=prefilter_engine(args))
     max_size = args.max_file_size or config.max_blob_size or DEFAULT_MAX_FILE_SIZE
     source = FilesSource(args.paths, max_size=max_size, stdin=sys.stdin.buffer, stdin_name=args.stdin_name)
-    scanner = FileScanner(detector, max_size)
-    result = FilesResult()
-    # Listed whole first (a stat per file): how many files and bytes decides whether workers start.
+    # Listed whole first (a stat per file): how many bytes decides whether the rule database is
+    # loaded and whether workers start.
     entries = list(source.entries())
-    start = 0
-    for index in [i for i, e in enumerate(entries) if e.path == STDIN] + [len(entries)]:
-        for part in scan_files(scanner, entries[start:index], args.jobs):
-            result.add(part)
-        if index < len(entries):  # standard input: read and scanned here, in its place in the order
-            data = source.read(entries[index], result.errors)
-            if data is not None:
-                result.files += 1
-                result.bytes += len(data)
-                result.findings.extend(scanner.scan(source.stdin_name, data))
-                result.incomplete.extend(detector.stats.incomplete)
-                detector.stats.incomplete.clear()
-        start = index + 1
+    match = sum(max(e.size, 0) for e in entries) >= MATCH_MIN_BYTES
+    detector = build_detector(args, config, engine=prefilter_engine(args, match))
+    scanner = FileScanner(detector, max_size, match=match)
+    result = scan_source(scanner, source, entries, args.jobs)
     findings = apply_suppressions(result.findings, args, config)
     for skipped in source.skipped:
         warn(args, f"skipped {skipped}")
