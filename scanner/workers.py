@@ -23,8 +23,14 @@ def worker_limit(jobs: Optional[int]) -> int:
 
 
 def ignore_interrupts() -> None:
-    """In a worker: Ctrl-C is the parent's to handle (it terminates the pool and exits 130)."""
+    """In a worker: Ctrl-C is the parent's to handle (it terminates the pool and exits 130).
+
+    Workers start with SIGINT blocked (``forked_pool``), so one that lands
+    before this runs is discarded here rather than raised as a traceback.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 @contextmanager
@@ -46,7 +52,15 @@ def forked_pool(count: int, initializer: Callable[..., None], initargs: Sequence
     gc.freeze()
     pool = None
     try:
-        pool = ctx.Pool(count, initializer=initializer, initargs=tuple(initargs))
+        # Forked with SIGINT blocked (it stays pending here, raised once unblocked): a Ctrl-C
+        # between a worker's fork and its initializer must not print that worker's traceback.
+        blocked = hasattr(signal, "pthread_sigmask")
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if blocked else None
+        try:
+            pool = ctx.Pool(count, initializer=initializer, initargs=tuple(initargs))
+        finally:
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
         yield pool
     finally:
         if pool is not None:

@@ -152,7 +152,7 @@ def build_detector(args: argparse.Namespace, config: Config, engine: Optional[st
         allow_regexes=config.allow_regexes,
         stopwords=config.stopwords,
         min_confidence=confidence,
-        engine=engine or getattr(args, "engine", "auto"),
+        engine=engine or str(getattr(args, "engine", "auto")),
     )
 
 
