@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__version__ = "0.1.0"
+from scanner.version import __version__ as __version__  # the package's version, as Python packages show it
 
 
 def main(argv: "Sequence[str] | None" = None) -> int:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Optional
 
-from scanner import __version__
+from scanner.version import __version__
 from scanner.display import printable
 from scanner.errors import EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE, ScanError
 

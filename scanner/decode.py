@@ -16,22 +16,32 @@ levels with a cap on candidates and decoded size.
 """
 from __future__ import annotations
 
-import base64
-import binascii
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Optional
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Optional, Protocol
 
+from scanner.encodings import PERCENT_ESCAPE, decode_base64, decode_percent
 from scanner.lazyre import lazy
 
 if TYPE_CHECKING:  # pragma: no cover
-    from scanner.detect import Detector
     from scanner.rules import Rule
 
 Hit = tuple[int, int, "Rule", str]
 
+
+class RawScanner(Protocol):
+    """What the decoded views are scanned with: the detector's rules over one text, no decoding.
+
+    A protocol, not ``Detector``, so that this module sits below the detector
+    that calls it (``scanner.detect`` passes itself).
+    """
+
+    def raw_hits(self, text: str, path: str) -> list[Hit]:
+        """``(start, end, rule, secret)`` of every rule match in ``text``, read as the file ``path``."""
+        ...
+
+
 MAX_DEPTH = 2
 MAX_CANDIDATES = 256
-MAX_DECODED = 64 * 1024
 # Context kept on each side of a decoded value: its line, but no more than
 # this, so a huge single-line file (minified JS, a data URI full of %20)
 # costs O(candidates x CONTEXT) instead of O(candidates x line length),
@@ -46,58 +56,9 @@ _B64_VALUE = lazy(
     r"""(?m)^[ \t]*["']?[\w.-]{1,253}["']?[ \t]*:[ \t]*["']?(?P<v>[A-Za-z0-9+/]{8,16384}={0,2})["']?[ \t]*,?[ \t]*\r?$"""
     r"""|"[\w.-]{1,253}"[ \t]*:[ \t]*"(?P<j>[A-Za-z0-9+/]{8,16384}={0,2})\""""
 )
-_PERCENT = lazy(r"%[0-9A-Fa-f]{2}")
 # Characters a percent-encoded run may hold (RFC 3986 unreserved + sub-delims + %).
 _URL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@/?")
 _MAX_RUN = 2048
-
-
-def decode_base64(value: str) -> Optional[str]:
-    """Strict base64 (standard or URL-safe) that decodes to printable UTF-8 text, else None."""
-    cleaned = value.strip()
-    if len(cleaned) < 8 or len(cleaned) > MAX_DECODED * 2:
-        return None
-    cleaned = cleaned.replace("-", "+").replace("_", "/")
-    cleaned += "=" * (-len(cleaned) % 4)
-    try:
-        raw = base64.b64decode(cleaned, validate=True)
-        text = raw.decode("utf-8")
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return None
-    if not text or not all(c.isprintable() or c in "\r\n\t" for c in text):
-        return None
-    return text
-
-
-def decode_percent(value: str) -> Optional[str]:
-    """Percent-decoding of ``value`` when it holds at least one ``%XX`` escape, else None."""
-    if not _PERCENT().search(value):
-        return None
-    from urllib.parse import unquote  # lazily: most runs never get here
-
-    try:
-        text = unquote(value, errors="strict") if value.isascii() else None
-    except UnicodeDecodeError:  # escapes that are not UTF-8 (e.g. "%dd"): not text, not a secret
-        return None
-    if text is None or text == value or not text.isprintable():
-        return None
-    return text
-
-
-# The names rule files may list in ``decode = [...]``.
-DECODERS: dict[str, Callable[[str], Optional[str]]] = {
-    "base64": decode_base64,
-    "percent": decode_percent,
-}
-
-
-def decode_value(value: str, encodings: tuple[str, ...]) -> Optional[str]:
-    """The first successful decoding of ``value`` among ``encodings`` (rule-level ``decode``)."""
-    for name in encodings:
-        decoded = DECODERS[name](value)
-        if decoded is not None:
-            return decoded
-    return None
 
 
 def _base64_candidates(text: str) -> Iterator[tuple[int, int, str]]:
@@ -115,7 +76,7 @@ def _percent_candidates(text: str) -> Iterator[tuple[int, int, str]]:
     if "%" not in text:
         return
     last_end = -1
-    for match in _PERCENT().finditer(text):
+    for match in PERCENT_ESCAPE().finditer(text):
         if match.start() < last_end:
             continue
         start, end = match.start(), match.end()
@@ -137,7 +98,7 @@ def _line_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def decoded_hits(
-    detector: "Detector", text: str, path: str, depth: int = 0, opaque: Optional[list[tuple[int, int]]] = None
+    detector: RawScanner, text: str, path: str, depth: int = 0, opaque: Optional[list[tuple[int, int]]] = None
 ) -> list[Hit]:
     """Hits found in decoded views of ``text``, placed on the encoded spans of ``text``.
 

@@ -13,23 +13,27 @@ the commands fail closed on it.
 """
 from __future__ import annotations
 
-import base64
 import bisect
+import functools
 import time
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from collections.abc import Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+if TYPE_CHECKING:  # mypy checks them as the dataclasses they behave as
+    from dataclasses import dataclass, field
+else:  # at run time: without importing dataclasses (scanner/record.py says why)
+    from scanner.record import dataclass, field
 
 # Inline markers that suppress a hit on their line (shared with the audit).
 from scanner.allow import ALLOW_MARKERS, ALLOW_NEXT_LINE
-from scanner.decode import decode_value, decoded_hits
+from scanner.decode import decoded_hits
+from scanner.encodings import decode_value
 from scanner.entropy import char_classes, is_placeholder, shannon_entropy
 from scanner.lazyre import lazy
 from scanner.models import Finding, Fragment, Incomplete, confidence_rank, severity_rank
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
 from scanner.rules import Rule
-from scanner.validators import validate
 
 
 # Inputs at least this large go through Hyperscan (when installed); smaller
@@ -206,9 +210,22 @@ SHORT_PREFIXED = 20
 
 def fingerprint(rule_id: str, secret: str) -> str:
     """Content fingerprint: the same secret under the same rule, wherever it moves."""
-    import hashlib  # here, not at the top: a clean staged scan never loads OpenSSL
+    return _sha256()(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
 
-    return hashlib.sha256(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
+
+@functools.lru_cache(maxsize=None)
+def _sha256() -> Any:
+    """SHA-256 without loading OpenSSL where CPython has its own (``_sha2`` from 3.12, ``_sha256``
+    before): ``hashlib`` loads libcrypto, ~3 ms of a blocked commit's start-up, for one short
+    digest. Same function, same digests (tests/detect_test.py checks against hashlib)."""
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:  # another interpreter, or a build without them
+            from hashlib import sha256
+    return sha256
 
 
 def line_and_column(text: str, offset: int) -> tuple[int, int]:
@@ -313,6 +330,20 @@ class DetectorStats:
     incomplete: list[Incomplete] = field(default_factory=list)
 
 
+def _valid(validator: str, secret: str) -> bool:
+    """``validators.validate``, imported on the first hit of a rule that has a validator
+    (with ``json`` and ``base64``, which a staged scan seldom needs)."""
+    from scanner.validators import validate
+
+    return validate(validator, secret)
+
+
+def _b64(data: bytes) -> str:
+    import base64  # binary content only
+
+    return base64.b64encode(data).decode("ascii")
+
+
 def _compile_all(patterns: Sequence[str]) -> list[Any]:
     """``regex`` patterns (imported only when there is one: most runs have none)."""
     if not patterns:
@@ -409,11 +440,16 @@ class Detector:
         """Rules whose keywords occur in ``data`` (plus rules without keywords)."""
         return self._candidates(self._prefilter_for(len(data)).matches(data))
 
-    def _candidates(self, hits: set[int]) -> list[Rule]:
+    def _candidates(self, hits: set[int], only: Optional[Collection[int]] = None) -> list[Rule]:
         indices = set(self._always)
         for kw_index in hits:
             indices.update(self._keyword_rules[kw_index])
         running = self.running_rules
+        if only is not None:
+            # Claiming (disabled) rules are no matcher's candidates: they always run, so a
+            # disabled rule's match is still claimed rather than left to a lesser rule.
+            enabled = len(self.rules)
+            indices = {i for i in indices if i in only or i >= enabled}
         return [running[i] for i in sorted(indices)]
 
     def might_match(self, data: bytes) -> bool:
@@ -465,8 +501,13 @@ class Detector:
         for fragment in fragments:
             yield from self.scan(fragment)
 
-    def scan(self, fragment: Fragment) -> list[Finding]:
-        """All findings in one fragment, most specific rule per overlapping span."""
+    def scan(self, fragment: Fragment, only: Optional[Collection[int]] = None) -> list[Finding]:
+        """All findings in one fragment, most specific rule per overlapping span.
+
+        ``only`` (indices into ``rules``) limits the plain search to those rules: the caller
+        knows no other enabled rule can match this text (history windows, where Hyperscan
+        reported which rules matched). Decoded views are still searched with every rule.
+        """
         text = fragment.text
         if fragment.binary:
             # most binary files (images, archives) are no rule's business: not even counted as scanned
@@ -476,7 +517,7 @@ class Detector:
         if not text:
             return []
         self._fragment = fragment
-        hits = self.raw_hits(text, fragment.path)
+        hits = self.raw_hits(text, fragment.path, only)
         # Values one encoding away (Kubernetes Secret data, %XX escapes); only
         # spans no plain hit already covers, so a readable hit is never replaced
         # - except on base64 Secret data, which only its decoding can judge.
@@ -497,8 +538,10 @@ class Detector:
         self._fragment = None
         return self._to_findings(self._most_specific(hits), fragment)
 
-    def raw_hits(self, text: str, path: str) -> list[tuple[int, int, Rule, str]]:
-        """Every accepted rule hit in ``text`` as (start, end, rule, secret), overlaps included."""
+    def raw_hits(self, text: str, path: str,
+                 only: Optional[Collection[int]] = None) -> list[tuple[int, int, Rule, str]]:
+        """Every accepted rule hit in ``text`` as (start, end, rule, secret), overlaps included
+        (of the rules ``only`` names, when given, and the claiming ones)."""
         if "\r" in text and _LONE_CR().search(text):
             # Rules anchor on lines with (?m)^ and $, which know only LF: in a
             # CR-only file (classic Mac) every line-anchored rule saw one line.
@@ -507,9 +550,10 @@ class Detector:
         hits: list[tuple[int, int, Rule, str]] = []
         present = self._prefilter_for(len(text)).matches(text)
         occurrences: Optional[KeywordOccurrences] = None
-        candidates = self._candidates(present)
+        candidates = self._candidates(present, only)
         if self._by_path:
-            candidates += [rule for _, rule in self._by_path if rule.path_pattern is not None
+            candidates += [rule for index, rule in self._by_path if rule.path_pattern is not None
+                           and (only is None or index in only or index >= len(self.rules))
                            and rule.path_pattern.search(path)]
         for rule in candidates:
             if rule.path_pattern is not None and not rule.path_pattern.search(path):
@@ -544,9 +588,9 @@ class Detector:
                     if start < 0 or start == end:
                         continue
                     secret = text[start:end]
-                    if rule.validate is not None and not validate(rule.validate, secret):
+                    if rule.validate is not None and not _valid(rule.validate, secret):
                         continue
-                    hits.append((start, end, rule, base64.b64encode(secret.encode("latin-1")).decode("ascii")))
+                    hits.append((start, end, rule, _b64(secret.encode("latin-1"))))
             except TimeoutError:
                 self._gave_up(rule, path)
         self._fragment = None
@@ -622,7 +666,7 @@ class Detector:
             return False
         # A checksum or structure the format guarantees: failing it means the
         # hit is not this kind of secret (validators see the raw value).
-        if rule.validate is not None and not validate(rule.validate, secret):
+        if rule.validate is not None and not _valid(rule.validate, secret):
             return False
         if rule.decode:
             # The rule's value is encoded: the gates below judge what it decodes to.
@@ -737,26 +781,3 @@ def rule_finding(rule: Rule, secret: str, path: str, line: int, column: int,
         secret=secret,
         **context,
     )
-
-
-def decode_blob(data: bytes) -> Optional[str]:
-    """Bytes of a file as text, or None for binary content.
-
-    UTF-16/32 with a BOM is decoded; NUL bytes otherwise mean binary (git's
-    own heuristic looks at the first 8000 bytes the same way). Invalid UTF-8
-    is replaced (U+FFFD) so the valid text around it keeps its columns.
-    """
-    if data[:3] == b"\xef\xbb\xbf":
-        data = data[3:]
-    elif data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
-        return data.decode("utf-32", "replace")
-    elif data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16", "replace")
-    if b"\0" in data[:8000]:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("utf-8", "replace")
-
-

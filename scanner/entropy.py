@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
 
 from scanner.lazyre import lazy
@@ -24,11 +25,46 @@ _PLACEHOLDER = lazy(
     | changeme | change[_-]me | replace[_-]?me | placeholder | redacted | dummy | example
     | ^(?:none|null|nil|true|false|undefined|password|passwd|pass|pwd|secret|token|api[_-]?key|test|string|value
          |user|username|login|foo|bar|baz|foobar)$
-    | ^(?:user(?:name)?|login|foo|test|me)[:/](?:pass(?:word)?|passwd|pwd|pw|bar|test|secret)$
+    | ^(?:user(?:name)?|login|foo|test|me)[:/](?:pass(?:word)?|passwd|pwd|pw|bar|test|secret)[a-z0-9]{0,2}$
     | ^(.)\1+$
     """,
     re.VERBOSE,
 )
+
+
+# The word "password" in the languages software is most often translated to: a
+# label in a translation file ("Password": "Contraseña") or the password slot of
+# a fixture written in another script, never a password (English's own word is
+# in _PLACEHOLDER above).
+PASSWORD_WORDS = frozenset({
+    "passwort", "kennwort", "contraseña", "contrasena", "senha", "mot de passe", "motdepasse", "parola",
+    "parola d'ordine", "wachtwoord", "hasło", "haslo", "heslo", "lösenord", "losenord", "adgangskode",
+    "passord", "salasana", "jelszó", "jelszo", "şifre", "sifre", "parolă", "parola", "lozinka", "geslo",
+    "пароль", "лозинка", "парола", "κωδικός", "סיסמה", "كلمة المرور", "كلمة السر", "رمز عبور", "पासवर्ड",
+    "密码", "密碼", "パスワード", "비밀번호", "mật khẩu", "mat khau", "kata sandi", "รหัสผ่าน",
+})
+
+
+def ascii_fold(value: str) -> str:
+    """``value`` with accents and strokes taken off Latin letters (``ůsername`` -> ``username``,
+    ``testƶ`` -> ``testz``), so the placeholder checks see a decorated fixture word as the word.
+    Other scripts are kept as they are."""
+    if value.isascii():
+        return value
+    out = []
+    for char in unicodedata.normalize("NFKD", value):
+        if unicodedata.combining(char):
+            continue
+        if not char.isascii():
+            # letters NFKD keeps whole: LATIN SMALL LETTER Z WITH STROKE, L WITH STROKE, O WITH STROKE
+            name = _LATIN_LETTER().match(unicodedata.name(char, ""))
+            if name is not None:
+                char = name.group(2) if name.group(1) == "CAPITAL" else name.group(2).lower()
+        out.append(char)
+    return "".join(out)
+
+
+_LATIN_LETTER = lazy(r"LATIN (SMALL|CAPITAL) LETTER ([A-Z]) WITH ")
 
 
 def shannon_entropy(value: str) -> float:
@@ -57,6 +93,10 @@ def is_placeholder(secret: str) -> bool:
     lowered = secret.lower()
     if len(secret) > 64 and shannon_entropy(secret) >= 4.5:
         return bool(_LONG_RANDOM_PLACEHOLDER().search(lowered))
+    if lowered in PASSWORD_WORDS:
+        return True
+    if not lowered.isascii():
+        lowered = ascii_fold(lowered)
     return (bool(_PLACEHOLDER().search(lowered)) or has_sequence(secret) or mostly_repeated(secret)
             or is_identifier(secret))
 
@@ -84,18 +124,24 @@ def has_sequence(value: str, length: int = 10) -> bool:
 
 
 # Identifiers: words in camelCase, PascalCase, snake_case or SCREAMING_SNAKE.
-_HUMPS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
-_CAMEL = re.compile(r"[a-z]{2,}(?:[A-Z][a-z]+){2,}|(?:[A-Z][a-z]+){3,}")
-_SNAKE = re.compile(r"[a-z]{2,}(?:_[a-z]{2,}){2,}|[A-Z]{2,}(?:_[A-Z]{2,}){2,}")
-_MEMBER = re.compile(r"[A-Za-z_$][A-Za-z_$]*(?:\.[A-Za-z_$][A-Za-z_$]*)+")
-_TYPE = re.compile(r"[A-Za-z_][\w.]*\[[\w.\[\], |]*\]")  # Optional[str], dict[str, Any]
-_CALL = re.compile(r"(?P<name>[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\([\w\s.,'\"\[\]:=/-]{0,80}\)")
+_HUMPS = lazy(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+_CAMEL = lazy(r"[a-z]{2,}(?:[A-Z][a-z]+){2,}|(?:[A-Z][a-z]+){3,}")
+_SNAKE = lazy(r"[a-z]{2,}(?:_[a-z]{2,}){2,}|[A-Z]{2,}(?:_[A-Z]{2,}){2,}")
+_MEMBER = lazy(r"[A-Za-z_$][A-Za-z_$]*(?:\.[A-Za-z_$][A-Za-z_$]*)+")
+_TYPE = lazy(r"[A-Za-z_][\w.]*\[[\w.\[\], |]*\]")  # Optional[str], dict[str, Any]
+# arguments may hold one level of nested call: Column(String(12))
+_CALL = lazy(r"(?P<name>[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)"
+             r"\((?:[\w\s.,'\"\[\]:=/-]|[A-Za-z_$][\w$.]*\([\w\s.,'\"\[\]:=/-]{0,40}\)){0,80}\)")
+# Code between two string literals, which a key-value rule read as a quoted value
+# (``"Password:"),d?x.a.createElement("code"`` in a minified bundle): it ends in a
+# method call opening. No password ends in ``.createElement(``.
+_CALL_OPENING = lazy(r"[\w$)\]]\.[A-Za-z_$][\w$]{2,}\($")
 _VOWELS = frozenset("aeiouyAEIOUY")
 
 
 def _wordy(identifier: str) -> bool:
     """Most of the identifier's words hold a vowel (random letters seldom do)."""
-    words = _HUMPS.findall(identifier)
+    words = _HUMPS().findall(identifier)
     return bool(words) and 2 * sum(any(c in _VOWELS for c in w) for w in words) > len(words)
 
 
@@ -104,18 +150,20 @@ def is_identifier(value: str) -> bool:
     (``getToken()``), a type annotation (``Optional[str]``), dotted member access whose parts are words (``config.api.key``,
     ``s.makeClient``), or one identifier of three words or more (``searchUsersByName``,
     ``read_secret_file``). Random tokens have digits, or their letters do not fall into words."""
+    if _CALL_OPENING().search(value):
+        return True
     value = value.rstrip("=:;,")
-    call = _CALL.fullmatch(value)
+    call = _CALL().fullmatch(value)
     if call is not None:
         return _wordy(call.group("name").rsplit(".", 1)[-1].strip("_$"))
-    if _TYPE.fullmatch(value):
+    if _TYPE().fullmatch(value):
         return True
-    if _MEMBER.fullmatch(value):
+    if _MEMBER().fullmatch(value):
         parts = value.split(".")
-        if len(parts) >= 3 or any(_CAMEL.fullmatch(p) or _SNAKE.fullmatch(p) for p in parts):
+        if len(parts) >= 3 or any(_CAMEL().fullmatch(p) or _SNAKE().fullmatch(p) for p in parts):
             return 2 * sum(_wordy(p) or len(p) <= 2 for p in parts) > len(parts)
         return False
-    return bool(_CAMEL.fullmatch(value) or _SNAKE.fullmatch(value)) and _wordy(value)
+    return bool(_CAMEL().fullmatch(value) or _SNAKE().fullmatch(value)) and _wordy(value)
 
 
 def char_classes(value: str) -> int:

@@ -15,6 +15,11 @@ from scanner.errors import ScanError, config_error
 
 # Never let the user's config turn diffs into something we cannot parse.
 _SAFE_CONFIG = ("-c", "core.quotePath=false", "-c", "diff.noprefix=false", "-c", "color.ui=false")
+# git's cache of inflated delta bases, per process, for the history scan's long
+# readers (the walk's git log, each cat-file stream): they read the versions of a
+# path together, so a small cache keeps its hit rate, and git's 96 MB default made
+# each of them the scan's largest process (140 MB RSS) for no measurable speed.
+DELTA_BASE_CACHE = "16m"
 
 
 def git_env() -> dict[str, str]:
@@ -44,6 +49,22 @@ def run_git(args: Sequence[str], cwd: str, *, input: Optional[bytes] = None, che
     return proc.stdout
 
 
+def spawn_git(args: Sequence[str], cwd: str, *, stdin: bool = False) -> "subprocess.Popen[bytes]":
+    """Start ``git args`` in ``cwd``, its stdout and stderr piped, for output read as it streams.
+
+    stdin is a pipe when ``stdin`` is true, else empty. The caller reads, waits
+    and maps a failure (``git_failure``); failing to start is a ScanError here.
+    """
+    try:
+        return subprocess.Popen(["git", *_SAFE_CONFIG, *args], cwd=cwd,
+                                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
+    except FileNotFoundError:
+        raise ScanError("git is not installed or not on PATH", "install git and retry") from None
+    except NotADirectoryError:
+        raise ScanError(f"{cwd} is not a directory", "pass the path of a git repository") from None
+
+
 def run_git_capped(args: Sequence[str], cwd: str, limit: int) -> Optional[bytes]:
     """``run_git`` that reads at most ``limit`` bytes of stdout: None (git killed) when there is more.
 
@@ -51,13 +72,7 @@ def run_git_capped(args: Sequence[str], cwd: str, limit: int) -> Optional[bytes]
     """
     import threading
 
-    try:
-        proc = subprocess.Popen(["git", *_SAFE_CONFIG, *args], cwd=cwd, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
-    except FileNotFoundError:
-        raise ScanError("git is not installed or not on PATH", "install git and retry") from None
-    except NotADirectoryError:
-        raise ScanError(f"{cwd} is not a directory", "pass the path of a git repository") from None
+    proc = spawn_git(args, cwd)
     assert proc.stdout is not None and proc.stderr is not None
     errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)

@@ -1,9 +1,12 @@
 """The values that flow between sources, the detector and reporters."""
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:  # mypy checks them as the dataclasses they behave as
+    from dataclasses import dataclass, field, replace
+else:  # at run time: without importing dataclasses (scanner/record.py says why)
+    from scanner.record import dataclass, field, replace
 
 from scanner.lazyre import lazy
 
@@ -72,7 +75,7 @@ class Finding:
 
     def replace(self, **changes: Any) -> "Finding":
         """A copy with some fields changed (findings are immutable)."""
-        return dataclasses.replace(self, **changes)
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,10 @@ class Incomplete:
     blob: Optional[str] = None
     count: int = 1
     repo: Optional[str] = None  # set by sweep
+
+    def replace(self, **changes: Any) -> "Incomplete":
+        """A copy with some fields changed."""
+        return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``"incomplete": [...]`` in JSON, SARIF properties and merged reports)."""

@@ -71,6 +71,9 @@ _PROBE = [line.encode("ascii") + b"\n" for line in (
     "# A comment line with words, numbers 12345 and punctuation: yes.",
 )]
 
+# A window of a text: (start, end, indices of the rules that may match in it; None: any).
+Window = tuple[int, int, Optional[frozenset[int]]]
+
 _NAMED = re.compile(r"\(\?P<(\w+)>")
 _NAMED_REF = re.compile(r"\(\?P=(\w+)\)")
 _BOUND = re.compile(r"\{(\d+),(\d+)\}")
@@ -189,6 +192,49 @@ def text_ok(data: bytes, start: int = 0, end: Optional[int] = None) -> bool:
     """True when Hyperscan's byte semantics cover Python's on ``data[start:end]``."""
     span = data[start:end] if start or end is not None else data
     return span.isascii() and not any(c in span for c in (b"\x1c", b"\x1d", b"\x1e", b"\x1f"))
+
+
+# Bytes where Hyperscan's semantics and Python's part: non-ASCII (a UTF-8 sequence is one
+# character to Python, whose \w, \s and \d know Unicode) and the separators \x1c-\x1f.
+_UNVOUCHED = re.compile(rb"[\x1c-\x1f\x80-\xff]+")
+# A text with more unvouched runs than this goes down the keyword path whole.
+MAX_UNVOUCHED_RUNS = 64
+
+
+def unvouched_regions(data: bytes, lines: int) -> Optional[list[tuple[int, int]]]:
+    """Line-aligned ``(start, end)`` regions of ``data`` where a rule match could touch a byte
+    Hyperscan cannot vouch for: each such run with ``lines`` lines and MAX_REACH bytes either
+    side, whichever reaches further (every windowed rule's match fits), merged. None when they
+    cover so much of ``data`` that the keyword path on the whole text costs less."""
+    regions: list[tuple[int, int]] = []
+    for number, run in enumerate(_UNVOUCHED.finditer(data)):
+        if number >= MAX_UNVOUCHED_RUNS:
+            return None
+        start, end = run.span()
+        lo = start
+        for _ in range(lines + 1):
+            if lo <= 0:
+                break
+            lo = data.rfind(b"\n", 0, lo - 1) + 1
+        lo = min(lo, max(start - MAX_REACH, 0))
+        lo = 0 if lo <= 0 else data.rfind(b"\n", 0, lo) + 1
+        hi = end
+        for _ in range(lines + 1):
+            nl = data.find(b"\n", hi)
+            if nl == -1:
+                hi = len(data)
+                break
+            hi = nl + 1
+        hi = max(hi, min(end + MAX_REACH, len(data)))
+        nl = data.find(b"\n", hi)
+        hi = len(data) if nl == -1 else nl
+        if regions and lo <= regions[-1][1] + 1:
+            regions[-1] = (regions[-1][0], max(hi, regions[-1][1]))
+        else:
+            regions.append((lo, hi))
+    if sum(hi - lo for lo, hi in regions) * 2 > len(data):
+        return None
+    return regions
 
 
 class RuleMatcher:
@@ -357,10 +403,14 @@ class RuleMatcher:
             raise
         return None if len(found) > MAX_MATCHES else found
 
-    def windows(self, data: bytes, matches: list[tuple[int, int]]) -> Optional[list[tuple[int, int]]]:
-        """Merged line-aligned ``(start, end)`` windows of ``data`` around ``matches``
-        (``end`` before the line feed); None when a rule needs the whole text."""
-        spans: list[tuple[int, int]] = []
+    def windows(self, data: bytes, matches: list[tuple[int, int]], regions: Sequence[tuple[int, int]] = (),
+                whole: bool = False) -> Optional[list[Window]]:
+        """Merged line-aligned ``(start, end, rules)`` windows of ``data`` around ``matches``
+        (``end`` before the line feed; ``rules`` the indices of the rules whose matches opened
+        it, the only rules that can match in it, or None: any rule). ``regions`` (line-aligned)
+        are windows for every rule: Hyperscan could not vouch for their bytes. A rule that needs
+        the whole text makes it one window when ``whole`` allows, else the answer is None."""
+        spans: list[tuple[int, int, int]] = [(lo, hi, -1) for lo, hi in regions]
         seen: dict[int, int] = {}  # rule -> end of its last window (later matches inside it add nothing)
         pattern_rule, pattern_reach, pattern_lines = self.pattern_rule, self.pattern_reach, self.pattern_lines
         for pattern, end in matches:
@@ -375,7 +425,11 @@ class RuleMatcher:
                     continue
                 self.candidates[rule] += 1
                 self.whole_by = rule
-                return None
+                if not whole:
+                    return None
+                seen[rule] = len(data)
+                spans.append((0, len(data), rule))
+                continue
             if reach == -2:  # a keyword: the detector's keyword window
                 lo, hi = end - BEFORE, end + AFTER
             elif reach == -3:  # a keyword of a line-scoped rule: its line
@@ -392,16 +446,18 @@ class RuleMatcher:
             hi = len(data) if nl == -1 else nl
             seen[rule] = hi
             self.candidates[rule] += 1
-            spans.append((lo, hi))
+            spans.append((lo, hi, rule))
         spans.sort()
-        merged: list[tuple[int, int]] = []
-        for lo, hi in spans:
+        merged: list[tuple[int, int, set[int]]] = []
+        for lo, hi, rule in spans:
             if merged and lo <= merged[-1][1] + 1:
-                if hi > merged[-1][1]:
-                    merged[-1] = (merged[-1][0], hi)
+                last = merged[-1]
+                last[2].add(rule)
+                if hi > last[1]:
+                    merged[-1] = (last[0], hi, last[2])
             else:
-                merged.append((lo, hi))
-        return merged
+                merged.append((lo, hi, {rule}))
+        return [(lo, hi, None if -1 in rules else frozenset(rules)) for lo, hi, rules in merged]
 
     def report(self) -> dict[str, Any]:
         """Compile modes and candidate counts, for ``stats``."""

@@ -32,7 +32,15 @@ def test_documentation_dsns_are_dropped_or_low_and_real_hosts_high() -> None:
     # a loopback, documentation or single-label host: low confidence
     assert found(f"DATABASE_URL=postgres://app:{password}@localhost:5432/app\n") == [
         ("database-connection-string-local", "low", password)]
+    assert found("mongo: mongodb://app:p%40ssw0rd123@db.example.com/admin\n") == [
+        ("database-connection-string-local", "low", "p%40ssw0rd123")]
+    # ...unless a documentation host carries a password drawn at random (upper, lower, digits,
+    # ten or more): a real URL whose host was redacted; medium, so the commit hook blocks it
     assert found(f"mongo: mongodb://app:{password}@db.example.com/admin\n") == [
+        ("database-connection-string-doc-host", "medium", password)]
+    assert found(f"spring.data.mongodb.uri=mongodb://svc:{password}@mongo1.internal.example:27017/app\n") == [
+        ("database-connection-string-doc-host", "medium", password)]
+    assert found(f"REDIS_URL=redis://:{password}@redis:6379/0\n") == [
         ("database-connection-string-local", "low", password)]
     # scott's passwords are test fixtures on any host (SQLAlchemy's CI DSNs)
     assert found(f"mssql+pyodbc://scott:{password}@192.168.0.199:1433/test\n") == [
@@ -70,6 +78,13 @@ def test_curl_user_on_a_continuation_line_and_a_key_as_user() -> None:
     assert found(text) == [("curl-user-password", "medium", password)]
     key = fake(28, seed=107)
     assert found(f'curl -u "{key}:" https://api.payments.io/v1/charges\n') == [("curl-user-password", "medium", key)]
+    # a shorter key (10-15 characters) counts when its digits sit among mixed-case letters
+    short = "Tq8vZ2m!Wx7L"  # shape of a generated key: upper, lower, digits inside
+    assert found(f'curl -u "{short}:" https://search.corp.io:9200\n') == [("curl-user-password", "medium", short)]
+    assert found(f"http -a {short}: https://api.billing.io/v1/invoices\n") == [("httpie-auth-password", "medium", short)]
+    # a user name alone with an empty password is not a key
+    assert found('curl -u "MyUser2024:" https://api.corp.io\n') == []
+    assert found("curl -u jenkins-bot7: https://ci.corp.io\n") == []
     assert found("curl --user neo4j:[PASSWORD] http://[IP]:7474/db/data/\n") == []
     assert found("curl -u <user:password> https://api.corp.io/endpoint\n") == []
 
@@ -79,3 +94,22 @@ def test_basic_value_assigned_to_an_auth_key_is_judged_by_its_decoding() -> None
     assert found(f'"user_auth": "{value}"\n') == [("basic-auth-assignment", "medium", value)]
     placeholder = base64.b64encode(b"user:password").decode()
     assert found(f'"user_auth": "{placeholder}"\n') == []
+
+
+def test_basic_credentials_built_in_code_from_literals() -> None:
+    password = fake(14, seed=109)
+    # a literal "user:password" encoded for a Basic header, or handed to CURLOPT_USERPWD
+    assert found(f'const auth = "Basic " + btoa("svc-export:{password}");\n') == [
+        ("basic-auth-encoded-literal", "medium", password)]
+    assert found(f'token = base64.b64encode(b"deploy:{password}").decode()\n') == [
+        ("basic-auth-encoded-literal", "medium", password)]
+    assert found(f'curl_setopt($ch, CURLOPT_USERPWD, "api:{password}");\n') == [
+        ("basic-auth-encoded-literal", "medium", password)]
+    assert found('const auth = "Basic " + btoa(user + ":" + pass);\n') == []
+    assert found('btoa("user:password")\n') == []
+    # the documented (user, password) credential constructors
+    assert found(f'Credentials c = new UsernamePasswordCredentials("svc-export", "{password}");\n') == [
+        ("basic-auth-tuple", "medium", password)]
+    assert found(f'var cred = new NetworkCredential("svc-export", "{password}");\n') == [
+        ("basic-auth-tuple", "medium", password)]
+    assert found("var cred = new NetworkCredential(user, password);\n") == []

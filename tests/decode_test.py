@@ -11,7 +11,8 @@ import zlib
 
 import pytest
 
-from scanner.decode import MAX_DEPTH, decode_base64, decode_percent, decode_value, decoded_hits
+from scanner.decode import MAX_DEPTH, decoded_hits
+from scanner.encodings import decode_base64, decode_percent, decode_value
 from scanner.detect import Detector
 from scanner.errors import ScanError
 from scanner.rules import builtin_rules, rule_from_dict

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from scanner.detect import Detector, decode_blob, fingerprint, line_and_column
+from scanner.detect import Detector, fingerprint, line_and_column
+from scanner.encodings import decode_blob
 from scanner.entropy import is_placeholder, shannon_entropy
 from scanner.models import Fragment, redact
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
@@ -224,3 +225,12 @@ def test_compiled_keyword_databases_are_pruned(tmp_path: object, monkeypatch: py
     again = HyperscanPrefilter([f"kw{KEEP_DATABASES + 2}_", "shared_"])  # the newest is still cached
     assert again.matches("shared_") == {1}
     assert len(list(Path(str(tmp_path)).glob("hyperscan-*.db"))) == KEEP_DATABASES
+
+
+def test_fingerprint_is_sha256_of_rule_and_secret() -> None:
+    # detect.py computes it without hashlib (no OpenSSL at hook start-up): same digest
+    import hashlib
+
+    secret = stripe_live_key(seed=21)
+    assert fingerprint("stripe-live-secret-key", secret) == hashlib.sha256(
+        f"stripe-live-secret-key\0{secret}".encode()).hexdigest()

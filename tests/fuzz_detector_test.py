@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from scanner.detect import Detector, decode_blob
+from scanner.detect import Detector
+from scanner.encodings import decode_blob
 from scanner.models import Fragment
 from scanner.rules import builtin_rules
 from tests.fakes import stripe_live_key

@@ -7,8 +7,8 @@ import pytest
 
 from scanner.detect import Detector
 from scanner.rules import builtin_rules
-from scanner.sources import history
-from scanner.sources.history import scan_history
+from scanner.history import pool, walk
+from scanner.history.scan import scan_history
 from tests.fakes import fake, stripe_live_key
 from tests.git_helpers import GitRepo
 
@@ -62,7 +62,7 @@ def test_line_delta_jobs_and_chunks_agree_with_whole_file_scans(edited: tuple[Gi
     assert {f.secret for f in whole.findings} == {facts["a"], facts["b"], facts["c"]}
     fast = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
     assert _key(fast) == _key(whole)
-    monkeypatch.setattr(history, "_chunk_blobs", 5)  # many chunks: the pool really runs
+    monkeypatch.setattr(pool, "_chunk_blobs", 5)  # many chunks: the pool really runs
     pooled = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=2, use_cache=False)
     assert _key(pooled) == _key(whole)
     assert pooled.stats["scanned"] == whole.stats["scanned"]
@@ -82,13 +82,13 @@ def test_a_walk_split_across_git_processes_equals_one_walk(edited: tuple[GitRepo
     repo.commit("resolve")
     repo.git("checkout", facts["commit2"], "--", "one.py")  # an old blob comes back: two occurrences
     repo.commit("revert one.py")
-    monkeypatch.setattr(history, "PARALLEL_WALK_MIN", 1)
+    monkeypatch.setattr(walk, "PARALLEL_WALK_MIN", 1)
     for revs, exclude in ((None, []), (["HEAD"], [facts["commit10"]])):
-        one = history._walk(str(repo.path), revs, exclude, parts=1)
+        one = walk.run_walk(str(repo.path), revs, exclude, parts=1)
         assert len(one.commits) > 10
         assert revs or any(len(occ) > 1 for occ in one.blobs.values())
         for parts in (2, 3, 7):
-            split = history._walk(str(repo.path), revs, exclude, parts=parts)
+            split = walk.run_walk(str(repo.path), revs, exclude, parts=parts)
             assert split.commits == one.commits
             assert split.blobs == one.blobs
     whole = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
@@ -241,9 +241,9 @@ def test_split_walk_in_a_sha256_repository(tmp_path: Any, monkeypatch: pytest.Mo
         if n == 6:
             repo.git("rm", "-q", "--cached", "f0.py")
         repo.commit(f"c{n}")
-    monkeypatch.setattr(history, "PARALLEL_WALK_MIN", 1)
-    one = history._walk(str(repo.path), None, [], parts=1)
-    split = history._walk(str(repo.path), None, [], parts=3)
+    monkeypatch.setattr(walk, "PARALLEL_WALK_MIN", 1)
+    one = walk.run_walk(str(repo.path), None, [], parts=1)
+    split = walk.run_walk(str(repo.path), None, [], parts=3)
     assert len(one.commits) == 9 and all(len(sha) == 64 for sha, _, _ in one.commits)
     assert split.commits == one.commits and split.blobs == one.blobs
     assert all(len(oid) == 64 for oid in one.blobs)

@@ -20,7 +20,7 @@ from scanner.models import Fragment
 from scanner.rulecheck import _PADDING
 from scanner.rulematch import RuleMatcher, text_ok, translate
 from scanner.rules import builtin_rules, rule_from_dict
-from scanner.sources.history import scan_history
+from scanner.history.scan import scan_history
 from tests.fakes import fake, stripe_live_key
 from tests.git_helpers import GitRepo
 
@@ -32,9 +32,9 @@ def _hits(detector: Detector, text: str, path: str) -> set[tuple[Any, ...]]:
 
 
 def _chain_hits(chain: MatchedChain, detector: Detector, text: str, path: str) -> set[tuple[Any, ...]]:
-    def scan(part: str, start_line: int) -> list[Hit]:
+    def scan(part: str, start_line: int, only: Any = None) -> list[Hit]:
         return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
-                for f in detector.scan(Fragment(text=part, path=path, start_line=start_line))]
+                for f in detector.scan(Fragment(text=part, path=path, start_line=start_line), only)]
 
     found = chain.scan(path, text.encode("utf-8"), lambda data: True, scan)
     return {(h.rule_id, h.fingerprint, h.line, h.column) for h in found}
@@ -164,4 +164,49 @@ def test_a_whole_text_rule_for_other_files_does_not_send_a_text_down_the_keyword
     for path, whole in (("app/payload.py", False), ("docs/payload.txt", True)):
         chain = MatchedChain(matcher, True)
         assert _chain_hits(chain, detector, code, path) == _hits(detector, code, path), path
-        assert any("whole-text-rule:kubernetes-secret-data" in r for r in chain.reasons) == whole, path
+        assert ("kubernetes-secret-data" in chain.whole_rules) == whole, path
+        assert chain.keyword_path == 0, path  # judged whole with only the rules Hyperscan matched
+
+
+def test_non_ascii_text_is_matched_in_windows_with_every_rule_around_its_non_ascii_bytes(
+        matcher: RuleMatcher, rules: list[Any]) -> None:
+    """A large file with a few non-ASCII lines: Hyperscan's windows elsewhere, every rule in the
+    regions around the bytes it cannot vouch for (a secret next to a Unicode space or word
+    character is still found), and the findings equal the pure-Python detector's."""
+    detector = Detector(rules)
+    key = stripe_live_key()
+    hexed = fake(32, "0123456789abcdef")
+    uuid = f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-a{hexed[17:20]}-{hexed[20:]}"
+    filler = "".join(f"value_{i} = compute({i}, 'plain text')\n" for i in range(400))
+    texts = {
+        # NBSP before '=' and an accented value: Python's \s and \w know them, PCRE's do not
+        "nbsp": filler + f"password\u00a0= \"Zé9qWx7Lm2pV8rT4kN6y\"\n" + filler + f"STRIPE = '{key}'\n"
+                + filler + f'"heroku_api_key":\u00a0"{uuid}"\n' + filler,
+        "far": "# Auteur : Zoë Müller\n" + filler * 3 + f"api_key = \"{key}\"\n",
+        "near": filler + f"# clé Stripe ↓\nstripe_key = \"{key}\"  # « live »\n" + filler,
+        "bom": "\ufeff" + filler + f"token: {key}\n",
+    }
+    for name, text in texts.items():
+        chain = MatchedChain(matcher, True)
+        expected = _hits(detector, text, f"app/{name}.py")
+        assert expected, name
+        if name == "nbsp":  # Hyperscan alone misses this one: \s in PCRE is ASCII
+            assert any(hit[0] == "heroku-api-key-legacy" for hit in expected)
+        assert _chain_hits(chain, detector, text, f"app/{name}.py") == expected, name
+        assert chain.keyword_path == 0, name  # none of them went down the keyword path whole
+
+
+def test_a_window_searches_only_the_rules_hyperscan_matched_there(matcher: RuleMatcher, rules: list[Any]) -> None:
+    """The windows carry the rules whose matches opened them; judging a window with only those
+    rules gives the findings the detector gives with every rule."""
+    detector = Detector(rules)
+    text = ("x = 1\n" * 50 + f'headers = {{"Authorization": "Bearer {fake(40)}"}}\n' + "y = 2\n" * 50
+            + f"STRIPE_KEY = '{stripe_live_key()}'\n" + "z = 3\n" * 50)
+    data = text.encode()
+    matches = matcher.scan(data)
+    assert matches
+    windows = matcher.windows(data, matches)
+    assert windows and all(rules_here is not None and rules_here for _, _, rules_here in windows)
+    assert len(set().union(*(r for _, _, r in windows if r is not None))) < len(rules) // 10
+    assert _chain_hits(MatchedChain(matcher, True), detector, text, "app/client.py") == _hits(
+        detector, text, "app/client.py")

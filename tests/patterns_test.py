@@ -5,7 +5,6 @@ Adding a rule means adding examples to its TOML file; this suite grows with it.
 from __future__ import annotations
 
 import base64
-import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 
@@ -13,6 +12,7 @@ import pytest
 
 from scanner.cli import main
 from scanner.detect import Detector
+from scanner.record import replace
 from scanner.rulecheck import scan_example
 from scanner.rules import Rule, builtin_rules
 from tests.fakes import fake
@@ -65,7 +65,7 @@ def test_binary_rules_and_keywordless_rules_name_their_file_kind() -> None:
     # and their examples are found only at such a path
     for rule in by_path:
         assert not scan_example(Detector([rule], engine="python"),
-                                dataclasses.replace(rule, example_path="README.md"), rule.examples[0])
+                                replace(rule, example_path="README.md"), rule.examples[0])
 
 
 def test_keywords_occur_in_every_example_match() -> None:

@@ -171,3 +171,44 @@ def test_a_short_provider_prefixed_value_is_a_stub_not_a_generic_secret(detector
     # a long one the provider rule rejects is still a secret-named value with a random body
     long_value = "glpat-" + fake(30, seed=94) + "!" + fake(8, seed=95)
     assert [f.rule_id for f in detector.scan_text(f"SERVICE_API_TOKEN={long_value}\n", "app.env")]
+
+
+def _basic(pair: str) -> str:
+    import base64
+
+    return base64.b64encode(pair.encode("utf-8")).decode("ascii")
+
+
+@pytest.mark.parametrize("pair", [
+    "пользователь:пароль", "usuario:contraseña", "nutzer:Passwort",  # the password slot named in another language
+    "ŭsername:tëstƶ", "üser:päss1", "løgin:pässwørd",                 # an English fixture pair with decorated letters
+])
+def test_basic_auth_fixture_pairs_in_other_scripts_are_not_credentials(detector: Detector, pair: str) -> None:
+    assert not detector.scan_text(f"headers = {{'Authorization': 'Basic {_basic(pair)}'}}\n", "tests/test_auth.py")
+
+
+@pytest.mark.parametrize("pair", [
+    "иван:" + fake(12, seed=21), "josé:" + fake(12, seed=22) + "ñ", "пароль:" + fake(12, seed=23),
+])
+def test_basic_auth_with_a_real_looking_password_in_any_script_is_still_found(detector: Detector, pair: str) -> None:
+    found = detector.scan_text(f"headers = {{'Authorization': 'Basic {_basic(pair)}'}}\n", "tests/test_auth.py")
+    assert [f.rule_id for f in found] == ["authorization-basic-credentials"]
+
+
+def test_a_translated_password_label_is_not_a_password(detector: Detector) -> None:
+    assert not detector.scan_text('{"Password": "Contraseña", "Username": "Usuario"}\n', "static/lang/es.js")
+    real = "Contraseña" + fake(6, seed=24) + "!"
+    assert [f.rule_id for f in detector.scan_text(f'{{"password": "{real}"}}\n', "config/app.json")] == ["generic-password"]
+
+
+def test_code_between_two_string_literals_is_not_a_value(detector: Detector) -> None:
+    minified = 'x.a.createElement("label",null,"Password:"),d?x.a.createElement("code",null," ** ")\n'
+    assert not detector.scan_text(minified, "static/bundle.js")
+    assert is_identifier("),d?x.a.createElement(") and is_identifier("Column(String(12))")
+    assert not is_identifier("pa55(" + fake(10, seed=25))
+
+
+def test_a_maintainer_handle_after_a_header_like_name_is_not_a_key(detector: Detector) -> None:
+    assert not detector.scan_text("- `jshttp/basic-auth`: @blakeembrey\n", "Contributing.md")
+    key = fake(32, seed=26)
+    assert [f.rule_id for f in detector.scan_text(f"X-Api-Key: {key}\n", "api.http")] == ["api-key-header"]

@@ -7,17 +7,13 @@ JWTs (``jwt``) and permissions (``permissions``). ``fix`` applies ``--fix``.
 """
 from __future__ import annotations
 
-import os
-import stat
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+# The package's names for what its checks share (``run_audit`` returns an AuditResult).
+from scanner.audit.common import MAX_CONFIG_SIZE, TOKEN_MARKERS, AuditResult, Reader, current_verdicts, dedupe
 from scanner.models import Finding
 
-MAX_CONFIG_SIZE = 2 * 1024 * 1024
-# Markers that make a JSON file worth parsing for OAuth scopes and token lifetimes.
-_TOKEN_MARKERS = (b"expires_in", b"xpiresIn", b"scope", b"_ttl", b"TTL", b"token_lifetime", b"TokenLifetime")
 # Client configs that live at fixed places under the repository root; checked even
 # when git collapses an ignored parent directory into one entry.
 ROOT_CONFIGS = (".mcp.json", "mcp.json", ".cursor/mcp.json", ".vscode/mcp.json", ".vscode/settings.json",
@@ -28,67 +24,7 @@ ROOT_CONFIGS = (".mcp.json", "mcp.json", ".cursor/mcp.json", ".vscode/mcp.json",
 ROOT_CONFIG_GLOBS = (".claude/mcp/*.json", ".continue/mcpServers/*.json")
 
 
-@dataclass
-class AuditResult:
-    """Findings plus what could not be read (``errors``, exit 3) or was skipped (``warnings``)."""
-
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    stats: dict[str, Any] = field(default_factory=dict)
-
-
-def inside(path: str, real_root: str) -> bool:
-    """True when ``path`` resolves (symlinks and all) to a place under ``real_root``."""
-    return os.path.commonpath([os.path.realpath(path), real_root]) == real_root
-
-
-class _Reader:
-    """Reads repository files without leaving the repository or reading huge ones."""
-
-    def __init__(self, root: Path, result: AuditResult) -> None:
-        self.root_str = str(root)
-        self.real_root = os.path.realpath(root)
-        self.result = result
-
-    def __call__(self, rel: str, *, required: bool = False) -> Optional[bytes]:
-        full = os.path.join(self.root_str, rel)
-        try:
-            # realpath, not just lstat: a symlinked parent directory (`.claude -> ~/x`) leaves too.
-            if not inside(full, self.real_root):
-                self.result.warnings.append(f"{rel}: symlink leads outside the repository; not read")
-                return None
-            info = os.stat(full)
-            if not stat.S_ISREG(info.st_mode):
-                return None  # directories, fifos, devices: never read (a fifo would block)
-            if info.st_size > MAX_CONFIG_SIZE:
-                self.result.warnings.append(
-                    f"{rel}: {info.st_size} bytes is over the {MAX_CONFIG_SIZE}-byte limit; not checked")
-                return None
-            with open(full, "rb") as handle:
-                return handle.read(MAX_CONFIG_SIZE + 1)
-        except FileNotFoundError:
-            return None  # vanished mid-audit: nothing left to check
-        except OSError as exc:
-            if required:
-                self.result.errors.append(f"{rel}: {exc.strerror or exc}")
-            else:
-                self.result.warnings.append(f"{rel}: {exc.strerror or exc}; not checked")
-            return None
-
-
-def dedupe(findings: list[Finding]) -> list[Finding]:
-    seen: set[tuple[str, str, int, str]] = set()
-    kept = []
-    for finding in findings:
-        key = (finding.rule_id, finding.path, finding.line, finding.fingerprint)
-        if key not in seen:
-            seen.add(key)
-            kept.append(finding)
-    return kept
-
-
-def _not_allowed(findings: list[Finding], read: _Reader) -> list[Finding]:
+def _not_allowed(findings: list[Finding], read: Reader) -> list[Finding]:
     """Line findings from a grep of the tree, less those whose line carries an allow marker.
     Only files with a finding are read, so a tree without JWTs costs nothing here."""
     from scanner.audit.findings import drop_allowed
@@ -123,7 +59,7 @@ def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, 
         return run_hook_audit(root, detector=detector)
     result = AuditResult()
     inv = build_inventory(root)
-    read = _Reader(root, result)
+    read = Reader(root, result)
     findings: list[Finding] = []
     findings += gitignore.check_coverage(inv)
     past: dict[str, str] = {}
@@ -151,7 +87,7 @@ def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, 
         if data is None:
             continue
         maybe_config = mcp_config.looks_like_config(data)
-        maybe_tokens = rel in visible and any(marker in data for marker in _TOKEN_MARKERS)
+        maybe_tokens = rel in visible and any(marker in data for marker in TOKEN_MARKERS)
         if not (maybe_config or maybe_tokens):
             continue
         text = data.decode("utf-8-sig", "replace")
@@ -185,17 +121,3 @@ def run_audit(root: Path, *, detector: Any = None, now: Optional[float] = None, 
                     "findings": len(result.findings), "errors": len(result.errors)}
     result.stats["configs"] = configs
     return result
-
-
-def current_verdicts(paths: list[str], read: Any, detector: Any) -> dict[str, str]:
-    """The content verdict of every secret-shaped file among ``paths`` whose kind is judged by content."""
-    from scanner.audit import content
-    from scanner.audit.gitignore import classify
-
-    verdicts: dict[str, str] = {}
-    for path in paths:
-        secret = classify(path)
-        if secret is None or secret.kind not in content.JUDGED_KINDS or secret.target in verdicts:
-            continue
-        verdicts[secret.target] = content.judge(secret.kind, path, read(path), detector)
-    return verdicts

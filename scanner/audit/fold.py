@@ -14,7 +14,6 @@ content verdicts (``content``) say what it does hold. Here the two meet:
 """
 from __future__ import annotations
 
-import dataclasses
 import shlex
 
 from scanner.audit.content import CLEAN, PUBLIC, SECRET, worst
@@ -27,7 +26,7 @@ _NOTHING_TO_ROTATE = "It never held a credential-looking value, so there is noth
 
 
 def _low(finding: Finding, message: str, remediation: str) -> Finding:
-    return dataclasses.replace(finding, severity="low", message=finding.message + message, remediation=remediation)
+    return finding.replace(severity="low", message=finding.message + message, remediation=remediation)
 
 
 def _clean_mcp(target: str, entry: str) -> Finding:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from scanner.audit import AuditResult, MAX_CONFIG_SIZE, _Reader, _TOKEN_MARKERS, current_verdicts, dedupe
+from scanner.audit.common import MAX_CONFIG_SIZE, TOKEN_MARKERS, AuditResult, Reader, current_verdicts, dedupe
 from scanner.audit import history as audit_history
 from scanner.audit.content import read_blobs
 from scanner.audit.fold import fold
@@ -68,12 +68,12 @@ def run_hook_audit(root: Path, *, detector: Any = None) -> AuditResult:
                 configs.append(rel)
                 findings += lint_config(rel, text, detector=detector)
                 continue
-        if any(marker in data for marker in _TOKEN_MARKERS):
+        if any(marker in data for marker in TOKEN_MARKERS):
             try:
                 findings += check_tree(rel, parse(text), oauth_everywhere=False)
             except JsoncError:
                 pass  # not ours to lint: only MCP configs get a parse-error finding
-    current = current_verdicts(inv.tracked + inv.untracked, _Reader(root, result), detector)
+    current = current_verdicts(inv.tracked + inv.untracked, Reader(root, result), detector)
     result.findings = dedupe(fold(findings, current, facts.target_verdicts()))
     result.stats = {"tracked": len(inv.tracked), "untracked": len(inv.untracked), "staged": len(staged),
                     "mcp_configs": len(configs), "history_walks": facts.walked,

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from scanner.audit import MAX_CONFIG_SIZE, AuditResult, dedupe
+from scanner.audit.common import MAX_CONFIG_SIZE, AuditResult, dedupe
 
 
 def shown_path(path: Path, home: Path) -> str:

@@ -38,7 +38,7 @@ def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> RangeRes
     """Scan the commits (and pushed non-commit objects) in ``scan`` with the history engine."""
     if scan.empty:
         return RangeResult(stats={"commits": 0, "findings": 0, "range": scan.description})
-    from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
+    from scanner.history.scan import DEFAULT_MAX_BLOB_SIZE, scan_history
 
     config = load_settings(args, Path(repo))
     detector = build_detector(args, config)

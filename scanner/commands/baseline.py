@@ -114,7 +114,7 @@ def _is_git(repo: Path) -> bool:
 
 def _history_available() -> bool:
     try:
-        from scanner.sources import history
+        from scanner.history import scan as history
     except ImportError:
         return False
     return hasattr(history, "scan_history")
@@ -132,7 +132,7 @@ def _scan(args: argparse.Namespace, config: Any, repo: Path, source: str) -> lis
         if not _is_git(repo) or not _history_available():
             raise ScanError(f"cannot scan history of {repo}: " + ("not a git repository" if not _is_git(repo)
                             else "the history engine is not available"), "use --source worktree", exit_code=2)
-        from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
+        from scanner.history.scan import DEFAULT_MAX_BLOB_SIZE, scan_history
 
         result = scan_history(str(repo), detector, jobs=args.jobs,
                               max_blob_size=max_blob_size(args, config, DEFAULT_MAX_BLOB_SIZE),
@@ -178,7 +178,7 @@ def _refuse_incomplete(incomplete: list[Incomplete]) -> None:
 
 def _worktree(args: argparse.Namespace, config: Any, repo: Path) -> Iterator[Fragment]:
     """Files of the work tree with repository-relative paths: tracked plus untracked, not ignored."""
-    from scanner.detect import decode_blob
+    from scanner.encodings import decode_blob
     from scanner.gitcmd import run_git
     from scanner.sources.files import DEFAULT_MAX_FILE_SIZE
 

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from scanner.gitcmd import verify_commit
     from scanner.history.progress import ProgressBar, wants_progress
     from scanner.commands._rangescan import cache_location
-    from scanner.sources.history import DEFAULT_MAX_BLOB_SIZE, scan_history
+    from scanner.history.scan import DEFAULT_MAX_BLOB_SIZE, scan_history
 
     check_jobs(args)
     # Checked up front and named by their flag: git would read one starting with '-' as an option.
@@ -106,5 +106,8 @@ def _print_matching(matching: Any) -> None:
     for key, value in sorted(matching.items()):
         if key.startswith("keyword_path:"):
             print(f"matching: keyword path because {key.split(':', 1)[1]}: {value}", file=sys.stderr)
+        elif key.startswith("whole_text:"):
+            print(f"matching: whole texts judged for {key.split(':', 1)[1]} "
+                  f"(with only the rules Hyperscan matched): {value}", file=sys.stderr)
     for rule_id, count in list(matching.get("candidates", {}).items())[:25]:
         print(f"matching: candidates {count:>9}  {rule_id}", file=sys.stderr)

@@ -74,8 +74,6 @@ def register(subparsers: Any) -> None:
 
 def _scan_one(args: argparse.Namespace, target: "RepoTarget") -> "RangeResult":
     """Mirror (for a URL) and scan one repository's full history (runs in a worker process)."""
-    import dataclasses
-
     from scanner.commands._rangescan import RangeResult, scan_range
     from scanner.pushrange import ScanRange
 
@@ -101,7 +99,7 @@ def _scan_one(args: argparse.Namespace, target: "RepoTarget") -> "RangeResult":
     result.stats.update(fetched)
     result.errors[:0] = fetch_errors
     result.findings = [f.replace(extra={**f.extra, "repo": name}) for f in result.findings]
-    result.incomplete = [dataclasses.replace(i, repo=name) for i in result.incomplete]
+    result.incomplete = [i.replace(repo=name) for i in result.incomplete]
     return result
 
 
@@ -114,7 +112,7 @@ def _progress(args: argparse.Namespace, done: int, total: int, name: str, found:
 
 def run_sweep(args: argparse.Namespace) -> int:
     from scanner.commands._rangescan import RangeResult
-    from scanner.sources.history import worker_limit
+    from scanner.history.pool import worker_limit
     from scanner.sweep import discover, in_shard, parse_shard, with_mirrors
 
     check_jobs(args)

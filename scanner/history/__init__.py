@@ -1,4 +1,4 @@
-"""Building blocks of ``mcp-scan history``: walk, blob workers, cache, attribution.
+"""``mcp-scan history``: every unique blob reachable from the refs (or a range), scanned once.
 
-The orchestration (and the public API) is ``scanner.sources.history``.
+The entry point is ``scanner.history.scan.scan_history``; the other modules are its steps.
 """

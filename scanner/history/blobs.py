@@ -16,17 +16,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Optional
 
-from scanner.detect import Detector, decode_blob
+from scanner.detect import Detector
+from scanner.encodings import decode_blob
 from scanner.errors import ScanError
 from scanner.history.delta import MatchedChain, VersionChain
 from scanner.history.hits import Hit
-from scanner.gitcmd import feed, run_git
+from scanner.gitcmd import DELTA_BASE_CACHE, feed, run_git
 from scanner.models import Fragment, Incomplete
 
 # UTF-16/32 text carries NULs; decode_blob reads it, so the binary check must not skip it.
 _WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# git's cache of inflated delta bases, per cat-file stream (see BlobScanner._start).
-DELTA_BASE_CACHE = "16m"
 PIPE_SIZE = 1 << 20
 
 
@@ -171,6 +170,7 @@ class BlobScanner:
             counters.update({"windows_judged": chain.judged, "windows_reused": chain.reused,
                              "keyword_path": chain.keyword_path})
             counters.update({f"keyword_path:{k}": v for k, v in chain.reasons.items()})
+            counters.update({f"whole_text:{k}": v for k, v in chain.whole_rules.items()})
         if self.matcher is not None:
             names = [r.id for r in self.matcher.rules] + ["decode:percent"]
             counters.update({f"candidates:{names[i]}": n for i, n in enumerate(self.matcher.candidates) if n})
@@ -247,9 +247,10 @@ class BlobScanner:
     def _scan_as(self, oid: str, data: bytes, number: int, key: str, path: str, wide: bool,
                  hits: dict[str, list[Hit]]) -> None:
         """Scan one blob as one path class (``number`` 0 goes through the version chain)."""
-        def scan(part: str, start_line: int, path: str = path) -> list[Hit]:
+        def scan(part: str, start_line: int, only: Optional[frozenset[int]] = None, path: str = path) -> list[Hit]:
+            fragment = Fragment(text=part, path=path, start_line=start_line, blob=oid)
             return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
-                    for f in self.detector.scan(Fragment(text=part, path=path, start_line=start_line, blob=oid))]
+                    for f in self.detector.scan(fragment, only)]
 
         if wide:  # UTF-16/32 text: keywords are not visible in the raw bytes
             text = decode_blob(data)

@@ -25,9 +25,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Optional
 
-from scanner.detect import decode_blob
+from scanner.encodings import decode_blob
 from scanner.history.hits import Hit
-from scanner.rulematch import text_ok
+from scanner.rulematch import text_ok, unvouched_regions
 
 CONTEXT = 2
 # More new lines than 1/REWRITE_SHARE of the file: a whole-file scan is cheaper.
@@ -35,7 +35,8 @@ REWRITE_SHARE = 3
 _BLOCK = 4096
 _BOM = b"\xef\xbb\xbf"
 
-ScanFn = Callable[[str, int], list[Hit]]  # (text, first line number) -> hits with absolute lines
+# (text, first line number[, indices of the only rules that can match]) -> hits with absolute lines
+ScanFn = Callable[..., list[Hit]]
 MatchFn = Callable[[bytes], bool]  # the keyword prefilter on raw bytes
 
 
@@ -319,16 +320,19 @@ class MatchedChain(VersionChain):
 
     # Windows judged per chain are remembered up to this many.
     MAX_VERDICTS = 4096
+    # A window longer than this (a whole text) is not kept: the chain's next version differs.
+    MAX_VERDICT_BYTES = 1 << 16
 
     def __init__(self, matcher: Any, enabled: bool = True) -> None:
         super().__init__(enabled)
         self.matcher = matcher
         self.plain: list[Hit] = []
-        self.verdicts: dict[bytes, list[Hit]] = {}
+        self.verdicts: dict[tuple[bytes, Optional[frozenset[int]]], list[Hit]] = {}
         self.judged = 0
         self.reused = 0
         self.keyword_path = 0
         self.reasons: dict[str, int] = {}  # why texts took the keyword path
+        self.whole_rules: dict[str, int] = {}  # rules that had whole texts judged (not the keyword path)
 
     def reset(self) -> None:
         super().reset()
@@ -367,14 +371,23 @@ class MatchedChain(VersionChain):
 
     def _matched_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn, keyword_path: bool) -> list[Hit]:
         """The whole version: Hyperscan over all of it, the detector on windows around its matches."""
-        if keyword_path or not text_ok(data):
-            self._because("secret-or-cr" if keyword_path else "non-ascii")
+        if keyword_path:
+            self._because("secret-or-cr")
+            return self._keyword_whole(data, might_match, scan)
+        # Non-ASCII bytes (a name in a header, a Unicode test string) leave Hyperscan's word on
+        # the text around them unvouched: every rule judges those regions, Hyperscan the rest.
+        regions = [] if text_ok(data) else unvouched_regions(data, self.matcher.max_lines)
+        if regions is None:
+            self._because("non-ascii")
             return self._keyword_whole(data, might_match, scan)
         self.full_scans += 1
-        found, whole = self._judge(data, data, 0, 1, (1, len(data) + 2), scan)
+        self.matcher.whole_by = -1
+        found, _ = self._judge(data, data, 0, 1, (1, len(data) + 2), scan, regions)
+        if found is not None and self.matcher.whole_by >= 0:
+            rule_id = self.matcher.rules[self.matcher.whole_by].id
+            self.whole_rules[rule_id] = self.whole_rules.get(rule_id, 0) + 1
         if found is None:
-            self._because(f"whole-text-rule:{self.matcher.rules[self.matcher.whole_by].id}" if whole
-                          else "too-many-matches")
+            self._because("too-many-matches")
             self.full_scans -= 1
             return self._keyword_whole(data, might_match, scan)
         return found
@@ -383,37 +396,43 @@ class MatchedChain(VersionChain):
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
     def _judge(self, data: bytes, span: bytes, offset: int, first_line: int, keep: tuple[int, int],
-               scan: ScanFn) -> tuple[Optional[list[Hit]], bool]:
+               scan: ScanFn, regions: Optional[list[tuple[int, int]]] = None) -> tuple[Optional[list[Hit]], bool]:
         """Hits in windows around the rule matches in ``span`` (``data[offset:...]``, whose first line
         is ``first_line``) that start on the span's lines ``keep`` (first, after last): a window
         reaches past the span, where the hits are carried from the previous version. Or None and
         whether a rule needs the whole text (else Hyperscan reported too many matches: the keyword
-        path will do)."""
+        path will do).
+
+        ``regions`` (given for a whole text only) are judged by every rule; there a rule that
+        needs the whole text gets it, with the other rules Hyperscan matched.
+        """
         matches = self.matcher.scan(span)
         if matches is None:
             return None, False
-        if not matches:
+        if not matches and not regions:
             return [], False
         if offset:
             matches = [(pattern, end + offset) for pattern, end in matches]
-        windows = self.matcher.windows(data, matches)
+        windows = self.matcher.windows(data, matches, regions or (), whole=regions is not None)
         if windows is None:
             return None, True
         found: list[Hit] = []
         line_no, counted = first_line, offset
-        for lo, hi in windows:
+        for lo, hi, rules in windows:
             line_no += data.count(b"\n", counted, lo) if lo >= counted else -data.count(b"\n", lo, counted)
             counted = lo
             window = data[lo:hi]
-            known = self.verdicts.get(window)
+            known = self.verdicts.get((window, rules))
             if known is None:
                 self.judged += 1
                 text = window[3:] if lo == 0 and window.startswith(_BOM) else window
-                # no keyword gate: a percent-encoded value shows its keyword only once decoded
-                known = scan(text.decode("utf-8", "replace"), 1)
-                if len(self.verdicts) >= self.MAX_VERDICTS:
-                    self.verdicts = {}
-                self.verdicts[window] = known
+                # No keyword gate: a percent-encoded value shows its keyword only once decoded.
+                # Only the rules Hyperscan matched here are searched: no other can match.
+                known = scan(text.decode("utf-8", "replace"), 1, rules)
+                if len(window) <= self.MAX_VERDICT_BYTES:
+                    if len(self.verdicts) >= self.MAX_VERDICTS:
+                        self.verdicts = {}
+                    self.verdicts[(window, rules)] = known
             else:
                 self.reused += 1
             shift = line_no - 1

@@ -12,14 +12,13 @@ the read at once.
 """
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Optional
 
-from scanner.detect import Detector, decode_blob
-from scanner.errors import ScanError
-from scanner.gitcmd import _SAFE_CONFIG, git_env
+from scanner.detect import Detector
+from scanner.encodings import decode_blob
+from scanner.gitcmd import spawn_git
 from scanner.history.blobs import is_binary
 from scanner.history.delta import VersionChain
 from scanner.history.hits import Hit
@@ -49,11 +48,7 @@ def scan_large_blob(repo: str, detector: Detector, oid: str, scans: Sequence[tup
                     slice_bytes: int = SLICE, overlap: int = OVERLAP) -> LargeResult:
     """Scan blob ``oid`` as each ``(cache key, path)`` of ``scans``, never holding it whole."""
     result = LargeResult()
-    try:
-        proc = subprocess.Popen(["git", *_SAFE_CONFIG, "cat-file", "blob", oid], cwd=repo, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
-    except FileNotFoundError:
-        raise ScanError("git is not installed or not on PATH", "install git and retry") from None
+    proc = spawn_git(["cat-file", "blob", oid], repo)
     assert proc.stdout is not None and proc.stderr is not None
     found: dict[str, dict[tuple[str, str, int, int], Hit]] = {key: {} for key, _ in scans}
     gave_up = detector.stats.incomplete

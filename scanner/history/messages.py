@@ -15,7 +15,6 @@ hits only, the message read again when ``--show-secrets`` needs the secret.
 """
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,12 +22,12 @@ from typing import Any, Optional
 
 from scanner.detect import Detector, rule_finding
 from scanner.errors import ScanError
-from scanner.gitcmd import _SAFE_CONFIG, feed, git_env, git_failure
+from scanner.gitcmd import feed, git_failure, spawn_git
 from scanner.history.blobs import keyword_gate
 from scanner.history.cache import BlobCache
 from scanner.history.hits import Hit
 from scanner.history.refs import TagMessage
-from scanner.history.walk import _tokens
+from scanner.history.walk import nul_tokens
 from scanner.models import Finding, Fragment, Incomplete
 from scanner.rules import Rule
 
@@ -156,11 +155,7 @@ def _commit_messages(repo: str, shas: Sequence[str]) -> Iterator[tuple[str, byte
     if not shas:
         return
     args = ["log", "--no-walk=unsorted", "--stdin", "--no-color", _FORMAT]
-    try:
-        proc = subprocess.Popen(["git", *_SAFE_CONFIG, *args], cwd=repo, stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
-    except FileNotFoundError:
-        raise ScanError("git is not installed or not on PATH", "install git and retry") from None
+    proc = spawn_git(args, repo, stdin=True)
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
@@ -173,7 +168,7 @@ def _commit_messages(repo: str, shas: Sequence[str]) -> Iterator[tuple[str, byte
     current: Optional[str] = None
     parts: list[bytes] = []
     try:
-        for token in _tokens(proc.stdout):
+        for token in nul_tokens(proc.stdout):
             sha, newline, rest = token.partition(b"\n")
             name = sha.decode("ascii", "replace")
             if newline and name in wanted:

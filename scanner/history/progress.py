@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Optional, TextIO
+
+# What ``scan_history(progress=...)`` calls: (blobs done, blobs in all, bytes done, bytes in all).
+Progress = Callable[[int, int, int, int], None]
 
 
 class ProgressBar:

@@ -6,13 +6,20 @@ every commit in the range, the blobs it added or changed (merges included:
 a merge itself introduced). No git call per commit or per blob. Commits come
 in topological order with parents first (``--topo-order --reverse``), so the
 first occurrence of a blob is the commit that introduced it.
+
+``run_walk`` runs it (split across several ``git log`` processes on a long
+history); ``parse_log`` reads its output.
 """
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Optional
+
+from scanner.errors import ScanError, config_error
+from scanner.gitcmd import DELTA_BASE_CACHE, feed, git_failure, run_git, spawn_git
 
 GITLINK_MODE = b"160000"
 SYMLINK_MODE = b"120000"
@@ -92,7 +99,7 @@ def stdin_log_args() -> list[str]:
     return ["log", *_RAW, "--no-walk=unsorted", "--stdin"]
 
 
-def _tokens(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[bytes]:
+def nul_tokens(stream: IO[bytes], chunk: int = 1 << 20) -> Iterator[bytes]:
     """NUL-separated tokens of ``stream``, read in large chunks."""
     rest = b""
     while True:
@@ -114,7 +121,7 @@ def parse_log(stream: IO[bytes]) -> Walk:
     paths: dict[bytes, str] = {}  # decode (and intern) each distinct path once
     oids: dict[bytes, str] = {}  # likewise for blob ids
     authors: dict[bytes, str] = {}
-    tokens = _tokens(stream)
+    tokens = nul_tokens(stream)
     index = -1
     pending: Optional[bytes] = None  # raw meta waiting for its path token
     for token in tokens:
@@ -159,3 +166,93 @@ def parse_log(stream: IO[bytes]) -> Walk:
         elif token[0] == 58:  # ":" raw diff line; the path follows as the next token
             pending = token
     return walk
+
+
+# Below this many commits one git log is about as fast as several.
+PARALLEL_WALK_MIN = 4000
+
+
+def run_walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], parts: int = 1) -> Walk:
+    """The one history walk, split across ``parts`` git processes on a long history.
+
+    One ``git log`` spends about a second per 25,000 commits diffing trees on
+    one core while the workers wait for their first chunk. With ``parts`` > 1,
+    ``rev-list`` orders the commits (cheap) and each part's ``git log`` diffs
+    one contiguous slice; the parsed slices are joined in order, so the walk is
+    the same as one process's. Bad revisions are usage errors (exit 2).
+    """
+    if parts <= 1:
+        return _log(repo, log_args(revs, exclude))
+    try:
+        out = run_git(["rev-list", "--topo-order", "--reverse", *rev_args(revs, exclude), "--"], cwd=repo)
+    except ScanError:
+        out = b""  # one git log below reports the failure in its own words
+    # one commit id per line, all of one length (SHA-1 or SHA-256): slices are cut by offset
+    line = out.find(b"\n") + 1
+    if not line or len(out) % line or len(out) // line < PARALLEL_WALK_MIN:
+        # one git log, whose own errors are reported (an unborn HEAD is no error there)
+        return _log(repo, log_args(revs, exclude))
+    step = -(-len(out) // line // parts) * line
+    return _stdin_logs(repo, [out[i : i + step] for i in range(0, len(out), step)])
+
+
+def _log(repo: str, args: list[str], commits: Optional[bytes] = None) -> Walk:
+    """Run one ``git log`` (its commits on stdin when given) and parse its output as it streams."""
+    # The walk reads trees only: a small delta-base cache serves it as well
+    # as git's 96 MB default, which made git log the scan's largest process.
+    proc = spawn_git(["-c", f"core.deltaBaseCacheLimit={DELTA_BASE_CACHE}", *args], repo, stdin=commits is not None)
+    assert proc.stdout is not None and proc.stderr is not None
+    feeder: Optional[threading.Thread] = None
+    try:
+        if commits is not None:
+            assert proc.stdin is not None
+            feeder = threading.Thread(target=feed, args=(proc.stdin, commits), kwargs={"close": True}, daemon=True)
+            feeder.start()
+        walk = parse_log(proc.stdout)
+    finally:
+        proc.stdout.close()
+        stderr = proc.stderr.read()
+        proc.wait()
+        if feeder is not None:
+            feeder.join()  # git is gone, so it returns at once; the workers must fork with no other thread alive
+    if proc.returncode != 0:
+        _walk_failure(args, stderr, repo)
+        return Walk()
+    return walk
+
+
+def _stdin_logs(repo: str, slices: list[bytes]) -> Walk:
+    """One ``git log --stdin`` per slice of commits, all at once; their walks joined in order."""
+    walks: list[Optional[Walk]] = [None] * len(slices)
+    failures: list[BaseException] = []
+
+    def run(index: int) -> None:
+        try:
+            walks[index] = _log(repo, stdin_log_args(), slices[index])
+        except Exception as exc:  # re-raised in the caller's thread (Ctrl-C reaches that one directly)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(1, len(slices))]
+    for thread in threads:
+        thread.start()
+    run(0)
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    walk = walks[0] or Walk()
+    for later in walks[1:]:
+        walk.extend(later or Walk())
+    return walk
+
+
+def _walk_failure(args: Sequence[str], stderr: bytes, repo: str) -> None:
+    """Raise for a failed walk, unless the repository simply has no commits yet (then return)."""
+    text = stderr.decode("utf-8", "replace")
+    if "does not have any commits yet" in text:
+        return
+    if "bad revision" in text or "unknown revision" in text or "ambiguous argument" in text:
+        first = text.strip().splitlines()[0] if text.strip() else "bad revision"
+        raise config_error(f"cannot resolve the revisions to scan: {first}",
+                           "check --since/--branch: they must name commits in this repository")
+    raise git_failure(list(args), stderr, repo)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+if TYPE_CHECKING:  # mypy checks them as the dataclasses they behave as
+    from dataclasses import dataclass, field
+else:  # at run time: without importing dataclasses (scanner/record.py says why)
+    from scanner.record import dataclass, field
 
 from scanner.models import Finding, redact
 

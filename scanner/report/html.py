@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from scanner import __version__
+from scanner.version import __version__
 from scanner.display import printable
 from scanner.models import Finding, severity_rank, short_commit
 from scanner.report import ReportContext, incomplete_text, sort_findings

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, Optional, TextIO
 from urllib.parse import quote
 
-from scanner import __version__
+from scanner.version import __version__
 from scanner.jsontext import dumps
 from scanner.models import Finding, short_commit
 from scanner.report import ReportContext, incomplete_text, sort_findings

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:  # mypy checks them as the dataclasses they behave as
+    from dataclasses import dataclass, field
+else:  # at run time: without importing dataclasses (scanner/record.py says why)
+    from scanner.record import dataclass, field
 
 _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _SECTION = re.compile(rb"^(?:diff --git |\* Unmerged path )", re.MULTILINE)

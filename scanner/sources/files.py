@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Optional
 
-from scanner.detect import decode_blob
+from scanner.encodings import decode_blob
 from scanner.models import Fragment
 
 DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024

@@ -1,6 +1,7 @@
-"""The history source: every unique blob reachable from the refs (or a range), scanned once.
+"""``scan_history``, the one entry point of ``mcp-scan history``: it runs the steps below in order.
 
-Pipeline (see ``scanner/history/`` for each step):
+Every unique blob reachable from the refs (or a range) is scanned once. Steps,
+each in its module of ``scanner/history/``:
 
 1. one ``git log --raw`` walk lists, per commit, the blobs it introduced
    (``walk``); blobs that refs reach without a commit (tags of blobs and
@@ -12,49 +13,42 @@ Pipeline (see ``scanner/history/`` for each step):
 3. one ``git cat-file --batch-check`` gives sizes; blobs over the cap are
    dropped unread;
 4. the rest is split into chunks (all versions of a path together, newest
-   first, so git's delta-base cache works) and streamed through one
-   ``git cat-file --batch`` per worker process (``blobs``);
+   first, so git's delta-base cache works: ``pool``) and streamed through one
+   ``git cat-file --batch`` per worker process (``blobs``, ``delta``; blobs
+   over 5 MiB in slices, ``large``);
 5. hits are attributed to the commit that introduced them (``attribution``);
 6. commit and annotated-tag messages are scanned as texts of their own
    (``messages``), before the blobs so one cache save covers both.
 
-Public API: ``scan_history`` (used by ``mcp-scan history``, ``ci``,
-``pre-push``, ``sweep`` and ``baseline``); the design in brief is in the
-README's "How it works", each step's details in its module under
-``scanner/history/``.
+``scan_history`` is used by ``mcp-scan history``, ``ci``, ``pre-push``,
+``pre-receive``, ``sweep`` and ``baseline``; the design in brief is in the
+README's "How it works".
 """
 from __future__ import annotations
 
 import os
-import pickle
-import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from scanner.detect import Detector
-from scanner.errors import ScanError, config_error
-from scanner.gitcmd import _SAFE_CONFIG, feed, git_env, git_failure, run_git
-from scanner.history.blobs import DELTA_BASE_CACHE, ChunkResult, Task, blob_sizes
+from scanner.errors import ScanError
+from scanner.gitcmd import run_git
+from scanner.history.blobs import Task, blob_sizes
 from scanner.history.hits import Hit
 from scanner.history.large import WHOLE_READ_LIMIT, scan_large_blob
+from scanner.history.pool import Workers, pack_chunks
+from scanner.history.progress import Progress
 from scanner.history.refs import RefObjects
-from scanner.history.walk import Walk, log_args, parse_log, rev_args, stdin_log_args
+from scanner.history.walk import Walk, rev_args, run_walk
 from scanner.models import Finding, Incomplete
+from scanner.vendored import is_vendored
 
 # No cap unless the user sets one: blobs over WHOLE_READ_LIMIT are streamed
 # in slices (scanner.history.large), so a large blob costs time, not memory.
 DEFAULT_MAX_BLOB_SIZE = 1 << 62
-# Chunk bounds: small enough to balance two workers and report progress
-# often, large enough that per-chunk IPC is noise.
-CHUNK_BLOBS = 512
-CHUNK_BYTES = 8 * 1024 * 1024
-_chunk_blobs = CHUNK_BLOBS  # tests lower it to exercise several chunks and workers
-
-Progress = Callable[[int, int, int, int], None]
 _NO_HITS: list[Hit] = []  # shared by every blob without hits; never mutated
 
 
@@ -119,8 +113,8 @@ def scan_history(
     started = time.monotonic()
     result = HistoryResult()
     common_dir, shallow = _repo_info(repo)
-    # Forks nothing yet: the workers start once the chunks are counted (see _Workers).
-    workers = _Workers(repo, detector, line_delta, jobs)
+    # Forks nothing yet: the workers start once the chunks are counted (see Workers).
+    workers = Workers(repo, detector, line_delta, jobs)
     try:
         return _scan(repo, detector, workers, result, started, common_dir, shallow, revs=revs, exclude=exclude,
                      max_blob_size=max_blob_size, use_cache=use_cache,
@@ -130,7 +124,7 @@ def scan_history(
         workers.close()
 
 
-def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryResult, started: float,
+def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult, started: float,
           common_dir: Path, shallow: bool, *, revs: Optional[Sequence[str]], exclude: Sequence[str],
           max_blob_size: int, use_cache: bool, progress: Optional[Progress],
           head: Optional[str], need_secrets: bool, objects: Optional[Sequence[tuple[str, str]]],
@@ -156,11 +150,11 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     elif use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
         from scanner.history.walkcache import cached_walk
 
-        walk = cached_walk(repo, base, revs, lambda r, x: _walk(repo, r, x, workers.jobs), identity, result.warnings)
+        walk = cached_walk(repo, base, revs, lambda r, x: run_walk(repo, r, x, workers.jobs), identity, result.warnings)
     else:
-        walk = _walk(repo, revs, exclude, workers.jobs)
+        walk = run_walk(repo, revs, exclude, workers.jobs)
     path_rules = [r for r in detector.running_rules if r.path]
-    key_of = _key_function(path_rules)
+    key_of = _key_function(path_rules, any(not r.vendored for r in detector.running_rules))
     commit_count = len(walk.commits)
     reached = _ref_objects(repo, revs, objects)
     result.errors.extend(reached.errors)
@@ -218,7 +212,7 @@ def _scan(repo: str, detector: Detector, workers: "_Workers", result: HistoryRes
     if use_cache:
         cache.add(messages.hits)
     try:
-        for chunk in workers.run(_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks)):
+        for chunk in workers.run(pack_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks)):
             for key, found in chunk.hits.items():
                 hits[key] = found or _NO_HITS  # most blobs: one shared empty list, not one each
             if use_cache:
@@ -300,8 +294,6 @@ def _matching_stats(detector: Detector, counters: dict[str, int]) -> dict[str, A
 
 def _introduced_by(walk: Walk, records: Sequence[Incomplete]) -> list[Incomplete]:
     """``records`` with the commit that introduced each blob at its path (the first one the walk saw)."""
-    import dataclasses
-
     named = []
     for record in records:
         commit = record.commit
@@ -311,7 +303,7 @@ def _introduced_by(walk: Walk, records: Sequence[Incomplete]) -> list[Incomplete
                          occurrences[0][0] if occurrences else None)
             if index is not None:
                 commit = walk.commits[index][0]
-        named.append(dataclasses.replace(record, commit=commit))
+        named.append(record.replace(commit=commit))
     return named
 
 
@@ -383,116 +375,27 @@ def _add_ref_blobs(walk: Walk, blobs: Sequence[tuple[str, str, str]], key_of: Ca
             seen.append((index, path, ()))
 
 
-# Below this many commits one git log is about as fast as several.
-PARALLEL_WALK_MIN = 4000
 
-
-def _walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], parts: int = 1) -> Walk:
-    """The one history walk, split across ``parts`` git processes on a long history.
-
-    One ``git log`` spends about a second per 25,000 commits diffing trees on
-    one core while the workers wait for their first chunk. With ``parts`` > 1,
-    ``rev-list`` orders the commits (cheap) and each part's ``git log`` diffs
-    one contiguous slice; the parsed slices are joined in order, so the walk is
-    the same as one process's. Bad revisions are usage errors (exit 2).
-    """
-    if parts <= 1:
-        return _log(repo, log_args(revs, exclude))
-    try:
-        out = run_git(["rev-list", "--topo-order", "--reverse", *rev_args(revs, exclude), "--"], cwd=repo)
-    except ScanError:
-        out = b""  # one git log below reports the failure in its own words
-    # one commit id per line, all of one length (SHA-1 or SHA-256): slices are cut by offset
-    line = out.find(b"\n") + 1
-    if not line or len(out) % line or len(out) // line < PARALLEL_WALK_MIN:
-        # one git log, whose own errors are reported (an unborn HEAD is no error there)
-        return _log(repo, log_args(revs, exclude))
-    step = -(-len(out) // line // parts) * line
-    return _stdin_logs(repo, [out[i : i + step] for i in range(0, len(out), step)])
-
-
-def _log(repo: str, args: list[str], commits: Optional[bytes] = None) -> Walk:
-    """Run one ``git log`` (its commits on stdin when given) and parse its output as it streams."""
-    # The walk reads trees only: a small delta-base cache serves it as well
-    # as git's 96 MB default, which made git log the scan's largest process.
-    try:
-        proc = subprocess.Popen(["git", *_SAFE_CONFIG, "-c", f"core.deltaBaseCacheLimit={DELTA_BASE_CACHE}", *args],
-                                cwd=repo, stdin=subprocess.DEVNULL if commits is None else subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
-    except FileNotFoundError:
-        raise ScanError("git is not installed or not on PATH", "install git and retry") from None
-    assert proc.stdout is not None and proc.stderr is not None
-    feeder: Optional[threading.Thread] = None
-    try:
-        if commits is not None:
-            assert proc.stdin is not None
-            feeder = threading.Thread(target=feed, args=(proc.stdin, commits), kwargs={"close": True}, daemon=True)
-            feeder.start()
-        walk = parse_log(proc.stdout)
-    finally:
-        proc.stdout.close()
-        stderr = proc.stderr.read()
-        proc.wait()
-        if feeder is not None:
-            feeder.join()  # git is gone, so it returns at once; the workers must fork with no other thread alive
-    if proc.returncode != 0:
-        _walk_failure(args, stderr, repo)
-        return Walk()
-    return walk
-
-
-def _stdin_logs(repo: str, slices: list[bytes]) -> Walk:
-    """One ``git log --stdin`` per slice of commits, all at once; their walks joined in order."""
-    walks: list[Optional[Walk]] = [None] * len(slices)
-    failures: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            walks[index] = _log(repo, stdin_log_args(), slices[index])
-        except Exception as exc:  # re-raised in the caller's thread (Ctrl-C reaches that one directly)
-            failures.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(1, len(slices))]
-    for thread in threads:
-        thread.start()
-    run(0)
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    walk = walks[0] or Walk()
-    for later in walks[1:]:
-        walk.extend(later or Walk())
-    return walk
-
-
-def _walk_failure(args: Sequence[str], stderr: bytes, repo: str) -> None:
-    """Raise for a failed walk, unless the repository simply has no commits yet (then return)."""
-    text = stderr.decode("utf-8", "replace")
-    if "does not have any commits yet" in text:
-        return
-    if "bad revision" in text or "unknown revision" in text or "ambiguous argument" in text:
-        first = text.strip().splitlines()[0] if text.strip() else "bad revision"
-        raise config_error(f"cannot resolve the revisions to scan: {first}",
-                           "check --since/--branch: they must name commits in this repository")
-    raise git_failure(list(args), stderr, repo)
-
-
-def _key_function(path_rules: Sequence[Any]) -> Callable[[str, str], str]:
+def _key_function(path_rules: Sequence[Any], outside_vendored: bool = False) -> Callable[[str, str], str]:
     """``(oid, path) -> cache key``: the blob id, plus which path-restricted rules apply.
 
     Most rule sets have no path-restricted rules, and then a blob is scanned
     once whatever its paths. Otherwise a blob is scanned once per distinct set
-    of path rules its paths select ("path class").
+    of path rules its paths select ("path class"). Rules kept out of vendored
+    trees (``outside_vendored``) all share one condition: one mark for a path
+    inside such a tree, so the common path outside one keeps the bare blob id.
     """
-    if not path_rules:
+    if not path_rules and not outside_vendored:
         return lambda oid, path: oid
     classes: dict[str, str] = {}
 
     def key_of(oid: str, path: str) -> str:
         sig = classes.get(path)
         if sig is None:
-            sig = classes[path] = ",".join(str(i) for i, r in enumerate(path_rules) if r.path_pattern.search(path))
+            parts = [str(i) for i, r in enumerate(path_rules) if r.path_pattern.search(path)]
+            if outside_vendored and is_vendored(path):
+                parts.append("vendored")
+            sig = classes[path] = ",".join(parts)
         return f"{oid}/{sig}" if sig else oid
 
     return key_of
@@ -508,142 +411,6 @@ def _plan(walk: Walk, key_of: Callable[[str, str], str]) -> _Plan:
         plan.keys[oid] = list(pairs.items())
     return plan
 
-
-def _chunks(tasks: list[Task], walk: Walk) -> list[list[Task]]:
-    """Group all versions of a path together, newest first, then pack groups into bounded chunks.
-
-    A chunk boundary inside a path's versions costs a whole-file scan of the
-    next version (see ``scanner.history.delta``), so groups are split only
-    when one alone is several chunks long.
-    """
-    first = {oid: occ[0][0] for oid, occ in walk.blobs.items()}
-    ordered = sorted(tasks, key=lambda t: (t[2][0][1], -first.get(t[0], 0)))
-    groups: list[list[Task]] = []
-    for task in ordered:
-        if groups and groups[-1][0][2][0][1] == task[2][0][1]:
-            groups[-1].append(task)
-        else:
-            groups.append([task])
-    chunks: list[list[Task]] = []
-    current: list[Task] = []
-    size = 0
-    for group in groups:
-        group_size = sum(t[1] for t in group)
-        if current and (len(current) + len(group) > _chunk_blobs or size + group_size > CHUNK_BYTES):
-            chunks.append(current)
-            current, size = [], 0
-        if len(group) > 4 * _chunk_blobs or group_size > 4 * CHUNK_BYTES:
-            for task in group:  # a huge group: cut it like a plain list
-                if current and (len(current) >= 4 * _chunk_blobs or size + task[1] > 4 * CHUNK_BYTES):
-                    chunks.append(current)
-                    current, size = [], 0
-                current.append(task)
-                size += task[1]
-            continue
-        current.extend(group)
-        size += group_size
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-# More workers than a few per core only add memory and contention (each holds
-# a detector and a git cat-file): --jobs is capped at this many per CPU.
-WORKERS_PER_CPU = 4
-
-
-def worker_limit(jobs: Optional[int]) -> int:
-    """The processes ``jobs`` (default: the CPU count) may really use: 1 to WORKERS_PER_CPU per CPU."""
-    cpus = os.cpu_count() or 1
-    return max(1, min(jobs or cpus, WORKERS_PER_CPU * cpus))
-
-
-class _Workers:
-    """The scanning processes: this process alone, or a pool of forked workers, at most one per chunk.
-
-    The pool starts only once the chunks are known: a scan with one chunk
-    forks nothing, and no scan forks more workers than it has chunks or than
-    ``worker_limit`` allows. This process holds the walk by then, and the
-    workers share its pages copy-on-write. To keep them shared: everything is
-    frozen out of the garbage collector until the pool stops (a collection,
-    here or in a worker, writes to every object), the chunks are pickled
-    before the fork (pickling touches the walk's strings), and the pool stops
-    as soon as the chunks are done, before attribution reads the walk again.
-    Measured on a 100,000-commit history: the same process-tree PSS as
-    forking before the walk (bench/README.md, soak).
-    """
-
-    def __init__(self, repo: str, detector: Detector, line_delta: bool, jobs: Optional[int]) -> None:
-        self.repo, self.detector, self.line_delta = repo, detector, line_delta
-        self.jobs = worker_limit(jobs)
-        self.pool: Any = None
-        self.frozen = False
-
-    def _start(self, count: int) -> None:
-        import gc
-        import multiprocessing
-
-        from scanner.history import blobs as worker
-
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        self.frozen = gc.get_freeze_count() == 0  # else a caller froze objects of its own: leave them so
-        gc.freeze()
-        self.pool = ctx.Pool(count, initializer=worker.init_worker, initargs=(self.repo, self.detector, self.line_delta))
-
-    def close(self) -> None:
-        """Stop the workers (at once: called after the results are in, or on an error or Ctrl-C)."""
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
-            self.pool = None
-        if self.frozen:
-            import gc
-
-            gc.unfreeze()
-            self.frozen = False
-
-    def run(self, chunks: list[list[Task]], progress: Optional[Progress], total_blobs: int,
-            total_bytes: int) -> Iterator[ChunkResult]:
-        """Scan chunks (in any order), reporting progress after each."""
-        from scanner.history import blobs as worker
-
-        done_blobs = done_bytes = 0
-        if progress:
-            progress(0, total_blobs, 0, total_bytes)
-        if not chunks:
-            return
-        sizes = {id(c): (len(c), sum(t[1] for t in c)) for c in chunks}
-
-        def reported(results: Iterable[tuple[ChunkResult, int]]) -> Iterator[ChunkResult]:
-            nonlocal done_blobs, done_bytes
-            for res, chunk_id in results:
-                done_blobs += sizes[chunk_id][0]
-                done_bytes += sizes[chunk_id][1]
-                if progress:
-                    progress(done_blobs, total_blobs, done_bytes, total_bytes)
-                yield res
-
-        worker.BlobScanner.make_matcher(self.detector)  # compiled (or loaded) once, before any fork
-        if min(self.jobs, len(chunks)) == 1:
-            scanner = worker.BlobScanner(self.repo, self.detector, self.line_delta)
-            try:
-                yield from reported((scanner.scan(c), id(c)) for c in chunks)
-            finally:
-                scanner.close()
-            return
-        payloads = [(pickle.dumps(c, pickle.HIGHEST_PROTOCOL), id(c)) for c in chunks]
-        try:
-            self._start(min(self.jobs, len(chunks)))
-            yield from reported(self.pool.imap_unordered(_indexed, payloads))
-        finally:
-            self.close()
-
-
-def _indexed(item: tuple[bytes, int]) -> tuple[ChunkResult, int]:
-    from scanner.history.blobs import scan_chunk
-
-    return scan_chunk(pickle.loads(item[0])), item[1]
 
 
 def _scan_previous(repo: str, detector: Detector, walk: Walk, hits: dict[str, list[Hit]],

@@ -1,0 +1,156 @@
+"""The scanning processes: blobs packed into chunks, scanned here or by a pool of forked workers.
+
+``pack_chunks`` packs the blobs to read (all versions of a path together, newest
+first, so git's delta-base cache and the line-delta scan work); ``Workers``
+scans them with ``scanner.history.blobs``, in this process when one worker is
+enough, else in a pool forked once the chunks are counted.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Iterable, Iterator
+from typing import Any, Optional
+
+from scanner.detect import Detector
+from scanner.history.blobs import BlobScanner, ChunkResult, Task, init_worker, scan_chunk
+from scanner.history.progress import Progress
+from scanner.history.walk import Walk
+
+# Chunk bounds: small enough to balance two workers and report progress
+# often, large enough that per-chunk IPC is noise.
+CHUNK_BLOBS = 512
+CHUNK_BYTES = 8 * 1024 * 1024
+_chunk_blobs = CHUNK_BLOBS  # tests lower it to exercise several chunks and workers
+
+
+def pack_chunks(tasks: list[Task], walk: Walk) -> list[list[Task]]:
+    """Group all versions of a path together, newest first, then pack groups into bounded chunks.
+
+    A chunk boundary inside a path's versions costs a whole-file scan of the
+    next version (see ``scanner.history.delta``), so groups are split only
+    when one alone is several chunks long.
+    """
+    first = {oid: occ[0][0] for oid, occ in walk.blobs.items()}
+    ordered = sorted(tasks, key=lambda t: (t[2][0][1], -first.get(t[0], 0)))
+    groups: list[list[Task]] = []
+    for task in ordered:
+        if groups and groups[-1][0][2][0][1] == task[2][0][1]:
+            groups[-1].append(task)
+        else:
+            groups.append([task])
+    packed: list[list[Task]] = []
+    current: list[Task] = []
+    size = 0
+    for group in groups:
+        group_size = sum(t[1] for t in group)
+        if current and (len(current) + len(group) > _chunk_blobs or size + group_size > CHUNK_BYTES):
+            packed.append(current)
+            current, size = [], 0
+        if len(group) > 4 * _chunk_blobs or group_size > 4 * CHUNK_BYTES:
+            for task in group:  # a huge group: cut it like a plain list
+                if current and (len(current) >= 4 * _chunk_blobs or size + task[1] > 4 * CHUNK_BYTES):
+                    packed.append(current)
+                    current, size = [], 0
+                current.append(task)
+                size += task[1]
+            continue
+        current.extend(group)
+        size += group_size
+    if current:
+        packed.append(current)
+    return packed
+
+
+# More workers than a few per core only add memory and contention (each holds
+# a detector and a git cat-file): --jobs is capped at this many per CPU.
+WORKERS_PER_CPU = 4
+
+
+def worker_limit(jobs: Optional[int]) -> int:
+    """The processes ``jobs`` (default: the CPU count) may really use: 1 to WORKERS_PER_CPU per CPU."""
+    cpus = os.cpu_count() or 1
+    return max(1, min(jobs or cpus, WORKERS_PER_CPU * cpus))
+
+
+class Workers:
+    """The scanning processes: this process alone, or a pool of forked workers, at most one per chunk.
+
+    The pool starts only once the chunks are known: a scan with one chunk
+    forks nothing, and no scan forks more workers than it has chunks or than
+    ``worker_limit`` allows. This process holds the walk by then, and the
+    workers share its pages copy-on-write. To keep them shared: everything is
+    frozen out of the garbage collector until the pool stops (a collection,
+    here or in a worker, writes to every object), the chunks are pickled
+    before the fork (pickling touches the walk's strings), and the pool stops
+    as soon as the chunks are done, before attribution reads the walk again.
+    Measured on a 100,000-commit history: the same process-tree PSS as
+    forking before the walk (bench/README.md, soak).
+    """
+
+    def __init__(self, repo: str, detector: Detector, line_delta: bool, jobs: Optional[int]) -> None:
+        self.repo, self.detector, self.line_delta = repo, detector, line_delta
+        self.jobs = worker_limit(jobs)
+        self.pool: Any = None
+        self.frozen = False
+
+    def _start(self, count: int) -> None:
+        import gc
+        import multiprocessing
+
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self.frozen = gc.get_freeze_count() == 0  # else a caller froze objects of its own: leave them so
+        gc.freeze()
+        self.pool = ctx.Pool(count, initializer=init_worker, initargs=(self.repo, self.detector, self.line_delta))
+
+    def close(self) -> None:
+        """Stop the workers (at once: called after the results are in, or on an error or Ctrl-C)."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+        if self.frozen:
+            import gc
+
+            gc.unfreeze()
+            self.frozen = False
+
+    def run(self, chunks: list[list[Task]], progress: Optional[Progress], total_blobs: int,
+            total_bytes: int) -> Iterator[ChunkResult]:
+        """Scan chunks (in any order), reporting progress after each."""
+        done_blobs = done_bytes = 0
+        if progress:
+            progress(0, total_blobs, 0, total_bytes)
+        if not chunks:
+            return
+        sizes = {id(c): (len(c), sum(t[1] for t in c)) for c in chunks}
+
+        def reported(results: Iterable[tuple[ChunkResult, int]]) -> Iterator[ChunkResult]:
+            nonlocal done_blobs, done_bytes
+            for res, chunk_id in results:
+                done_blobs += sizes[chunk_id][0]
+                done_bytes += sizes[chunk_id][1]
+                if progress:
+                    progress(done_blobs, total_blobs, done_bytes, total_bytes)
+                yield res
+
+        BlobScanner.make_matcher(self.detector)  # compiled (or loaded) once, before any fork
+        if min(self.jobs, len(chunks)) == 1:
+            scanner = BlobScanner(self.repo, self.detector, self.line_delta)
+            try:
+                yield from reported((scanner.scan(c), id(c)) for c in chunks)
+            finally:
+                scanner.close()
+            return
+        payloads = [(pickle.dumps(c, pickle.HIGHEST_PROTOCOL), id(c)) for c in chunks]
+        try:
+            self._start(min(self.jobs, len(chunks)))
+            yield from reported(self.pool.imap_unordered(_scan_pickled, payloads))
+        finally:
+            self.close()
+
+
+def _scan_pickled(item: tuple[bytes, int]) -> tuple[ChunkResult, int]:
+    """A worker's task: one chunk, pickled before the fork (see ``Workers``), and its id."""
+    return scan_chunk(pickle.loads(item[0])), item[1]
