@@ -2,30 +2,34 @@
 
 Each file's bytes go once through every rule at once (``scanner.rulematch``),
 and the detector judges only windows of whole lines around the matches
-Hyperscan reports, with all its gates; a file without a match costs no
-Python per line. What Hyperscan cannot vouch for takes the keyword path (the
-detector on the whole text, as every file went before): non-ASCII or
-``\\x1c``-``\\x1f`` bytes (``rulematch.text_ok``), lone ``\\r`` line ends (the
-detector counts them as lines), ``Secret`` (Kubernetes values are decoded
-only when the manifest is seen whole), UTF-16/32 text, files a path-chosen
-rule reads, a rule that needs the whole text, too many matches. Without
-Hyperscan (``MCP_SCAN_NO_HYPERSCAN=1``, ``--engine python``, no wheel) every
-file takes the keyword path.
+Hyperscan reports, each window searched for the rules matched in it, with all
+the detector's gates; a file without a match costs no Python per line. Around
+bytes Hyperscan cannot vouch for (non-ASCII, ``\\x1c``-``\\x1f``) every rule
+judges a region that holds any match touching them. The keyword path (the
+detector on the whole text, as every file went before) takes what windows
+cannot stand for: lone ``\\r`` line ends (the detector counts them as lines),
+``Secret`` (Kubernetes values are decoded only when the manifest is seen
+whole), UTF-16/32 text, files a path-chosen rule reads, unvouched bytes all
+over, too many matches. Without Hyperscan (``MCP_SCAN_NO_HYPERSCAN=1``,
+``--engine python``, no wheel) every file takes the keyword path.
 
 Many files are split across worker processes (``scan_files``); a few stay in
-this process, so the commit-hook-sized calls never pay for a fork.
+this process, and a few small ones skip the rule database, so commit-hook-sized
+calls pay for neither a fork nor Hyperscan's start-up.
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from scanner.detect import Detector, decode_blob
+from scanner.detect import Detector
+from scanner.encodings import decode_blob
 from scanner.history.blobs import BlobScanner, is_binary
 from scanner.models import Finding, Fragment, Incomplete
-from scanner.rulematch import MAX_REACH, text_ok
+from scanner.rulematch import text_ok, unvouched_regions
 from scanner.sources.files import STDIN, Entry, FilesSource, read_file
 
 # Below this many bytes in all, the rule database is not loaded: a few small
@@ -103,22 +107,26 @@ class FileScanner:
         return detector.scan(Fragment(text=text, path=path)) if text else []
 
     def _matched(self, path: str, data: bytes) -> Optional[list[Finding]]:
-        """Findings in windows around the rule matches in ``data`` and around the lines Hyperscan cannot
-        vouch for; None when the keyword path must judge the whole text (a rule needs it, or Hyperscan
-        reported too many matches)."""
+        """Findings in windows around the rule matches in ``data`` (each searched for the rules matched
+        there) and in the regions around bytes Hyperscan cannot vouch for (every rule); None when the
+        keyword path must judge the whole text (unvouched bytes everywhere, or too many matches)."""
         matcher = self.matcher
+        # Non-ASCII bytes (a name, a Unicode test string) leave Hyperscan's word on the text around
+        # them unvouched: every rule judges those regions, as history does (rulematch.unvouched_regions).
+        regions = [] if text_ok(data) else unvouched_regions(data, matcher.max_lines)
+        if regions is None:
+            return None
         matcher.path = path  # a whole-text rule whose path condition excludes this file stays out
         matches = matcher.scan(data)
         if matches is None:
             return None
-        windows = matcher.windows(data, matches) if matches else []
-        if windows is None:
-            return None
-        if not data.isascii() or not text_ok(data):
-            windows = _merge(windows + _unvouched(data, matcher.max_lines))
+        if not matches and not regions:
+            return []
+        # whole=True: a rule that needs the whole text gets it, searched with the rules matched there
+        windows = matcher.windows(data, matches, regions, whole=True)
         findings: list[Finding] = []
         line, counted = 1, 0
-        for lo, hi in windows:  # line-aligned, in file order, not overlapping
+        for lo, hi, rules in windows:  # line-aligned, in file order, not overlapping
             line += data.count(b"\n", counted, lo)
             counted = lo
             window = data[lo:hi]
@@ -127,14 +135,11 @@ class FileScanner:
             # a window starts after a line feed, which no UTF-8 sequence holds: decoding it alone
             # gives the characters (and U+FFFD for invalid bytes) that decoding the whole file gives
             text = window.decode("utf-8", "replace")
-            findings.extend(self.detector.scan(Fragment(text=text, path=path, start_line=line)))
+            findings.extend(self.detector.scan(Fragment(text=text, path=path, start_line=line), rules))
         return findings
 
 
 _BOM = b"\xef\xbb\xbf"
-# Bytes where Python's regex and Hyperscan's byte semantics part (``rulematch.text_ok``):
-# non-ASCII (\w, \s, \d and case folding are Unicode-aware in Python) and \x1c-\x1f.
-_UNVOUCHED = re.compile(rb"[\x1c-\x1f\x80-\xff]")
 
 
 def _windowable(data: bytes) -> bool:
@@ -144,65 +149,57 @@ def _windowable(data: bytes) -> bool:
     return b"Secret" not in data  # Kubernetes values are decoded only when the manifest is seen whole
 
 
-def _unvouched(data: bytes, max_lines: int) -> list[tuple[int, int]]:
-    """Line-aligned ``(start, end)`` spans around every byte Hyperscan's verdict does not cover.
-
-    Any match touching such a byte lies inside: a span reaches MAX_REACH bytes
-    (the longest match a window allows for) and ``max_lines`` + 1 lines (the
-    most line feeds a windowed match may hold, and the line before it for
-    allow markers) each side. Python's regex judges these spans, as the keyword
-    path judges whole texts; Hyperscan's matches cover the rest.
-    """
-    spans: list[tuple[int, int]] = []
-    size = len(data)
-    at = _UNVOUCHED.search(data)
-    while at is not None:
-        lo = data.rfind(b"\n", 0, max(0, at.start() - MAX_REACH)) + 1
-        line_lo = at.start()
-        for _ in range(max_lines + 2):
-            line_lo = data.rfind(b"\n", 0, line_lo)
-            if line_lo < 0:
-                break
-        lo = min(lo, line_lo + 1)
-        hi = data.find(b"\n", min(size, at.end() + MAX_REACH))
-        line_hi = at.end() - 1
-        for _ in range(max_lines + 1):
-            line_hi = data.find(b"\n", line_hi + 1)
-            if line_hi < 0:
-                break
-        hi = size if hi < 0 or line_hi < 0 else max(hi, line_hi)
-        spans.append((lo, hi))
-        at = _UNVOUCHED.search(data, hi) if hi < size else None
-    return spans
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted ``spans`` with overlapping and adjacent ones joined."""
-    merged: list[tuple[int, int]] = []
-    for lo, hi in sorted(spans):
-        if merged and lo <= merged[-1][1] + 1:
-            if hi > merged[-1][1]:
-                merged[-1] = (merged[-1][0], hi)
-        else:
-            merged.append((lo, hi))
-    return merged
-
-
 # -- worker processes ------------------------------------------------------
 _WORKER: Optional[FileScanner] = None
 
 
 def _init_worker(detector: Detector, max_size: int) -> None:
-    from scanner.workers import ignore_interrupts
-
     global _WORKER
-    ignore_interrupts()
+    # Ctrl-C is the parent's to handle (it terminates the pool and exits 130). Workers start with
+    # SIGINT blocked (forked_pool): one that landed before this line is discarded, not raised.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _WORKER = FileScanner(detector, max_size)  # forked: the parent's matcher is reused, not rebuilt
 
 
 def _scan_chunk(entries: list[Entry]) -> FilesResult:
     assert _WORKER is not None, "_init_worker was not run"
     return _WORKER.scan_entries(entries)
+
+
+@contextmanager
+def forked_pool(count: int, initializer: Callable[..., None], initargs: Sequence[Any] = ()) -> Iterator[Any]:
+    """A ``multiprocessing`` pool of ``count`` workers, forked where the platform can (spawned elsewhere).
+
+    Forked workers share this process's pages copy-on-write (rules, compiled regexes, the
+    Hyperscan database); the garbage collector is frozen until the pool stops, since a
+    collection writes to every object. Workers are forked with SIGINT blocked, so a Ctrl-C
+    between a worker's fork and its initializer prints no traceback (here it stays pending and
+    is raised once unblocked). The pool is terminated on the way out, whatever happened.
+    """
+    import gc
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    frozen = gc.get_freeze_count() == 0  # else a caller froze objects of its own: leave them so
+    gc.freeze()
+    pool = None
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
+        try:
+            pool = ctx.Pool(count, initializer=initializer, initargs=tuple(initargs))
+        finally:
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        yield pool
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        if frozen:
+            gc.unfreeze()
 
 
 def chunks(entries: Sequence[Entry], count: int) -> list[list[Entry]]:
@@ -228,7 +225,7 @@ def scan_files(scanner: FileScanner, entries: Sequence[Entry], jobs: Optional[in
 
     A small input (under POOL_MIN_BYTES or POOL_MIN_FILES) is scanned here.
     """
-    from scanner.workers import forked_pool, worker_limit
+    from scanner.history.pool import worker_limit  # the same cap as history's and sweep's workers
 
     workers = worker_limit(jobs)
     total = sum(max(e.size, 0) for e in entries)
