@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import string
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -145,9 +146,9 @@ class _CountingDetector(Detector):
 
     scanned = 0
 
-    def raw_hits(self, text: str, path: str) -> list:  # type: ignore[override]
+    def raw_hits(self, text: str, path: str, only: Any = None) -> list:  # type: ignore[override]
         self.scanned += len(text)
-        return super().raw_hits(text, path)
+        return super().raw_hits(text, path, only)
 
 
 @pytest.mark.parametrize("escape", ["%20", "%3D", "%2F"])
