@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 import os
 import string
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 import regex
