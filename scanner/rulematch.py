@@ -201,38 +201,39 @@ _UNVOUCHED = re.compile(rb"[\x1c-\x1f\x80-\xff]+")
 MAX_UNVOUCHED_RUNS = 64
 
 
-def unvouched_regions(data: bytes, lines: int) -> Optional[list[tuple[int, int]]]:
+def unvouched_regions(data: bytes, lines: int, start: int = 0,
+                      end: Optional[int] = None) -> Optional[list[tuple[int, int]]]:
     """Line-aligned ``(start, end)`` regions of ``data`` where a rule match could touch a byte
-    Hyperscan cannot vouch for: each such run with ``lines`` lines and MAX_REACH bytes either
-    side, whichever reaches further (every windowed rule's match fits), merged. None when they
-    cover so much of ``data`` that the keyword path on the whole text costs less."""
+    Hyperscan cannot vouch for in ``data[start:end]``: each such run with ``lines`` lines and
+    MAX_REACH bytes either side, whichever reaches further (every windowed rule's match fits),
+    merged. None when they cover so much of that span that the keyword path on it costs less."""
     regions: list[tuple[int, int]] = []
-    for number, run in enumerate(_UNVOUCHED.finditer(data)):
+    for number, run in enumerate(_UNVOUCHED.finditer(data, start, len(data) if end is None else end)):
         if number >= MAX_UNVOUCHED_RUNS:
             return None
-        start, end = run.span()
-        lo = start
+        run_start, run_end = run.span()
+        lo = run_start
         for _ in range(lines + 1):
             if lo <= 0:
                 break
             lo = data.rfind(b"\n", 0, lo - 1) + 1
-        lo = min(lo, max(start - MAX_REACH, 0))
+        lo = min(lo, max(run_start - MAX_REACH, 0))
         lo = 0 if lo <= 0 else data.rfind(b"\n", 0, lo) + 1
-        hi = end
+        hi = run_end
         for _ in range(lines + 1):
             nl = data.find(b"\n", hi)
             if nl == -1:
                 hi = len(data)
                 break
             hi = nl + 1
-        hi = max(hi, min(end + MAX_REACH, len(data)))
+        hi = max(hi, min(run_end + MAX_REACH, len(data)))
         nl = data.find(b"\n", hi)
         hi = len(data) if nl == -1 else nl
         if regions and lo <= regions[-1][1] + 1:
             regions[-1] = (regions[-1][0], max(hi, regions[-1][1]))
         else:
             regions.append((lo, hi))
-    if sum(hi - lo for lo, hi in regions) * 2 > len(data):
+    if sum(hi - lo for lo, hi in regions) * 2 > (len(data) if end is None else end) - start:
         return None
     return regions
 
@@ -260,6 +261,10 @@ class RuleMatcher:
         self._db = self._load_or_compile()
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
         self.max_lines = max(self.pattern_lines, default=0)  # line feeds a windowed match may hold
+        # How far a windowed match may reach from the secret it holds (lines, bytes): a version
+        # chain judges anew the hits that close to a change.
+        keyword_window = BEFORE + AFTER if -2 in self.pattern_reach else 0
+        self.reach = (self.max_lines + 1, max(max(self.pattern_reach, default=0), keyword_window))
 
     # -- building ----------------------------------------------------------
     def _digest(self) -> str:

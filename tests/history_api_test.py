@@ -123,64 +123,6 @@ def test_range_api_excludes_earlier_history(edited: tuple[GitRepo, dict[str, str
     assert _key(ranged) == _key(result)
 
 
-def test_line_delta_with_unchanged_runs_split_out_agrees_with_whole_file_scans(
-        edited: tuple[GitRepo, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
-    # Small thresholds so every version's changed middle is split around identical runs.
-    from scanner.history import delta
-
-    monkeypatch.setattr(delta, "_SPLIT_MIN", 64)
-    monkeypatch.setattr(delta, "_PROBE", 16)
-    repo, _facts = edited
-    whole = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False, line_delta=False)
-    fast = scan_history(str(repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
-    assert _key(fast) == _key(whole)
-
-
-@pytest.mark.parametrize("seed", range(40))
-def test_changed_regions_cover_every_difference(seed: int) -> None:
-    import random
-
-    from scanner.history.delta import _changed_regions, _common_prefix, _common_suffix
-
-    rng = random.Random(seed)
-    old_lines = [f"line {i} {fake(rng.randint(5, 60), seed=seed * 10_000 + i)}\n" for i in range(rng.randint(300, 3000))]
-    new_lines = list(old_lines)
-    for _ in range(rng.randint(1, 6)):
-        at = rng.randrange(len(new_lines))
-        action = rng.choice(("insert", "delete", "change"))
-        if action == "insert":
-            new_lines.insert(at, f"inserted {fake(20, seed=rng.randint(0, 10**9))}\n")
-        elif action == "delete" and len(new_lines) > 1:
-            del new_lines[at]
-        else:
-            new_lines[at] = f"changed {fake(30, seed=rng.randint(0, 10**9))}\n"
-    prev, data = "".join(old_lines).encode(), "".join(new_lines).encode()
-    p = _common_prefix(prev, data)
-    p = data.rfind(b"\n", 0, p) + 1
-    s = _common_suffix(prev, data, min(len(prev), len(data)) - p)
-    e = len(data) - s
-    if 0 < e < len(data) and data[e - 1] != 10:
-        nl = data.find(b"\n", e)
-        e = len(data) if nl == -1 else nl + 1
-    f = len(prev) - (len(data) - e)
-    regions = _changed_regions(prev, data, p, e, p, f)
-    # regions are ordered, line-aligned on both sides, and the gaps between them are identical bytes
-    edges = [(p, p)] + [(r[0], r[2]) for r in regions] + [(e, f)]
-    ends = [(p, p)] + [(r[1], r[3]) for r in regions] + [(e, f)]
-    for (n_end, o_end), (n_start, o_start) in zip(ends[:-1], edges[1:]):
-        assert data[n_end:n_start] == prev[o_end:o_start]
-    for new_start, new_end, old_start, old_end in regions:
-        assert p <= new_start <= new_end <= e and p <= old_start <= old_end <= f
-        for offset, text in ((new_start, data), (old_start, prev)):
-            assert offset == 0 or text[offset - 1:offset] == b"\n"
-    # every line that the old version lacks lies inside a region
-    old_set = set(old_lines)
-    for index, line in enumerate(new_lines):
-        if line not in old_set:
-            offset = len("".join(new_lines[:index]).encode())
-            assert any(r[0] <= offset < r[1] for r in regions), line
-
-
 def test_a_version_that_is_a_kubernetes_secret_is_scanned_whole(git_repo: GitRepo) -> None:
     # Values under a Secret's data: are decoded only when the detector sees
     # "kind: Secret". Here only the kind line changes, far from an unchanged

@@ -83,3 +83,23 @@ def test_a_disabled_block_rule_is_not_rerouted_to_the_header_rule(tmp_path: Path
     assert [f["rule_id"] for f in findings if f["path"].endswith("id_rsa.pem")] == []
     _, findings = scan(tmp_path, "", [])
     assert [f["rule_id"] for f in findings if f["path"].endswith("id_rsa.pem")] == ["private-key-rsa"]
+
+
+def test_disabling_github_pat_holds_in_history_windows_too(tmp_path: Path) -> None:
+    """History judges windows with only the rules Hyperscan matched there (a disabled rule is
+    no Hyperscan candidate): on both engines a verified token is still never "unverified"."""
+    from tests.git_helpers import GitRepo
+
+    repo = GitRepo.init(tmp_path / "repo")
+    good, bad = checksummed("ghp_", seed=31), broken(checksummed("ghp_", seed=32))
+    filler = "".join(f"step_{i}() {{ run {i}; }}\n" for i in range(200))
+    repo.stage("deploy.sh", filler + f"echo {good}\n" + filler)
+    repo.commit("a verified token")
+    repo.stage("deploy.sh", filler + f"echo {good}\n# tweak\n" + filler + f"echo {bad}\n")
+    repo.commit("and an unverified one")
+    (repo.path / ".mcp-scan.toml").write_text('disable-rules = ["github-pat"]\n')
+    for extra in ((), ("--engine", "python")):
+        run = repo.run_mcp_scan("history", "--no-cache", "--format", "json", *extra)
+        assert run.returncode == 1, run.stderr
+        found = json.loads(run.stdout)["findings"]
+        assert [(f["rule_id"], f["line"]) for f in found] == [("github-token-unverified", 403)], extra

@@ -93,7 +93,8 @@ class BlobScanner:
         self._handle: Any = None
         self._prefilter: Any = self._make_prefilter(detector)
         self.matcher: Any = self.make_matcher(detector)
-        self.chain = MatchedChain(self.matcher, enabled=delta) if self.matcher is not None else VersionChain(delta)
+        self.chain = (MatchedChain(self.matcher, enabled=delta) if self.matcher is not None
+                      else VersionChain(delta, whole_text_gate(detector)))
 
     @staticmethod
     def make_matcher(detector: Detector) -> Any:
@@ -268,6 +269,21 @@ class BlobScanner:
 
 def _always(_data: bytes) -> bool:
     return True
+
+
+def whole_text_gate(detector: Detector) -> Callable[[bytes], bool]:
+    """Could a rule that must see the whole text match in these bytes (one of its keywords
+    occurs)? The pure-Python version chain scans such a version whole, never in part."""
+    rules = [rule for rule in detector.running_rules if rule.content != "binary" and rule.whole_text]
+    if any(not rule.keywords for rule in rules):
+        return _always
+    keywords = tuple(sorted({k.lower().encode("utf-8") for rule in rules for k in rule.keywords}))
+
+    def gate(data: bytes) -> bool:
+        lowered = data.lower()
+        return any(k in lowered for k in keywords)
+
+    return gate
 
 
 def keyword_gate(detector: Detector) -> Callable[[bytes], bool]:

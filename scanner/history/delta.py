@@ -23,15 +23,13 @@ the manifest's ``kind: Secret`` is in the text it sees).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from scanner.encodings import decode_blob
 from scanner.history.hits import Hit
-from scanner.rulematch import text_ok, unvouched_regions
+from scanner.rulematch import MAX_LINES, MAX_REACH, text_ok, unvouched_regions
 
 CONTEXT = 2
-# More new lines than 1/REWRITE_SHARE of the file: a whole-file scan is cheaper.
-REWRITE_SHARE = 3
 _BLOCK = 4096
 _BOM = b"\xef\xbb\xbf"
 
@@ -91,14 +89,71 @@ def _changed_lines(prev: bytes, data: bytes) -> tuple[int, int]:
 
 
 
+class Zone(NamedTuple):
+    """The changed part of a version, widened by the reach (see ``VersionChain._zone``)."""
+
+    za: int  # data[za:zb]: the zone, whose hits are judged anew
+    zb: int
+    ha: int  # data[ha:hb]: the span searched for them (a reach further each side)
+    hb: int
+    first: int  # line number of za
+    first_span: int  # line number of ha
+    lines: int  # line feeds in the zone
+    newlines: int  # line feeds in the whole version
+    carried: list[Hit]  # the previous version's hits outside the zone, at their new lines
+
+
+def _line_back(data: bytes, pos: int, lines: int, nbytes: int) -> int:
+    """The start of the line ``lines`` lines, and at least ``nbytes`` bytes, before line start ``pos``."""
+    a = pos
+    for _ in range(lines):
+        if a <= 0:
+            return 0
+        a = data.rfind(b"\n", 0, a - 1) + 1
+    if pos - nbytes < a:
+        lo = pos - nbytes
+        a = 0 if lo <= 0 else data.rfind(b"\n", 0, lo) + 1
+    return a
+
+
+def _line_forward(data: bytes, pos: int, lines: int, nbytes: int) -> int:
+    """The end (past its line feed) of the line ``lines`` lines, and at least ``nbytes`` bytes,
+    after line start ``pos``."""
+    size = len(data)
+    b = pos
+    for _ in range(lines):
+        if b >= size:
+            return size
+        nl = data.find(b"\n", b)
+        b = size if nl == -1 else nl + 1
+    if pos + nbytes > b:
+        if pos + nbytes >= size:
+            return size
+        nl = data.find(b"\n", pos + nbytes)
+        b = size if nl == -1 else nl + 1
+    return b
+
+
+def _always(_data: bytes) -> bool:
+    return True
+
+
 class VersionChain:
     """The previous version of the path being scanned, and its hits."""
 
-    def __init__(self, enabled: bool = True) -> None:
+    # How far a match may reach from the secret it holds, at most (lines, bytes): any windowed
+    # rule's (rulematch: MAX_LINES line feeds, MAX_REACH bytes) unless the caller knows better.
+    REACH = (MAX_LINES + 1, MAX_REACH)
+
+    def __init__(self, enabled: bool = True, whole_gate: Optional[MatchFn] = None) -> None:
         self.enabled = enabled
+        # True when a rule that must see the whole text could match these bytes
+        # (its keywords occur): such a version is scanned whole, never in part.
+        self.whole_gate: MatchFn = whole_gate if whole_gate is not None else _always
+        self.reach = self.REACH
         self.path: Optional[str] = None
         self.data = b""
-        self.hits: list[tuple[Hit, bytes]] = []
+        self.plain: list[Hit] = []  # every hit of self.data, not one per fingerprint
         self.has_secret_word = False  # does self.data contain b"Secret"?
         self.newlines = 0  # self.data.count(b"\n"), kept up to date along the chain
         self.full_scans = 0
@@ -113,7 +168,7 @@ class VersionChain:
         """Forget the previous version (the next one is scanned whole)."""
         self.path = None
         self.data = b""
-        self.hits = []
+        self.plain = []
         self.has_secret_word = False
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
@@ -126,168 +181,87 @@ class VersionChain:
         # version for it costs as much as git's decompression, so along a
         # chain only the spans that changed are searched (see _delta).
         newlines = -1
-        if self.path != path or not self.enabled or self.has_secret_word:
-            hits = self._whole(data, might_match, scan)
-            has_secret_word = b"Secret" in data
-        else:
+        found: Optional[list[Hit]] = None
+        if self.path == path and self.enabled and not self.has_secret_word:
             found, newlines = self._delta(data, might_match, scan)
-            has_secret_word = found is None and b"Secret" in data
-            hits = self._whole(data, might_match, scan) if found is None else _unique(found)
-        self.path, self.data, self.has_secret_word = path, data, has_secret_word
+        if found is None:
+            found = self._every(data, might_match, scan)
+        self.path, self.data, self.has_secret_word = path, data, b"Secret" in data
         self.newlines = newlines if newlines >= 0 else data.count(b"\n")
-        if hits:
-            lines = data.split(b"\n")
-            self.hits = [(h, lines[h.line - 1]) for h in hits if 0 < h.line <= len(lines)]
-        else:
-            self.hits = []
-        return hits
+        self.plain = found  # every hit, not one per fingerprint: a kept copy must carry on when another goes
+        return _unique(found)
 
     def _whole(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
+        return _unique(self._every(data, might_match, scan))
+
+    def _every(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
+        """Every hit of the whole text (the keyword path)."""
         self.full_scans += 1
         if not might_match(data):
             return []
         text = decode_blob(data)
-        return _unique(scan(text, 1)) if text else []
+        return scan(text, 1) if text else []
 
-    def _delta(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> tuple[Optional[list[Hit]], int]:
-        """Hits from windows around new lines plus carried hits (None = do a whole-file scan),
-        and the number of line feeds in ``data`` (-1 if not known)."""
+    def _zone(self, data: bytes) -> Optional[Zone]:
+        """Where this version differs from the previous one, widened by the reach (None: scan whole).
+
+        A match that touches a changed line holds a secret within the reach of it, and the
+        secret of a match that does not lies outside: so the hits in the zone are judged anew
+        (from a span one more reach each side, which holds their whole matches), and the rest
+        are carried from the previous version, moved by the change in line count.
+        """
         prev = self.data
         p, e = _changed_lines(prev, data)
-        prev_e = len(prev) - (len(data) - e)
-        old: set[bytes] = set()
-        lines: list[bytes] = []
-        newlines = self.newlines  # outside the changed spans both versions have the same lines
-        for new_start, new_end, old_start, old_end in _changed_regions(prev, data, p, e, p, prev_e):
-            middle = data[new_start:new_end]
-            if b"Secret" in middle:
-                return None, -1  # the previous version had none: it was added here, scan whole
-            lines.extend(middle.split(b"\n"))
-            if middle.endswith(b"\n"):
-                lines.pop()
-            gone = prev[old_start:old_end].split(b"\n")
-            old.update(gone)
-            newlines += middle.count(b"\n") - (len(gone) - 1)
-        new = set(lines) - old
-        if len(new) > 8 and len(new) * REWRITE_SHARE > newlines + 1:
-            return None, newlines
-        self.window_scans += 1
-        found: list[Hit] = []
-        if new:
-            found.extend(self._windows(data, p, e, new, newlines, might_match, scan))
-        found.extend(self._carried(data))
-        return found, newlines
-
-    def _windows(self, data: bytes, p: int, e: int, new: set[bytes], newlines: int,
-                 might_match: MatchFn, scan: ScanFn) -> list[Hit]:
-        """Scan byte windows of CONTEXT lines around every new line in ``data[p:e]``."""
-        padded = b"\n" + data + b"\n"  # padded[q] == "\n" before a line starting at data[q]
-        size = len(data)
-        starts: list[tuple[int, int]] = []
-        for line in new:
-            if not line.strip():
-                continue  # a blank line cannot hold a secret, and would match everywhere
-            needle = b"\n" + line + b"\n"
-            at = padded.find(needle, p, e + 2)
-            while at != -1:
-                starts.append((at, at + len(line)))
-                at = padded.find(needle, at + 1, e + 2)
-        spans: list[tuple[int, int]] = []
-        for start, end in sorted(starts):  # data[start:end] is the line; data[end] its "\n"
-            for _ in range(CONTEXT):
-                if start == 0:
-                    break
-                start = data.rfind(b"\n", 0, start - 1) + 1
-            for _ in range(CONTEXT):
-                if end >= size:
-                    break
-                nl = data.find(b"\n", end + 1)
-                end = size if nl == -1 else nl
-            if spans and start <= spans[-1][1]:
-                spans[-1] = (spans[-1][0], max(spans[-1][1], end))
-            else:
-                spans.append((start, end))
-        found: list[Hit] = []
-        line_no, counted = 1, 0  # line number at offset `counted`; spans are in file order
-        for start, end in spans:
-            window = data[start:end]
-            if not might_match(window):
-                continue
-            if start == 0 and window.startswith(_BOM):
-                window = window[3:]  # decode_blob drops the BOM; columns on line 1 must agree
-            if not counted and start > size // 2:
-                # count the line feeds after the window, not the (longer) run before it
-                line_no = newlines - data.count(b"\n", start) + 1
-            else:
-                line_no += data.count(b"\n", counted, start)
-            counted = start
-            found.extend(scan(window.decode("utf-8", "replace"), line_no))
-        return found
-
-    def _carried(self, data: bytes) -> list[Hit]:
+        lines, nbytes = self.reach
+        za, zb = _line_back(data, p, lines, nbytes), _line_forward(data, e, lines, nbytes)
+        if b"Secret" in data[p:e]:
+            return None  # the previous version had none: it was added here, scan whole
+        ha, hb = _line_back(data, za, lines, nbytes), _line_forward(data, zb, lines, nbytes)
+        grow = len(data) - len(prev)
+        old_zone_lines = prev.count(b"\n", za, zb - grow)
+        zone_lines = data.count(b"\n", za, zb)
+        newlines = self.newlines - old_zone_lines + zone_lines
+        if za * 2 > len(data):
+            first = newlines - data.count(b"\n", za) + 1
+        else:
+            first = data.count(b"\n", 0, za) + 1
+        old_end = first + old_zone_lines  # the first line after the zone, before
+        shift = zone_lines - old_zone_lines
         carried: list[Hit] = []
-        padded: Optional[bytes] = None
-        for hit, line_bytes in self.hits:
-            if hit.secret.encode("utf-8", "surrogatepass") not in data:
-                continue
-            if padded is None:
-                padded = b"\n" + data + b"\n"
-            at = padded.find(b"\n" + line_bytes + b"\n")
-            if at == -1:
-                continue  # the line changed: it was new, and rescanned in its window
-            line = padded.count(b"\n", 0, at) + 1
-            shift = line - hit.line
-            carried.append(hit._replace(line=line, end_line=hit.end_line + shift if hit.end_line is not None else None))
-        return carried
+        for hit in self.plain:
+            last = hit.end_line if hit.end_line is not None else hit.line
+            if last < first:
+                carried.append(hit)
+            elif hit.line >= old_end:
+                carried.append(hit._replace(line=hit.line + shift,
+                                            end_line=hit.end_line + shift if hit.end_line is not None else None))
+            elif hit.line < first or last >= old_end:
+                return None  # a secret reaching across the zone's edge: judge the whole text
+        return Zone(za, zb, ha, hb, first, first - data.count(b"\n", ha, za), zone_lines, newlines, carried)
 
+    def _region_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
+        """The keyword path on the span around the zone, keeping the hits in the zone."""
+        region = data[zone.ha:zone.hb]
+        if not might_match(region):
+            return []
+        if zone.ha == 0 and region.startswith(_BOM):
+            region = region[3:]  # decode_blob drops the BOM; columns on line 1 must agree
+        end = zone.first + zone.lines
+        return [h for h in scan(region.decode("utf-8", "replace"), zone.first_span) if zone.first <= h.line < end]
 
-# A changed middle larger than this is searched for an unchanged run inside
-# it (two edits far apart leave most of the file between them untouched).
-_SPLIT_MIN = 8192
-_PROBE = 256
-_MAX_REGIONS = 16
-
-
-def _changed_regions(prev: bytes, data: bytes, p: int, e: int, q: int, f: int,
-                     budget: Optional[list[int]] = None) -> list[tuple[int, int, int, int]]:
-    """Line-aligned ``(new_start, new_end, old_start, old_end)`` spans that differ.
-
-    ``data[p:e]`` and ``prev[q:f]`` are the changed middles. A probe from the
-    middle of the new span is looked up in the old one; where found, the
-    identical run around it (grown with memcmp, cut back to whole lines) is
-    dropped and both sides are split again. Lines outside the returned spans
-    are byte-identical in both versions, so their hits carry over unchanged;
-    a line that only moved may be rescanned, never missed.
-    """
-    if budget is None:
-        budget = [_MAX_REGIONS]
-    whole = [(p, e, q, f)]
-    if e - p < _SPLIT_MIN or f - q < _SPLIT_MIN or budget[0] <= 1:
-        return whole
-    mid = p + (e - p) // 2
-    probe = data[mid : mid + _PROBE]
-    at = prev.find(probe, q, f)
-    if at == -1 or prev.find(probe, at + 1, f) != -1:
-        return whole  # not there, or not unique: keep the span whole
-    # the identical run around the probe, grown at memcmp speed
-    run_start = mid - _common_suffix(data[p:mid], prev[q:at], min(mid - p, at - q))
-    run_end = mid + _common_prefix(data[mid:e], prev[at:f])
-    shift = at - mid  # old offset = new offset + shift, inside the run
-    # cut back to whole lines whose line breaks lie inside the run (so both sides agree)
-    if run_start == p:
-        cut_start = p  # p and q are line starts already
-    else:
-        nl = data.find(b"\n", run_start, run_end)
-        if nl == -1:
-            return whole
-        cut_start = nl + 1
-    nl = data.rfind(b"\n", cut_start, run_end)
-    if nl == -1:
-        return whole
-    cut_end = nl + 1
-    budget[0] -= 1
-    return (_changed_regions(prev, data, p, cut_start, q, cut_start + shift, budget)
-            + _changed_regions(prev, data, cut_end, e, cut_end + shift, f, budget))
+    def _delta(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> tuple[Optional[list[Hit]], int]:
+        """Hits of the zone around the change plus carried hits (None = scan the whole text),
+        and the number of line feeds in ``data`` (-1 if not known)."""
+        if self.data == data:
+            self.window_scans += 1
+            return self.plain, self.newlines
+        zone = self._zone(data)
+        if zone is None:
+            return None, -1
+        if self.whole_gate(data[zone.ha:zone.hb]):
+            return None, zone.newlines  # a rule that needs the whole text could match here
+        self.window_scans += 1
+        return self._region_hits(data, zone, might_match, scan) + zone.carried, zone.newlines
 
 
 def _unique(hits: list[Hit]) -> list[Hit]:
@@ -324,8 +298,9 @@ class MatchedChain(VersionChain):
     MAX_VERDICT_BYTES = 1 << 16
 
     def __init__(self, matcher: Any, enabled: bool = True) -> None:
-        super().__init__(enabled)
+        super().__init__(enabled)  # a rule that needs the whole text is seen by Hyperscan
         self.matcher = matcher
+        self.reach = matcher.reach
         self.plain: list[Hit] = []
         self.verdicts: dict[tuple[bytes, Optional[frozenset[int]]], list[Hit]] = {}
         self.judged = 0
@@ -382,7 +357,7 @@ class MatchedChain(VersionChain):
             return self._keyword_whole(data, might_match, scan)
         self.full_scans += 1
         self.matcher.whole_by = -1
-        found, _ = self._judge(data, data, 0, 1, (1, len(data) + 2), scan, regions)
+        found, _ = self._judge(data, data, 0, 1, (1, len(data) + 2), scan, regions, whole=True)
         if found is not None and self.matcher.whole_by >= 0:
             rule_id = self.matcher.rules[self.matcher.whole_by].id
             self.whole_rules[rule_id] = self.whole_rules.get(rule_id, 0) + 1
@@ -396,15 +371,17 @@ class MatchedChain(VersionChain):
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
     def _judge(self, data: bytes, span: bytes, offset: int, first_line: int, keep: tuple[int, int],
-               scan: ScanFn, regions: Optional[list[tuple[int, int]]] = None) -> tuple[Optional[list[Hit]], bool]:
+               scan: ScanFn, regions: Optional[list[tuple[int, int]]] = None,
+               whole: bool = False) -> tuple[Optional[list[Hit]], bool]:
         """Hits in windows around the rule matches in ``span`` (``data[offset:...]``, whose first line
         is ``first_line``) that start on the span's lines ``keep`` (first, after last): a window
         reaches past the span, where the hits are carried from the previous version. Or None and
         whether a rule needs the whole text (else Hyperscan reported too many matches: the keyword
         path will do).
 
-        ``regions`` (given for a whole text only) are judged by every rule; there a rule that
-        needs the whole text gets it, with the other rules Hyperscan matched.
+        ``regions`` are judged by every rule (Hyperscan cannot vouch for their bytes). With
+        ``whole`` (a whole text), a rule that needs the whole text gets it, with the other rules
+        Hyperscan matched.
         """
         matches = self.matcher.scan(span)
         if matches is None:
@@ -413,7 +390,7 @@ class MatchedChain(VersionChain):
             return [], False
         if offset:
             matches = [(pattern, end + offset) for pattern, end in matches]
-        windows = self.matcher.windows(data, matches, regions or (), whole=regions is not None)
+        windows = self.matcher.windows(data, matches, regions or (), whole=whole)
         if windows is None:
             return None, True
         found: list[Hit] = []
@@ -443,65 +420,28 @@ class MatchedChain(VersionChain):
         return found, False
 
     def _changed(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> tuple[Optional[list[Hit]], int]:
-        """Hits of this version from the previous one's plus the changed lines' (None = scan whole),
+        """Hits of this version from the previous one's plus the zone's (None = scan whole),
         and the number of line feeds in ``data``."""
-        prev = self.data
-        if prev == data:
+        if self.data == data:
             self.window_scans += 1
             return self.plain, self.newlines
-        p, e = _changed_lines(prev, data)
-        # the changed lines plus CONTEXT lines each side: data[a:b] here, prev[a:b - grow] before
-        a = p
-        # back far enough that a match of several lines ending in the change starts in the span
-        for _ in range(max(CONTEXT, self.matcher.max_lines)):
-            if a == 0:
-                break
-            a = data.rfind(b"\n", 0, a - 1) + 1
-        b = e
-        for _ in range(CONTEXT):
-            if b >= len(data):
-                break
-            nl = data.find(b"\n", b)
-            b = len(data) if nl == -1 else nl + 1
-        grow = len(data) - len(prev)
-        span = data[a:b]
-        if b"Secret" in span:
-            return None, -1  # the previous version had none: it was added here, scan whole
-        old_span_lines = prev.count(b"\n", a, b - grow)
-        span_lines = span.count(b"\n")
-        newlines = self.newlines - old_span_lines + span_lines
-        if a * 2 > len(data):
-            first = newlines - data.count(b"\n", a) + 1
-        else:
-            first = data.count(b"\n", 0, a) + 1
-        old_end_line = first + old_span_lines  # the first line after the span, before
-        carried: list[Hit] = []
-        shift = span_lines - old_span_lines
-        for hit in self.plain:
-            last = hit.end_line if hit.end_line is not None else hit.line
-            if last < first:
-                carried.append(hit)
-            elif hit.line >= old_end_line:
-                carried.append(hit._replace(line=hit.line + shift,
-                                            end_line=hit.end_line + shift if hit.end_line is not None else None))
-            elif hit.line < first or last >= old_end_line:
-                return None, newlines  # a hit reaching across the span's edge: judge the whole text
+        zone = self._zone(data)
+        if zone is None:
+            return None, -1
+        keep = (zone.first, zone.first + zone.lines)
+        span = data[zone.ha:zone.hb]
         found: Optional[list[Hit]] = None
-        if text_ok(span):
-            found, whole = self._judge(data, span, a, first, (first, first + span_lines), scan)
+        regions: Optional[list[tuple[int, int]]] = []
+        if not text_ok(span):
+            regions = unvouched_regions(data, self.matcher.max_lines, zone.ha, zone.hb)
+        if regions is not None:
+            found, whole = self._judge(data, span, zone.ha, zone.first_span, keep, scan, regions)
             if whole:
                 self._because(f"span:whole-text-rule:{self.matcher.rules[self.matcher.whole_by].id}")
-                return None, newlines
+                return None, zone.newlines
         if found is None:
-            self._because("span:non-ascii" if not text_ok(span) else "span:too-many-matches")
-            # the keyword path on the span, from one line before it (allow markers)
+            self._because("span:non-ascii" if regions is None else "span:too-many-matches")
             self.keyword_path += 1
-            start = 0 if a == 0 else data.rfind(b"\n", 0, a - 1) + 1
-            before = 1 if start < a else 0
-            region = data[start:b]
-            found = []
-            if might_match(region):
-                found = [h for h in scan(region.decode("utf-8", "replace"), first - before)
-                         if first <= h.line < first + span_lines]
+            found = self._region_hits(data, zone, might_match, scan)
         self.window_scans += 1
-        return found + carried, newlines
+        return found + zone.carried, zone.newlines

@@ -1,0 +1,90 @@
+"""History judges a match anew whenever a change touches any part of it, not only its secret.
+
+A rule's match may reach lines away from the secret it holds: a service-account JSON's
+``"type": "service_account"`` ten lines above its ``private_key_id``. The version chain
+scans only the changed lines of each version and carries the other hits over; these
+histories change only the context, never the secret's line, and the findings (and the
+commits they are attributed to) must equal a whole-file scan of every version.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from scanner.detect import Detector
+from scanner.history.scan import scan_history
+from scanner.rules import builtin_rules
+from tests.fakes import fake
+from tests.git_helpers import GitRepo
+
+KEY_ID = fake(40, "0123456789abcdef")
+PAD = [f'  "setting_{i}": "value number {i}",' for i in range(300)]
+
+
+def _account(kind: str, gap: int = 8) -> str:
+    middle = [f'  "field_{i}": "plain value {i}",' for i in range(gap)]
+    return "\n".join(["{", *PAD, f'  "type": "{kind}",', '  "project_id": "demo-project",', *middle,
+                      f'  "private_key_id": "{KEY_ID}",',
+                      '  "client_email": "bot@demo-project.iam.gserviceaccount.com"', *PAD, "}"]) + "\n"
+
+
+def _findings(repo: GitRepo, engine: str, line_delta: bool = True) -> list[tuple[Any, ...]]:
+    result = scan_history(str(repo.path), Detector(list(builtin_rules()), engine=engine), jobs=1,
+                          use_cache=False, line_delta=line_delta)
+    return sorted((f.rule_id, f.path, f.line, f.commit) for f in result.findings)
+
+
+ENGINES = ["hyperscan", "python"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_secret_made_by_changing_its_context_lines_away_is_found(git_repo: GitRepo, engine: str) -> None:
+    if engine == "hyperscan":
+        pytest.importorskip("hyperscan")
+    git_repo.stage("key.json", _account("service_account"))
+    introduced = git_repo.commit("add a service account key")
+    git_repo.stage("key.json", _account("authorized_user"))  # the secret's line is untouched
+    git_repo.commit("retype the file")
+    found = _findings(git_repo, engine)
+    assert [(rule, commit) for rule, _, _, commit in found] == [("gcp-service-account-key", introduced)]
+    assert found == _findings(git_repo, engine, line_delta=False)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_finding_is_attributed_to_the_commit_whose_context_made_it(git_repo: GitRepo, engine: str) -> None:
+    if engine == "hyperscan":
+        pytest.importorskip("hyperscan")
+    git_repo.stage("key.json", _account("authorized_user"))
+    git_repo.commit("a user credential file: no service-account key yet")
+    git_repo.stage("key.json", _account("service_account"))
+    made = git_repo.commit("now it is a service account key")
+    found = _findings(git_repo, engine)
+    assert [(rule, commit) for rule, _, _, commit in found] == [("gcp-service-account-key", made)]
+    assert found == _findings(git_repo, engine, line_delta=False)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_secret_made_by_deleting_the_lines_between_is_found(git_repo: GitRepo, engine: str) -> None:
+    """Deleted lines leave no new line to look around: the junction still counts as changed."""
+    if engine == "hyperscan":
+        pytest.importorskip("hyperscan")
+    git_repo.stage("key.json", _account("service_account", gap=80))  # too far apart to be one match
+    git_repo.commit("far apart")
+    git_repo.stage("key.json", _account("service_account", gap=2))
+    closer = git_repo.commit("closer")
+    found = _findings(git_repo, engine)
+    assert [(rule, commit) for rule, _, _, commit in found] == [("gcp-service-account-key", closer)]
+    assert found == _findings(git_repo, engine, line_delta=False)
+
+
+def test_the_cli_reports_it_too(git_repo: GitRepo) -> None:
+    git_repo.stage("key.json", _account("service_account"))
+    git_repo.commit("add")
+    git_repo.stage("key.json", _account("authorized_user"))
+    git_repo.commit("retype")
+    run = git_repo.run_mcp_scan("history", "--no-cache", "--format", "json")
+    assert run.returncode == 1, run.stderr
+    assert [f["rule_id"] for f in json.loads(run.stdout)["findings"]] == ["gcp-service-account-key"]
+    assert KEY_ID not in run.stdout.decode()
