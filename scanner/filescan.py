@@ -27,9 +27,7 @@ from typing import Any, Optional
 
 from scanner.detect import Detector
 from scanner.encodings import decode_blob
-from scanner.history.blobs import BlobScanner, is_binary
 from scanner.models import Finding, Fragment, Incomplete
-from scanner.rulematch import text_ok, unvouched_regions
 from scanner.sources.files import STDIN, Entry, FilesSource, read_file
 
 # Below this many bytes in all, the rule database is not loaded: a few small
@@ -71,8 +69,14 @@ class FileScanner:
     def __init__(self, detector: Detector, max_size: int, match: bool = True) -> None:
         self.detector = detector
         self.max_size = max_size
-        # Built (or loaded from the cache) here, before any fork, so workers share it.
-        self.matcher: Any = BlobScanner.make_matcher(detector) if match else None
+        self.matcher: Any = None
+        if match:
+            # Imported here, not at the top: a few small files (a pre-commit style call) need
+            # neither history's blob reader nor Hyperscan. Built (or loaded from the cache) here,
+            # before any fork, so workers share it.
+            from scanner.history.blobs import BlobScanner
+
+            self.matcher = BlobScanner.make_matcher(detector)
 
     def scan_entries(self, entries: Sequence[Entry]) -> FilesResult:
         """Read and scan ``entries`` in order; an unreadable file is an error, a vanished one nothing."""
@@ -93,23 +97,33 @@ class FileScanner:
     def scan(self, path: str, data: bytes) -> list[Finding]:
         """Every finding in the file ``path`` holding ``data``, in file order."""
         detector = self.detector
-        wide = data[:2] in _WIDE_BOMS or data[:4] in _WIDE_BOMS
-        if not wide and is_binary(data):
-            # keystores and DER keys: read by the binary rules of their path; other binary files skipped unread
-            if not detector.reads_binary(path):
-                return []
-            return detector.scan(Fragment(text=data.decode("latin-1"), path=path, binary=True))
-        if self.matcher is not None and not wide and not detector.reads_path(path) and _windowable(data):
-            found = self._matched(path, data)
-            if found is not None:
-                return found
+        if self.matcher is not None:
+            from scanner.history.blobs import is_binary  # decode_blob's verdict, without decoding
+
+            wide = data[:2] in _WIDE_BOMS or data[:4] in _WIDE_BOMS
+            if not wide and is_binary(data):
+                return self._binary(path, data)
+            if not wide and not detector.reads_path(path) and _windowable(data):
+                found = self._matched(path, data)
+                if found is not None:
+                    return found
         text = decode_blob(data)
+        if text is None:
+            return self._binary(path, data)
         return detector.scan(Fragment(text=text, path=path)) if text else []
+
+    def _binary(self, path: str, data: bytes) -> list[Finding]:
+        """Keystores and DER keys are read by the binary rules of their path; other binary files are skipped unread."""
+        if not self.detector.reads_binary(path):
+            return []
+        return self.detector.scan(Fragment(text=data.decode("latin-1"), path=path, binary=True))
 
     def _matched(self, path: str, data: bytes) -> Optional[list[Finding]]:
         """Findings in windows around the rule matches in ``data`` (each searched for the rules matched
         there) and in the regions around bytes Hyperscan cannot vouch for (every rule); None when the
         keyword path must judge the whole text (unvouched bytes everywhere, or too many matches)."""
+        from scanner.rulematch import text_ok, unvouched_regions
+
         matcher = self.matcher
         # Non-ASCII bytes (a name, a Unicode test string) leave Hyperscan's word on the text around
         # them unvouched: every rule judges those regions, as history does (rulematch.unvouched_regions).
@@ -225,11 +239,14 @@ def scan_files(scanner: FileScanner, entries: Sequence[Entry], jobs: Optional[in
 
     A small input (under POOL_MIN_BYTES or POOL_MIN_FILES) is scanned here.
     """
+    total = sum(max(e.size, 0) for e in entries)
+    if jobs == 1 or total < POOL_MIN_BYTES or len(entries) < POOL_MIN_FILES:
+        yield scanner.scan_entries(entries)
+        return
     from scanner.history.pool import worker_limit  # the same cap as history's and sweep's workers
 
     workers = worker_limit(jobs)
-    total = sum(max(e.size, 0) for e in entries)
-    if workers == 1 or total < POOL_MIN_BYTES or len(entries) < POOL_MIN_FILES:
+    if workers == 1:
         yield scanner.scan_entries(entries)
         return
     runs = chunks(entries, workers * CHUNKS_PER_WORKER)
