@@ -37,6 +37,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     ),
     # The history scan: sources feeding the detector inside its worker processes.
     "history": ("scanner.history.*",),
+    # The file scan: the files source feeding the detector, through history's matcher set-up and worker cap.
+    "files": ("scanner.filescan",),
     # Repository-state checks (.gitignore coverage, MCP configs); they reuse the rules and git.
     "audit": ("scanner.audit.*",),
     # Writing findings: knows Finding and Exposure only.
@@ -55,6 +57,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "detect": {"base", "rules", "detect"},
     "sources": {"base", "sources"},
     "history": {"base", "rules", "detect", "sources", "history"},
+    "files": {"base", "rules", "detect", "sources", "history", "files"},
     "audit": {"base", "rules", "sources", "audit"},
     "report": {"base", "report"},
     "app": set(LAYERS),

@@ -17,6 +17,7 @@ import json
 import os
 import string
 from pathlib import Path
+from typing import Any
 
 import pytest
 import regex

@@ -134,8 +134,11 @@ def check_disabled_ids(config: Config, secret_ids: set[str]) -> None:
                            "`mcp-scan rules list` shows the rule ids, secret and audit rules alike")
 
 
-def build_detector(args: argparse.Namespace, config: Config) -> Any:
-    """A Detector for the built-in registry plus configured and ``--rules`` files."""
+def build_detector(args: argparse.Namespace, config: Config, engine: Optional[str] = None) -> Any:
+    """A Detector for the built-in registry plus configured and ``--rules`` files.
+
+    ``engine`` overrides the (hidden) ``--engine`` flag's prefilter choice.
+    """
     from scanner.detect import Detector
 
     known = collect_rules(args, config)
@@ -149,7 +152,7 @@ def build_detector(args: argparse.Namespace, config: Config) -> Any:
         allow_regexes=config.allow_regexes,
         stopwords=config.stopwords,
         min_confidence=confidence,
-        engine=getattr(args, "engine", "auto"),
+        engine=engine or str(getattr(args, "engine", "auto")),
     )
 
 
