@@ -136,8 +136,11 @@ class FileScanner:
             return None
         if not matches and not regions:
             return []
-        # whole=True: a rule that needs the whole text gets it, searched with the rules matched there
-        windows = matcher.windows(data, matches, regions, whole=True)
+        def alone(rules: frozenset[int]) -> bool:  # a rule that needs the whole text gets it
+            text = (data[3:] if data.startswith(_BOM) else data).decode("utf-8", "replace")
+            return bool(self.detector.scan(Fragment(text=text, path=path), rules))
+
+        windows = matcher.windows(data, matches, regions, whole=alone)
         findings: list[Finding] = []
         line, counted = 1, 0
         for lo, hi, rules in windows:  # line-aligned, in file order, not overlapping

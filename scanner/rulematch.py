@@ -30,14 +30,14 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
 from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 6
+FORMAT = 8
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -113,6 +113,55 @@ def _max_width(pattern: str) -> int:
         return int(parser.parse(pattern).getwidth()[1])
     except Exception:  # syntax only the regex module knows
         return MAX_REACH
+
+
+def _lookaheads(pattern: str, openers: tuple[str, ...] = ("(?=", "(?!")) -> list[str]:
+    """The bodies of the groups ``openers`` begin in ``pattern`` (lookaheads), found by bracket count."""
+    bodies: list[str] = []
+    i = 0
+    while True:
+        i = min((j for j in (pattern.find(o, i) for o in openers) if j != -1), default=-1)
+        if i == -1:
+            return bodies
+        skip = next(len(o) for o in openers if pattern.startswith(o, i))
+        escapes = len(pattern[:i]) - len(pattern[:i].rstrip("\\"))
+        if escapes % 2:  # an escaped parenthesis
+            i += 1
+            continue
+        depth, j, in_class = 0, i, False
+        while j < len(pattern):
+            ch = pattern[j]
+            if ch == "\\":
+                j += 2
+                continue
+            if in_class:
+                in_class = ch != "]"
+            elif ch == "[":
+                in_class = True
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        bodies.append(pattern[i + skip:j])
+        i += skip
+
+
+def _ahead(pattern: str) -> int:
+    """How many bytes past a match's end its lookaheads may read beyond the end of its line
+    (0: none crosses a line feed): a window must reach that far for Python to judge it as on
+    the whole text."""
+    most = 0
+    for body in _lookaheads(pattern):
+        # a back-reference matches what its group did: measure the group's pattern instead
+        for name in _NAMED_REF.findall(body):
+            group = _lookaheads(pattern, (f"(?P<{name}>",))
+            body = body.replace(f"(?P={name})", f"(?:{group[0]})" if group else "[\\s\\S]*")
+        if _max_line_feeds(body) > 0:
+            most = max(most, min(_max_width(body), MAX_REACH))
+    return most
 
 
 UNBOUNDED = 1 << 30
@@ -252,6 +301,7 @@ class RuleMatcher:
         self.pattern_rule: list[int] = []
         self.pattern_reach: list[int] = []
         self.pattern_lines: list[int] = []  # per pattern: line feeds its match may hold (reach 0)
+        self.pattern_ahead: list[int] = []  # per pattern: bytes its lookaheads read past its line
         self.modes: list[str] = []  # per rule: exact, prefilter, keyword, fallback
         # per rule (and one more for percent escapes): windows its matches opened
         self.candidates = [0] * (len(self.rules) + 1)
@@ -265,7 +315,8 @@ class RuleMatcher:
         # How far a windowed match may reach from the secret it holds (lines, bytes): a version
         # chain judges anew the hits that close to a change.
         keyword_window = BEFORE + AFTER if -2 in self.pattern_reach else 0
-        self.reach = (self.max_lines + 1, max(max(self.pattern_reach, default=0), keyword_window))
+        self.reach = (self.max_lines + 1, max(max((max(r, 0) + a for r, a in zip(self.pattern_reach, self.pattern_ahead)),
+                                                  default=0), keyword_window))
 
     # -- building ----------------------------------------------------------
     def _digest(self) -> str:
@@ -284,7 +335,7 @@ class RuleMatcher:
             stored = pickle.loads(path.read_bytes())
             db = self._hs.loadb(stored["db"], self._hs.HS_MODE_BLOCK)
             self.pattern_rule, self.pattern_reach, self.modes = stored["rule"], stored["reach"], stored["modes"]
-            self.pattern_lines = stored["lines"]
+            self.pattern_lines, self.pattern_ahead = stored["lines"], stored["ahead"]
             touch(path)
             return db
         except Exception:  # missing, stale or corrupt: rebuild
@@ -292,7 +343,8 @@ class RuleMatcher:
         db = self._compile()
         try:
             blob = pickle.dumps({"db": self._hs.dumpb(db), "rule": self.pattern_rule,
-                                 "reach": self.pattern_reach, "lines": self.pattern_lines, "modes": self.modes}, pickle.HIGHEST_PROTOCOL)
+                                 "reach": self.pattern_reach, "lines": self.pattern_lines,
+                                 "ahead": self.pattern_ahead, "modes": self.modes}, pickle.HIGHEST_PROTOCOL)
             atomic_write(path, blob)
             prune(path.parent, "rules-*.hsdb", keep=KEEP_DATABASES)
         except OSError:
@@ -367,6 +419,7 @@ class RuleMatcher:
                     # allow markers); else it reaches back past the longest match
                     self.pattern_reach.append(min(width + BEFORE, MAX_REACH) if not few_lines else 0)
                     self.pattern_lines.append(feeds if few_lines else 0)
+                    self.pattern_ahead.append(_ahead(rule.regex))
             self.modes.append(mode)
             if mode in ("keyword", "fallback", "anchored"):
                 # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
@@ -377,12 +430,14 @@ class RuleMatcher:
                     self.pattern_rule.append(index)
                     self.pattern_reach.append(-1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2)
                     self.pattern_lines.append(0)
+                    self.pattern_ahead.append(0)
         # Percent-encoded values are judged decoded (scanner.decode): each %XX opens its line.
         expressions.append(rb"%[0-9A-Fa-f]{2}")
         flags.append(0)
         self.pattern_rule.append(len(self.rules))
         self.pattern_reach.append(0)
         self.pattern_lines.append(0)
+        self.pattern_ahead.append(0)
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
         db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
         return db
@@ -410,15 +465,22 @@ class RuleMatcher:
         return None if len(found) > MAX_MATCHES else found
 
     def windows(self, data: bytes, matches: list[tuple[int, int]], regions: Sequence[tuple[int, int]] = (),
-                whole: bool = False) -> Optional[list[Window]]:
+                whole: Optional[Callable[[frozenset[int]], bool]] = None) -> Optional[list[Window]]:
         """Merged line-aligned ``(start, end, rules)`` windows of ``data`` around ``matches``
         (``end`` before the line feed; ``rules`` the indices of the rules whose matches opened
         it, the only rules that can match in it, or None: any rule). ``regions`` (line-aligned)
-        are windows for every rule: Hyperscan could not vouch for their bytes. A rule that needs
-        the whole text makes it one window when ``whole`` allows, else the answer is None."""
+        are windows for every rule: Hyperscan could not vouch for their bytes.
+
+        A rule that needs the whole text makes the answer None, unless ``whole`` is given: it
+        tells whether such rules, searched alone on the whole text, find anything. Mostly they
+        do not (a curl command without a password, a ``data:`` block in no Secret) and the other
+        rules keep their windows; else the answer is one window of the whole text with every
+        rule matched, so overlapping hits are weighed against each other as in a whole-text scan."""
         spans: list[tuple[int, int, int]] = [(lo, hi, -1) for lo, hi in regions]
+        needs_whole: set[int] = set()
         seen: dict[int, int] = {}  # rule -> end of its last window (later matches inside it add nothing)
         pattern_rule, pattern_reach, pattern_lines = self.pattern_rule, self.pattern_reach, self.pattern_lines
+        pattern_ahead = self.pattern_ahead
         for pattern, end in matches:
             rule = pattern_rule[pattern]
             if end <= seen.get(rule, -1):
@@ -431,10 +493,10 @@ class RuleMatcher:
                     continue
                 self.candidates[rule] += 1
                 self.whole_by = rule
-                if not whole:
+                if whole is None:
                     return None
                 seen[rule] = len(data)
-                spans.append((0, len(data), rule))
+                needs_whole.add(rule)
                 continue
             if reach == -2:  # a keyword: the detector's keyword window
                 lo, hi = end - BEFORE, end + AFTER
@@ -448,6 +510,7 @@ class RuleMatcher:
                     break
                 feed = data.rfind(b"\n", 0, feed)
             lo = feed + 1
+            hi = min(hi + pattern_ahead[pattern], len(data))  # what its lookaheads read past its line
             nl = data.find(b"\n", hi)
             hi = len(data) if nl == -1 else nl
             seen[rule] = hi
@@ -463,6 +526,9 @@ class RuleMatcher:
                     merged[-1] = (last[0], hi, last[2])
             else:
                 merged.append((lo, hi, {rule}))
+        if needs_whole and whole is not None and whole(frozenset(needs_whole)):
+            every = set(needs_whole).union(*(rules for _, _, rules in merged))
+            return [(0, len(data), None if -1 in every else frozenset(every))]
         return [(lo, hi, None if -1 in rules else frozenset(rules)) for lo, hi, rules in merged]
 
     def report(self) -> dict[str, Any]:

@@ -151,7 +151,7 @@ def test_hyperscan_version_chain_equals_pure_python_whole_file_scans(git_repo: G
     # whole-text rule's keyword in it, such as the private-key block some seeds keep throughout)
     matching = chained.stats["matching"]
     assert matching.get("delta_scans", 0) + sum(
-        n for key, n in matching.items() if key.startswith("keyword_path:span:")) > 0
+        n for key, n in matching.items() if key.startswith(("keyword_path:span:", "whole_span:"))) > 0
     assert _key(chained) == _key(python)
     whole = scan_history(str(git_repo.path), Detector(rules), jobs=1, use_cache=False, line_delta=False)
     assert _key(whole) == _key(python)
@@ -214,3 +214,27 @@ def test_a_window_searches_only_the_rules_hyperscan_matched_there(matcher: RuleM
     assert len(set().union(*(r for _, _, r in windows if r is not None))) < len(rules) // 10
     assert _chain_hits(MatchedChain(matcher, True), detector, text, "app/client.py") == _hits(
         detector, text, "app/client.py")
+
+
+def test_a_whole_text_rule_is_searched_alone_first_and_its_hits_weighed_with_the_others(
+        matcher: RuleMatcher, rules: list[Any]) -> None:
+    """A rule that needs the whole text (curl-user-password) runs alone on it; where it finds
+    nothing the other rules keep their windows, where it finds a password the whole text is
+    judged with every matched rule, so an overlapping hit of another rule is weighed against it
+    as in a whole-text scan."""
+    detector = Detector(rules)
+    filler = "".join(f"step_{i}() {{ run {i}; }}\n" for i in range(150))
+    password = fake(14, seed=9)
+    texts = {
+        "no-password": filler + "curl -s https://example.org/health\n" + filler
+        + f"STRIPE_KEY={stripe_live_key(3)}\n",
+        "password": filler + f"curl -u deploy:{password} https://ci.internal/api \\\n  -H 'X-Api-Key: "
+        + fake(32, seed=4) + "'\n" + filler + f"STRIPE_KEY={stripe_live_key(5)}\n",
+    }
+    for name, text in texts.items():
+        chain = MatchedChain(matcher, True)
+        expected = _hits(detector, text, f"scripts/{name}.sh")
+        assert expected, name
+        assert _chain_hits(chain, detector, text, f"scripts/{name}.sh") == expected, name
+        assert chain.whole_rules.get("curl-user-password") == 1, name
+    assert any(hit[0] == "curl-user-password" for hit in _hits(detector, texts["password"], "scripts/p.sh"))

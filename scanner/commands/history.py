@@ -107,7 +107,10 @@ def _print_matching(matching: Any) -> None:
         if key.startswith("keyword_path:"):
             print(f"matching: keyword path because {key.split(':', 1)[1]}: {value}", file=sys.stderr)
         elif key.startswith("whole_text:"):
-            print(f"matching: whole texts judged for {key.split(':', 1)[1]} "
-                  f"(with only the rules Hyperscan matched): {value}", file=sys.stderr)
+            print(f"matching: whole texts searched for {key.split(':', 1)[1]} alone "
+                  f"(the other rules in their windows unless it matched): {value}", file=sys.stderr)
+        elif key.startswith("whole_span:"):
+            print(f"matching: versions scanned whole because the change held the keyword of "
+                  f"{key.split(':', 1)[1]}: {value}", file=sys.stderr)
     for rule_id, count in list(matching.get("candidates", {}).items())[:25]:
         print(f"matching: candidates {count:>9}  {rule_id}", file=sys.stderr)

@@ -172,6 +172,7 @@ class BlobScanner:
                              "keyword_path": chain.keyword_path})
             counters.update({f"keyword_path:{k}": v for k, v in chain.reasons.items()})
             counters.update({f"whole_text:{k}": v for k, v in chain.whole_rules.items()})
+            counters.update({f"whole_span:{k}": v for k, v in chain.whole_spans.items()})
         if self.matcher is not None:
             names = [r.id for r in self.matcher.rules] + ["decode:percent"]
             counters.update({f"candidates:{names[i]}": n for i, n in enumerate(self.matcher.candidates) if n})

@@ -314,7 +314,8 @@ class MatchedChain(VersionChain):
         self.reused = 0
         self.keyword_path = 0
         self.reasons: dict[str, int] = {}  # why texts took the keyword path
-        self.whole_rules: dict[str, int] = {}  # rules that had whole texts judged (not the keyword path)
+        self.whole_rules: dict[str, int] = {}  # whole texts a rule that needs them searched alone first
+        self.whole_spans: dict[str, int] = {}  # versions scanned whole: such a rule's keyword in the span
 
     def reset(self) -> None:
         super().reset()
@@ -363,11 +364,7 @@ class MatchedChain(VersionChain):
             self._because("non-ascii")
             return self._keyword_whole(data, might_match, scan)
         self.full_scans += 1
-        self.matcher.whole_by = -1
         found, _ = self._judge(data, data, 0, 1, (1, len(data) + 2), scan, regions, whole=True)
-        if found is not None and self.matcher.whole_by >= 0:
-            rule_id = self.matcher.rules[self.matcher.whole_by].id
-            self.whole_rules[rule_id] = self.whole_rules.get(rule_id, 0) + 1
         if found is None:
             self._because("too-many-matches")
             self.full_scans -= 1
@@ -376,6 +373,16 @@ class MatchedChain(VersionChain):
 
     def _because(self, reason: str) -> None:
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    def _alone(self, data: bytes, scan: ScanFn) -> Callable[[frozenset[int]], bool]:
+        """Do these rules, searched alone on the whole of ``data``, find anything?"""
+        def alone(rules: frozenset[int]) -> bool:
+            rule_id = self.matcher.rules[min(rules)].id
+            self.whole_rules[rule_id] = self.whole_rules.get(rule_id, 0) + 1
+            text = data[3:] if data.startswith(_BOM) else data
+            return bool(scan(text.decode("utf-8", "replace"), 1, rules))
+
+        return alone
 
     def _judge(self, data: bytes, span: bytes, offset: int, first_line: int, keep: tuple[int, int],
                scan: ScanFn, regions: Optional[list[tuple[int, int]]] = None,
@@ -397,7 +404,8 @@ class MatchedChain(VersionChain):
             return [], False
         if offset:
             matches = [(pattern, end + offset) for pattern, end in matches]
-        windows = self.matcher.windows(data, matches, regions or (), whole=whole)
+        windows = self.matcher.windows(data, matches, regions or (),
+                                       whole=self._alone(data, scan) if whole else None)
         if windows is None:
             return None, True
         found: list[Hit] = []
@@ -439,8 +447,9 @@ class MatchedChain(VersionChain):
                 regions = [(max(lo, zone.ha), min(hi, zone.hb)) for lo, hi in regions]
         if regions is not None:
             found, whole = self._judge(data, span, zone.ha, zone.first_span, keep, scan, regions)
-            if whole:
-                self._because(f"span:whole-text-rule:{self.matcher.rules[self.matcher.whole_by].id}")
+            if whole:  # the whole version, through Hyperscan's windows (_matched_whole)
+                rule_id = self.matcher.rules[self.matcher.whole_by].id
+                self.whole_spans[rule_id] = self.whole_spans.get(rule_id, 0) + 1
                 return None
         if found is None:
             self._because("span:non-ascii" if regions is None else "span:too-many-matches")
