@@ -37,7 +37,7 @@ from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 8
+FORMAT = 9
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -104,13 +104,27 @@ def translate(pattern: str, groupindex: dict[str, int]) -> tuple[str, bool]:
     return out, widened
 
 
+def _measurable(pattern: str) -> str:
+    """``pattern`` as ``re``'s parser takes it: a group name used again (the same ``secret`` in
+    each branch of an alternation, which the regex module allows) becomes a plain group."""
+    seen: set[str] = set()
+
+    def rename(match: "re.Match[str]") -> str:
+        if match.group(1) in seen:
+            return "(?:"
+        seen.add(match.group(1))
+        return match.group(0)
+
+    return _NAMED.sub(rename, pattern)
+
+
 def _max_width(pattern: str) -> int:
     """The longest match ``pattern`` allows (characters), as far as ``re``'s parser can tell."""
     try:
         parser: Any = getattr(re, "_parser", None)
         if parser is None:  # Python < 3.11
             import sre_parse as parser
-        return int(parser.parse(pattern).getwidth()[1])
+        return int(parser.parse(_measurable(pattern)).getwidth()[1])
     except Exception:  # syntax only the regex module knows
         return MAX_REACH
 
@@ -180,7 +194,7 @@ def _max_line_feeds(pattern: str) -> int:
         if parser is None:  # Python < 3.11
             import sre_parse as parser
         constants: Any = getattr(re, "_constants", None) or parser
-        tree = parser.parse(pattern)
+        tree = parser.parse(_measurable(pattern))
     except Exception:
         return UNBOUNDED
     c = constants

@@ -218,23 +218,24 @@ def test_a_window_searches_only_the_rules_hyperscan_matched_there(matcher: RuleM
 
 def test_a_whole_text_rule_is_searched_alone_first_and_its_hits_weighed_with_the_others(
         matcher: RuleMatcher, rules: list[Any]) -> None:
-    """A rule that needs the whole text (curl-user-password) runs alone on it; where it finds
-    nothing the other rules keep their windows, where it finds a password the whole text is
-    judged with every matched rule, so an overlapping hit of another rule is weighed against it
-    as in a whole-text scan."""
+    """A rule that needs the whole text (private-key-rsa: a key body may be long) runs alone on
+    it; where it finds nothing the other rules keep their windows, where it finds a key the whole
+    text is judged with every matched rule, so an overlapping hit of another rule (the key's
+    header) is weighed against it as in a whole-text scan."""
     detector = Detector(rules)
-    filler = "".join(f"step_{i}() {{ run {i}; }}\n" for i in range(150))
-    password = fake(14, seed=9)
+    filler = "".join(f"step_{i} = run({i})\n" for i in range(150))
+    body = "".join(fake(64, seed=40 + k) + "\n" for k in range(12))
     texts = {
-        "no-password": filler + "curl -s https://example.org/health\n" + filler
-        + f"STRIPE_KEY={stripe_live_key(3)}\n",
-        "password": filler + f"curl -u deploy:{password} https://ci.internal/api \\\n  -H 'X-Api-Key: "
-        + fake(32, seed=4) + "'\n" + filler + f"STRIPE_KEY={stripe_live_key(5)}\n",
+        "no-key": filler + 'if line.startswith("-----BEGIN RSA PRIVATE KEY-----"):\n    kind = "rsa"\n'
+        + filler + f"STRIPE_KEY = '{stripe_live_key(3)}'\n",
+        "key": filler + 'KEY = """-----BEGIN RSA PRIVATE KEY-----\n' + body + '-----END RSA PRIVATE KEY-----"""\n'
+        + filler + f"STRIPE_KEY = '{stripe_live_key(5)}'\n",
     }
     for name, text in texts.items():
         chain = MatchedChain(matcher, True)
-        expected = _hits(detector, text, f"scripts/{name}.sh")
+        expected = _hits(detector, text, f"app/{name}.py")
         assert expected, name
-        assert _chain_hits(chain, detector, text, f"scripts/{name}.sh") == expected, name
-        assert chain.whole_rules.get("curl-user-password") == 1, name
-    assert any(hit[0] == "curl-user-password" for hit in _hits(detector, texts["password"], "scripts/p.sh"))
+        assert _chain_hits(chain, detector, text, f"app/{name}.py") == expected, name
+        assert chain.whole_rules.get("private-key-rsa") == 1, name
+        assert chain.keyword_path == 0, name
+    assert any(hit[0] == "private-key-rsa" for hit in _hits(detector, texts["key"], "app/key.py"))
