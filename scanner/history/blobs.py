@@ -19,7 +19,7 @@ from typing import IO, Any, Optional
 from scanner.detect import Detector
 from scanner.encodings import decode_blob
 from scanner.errors import ScanError
-from scanner.history.delta import MatchedChain, VersionChain
+from scanner.history.delta import MatchedChain, VersionChain, always
 from scanner.history.hits import Hit
 from scanner.gitcmd import DELTA_BASE_CACHE, feed, run_git
 from scanner.models import Fragment, Incomplete
@@ -260,7 +260,7 @@ class BlobScanner:
         elif self.detector.reads_path(path):
             # A rule chosen by path (.pgpass lines, keystores) waits for no keyword or Hyperscan
             # candidate: such files (few, small) are scanned whole, version by version.
-            hits[key] = VersionChain(enabled=False).scan(path, data, _always, scan)
+            hits[key] = VersionChain(enabled=False).scan(path, data, always, scan)
         elif number == 0:
             hits[key] = self.chain.scan(path, data, self._might_match, scan)
         else:  # another path class of the same blob (rare): whole-file scan
@@ -268,16 +268,12 @@ class BlobScanner:
             hits[key] = single.scan(path, data, self._might_match, scan)
 
 
-def _always(_data: bytes) -> bool:
-    return True
-
-
 def whole_text_gate(detector: Detector) -> Callable[[bytes], bool]:
     """Could a rule that must see the whole text match in these bytes (one of its keywords
     occurs)? The pure-Python version chain scans such a version whole, never in part."""
     rules = [rule for rule in detector.running_rules if rule.content != "binary" and rule.whole_text]
     if any(not rule.keywords for rule in rules):
-        return _always
+        return always
     keywords = tuple(sorted({k.lower().encode("utf-8") for rule in rules for k in rule.keywords}))
 
     def gate(data: bytes) -> bool:

@@ -134,7 +134,8 @@ def _line_forward(data: bytes, pos: int, lines: int, nbytes: int) -> int:
     return b
 
 
-def _always(_data: bytes) -> bool:
+def always(_data: bytes) -> bool:
+    """A gate every text passes."""
     return True
 
 
@@ -149,7 +150,7 @@ class VersionChain:
         self.enabled = enabled
         # True when a rule that must see the whole text could match these bytes
         # (its keywords occur): such a version is scanned whole, never in part.
-        self.whole_gate: MatchFn = whole_gate if whole_gate is not None else _always
+        self.whole_gate: MatchFn = whole_gate if whole_gate is not None else always
         self.reach = self.REACH
         self.path: Optional[str] = None
         self.data = b""
@@ -184,9 +185,11 @@ class VersionChain:
         found: Optional[list[Hit]] = None
         if self.path == path and self.enabled and not self.has_secret_word:
             found, newlines = self._delta(data, might_match, scan)
+        # a version judged by its changes has no "Secret": its predecessor had none, nor the change
+        has_secret_word = found is None and b"Secret" in data
         if found is None:
             found = self._every(data, might_match, scan)
-        self.path, self.data, self.has_secret_word = path, data, b"Secret" in data
+        self.path, self.data, self.has_secret_word = path, data, has_secret_word
         self.newlines = newlines if newlines >= 0 else data.count(b"\n")
         self.plain = found  # every hit, not one per fingerprint: a kept copy must carry on when another goes
         return _unique(found)
