@@ -257,6 +257,37 @@ def text_ok(data: bytes, start: int = 0, end: Optional[int] = None) -> bool:
     return span.isascii() and not any(c in span for c in (b"\x1c", b"\x1d", b"\x1e", b"\x1f"))
 
 
+def line_back(data: bytes, pos: int, lines: int, nbytes: int) -> int:
+    """The start of the line ``lines`` lines, and at least ``nbytes`` bytes, before line start ``pos``."""
+    a = pos
+    for _ in range(lines):
+        if a <= 0:
+            return 0
+        a = data.rfind(b"\n", 0, a - 1) + 1
+    if pos - nbytes < a:
+        lo = pos - nbytes
+        a = 0 if lo <= 0 else data.rfind(b"\n", 0, lo) + 1
+    return a
+
+
+def line_forward(data: bytes, pos: int, lines: int, nbytes: int) -> int:
+    """The end (past its line feed) of the line ``lines`` lines, and at least ``nbytes`` bytes,
+    after line start ``pos``."""
+    size = len(data)
+    b = pos
+    for _ in range(lines):
+        if b >= size:
+            return size
+        nl = data.find(b"\n", b)
+        b = size if nl == -1 else nl + 1
+    if pos + nbytes > b:
+        if pos + nbytes >= size:
+            return size
+        nl = data.find(b"\n", pos + nbytes)
+        b = size if nl == -1 else nl + 1
+    return b
+
+
 # Bytes where Hyperscan's semantics and Python's part: non-ASCII (a UTF-8 sequence is one
 # character to Python, whose \w, \s and \d know Unicode) and the separators \x1c-\x1f.
 _UNVOUCHED = re.compile(rb"[\x1c-\x1f\x80-\xff]+")
@@ -276,23 +307,9 @@ def unvouched_regions(data: bytes, lines: int, start: int = 0, end: Optional[int
         if number >= MAX_UNVOUCHED_RUNS:
             return None
         run_start, run_end = run.span()
-        lo = run_start
-        for _ in range(lines + 1):
-            if lo <= 0:
-                break
-            lo = data.rfind(b"\n", 0, lo - 1) + 1
-        lo = min(lo, max(run_start - MAX_REACH, 0))
-        lo = 0 if lo <= 0 else data.rfind(b"\n", 0, lo) + 1
-        hi = run_end
-        for _ in range(lines + 1):
-            nl = data.find(b"\n", hi)
-            if nl == -1:
-                hi = len(data)
-                break
-            hi = nl + 1
-        hi = max(hi, min(run_end + MAX_REACH, len(data)))
-        nl = data.find(b"\n", hi)
-        hi = len(data) if nl == -1 else nl
+        # lines + 2 back from inside a line: its own start, then lines + 1 more
+        lo = line_back(data, run_start, lines + 2, MAX_REACH)
+        hi = line_forward(data, run_end, lines + 1, MAX_REACH)
         if regions and lo <= regions[-1][1] + 1:
             regions[-1] = (regions[-1][0], max(hi, regions[-1][1]))
         else:

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple, Optional
 
 from scanner.encodings import decode_blob
 from scanner.history.hits import Hit
-from scanner.rulematch import MAX_LINES, MAX_REACH, text_ok, unvouched_regions
+from scanner.rulematch import MAX_LINES, MAX_REACH, line_back, line_forward, text_ok, unvouched_regions
 
 CONTEXT = 2
 _BLOCK = 4096
@@ -92,46 +92,13 @@ def _changed_lines(prev: bytes, data: bytes) -> tuple[int, int]:
 class Zone(NamedTuple):
     """The changed part of a version, widened by the reach (see ``VersionChain._zone``)."""
 
-    za: int  # data[za:zb]: the zone, whose hits are judged anew
-    zb: int
-    ha: int  # data[ha:hb]: the span searched for them (a reach further each side)
+    ha: int  # data[ha:hb]: the span searched for the zone's hits (a reach further each side)
     hb: int
-    first: int  # line number of za
+    first: int  # line number of the zone's first line
     first_span: int  # line number of ha
     lines: int  # line feeds in the zone
     newlines: int  # line feeds in the whole version
     carried: list[Hit]  # the previous version's hits outside the zone, at their new lines
-
-
-def _line_back(data: bytes, pos: int, lines: int, nbytes: int) -> int:
-    """The start of the line ``lines`` lines, and at least ``nbytes`` bytes, before line start ``pos``."""
-    a = pos
-    for _ in range(lines):
-        if a <= 0:
-            return 0
-        a = data.rfind(b"\n", 0, a - 1) + 1
-    if pos - nbytes < a:
-        lo = pos - nbytes
-        a = 0 if lo <= 0 else data.rfind(b"\n", 0, lo) + 1
-    return a
-
-
-def _line_forward(data: bytes, pos: int, lines: int, nbytes: int) -> int:
-    """The end (past its line feed) of the line ``lines`` lines, and at least ``nbytes`` bytes,
-    after line start ``pos``."""
-    size = len(data)
-    b = pos
-    for _ in range(lines):
-        if b >= size:
-            return size
-        nl = data.find(b"\n", b)
-        b = size if nl == -1 else nl + 1
-    if pos + nbytes > b:
-        if pos + nbytes >= size:
-            return size
-        nl = data.find(b"\n", pos + nbytes)
-        b = size if nl == -1 else nl + 1
-    return b
 
 
 def always(_data: bytes) -> bool:
@@ -216,10 +183,10 @@ class VersionChain:
         prev = self.data
         p, e = _changed_lines(prev, data)
         lines, nbytes = self.reach
-        za, zb = _line_back(data, p, lines, nbytes), _line_forward(data, e, lines, nbytes)
+        za, zb = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
         if b"Secret" in data[p:e]:
             return None  # the previous version had none: it was added here, scan whole
-        ha, hb = _line_back(data, za, lines, nbytes), _line_forward(data, zb, lines, nbytes)
+        ha, hb = line_back(data, za, lines, nbytes), line_forward(data, zb, lines, nbytes)
         grow = len(data) - len(prev)
         old_zone_lines = prev.count(b"\n", za, zb - grow)
         zone_lines = data.count(b"\n", za, zb)
@@ -240,7 +207,7 @@ class VersionChain:
                                             end_line=hit.end_line + shift if hit.end_line is not None else None))
             elif hit.line < first or last >= old_end:
                 return None  # a secret reaching across the zone's edge: judge the whole text
-        return Zone(za, zb, ha, hb, first, first - data.count(b"\n", ha, za), zone_lines, newlines, carried)
+        return Zone(ha, hb, first, first - data.count(b"\n", ha, za), zone_lines, newlines, carried)
 
     def _region_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """The keyword path on the span around the zone, keeping the hits in the zone."""
