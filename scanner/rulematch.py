@@ -31,7 +31,7 @@ import hashlib
 import pickle
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
@@ -73,6 +73,17 @@ _PROBE = [line.encode("ascii") + b"\n" for line in (
 
 # A window of a text: (start, end, indices of the rules that may match in it; None: any).
 Window = tuple[int, int, Optional[frozenset[int]]]
+
+
+class Pattern(NamedTuple):
+    """One expression of the database and what a match of it opens."""
+
+    expression: bytes
+    flags: int
+    rule: int  # index into the rules (len(rules): percent escapes)
+    reach: int  # bytes a window reaches back from the match end; -1 whole text, -2 keyword window, -3 line
+    lines: int  # line feeds a match may hold (reach 0)
+    ahead: int  # bytes its lookaheads read past its line
 
 _NAMED = re.compile(r"\(\?P<(\w+)>")
 _NAMED_REF = re.compile(r"\(\?P=(\w+)\)")
@@ -414,12 +425,16 @@ class RuleMatcher:
             pass
         return bool(hit)
 
-    def _compile(self) -> Any:
+    def patterns(self) -> tuple[list[Pattern], list[str]]:
+        """What the database is compiled from: one ``Pattern`` per expression, and each rule's mode.
+
+        Pure (nothing on ``self`` changes), so ``bench/hsdb.py`` can time each expression alone.
+        """
         import regex
 
         hs = self._hs
-        expressions: list[bytes] = []
-        flags: list[int] = []
+        patterns: list[Pattern] = []
+        modes: list[str] = []
         for index, rule in enumerate(self.rules):
             mode = "keyword"
             # A rule the detector searches whole texts for only because of a long repetition
@@ -443,34 +458,35 @@ class RuleMatcher:
                 if db is not None and self._unanchored(db, rule):
                     mode = "anchored"  # by its keywords, as on the keyword path
                 if mode in ("exact", "prefilter"):
-                    expressions.append(expression)
-                    flags.append(0 if mode == "exact" else hs.HS_FLAG_PREFILTER)
-                    self.pattern_rule.append(index)
                     # over a few lines: the window is those lines back from the end (and one more, for
                     # allow markers); else it reaches back past the longest match
-                    self.pattern_reach.append(min(width + BEFORE, MAX_REACH) if not few_lines else 0)
-                    self.pattern_lines.append(feeds if few_lines else 0)
-                    self.pattern_ahead.append(_ahead(rule.regex))
-            self.modes.append(mode)
+                    patterns.append(Pattern(
+                        expression, 0 if mode == "exact" else hs.HS_FLAG_PREFILTER, index,
+                        min(width + BEFORE, MAX_REACH) if not few_lines else 0,
+                        feeds if few_lines else 0, _ahead(rule.regex)))
+            modes.append(mode)
             if mode in ("keyword", "fallback", "anchored"):
                 # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
                 # so such a rule matches "" at every scan through an always-matching pattern.
                 for keyword in rule.keywords or ("",):
-                    expressions.append(re.escape(keyword).encode("utf-8") if keyword else b"(?s).")
-                    flags.append(hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if mode == "keyword" or not keyword else 0))
-                    self.pattern_rule.append(index)
-                    self.pattern_reach.append(-1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2)
-                    self.pattern_lines.append(0)
-                    self.pattern_ahead.append(0)
+                    patterns.append(Pattern(
+                        re.escape(keyword).encode("utf-8") if keyword else b"(?s).",
+                        hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if mode == "keyword" or not keyword else 0),
+                        index, -1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2, 0, 0))
         # Percent-encoded values are judged decoded (scanner.decode): each %XX opens its line.
-        expressions.append(rb"%[0-9A-Fa-f]{2}")
-        flags.append(0)
-        self.pattern_rule.append(len(self.rules))
-        self.pattern_reach.append(0)
-        self.pattern_lines.append(0)
-        self.pattern_ahead.append(0)
+        patterns.append(Pattern(rb"%[0-9A-Fa-f]{2}", 0, len(self.rules), 0, 0, 0))
+        return patterns, modes
+
+    def _compile(self) -> Any:
+        hs = self._hs
+        patterns, self.modes = self.patterns()
+        self.pattern_rule = [p.rule for p in patterns]
+        self.pattern_reach = [p.reach for p in patterns]
+        self.pattern_lines = [p.lines for p in patterns]
+        self.pattern_ahead = [p.ahead for p in patterns]
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
-        db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
+        db.compile(expressions=[p.expression for p in patterns], ids=list(range(len(patterns))),
+                   elements=len(patterns), flags=[p.flags for p in patterns])
         return db
 
     # -- scanning ----------------------------------------------------------
