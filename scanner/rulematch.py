@@ -10,6 +10,12 @@ Every rule's regex is compiled into one Hyperscan block-mode database:
   the keyword path), for rules whose Hyperscan form matches ordinary code
   holding none of their keywords (``_PROBE``): a generic rule's secret-named
   key sits in a lookbehind, which the prefilter form drops;
+* ``binary``: not compiled: ``content = "binary"`` rules read binary blobs,
+  which never reach the database;
+* ``path``: not compiled: a rule chosen by path (no keywords) reads files the
+  sources scan whole (``Detector.reads_path``);
+* ``approximate``: the rule's ``hyperscan`` expression (``scanner/rules.py``),
+  where its regex's translation is slow or matches nearly every line;
 * ``keyword``: the rule's keywords as case-insensitive literals, for rules
   whose whole text must be searched (``Rule.whole_text``: their candidates
   send the whole text to the detector, as the keyword path always did) and
@@ -37,7 +43,7 @@ from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 9
+FORMAT = 10
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -364,7 +370,8 @@ class RuleMatcher:
     def _digest(self) -> str:
         h = hashlib.sha256(f"{FORMAT}\0{getattr(self._hs, '__version__', '0')}".encode())
         for rule in self.rules:
-            h.update("\0".join((rule.regex, repr(rule.keywords), rule.scope, str(rule.whole_text))).encode(
+            h.update("\0".join((rule.regex, repr(rule.keywords), rule.scope, str(rule.whole_text),
+                                 rule.hyperscan or "", rule.content, rule.path or "")).encode(
                 "utf-8", "surrogatepass"))
             h.update(b"\1")
         return h.hexdigest()[:32]
@@ -436,6 +443,24 @@ class RuleMatcher:
         patterns: list[Pattern] = []
         modes: list[str] = []
         for index, rule in enumerate(self.rules):
+            if rule.content == "binary":
+                # Binary rules judge only blobs the sources call binary, which never reach this
+                # database (its texts are text): compiled, a DER key's "\A\x30.{16,}" matched at every
+                # offset of each text starting with "0", and too many matches sent it to the keyword path.
+                modes.append("binary")
+                continue
+            if not rule.keywords and rule.path:
+                # Chosen by path (.pgpass lines): the sources scan such files whole, never in
+                # windows (Detector.reads_path); compiled, "^([^:#\s][^:\s]{0,252}):..." ran an
+                # automaton over every line of every other file.
+                modes.append("path")
+                continue
+            if rule.hyperscan is not None and rule.scope != "text":
+                approximation = self._approximate(index, rule)
+                if approximation is not None:
+                    patterns.append(approximation)
+                    modes.append("approximate")
+                    continue
             mode = "keyword"
             # A rule the detector searches whole texts for only because of a long repetition
             # still has matches a window can hold when its longest match fits MAX_REACH.
@@ -476,6 +501,23 @@ class RuleMatcher:
         # Percent-encoded values are judged decoded (scanner.decode): each %XX opens its line.
         patterns.append(Pattern(rb"%[0-9A-Fa-f]{2}", 0, len(self.rules), 0, 0, 0))
         return patterns, modes
+
+    def _approximate(self, index: int, rule: Rule) -> Optional[Pattern]:
+        """The rule's ``hyperscan`` expression as its pattern (None when Hyperscan rejects it: the rule
+        is then compiled as if it had none). It ends on the last line of every regex match, not after
+        it: a line-scoped rule's window is that line, any other's reaches back past its longest match."""
+        expression = rule.hyperscan.encode("utf-8") if rule.hyperscan is not None else b""
+        feeds = _max_line_feeds(rule.regex)
+        width = _max_width(rule.regex)
+        few_lines = feeds <= MAX_LINES
+        if rule.whole_text and not few_lines and width + BEFORE > MAX_REACH:
+            return None  # no window holds its matches
+        if self._try(expression, 0) is None:
+            return None
+        if rule.scope == "line":
+            return Pattern(expression, 0, index, -3, 0, 0)
+        return Pattern(expression, 0, index, min(width + BEFORE, MAX_REACH) if not few_lines else 0,
+                       feeds if few_lines else 0, _ahead(rule.regex))
 
     def _compile(self) -> Any:
         hs = self._hs

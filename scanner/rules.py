@@ -18,6 +18,13 @@ the rules that judge a value by its context rather than a provider's format.
 A file may also hold ``[providers.<name>]`` tables whose ``remediation`` a
 rule inherits with ``provider = "<name>"`` (its own ``remediation`` wins):
 one provider's rotation steps are written once, not in each of its rules.
+
+``hyperscan`` (optional) is what the rules' Hyperscan database compiles for
+the rule instead of its regex (``scanner/rulematch.py``), where the regex's
+own translation is slow or opens a window on nearly every line: a plain
+expression that matches wherever the regex does, ending on the last line of
+each regex match and not after it (``tests/hyperscan_anchor_test.py`` checks
+it on every example). It decides only where the regex runs, never what it finds.
 """
 from __future__ import annotations
 
@@ -53,6 +60,7 @@ _KNOWN = frozenset(
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
         "remediation", "tags", "decode", "scope", "validate", "provider", "content", "vendored",
+        "hyperscan",
     }
 )
 _PROVIDER_KEYS = frozenset({"remediation"})
@@ -103,6 +111,8 @@ class Rule:
     # vendored third-party trees (scanner/vendored.py), where such hits are other
     # projects' fixtures and examples.
     vendored: bool = True
+    # What the Hyperscan database compiles instead of the regex (module docstring).
+    hyperscan: Optional[str] = None
     source: str = field(default="", compare=False)
 
     @functools.cached_property
@@ -273,6 +283,9 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
     vendored = data.get("vendored", True)
     if not isinstance(vendored, bool):
         raise _fail(source, rule_id, "'vendored' must be true or false")
+    hyperscan = data.get("hyperscan")
+    if hyperscan is not None and (not isinstance(hyperscan, str) or not hyperscan):
+        raise _fail(source, rule_id, "'hyperscan' must be a non-empty string (an expression Hyperscan compiles)")
     keywords = tuple(k.lower() for k in _strings(data.get("keywords"), source, rule_id, "keywords"))
     if any(not k for k in keywords):
         raise _fail(source, rule_id, "keywords must not be empty strings")
@@ -300,6 +313,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
         scope=scope,
         content=content,
         vendored=vendored,
+        hyperscan=hyperscan,
         source=source,
     )
 
