@@ -504,8 +504,9 @@ class RuleMatcher:
 
     def _approximate(self, index: int, rule: Rule) -> Optional[Pattern]:
         """The rule's ``hyperscan`` expression as its pattern (None when Hyperscan rejects it: the rule
-        is then compiled as if it had none). It ends on the last line of every regex match, not after
-        it: a line-scoped rule's window is that line, any other's reaches back past its longest match."""
+        is then compiled as if it had none). It ends on the last line of every regex match, at most
+        BEFORE bytes past its end: a line-scoped rule's window is that line, any other's reaches back
+        past its longest match plus BEFORE."""
         expression = rule.hyperscan.encode("utf-8") if rule.hyperscan is not None else b""
         feeds = _max_line_feeds(rule.regex)
         width = _max_width(rule.regex)

@@ -23,8 +23,8 @@ one provider's rotation steps are written once, not in each of its rules.
 the rule instead of its regex (``scanner/rulematch.py``), where the regex's
 own translation is slow or opens a window on nearly every line: a plain
 expression that matches wherever the regex does, ending on the last line of
-each regex match and not after it (``tests/hyperscan_anchor_test.py`` checks
-it on every example). It decides only where the regex runs, never what it finds.
+each regex match, at most 256 bytes (``rulematch.BEFORE``) past its end
+(``tests/hyperscan_anchor_test.py`` checks it on every example). It decides only where the regex runs, never what it finds.
 """
 from __future__ import annotations
 
