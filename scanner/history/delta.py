@@ -89,6 +89,11 @@ def _changed_lines(prev: bytes, data: bytes) -> tuple[int, int]:
 
 
 
+def _unterminated(data: bytes, start: int, end: int) -> int:
+    """1 when ``data[start:end]`` ends the text with a line that has no line feed, else 0."""
+    return 1 if end == len(data) and end > start and data[-1:] != b"\n" else 0
+
+
 class Zone(NamedTuple):
     """The changed part of a version, widened by the reach (see ``VersionChain._zone``)."""
 
@@ -188,9 +193,12 @@ class VersionChain:
             return None  # the previous version had none: it was added here, scan whole
         ha, hb = line_back(data, za, lines, nbytes), line_forward(data, zb, lines, nbytes)
         grow = len(data) - len(prev)
-        old_zone_lines = prev.count(b"\n", za, zb - grow)
-        zone_lines = data.count(b"\n", za, zb)
-        newlines = self.newlines - old_zone_lines + zone_lines
+        old_feeds = prev.count(b"\n", za, zb - grow)
+        feeds = data.count(b"\n", za, zb)
+        newlines = self.newlines - old_feeds + feeds
+        # lines in the zone, before and now: a last line with no line feed is one too
+        old_zone_lines = old_feeds + _unterminated(prev, za, zb - grow)
+        zone_lines = feeds + _unterminated(data, za, zb)
         if za * 2 > len(data):
             first = newlines - data.count(b"\n", za) + 1
         else:
