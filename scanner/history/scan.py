@@ -63,6 +63,9 @@ class HistoryResult:
     # What could not be fully scanned (rule timeouts, blobs a partial clone lacks):
     # the commands fail closed on it, like on errors, and list it in their reports.
     incomplete: list[Incomplete] = field(default_factory=list)
+    # (fingerprint, path) -> ids of the commits carrying it there (blob findings only; a
+    # finding's ``commits`` is their count): what grouping by secret unites.
+    sightings: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -253,7 +256,7 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     _scan_previous(repo, detector, walk, hits, key_of, cache, max_blob_size, result)
     rules = {r.id: r for r in detector.rules}
     head_blobs = head_tree(repo, head or "HEAD")
-    result.findings = attribute(walk, hits, key_of, rules, head_blobs)
+    result.findings = attribute(walk, hits, key_of, rules, head_blobs, result.sightings)
     if from_cache:
         result.findings = _reread_secrets(repo, detector, result.findings, key_of, from_cache)
     result.findings.extend(messages.findings)
