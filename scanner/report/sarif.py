@@ -150,7 +150,7 @@ def result(finding: Finding, rule_index: int, context: ReportContext, root: Opti
 
 def _related_locations(finding: Finding, root: Optional[str]) -> list[dict[str, Any]]:
     """A grouped history finding's other places (``locations``), as SARIF related locations."""
-    related = []
+    related: list[dict[str, Any]] = []
     for loc in finding.extra.get("locations") or ():
         if (loc.get("path"), loc.get("commit")) == (finding.path, finding.commit):
             continue
