@@ -97,3 +97,16 @@ def test_text_and_sarif_show_the_other_locations(git_repo: GitRepo) -> None:
     related = [r.get("relatedLocations", []) for r in results]
     uris = sorted(loc["physicalLocation"]["artifactLocation"]["uri"] for locs in related for loc in locs)
     assert uris == ["examples/b/settings.py", "examples/c/settings.py"]
+
+
+def test_grouped_reports_agree_cold_and_warm(git_repo: GitRepo) -> None:
+    copied_key(git_repo)
+
+    def grouped(*args: str) -> list[Any]:
+        proc = git_repo.run_mcp_scan("history", "--format", "json", *args)
+        assert proc.returncode == 1
+        return sorted((f["fingerprint"], f["path"], f["commits"], f["paths"], json.dumps(f["locations"]))
+                      for f in json.loads(proc.stdout)["findings"])
+
+    cold = grouped("--no-cache")
+    assert grouped() == grouped() == cold  # the first run writes the cache, the second reads it
