@@ -30,3 +30,21 @@ DOCUMENTATION = lazy(
 def is_documentation(path: str) -> bool:
     """True when ``path`` is prose documentation (see the module docstring)."""
     return DOCUMENTATION().search(path) is not None
+
+
+# Python's interactive prompts as doctest writes them: ">>> " starts an input line, "... " continues
+# one. (JavaScript's spread "...args" has no space after the dots.)
+_PROMPT = lazy(r"[ \t]*(?:>>>|\.\.\.)(?:[ \t]|$)")
+_INPUT = lazy(r"[ \t]*>>>(?:[ \t]|$)")
+
+
+def in_doctest(line: str, previous: str) -> bool:
+    """True when ``line`` belongs to an interactive-session example (a doctest in a docstring or a
+    REPL transcript): it starts with a prompt, or it is the output printed under a ``>>>`` line.
+
+    A doctest must run the same way every time, so a credential in one is a fixture of the example,
+    not a deployment's secret. Judged from the line and the one above it only, as the allow
+    markers are, so every engine and every history window sees the same context."""
+    if _PROMPT().match(line):
+        return True
+    return bool(line.strip()) and _INPUT().match(previous) is not None

@@ -91,3 +91,49 @@ def test_scan_drops_doc_examples_too(git_repo: GitRepo) -> None:
     assert proc.returncode == 1
     paths = {f["path"] for f in json.loads(proc.stdout)["findings"]}
     assert paths == {"app/settings.py"}
+
+
+# Doctests: documentation inside code. Values are fakes.
+DOCTEST_PASSWORD = fake(14, seed=611)
+DOCTEST_URL = f"http://otheruser:{fake(12, seed=612)}@localhost:8080/"
+
+
+def _found(text: str, path: str = "pkg/urls.py") -> list[tuple[str, str]]:
+    from scanner.detect import Detector
+
+    return [(f.rule_id, f.secret) for f in Detector(list(builtin_rules())).scan_text(text, path)]
+
+
+@pytest.mark.parametrize("text", [
+    f'    >>> connect(host="db", user="app", password="{DOCTEST_PASSWORD}")\n',   # an input line
+    f'    >>> conn = connect(\n    ...     password="{DOCTEST_PASSWORD}")\n',     # a continuation
+    f'    >>> print(URLObject("http://x").with_auth("otheruser", "pw"))\n    {DOCTEST_URL}\n',  # output
+    f'>>> print(URLObject("{DOCTEST_URL}").password)\n',
+])
+def test_doctests_are_examples_for_the_context_rules(text: str) -> None:
+    assert _found(text) == []
+
+
+def test_the_same_values_in_code_and_provider_keys_in_doctests_are_found() -> None:
+    assert ("generic-password", DOCTEST_PASSWORD) in _found(f'conn = connect(password="{DOCTEST_PASSWORD}")\n')
+    assert ("url-credentials-local", DOCTEST_URL[len("http://otheruser:"):-len("@localhost:8080/")]) in _found(
+        f'URL = "{DOCTEST_URL}"\n')
+    # a line under a prompt line's output is code again
+    assert _found(f'    >>> f()\n    1\n    \n    password = "{DOCTEST_PASSWORD}"\n')
+    google = _found(f'    >>> client = Client(key="{GOOGLE_KEY}")\n')
+    assert [rule for rule, _ in google] == ["gcp-api-key"]
+
+
+def test_history_skips_doctests_in_every_version(git_repo: GitRepo) -> None:
+    """A later version adds a doctest in the middle of a long module: history judges that
+    version by its changed lines (windows), and the prompt line above the output is in them."""
+    filler = "".join(f"def f{i}():\n    return {i}\n\n" for i in range(60))
+    git_repo.stage("pkg/urls.py", filler + filler)
+    git_repo.commit("module")
+    doc = ('def with_auth():\n    """Add credentials.\n\n'
+           '    >>> print(URLObject("http://x").with_auth("otheruser", "pw"))\n'
+           f'    {DOCTEST_URL}\n    """\n\n')
+    git_repo.stage("pkg/urls.py", filler + doc + f'SERVICE_PASSWORD = "{DOCTEST_PASSWORD}"\n' + filler)
+    git_repo.commit("document with_auth")
+    found = {(f["rule_id"], f["line"]) for f in _history(git_repo)["findings"]}
+    assert found == {("generic-password", 60 * 3 + 8)}
