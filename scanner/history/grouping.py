@@ -4,8 +4,9 @@ History attribution yields one finding per (secret, path): the right unit for
 baselines and ``allow-paths``, which key on paths, but not for the person reading
 the report. One key copied to three example directories, or a library vendored at
 three paths, is one credential to rotate and one decision to make, so
-``mcp-scan history`` reports it once (as kingfisher does) and lists its
-``locations``. ``--group path`` gives the per-path findings back.
+``mcp-scan history --group secret`` reports it once (as kingfisher does) and
+lists its ``locations``. The default, ``--group path``, keeps one finding per
+path, as every other command reports.
 
 Grouping runs after suppression: a location under ``allow-paths`` or in the
 baseline is dropped before its secret's other locations are grouped.
