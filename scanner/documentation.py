@@ -10,10 +10,12 @@ PEM private key) still run: a real token pasted into a README is as live there
 as anywhere, and such leaks happen (a key pasted under a curl example).
 
 A path is documentation when its file is in a prose markup format (Markdown,
-reStructuredText, AsciiDoc, RDoc, Textile, POD), or when it lies under a
-documentation directory (``doc/``, ``docs/``, ``documentation/``: the docs
-site's pages, templates and example snippets). Plain ``.txt`` files count only
-there: elsewhere they are as often data, fixtures or configuration.
+reStructuredText, AsciiDoc, RDoc, Textile, POD), or when it is a page of a
+documentation directory (``doc/``, ``docs/``, ``documentation/``): plain text or
+a page template there. Plain ``.txt`` files count only there: elsewhere they are
+as often data, fixtures or configuration. Configuration, environment files and
+code under a docs directory are not documentation: a ``docs/.env`` or the docs
+site's deploy settings hold the site's real credentials.
 """
 from __future__ import annotations
 
@@ -21,9 +23,12 @@ from scanner.lazyre import lazy
 
 DOC_EXTENSIONS = ("md", "markdown", "mdown", "mkd", "mdx", "rst", "adoc", "asciidoc", "rdoc", "textile", "pod")
 DOC_DIRS = ("doc", "docs", "documentation")
+# pages of a documentation directory besides prose markup: plain text and page templates
+DOC_PAGES = ("txt", "text", "html", "htm", "myt", "mako", "jinja", "jinja2", "j2", "tmpl")
 
 DOCUMENTATION = lazy(
-    r"(?i)(?:\.(?:" + "|".join(DOC_EXTENSIONS) + r")$|(?:^|/)(?:" + "|".join(DOC_DIRS) + r")/)"
+    r"(?i)(?:\.(?:" + "|".join(DOC_EXTENSIONS) + r")$|(?:^|/)(?:" + "|".join(DOC_DIRS)
+    + r")/(?:[^/]+/)*[^/]*\.(?:" + "|".join(DOC_PAGES) + r")$)"
 )
 
 

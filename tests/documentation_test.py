@@ -42,6 +42,8 @@ def test_documentation_paths(path: str) -> None:
 @pytest.mark.parametrize("path", [
     "settings.py", "requirements.txt", "notes/case.txt", "setup.cfg", "src/docstring.py",
     "mydocs/conf.py", "tests/doc_test.py", "README",
+    # configuration, environment files and code of a docs site hold its real credentials
+    "docs/.env", "docs/conf.py", "doc/deploy/settings.json", "docs/netlify.toml", "docs/.env.production",
 ])
 def test_not_documentation_paths(path: str) -> None:
     assert not is_documentation(path)
@@ -82,6 +84,15 @@ def test_history_drops_doc_examples_keeps_code_and_provider_keys(git_repo: GitRe
     assert ("database-connection-string-local", "app/settings.py") in found
     assert found[("gcp-api-key", "SECURITY.md")]["confidence"] == "high"
     assert not [key for key in found if key[1] in ("docs/setup.rst", "README.md") or key == ("generic-password", "SECURITY.md")]
+
+
+def test_a_docs_sites_own_configuration_is_still_scanned(git_repo: GitRepo) -> None:
+    """The staged hook blocks a password in ``docs/.env``: only pages count as documentation."""
+    git_repo.stage("docs/.env", f"DB_PASSWORD={PASSWORD}\n")
+    proc = git_repo.run_mcp_scan("staged", "--format", "json")
+    assert proc.returncode == 1, proc.stdout
+    assert ("generic-password-unquoted", "docs/.env") in {
+        (f["rule_id"], f["path"]) for f in json.loads(proc.stdout)["findings"]}
 
 
 def test_scan_drops_doc_examples_too(git_repo: GitRepo) -> None:
