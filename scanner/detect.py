@@ -28,6 +28,7 @@ else:  # at run time: without importing dataclasses (scanner/record.py says why)
 # Inline markers that suppress a hit on their line (shared with the audit).
 from scanner.allow import ALLOW_MARKERS, ALLOW_NEXT_LINE
 from scanner.decode import decoded_hits
+from scanner.documentation import in_doctest
 from scanner.encodings import decode_value
 from scanner.entropy import char_classes, is_placeholder, shannon_entropy
 from scanner.lazyre import lazy
@@ -694,6 +695,11 @@ class Detector:
             return False
         if any(p.search(secret) for p in rule.allow_patterns) or any(p.search(secret) for p in self.allow_patterns):
             return False
+        if not rule.docs:
+            # docs = false (context-only rules): not in a doctest either, documentation inside code
+            left, right = _line_bounds(text, start, end)
+            if in_doctest(text[left:right], _previous_line(text, left)):
+                return False
         if self._no_markers(text):
             return True
         left, right = _line_bounds(text, start, end)

@@ -276,14 +276,18 @@ def text_ok(data: bytes, start: int = 0, end: Optional[int] = None) -> bool:
 
 def line_back(data: bytes, pos: int, lines: int, nbytes: int) -> int:
     """The start of the line ``lines`` lines, and at least ``nbytes`` bytes, before line start ``pos``."""
+    if pos <= 0:
+        return 0
+    lo = pos - nbytes
+    if lo <= 0:
+        return 0
+    if data.count(b"\n", lo, pos) >= lines:  # the bytes reach further: one search, no walk
+        return data.rfind(b"\n", 0, lo) + 1
     a = pos
     for _ in range(lines):
         if a <= 0:
             return 0
         a = data.rfind(b"\n", 0, a - 1) + 1
-    if pos - nbytes < a:
-        lo = pos - nbytes
-        a = 0 if lo <= 0 else data.rfind(b"\n", 0, lo) + 1
     return a
 
 
@@ -291,16 +295,19 @@ def line_forward(data: bytes, pos: int, lines: int, nbytes: int) -> int:
     """The end (past its line feed) of the line ``lines`` lines, and at least ``nbytes`` bytes,
     after line start ``pos``."""
     size = len(data)
+    hi = pos + nbytes
+    if hi >= size:
+        return size
+    if nbytes:  # when the bytes reach past the lines: one search, no walk
+        feeds = data.count(b"\n", pos, hi)
+        if feeds > lines or (feeds == lines and data[hi - 1] != 10):
+            nl = data.find(b"\n", hi)
+            return size if nl == -1 else nl + 1
     b = pos
     for _ in range(lines):
         if b >= size:
             return size
         nl = data.find(b"\n", b)
-        b = size if nl == -1 else nl + 1
-    if pos + nbytes > b:
-        if pos + nbytes >= size:
-            return size
-        nl = data.find(b"\n", pos + nbytes)
         b = size if nl == -1 else nl + 1
     return b
 

@@ -14,6 +14,8 @@ keys), each byte one character. ``example_path`` is where its examples are
 checked. ``vendored = false`` keeps a rule out of vendored third-party trees
 (``node_modules/``, ``site-packages/``, ``vendor/``; see ``scanner/vendored.py``):
 the rules that judge a value by its context rather than a provider's format.
+``docs = false`` keeps a rule out of prose documentation (READMEs, ``.rst``
+guides, ``docs/``; see ``scanner/documentation.py``), where such values are examples.
 
 A file may also hold ``[providers.<name>]`` tables whose ``remediation`` a
 rule inherits with ``provider = "<name>"`` (its own ``remediation`` wins):
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
 from scanner.errors import config_error
 from scanner.models import CONFIDENCES, SEVERITIES
 from scanner.paths import atomic_write, builtin_patterns_dir, cache_dir
+from scanner.documentation import is_documentation
 from scanner.vendored import is_vendored
 
 
@@ -59,7 +62,7 @@ _KNOWN = frozenset(
         "id", "description", "severity", "confidence", "regex", "secret_group",
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
-        "remediation", "tags", "decode", "scope", "validate", "provider", "content", "vendored",
+        "remediation", "tags", "decode", "scope", "validate", "provider", "content", "vendored", "docs",
         "hyperscan",
     }
 )
@@ -111,6 +114,9 @@ class Rule:
     # vendored third-party trees (scanner/vendored.py), where such hits are other
     # projects' fixtures and examples.
     vendored: bool = True
+    # False: the rule judges a value by its context and does not run in prose
+    # documentation (scanner/documentation.py), where such values are examples.
+    docs: bool = True
     # What the Hyperscan database compiles instead of the regex (module docstring).
     hyperscan: Optional[str] = None
     source: str = field(default="", compare=False)
@@ -154,9 +160,9 @@ class Rule:
                 import regex
 
                 own = regex.compile(self.path)
-        if self.vendored:
+        if self.vendored and self.docs:
             return own
-        return OutsideVendored(own)
+        return OutsideVendored(own, vendored=not self.vendored, docs=not self.docs)
 
     @functools.cached_property
     def allow_patterns(self) -> "tuple[Pattern[str], ...]":
@@ -283,6 +289,9 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
     vendored = data.get("vendored", True)
     if not isinstance(vendored, bool):
         raise _fail(source, rule_id, "'vendored' must be true or false")
+    docs = data.get("docs", True)
+    if not isinstance(docs, bool):
+        raise _fail(source, rule_id, "'docs' must be true or false")
     hyperscan = data.get("hyperscan")
     if hyperscan is not None and (not isinstance(hyperscan, str) or not hyperscan):
         raise _fail(source, rule_id, "'hyperscan' must be a non-empty string (an expression Hyperscan compiles)")
@@ -313,6 +322,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
         scope=scope,
         content=content,
         vendored=vendored,
+        docs=docs,
         hyperscan=hyperscan,
         source=source,
     )
@@ -372,15 +382,19 @@ def load_rules(paths: Sequence[Path]) -> list[Rule]:
 
 
 class OutsideVendored:
-    """A ``vendored = false`` rule's path condition: outside vendored trees, and its own ``path`` if any."""
+    """A ``vendored = false`` (or ``docs = false``) rule's path condition: outside vendored trees
+    (and, with ``docs``, outside prose documentation), and its own ``path`` if any."""
 
-    __slots__ = ("own",)
+    __slots__ = ("own", "vendored", "docs")
 
-    def __init__(self, own: Optional[Any]) -> None:
+    def __init__(self, own: Optional[Any], vendored: bool = True, docs: bool = False) -> None:
         self.own = own
+        self.vendored = vendored
+        self.docs = docs
 
     def search(self, path: str) -> bool:
-        return not is_vendored(path) and (self.own is None or self.own.search(path) is not None)
+        return (not (self.vendored and is_vendored(path)) and not (self.docs and is_documentation(path))
+                and (self.own is None or self.own.search(path) is not None))
 
 
 def _stamp(file: Path) -> tuple[Any, ...]:
@@ -455,7 +469,7 @@ def _digest_rules(digest: Any, rules: Iterable[Rule]) -> None:
         for value in (rule.id, rule.regex, rule.confidence, rule.severity, repr(rule.keywords),
                       repr(rule.min_entropy), str(rule.min_char_classes), rule.path or "",
                       repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode), rule.validate or "", rule.scope,
-                      rule.content, str(rule.vendored)):
+                      rule.content, str(rule.vendored), str(rule.docs)):
             digest.update(value.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
 

@@ -15,7 +15,9 @@ from scanner.rules import builtin_rules
 from tests.fakes import fake
 
 
-def scan(text: str, path: str = "notes.md") -> list[Finding]:
+# A plain text file outside any doc/ directory: these cases judge the rules' own tiers. In prose
+# documentation (notes.md) the generic and -local rules do not run at all (documentation_test.py).
+def scan(text: str, path: str = "notes.txt") -> list[Finding]:
     return Detector(builtin_rules()).scan_text(text, path)
 
 

@@ -116,11 +116,14 @@ def test_translation_keeps_group_numbers_and_widens_huge_repeats() -> None:
     assert widened
 
 
-def _edit_history(repo: GitRepo, seed: int) -> None:
+def _edit_history(repo: GitRepo, seed: int, size: int = 120, ascii_only: bool = False) -> None:
     """One file edited over many commits: secrets come and go, allow markers, non-ASCII lines,
-    percent-encoded credentials, a private-key block, lines moved and duplicated."""
+    percent-encoded credentials, a private-key block, lines moved and duplicated. With
+    ``ascii_only`` (no non-ASCII line, no key block: every span goes through Hyperscan's
+    windows) a larger file, edited in several far-apart places per commit, its last line
+    losing and regaining its line feed."""
     rng = random.Random(seed)
-    lines = [f"value_{i} = compute({i}, '{fake(12, seed=seed * 1000 + i)}')\n" for i in range(120)]
+    lines = [f"value_{i} = compute({i}, '{fake(12, seed=seed * 1000 + i)}')\n" for i in range(size)]
     pem_body = "".join(fake(64, seed=seed + k) + "\n" for k in range(6))
     extras = [
         lambda n: f"STRIPE_KEY = '{stripe_live_key(seed * 100 + n)}'\n",
@@ -132,6 +135,8 @@ def _edit_history(repo: GitRepo, seed: int) -> None:
         lambda n: "-----BEGIN RSA PRIVATE KEY-----\n" + pem_body + "-----END RSA PRIVATE KEY-----\n",
         lambda n: f"password: {fake(16, seed=seed * 7 + n)}\n",
     ]
+    if ascii_only:
+        extras = [extra for extra in extras if extra(0).isascii() and "PRIVATE" not in extra(0)]
     for step in range(30):
         for _ in range(rng.randint(1, 4)):
             action = rng.random()
@@ -144,7 +149,10 @@ def _edit_history(repo: GitRepo, seed: int) -> None:
                 lines[min(at, len(lines) - 1)] = f"changed_{step} = {rng.randint(0, 99)}\n"
             elif lines:
                 lines.insert(at, lines[rng.randrange(len(lines))])  # a duplicated (moved) line
-        repo.stage("settings.py", "".join(lines))
+        text = "".join(lines)
+        if ascii_only and rng.random() < 0.3:
+            text = text.rstrip("\n")
+        repo.stage("settings.py", text)
         repo.commit(f"step {step}")
 
 
@@ -154,8 +162,10 @@ def _key(result: Any) -> set[tuple[Any, ...]]:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_hyperscan_version_chain_equals_pure_python_whole_file_scans(git_repo: GitRepo, seed: int) -> None:
-    _edit_history(git_repo, seed)
+@pytest.mark.parametrize("size,ascii_only", [(120, False), (900, True)])
+def test_hyperscan_version_chain_equals_pure_python_whole_file_scans(git_repo: GitRepo, seed: int, size: int,
+                                                                     ascii_only: bool) -> None:
+    _edit_history(git_repo, seed, size, ascii_only)
     rules = list(builtin_rules())
     python = scan_history(str(git_repo.path), Detector(rules, engine="python"), jobs=1, use_cache=False,
                           line_delta=False)

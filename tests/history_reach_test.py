@@ -88,3 +88,21 @@ def test_the_cli_reports_it_too(git_repo: GitRepo) -> None:
     assert run.returncode == 1, run.stderr
     assert [f["rule_id"] for f in json.loads(run.stdout)["findings"]] == ["gcp-service-account-key"]
     assert KEY_ID not in run.stdout.decode()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_secret_on_a_last_line_without_a_line_feed_is_found(git_repo: GitRepo, engine: str) -> None:
+    """The zone counts a final line with no line feed as a line: its old hit is not carried past
+    the end, and its new one is kept."""
+    if engine == "hyperscan":
+        pytest.importorskip("hyperscan")
+    key = "sk_live_" + fake(24)
+    git_repo.stage("app.py", f'x = 1\nSTRIPE = "{key}"')  # no line feed after the secret
+    introduced = git_repo.commit("a key on the last line")
+    git_repo.stage("app.py", 'x = 1\nSTRIPE = os.environ["STRIPE"]')
+    git_repo.commit("read it from the environment")
+    git_repo.stage("app.py", f'x = 1\nSTRIPE = "{key}"\n')
+    git_repo.commit("and back, with a line feed")
+    found = _findings(git_repo, engine)
+    assert [(rule, commit) for rule, _, _, commit in found] == [("stripe-live-secret-key", introduced)]
+    assert found == _findings(git_repo, engine, line_delta=False)

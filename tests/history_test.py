@@ -111,7 +111,8 @@ def test_rename_reports_each_path_once(git_repo: GitRepo) -> None:
     first = git_repo.commit("add")
     git_repo.git("mv", "old.py", "new.py")
     renamed = git_repo.commit("rename")
-    code, report, _ = scan(git_repo)
+    # --group path: one finding per secret and path (the default groups them, history_grouping_test.py)
+    code, report, _ = scan(git_repo, "--group", "path")
     assert code == 1
     found = by_path(report)
     assert set(found) == {"old.py", "new.py"}

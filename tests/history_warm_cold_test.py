@@ -47,8 +47,9 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
 
 
 def _findings(repo: GitRepo, config: Path, *args: str) -> tuple[int, list[tuple[Any, ...]]]:
+    # --group path: each place is compared cold and warm (the JWT in a file and in a commit message)
     proc = subprocess.run([sys.executable, "-m", "scanner", "history", "--config", str(config), "--format", "json",
-                           *args], cwd=repo.path, capture_output=True)
+                           "--group", "path", *args], cwd=repo.path, capture_output=True)
     assert b"Traceback" not in proc.stderr
     report = json.loads(proc.stdout)
     return proc.returncode, sorted((f["rule_id"], f["path"], f["fingerprint"], f["secret"], f["message"])

@@ -43,8 +43,9 @@ def ref_in(remote: GitRepo, ref: str) -> str:
 
 
 def history(repo: GitRepo, *args: str) -> tuple[int, list[dict[str, Any]], str]:
-    """``mcp-scan history --format json``: exit code, findings, stderr."""
-    proc = repo.run_mcp_scan("history", "--format", "json", "-q", *args)
+    """``mcp-scan history --format json --group path``: exit code, findings (one per secret and path:
+    these cases judge where each ref's blobs are reported), stderr."""
+    proc = repo.run_mcp_scan("history", "--format", "json", "--group", "path", "-q", *args)
     err = proc.stderr.decode("utf-8", "replace")
     assert proc.returncode in (0, 1), err
     return proc.returncode, json.loads(proc.stdout)["findings"], err

@@ -72,7 +72,8 @@ def test_only_context_rules_stay_out_of_vendored_trees() -> None:
 
 
 def _history(repo: GitRepo, *args: str) -> list[dict[str, Any]]:
-    proc = repo.run_mcp_scan("history", "--format", "json", *args)
+    # --group path: these cases judge each path (the default groups a secret's paths into one finding)
+    proc = repo.run_mcp_scan("history", "--format", "json", "--group", "path", *args)
     assert proc.returncode in (0, 1), proc.stderr
     findings: list[dict[str, Any]] = json.loads(proc.stdout)["findings"]
     return findings

@@ -31,6 +31,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--stats", action="store_true",
                         help="print how the rules were matched on stderr: Hyperscan compile modes, rules on the "
                              "keyword path, and the candidate windows each rule opened")
+    parser.add_argument("--group", choices=("path", "secret"), default="path",
+                        help="path (default): one finding per secret and path; secret: one finding per secret, "
+                             "listing every path and commit it was seen at under 'locations'")
     # Debug/verification: run the rules over every version whole (see scanner.history.delta).
     parser.add_argument("--no-line-delta", action="store_true", help=argparse.SUPPRESS)
     add_scan_options(parser)
@@ -82,6 +85,11 @@ def run(args: argparse.Namespace) -> int:
     if args.stats:
         _print_matching(result.stats.get("matching"))
     findings = apply_suppressions(result.findings, args, config, work_tree(args.repo) if config.allow_paths else None)
+    if args.group == "secret":
+        from scanner.history.grouping import by_secret
+
+        # After suppression: allow-paths and baselines judge each path, the reader each secret.
+        findings = by_secret(findings, result.sightings)
     result.stats["findings"] = len(findings)
     report(findings, args, result.stats, "history", incomplete=result.incomplete)
     return exit_code(findings, result.errors, result.incomplete)

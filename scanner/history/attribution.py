@@ -47,8 +47,13 @@ def head_tree(repo: str, head: str) -> dict[str, str]:
 
 
 def attribute(walk: Walk, hits: Mapping[str, list[Hit]], key_of: Callable[[str, str], str],
-              rules: Mapping[str, Rule], head_blobs: Mapping[str, str]) -> list[Finding]:
+              rules: Mapping[str, Rule], head_blobs: Mapping[str, str],
+              sightings: Optional[dict[tuple[str, str], frozenset[str]]] = None) -> list[Finding]:
     """One finding per (fingerprint, path), attributed to the commit that introduced it.
+
+    ``sightings``, when given, receives the ids of every commit carrying each
+    (fingerprint, path): grouping a secret's paths into one finding
+    (``scanner.history.grouping``) counts the commits of their union, not the sum.
 
     A version "introduces" a secret at a path when the path's version in the
     commit's parents did not carry it; versions that merely kept it (an edit
@@ -88,6 +93,8 @@ def attribute(walk: Walk, hits: Mapping[str, list[Hit]], key_of: Callable[[str, 
             "paths": paths_per_secret[fingerprint],
             "blob": group.oid,
         }
+        if sightings is not None:
+            sightings[(fingerprint, path)] = frozenset(walk.commits[i][0] for i in group.commits)
         ref = walk.refs.get(group.first)
         if ref is not None:
             # No commit introduced it: the ref's name stands where the commit id would.

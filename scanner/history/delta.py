@@ -89,9 +89,16 @@ def _changed_lines(prev: bytes, data: bytes) -> tuple[int, int]:
 
 
 
+def _unterminated(data: bytes, start: int, end: int) -> int:
+    """1 when ``data[start:end]`` ends the text with a line that has no line feed, else 0."""
+    return 1 if end == len(data) and end > start and data[-1:] != b"\n" else 0
+
+
 class Zone(NamedTuple):
     """The changed part of a version, widened by the reach (see ``VersionChain._zone``)."""
 
+    za: int  # data[za:zb]: the zone (whole lines)
+    zb: int
     ha: int  # data[ha:hb]: the span searched for the zone's hits (a reach further each side)
     hb: int
     first: int  # line number of the zone's first line
@@ -188,9 +195,12 @@ class VersionChain:
             return None  # the previous version had none: it was added here, scan whole
         ha, hb = line_back(data, za, lines, nbytes), line_forward(data, zb, lines, nbytes)
         grow = len(data) - len(prev)
-        old_zone_lines = prev.count(b"\n", za, zb - grow)
-        zone_lines = data.count(b"\n", za, zb)
-        newlines = self.newlines - old_zone_lines + zone_lines
+        old_feeds = prev.count(b"\n", za, zb - grow)
+        feeds = data.count(b"\n", za, zb)
+        newlines = self.newlines - old_feeds + feeds
+        # lines in the zone, before and now: a last line with no line feed is one too
+        old_zone_lines = old_feeds + _unterminated(prev, za, zb - grow)
+        zone_lines = feeds + _unterminated(data, za, zb)
         if za * 2 > len(data):
             first = newlines - data.count(b"\n", za) + 1
         else:
@@ -207,7 +217,7 @@ class VersionChain:
                                             end_line=hit.end_line + shift if hit.end_line is not None else None))
             elif hit.line < first or last >= old_end:
                 return None  # a secret reaching across the zone's edge: judge the whole text
-        return Zone(ha, hb, first, first - data.count(b"\n", ha, za), zone_lines, newlines, carried)
+        return Zone(za, zb, ha, hb, first, first - data.count(b"\n", ha, za), zone_lines, newlines, carried)
 
     def _region_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """The keyword path on the span around the zone, keeping the hits in the zone."""
@@ -356,12 +366,12 @@ class MatchedChain(VersionChain):
 
     def _judge(self, data: bytes, span: bytes, offset: int, first_line: int, keep: tuple[int, int],
                scan: ScanFn, regions: Optional[list[tuple[int, int]]] = None,
-               whole: bool = False) -> tuple[Optional[list[Hit]], bool]:
+               whole: bool = False, bounds: Optional[tuple[int, int]] = None) -> tuple[Optional[list[Hit]], bool]:
         """Hits in windows around the rule matches in ``span`` (``data[offset:...]``, whose first line
-        is ``first_line``) that start on the span's lines ``keep`` (first, after last): a window
-        reaches past the span, where the hits are carried from the previous version. Or None and
-        whether a rule needs the whole text (else Hyperscan reported too many matches: the keyword
-        path will do).
+        is ``first_line``) that touch the span's lines ``keep`` (first, after last; ``bounds``: the
+        same as bytes of ``data``, when known): a window reaches past the span, where the hits are
+        carried from the previous version. Or None and whether a rule needs the whole text (else
+        Hyperscan reported too many matches: the keyword path will do).
 
         ``regions`` are judged by every rule (Hyperscan cannot vouch for their bytes). With
         ``whole`` (a whole text), a rule that needs the whole text gets it, with the other rules
@@ -378,9 +388,21 @@ class MatchedChain(VersionChain):
                                        whole=self._alone(data, scan) if whole else None)
         if windows is None:
             return None, True
+        first, after = keep
+        return self._verdicts(data, windows, offset, first_line, scan,
+                              lambda _rule, line, last: line < after and last >= first,
+                              [bounds or (0, len(data))]), False
+
+    def _verdicts(self, data: bytes, windows: list[Any], offset: int, line_at: int, scan: ScanFn,
+                  keep: Callable[[str, int, int], bool], bounds: list[tuple[int, int]]) -> list[Hit]:
+        """The hits ``keep`` takes (rule id, first and last line) from judging ``windows``;
+        ``line_at`` is the line number of byte ``offset``. A window that touches none of the
+        byte ranges ``bounds`` holds no hit the caller keeps and is not judged."""
         found: list[Hit] = []
-        line_no, counted = first_line, offset
+        line_no, counted = line_at, offset
         for lo, hi, rules in windows:
+            if not any(lo < high and hi >= low for low, high in bounds):
+                continue
             line_no += data.count(b"\n", counted, lo) if lo >= counted else -data.count(b"\n", lo, counted)
             counted = lo
             window = data[lo:hi]
@@ -399,10 +421,11 @@ class MatchedChain(VersionChain):
                 self.reused += 1
             shift = line_no - 1
             for hit in known:
-                if keep[0] <= hit.line + shift < keep[1]:
-                    found.append(hit._replace(line=hit.line + shift, end_line=(
-                        hit.end_line + shift if hit.end_line is not None else None)))
-        return found, False
+                line = hit.line + shift
+                last = hit.end_line + shift if hit.end_line is not None else line
+                if keep(hit.rule_id, line, last):
+                    found.append(hit._replace(line=line, end_line=last if hit.end_line is not None else None))
+        return found
 
     def _zone_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> Optional[list[Hit]]:
         """The zone's hits from Hyperscan's windows over the span around it (None: scan whole)."""
@@ -416,7 +439,8 @@ class MatchedChain(VersionChain):
             if regions:  # a match holding a zone secret lies in the span: no need to look past it
                 regions = [(max(lo, zone.ha), min(hi, zone.hb)) for lo, hi in regions]
         if regions is not None:
-            found, whole = self._judge(data, span, zone.ha, zone.first_span, keep, scan, regions)
+            found, whole = self._judge(data, span, zone.ha, zone.first_span, keep, scan, regions,
+                                       bounds=(zone.za, zone.zb))
             if whole:  # the whole version, through Hyperscan's windows (_matched_whole)
                 rule_id = self.matcher.rules[self.matcher.whole_by].id
                 self.whole_spans[rule_id] = self.whole_spans.get(rule_id, 0) + 1

@@ -44,6 +44,7 @@ from scanner.history.progress import Progress
 from scanner.history.refs import RefObjects
 from scanner.history.walk import Walk, rev_args, run_walk
 from scanner.models import Finding, Incomplete
+from scanner.documentation import is_documentation
 from scanner.vendored import is_vendored
 
 # No cap unless the user sets one: blobs over WHOLE_READ_LIMIT are streamed
@@ -63,6 +64,9 @@ class HistoryResult:
     # What could not be fully scanned (rule timeouts, blobs a partial clone lacks):
     # the commands fail closed on it, like on errors, and list it in their reports.
     incomplete: list[Incomplete] = field(default_factory=list)
+    # (fingerprint, path) -> ids of the commits carrying it there (blob findings only; a
+    # finding's ``commits`` is their count): what grouping by secret unites.
+    sightings: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -154,7 +158,8 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     else:
         walk = run_walk(repo, revs, exclude, workers.jobs)
     path_rules = [r for r in detector.running_rules if r.path]
-    key_of = _key_function(path_rules, any(not r.vendored for r in detector.running_rules))
+    key_of = _key_function(path_rules, any(not r.vendored for r in detector.running_rules),
+                           any(not r.docs for r in detector.running_rules))
     commit_count = len(walk.commits)
     reached = _ref_objects(repo, revs, objects)
     result.errors.extend(reached.errors)
@@ -253,7 +258,7 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     _scan_previous(repo, detector, walk, hits, key_of, cache, max_blob_size, result)
     rules = {r.id: r for r in detector.rules}
     head_blobs = head_tree(repo, head or "HEAD")
-    result.findings = attribute(walk, hits, key_of, rules, head_blobs)
+    result.findings = attribute(walk, hits, key_of, rules, head_blobs, result.sightings)
     if from_cache:
         result.findings = _reread_secrets(repo, detector, result.findings, key_of, from_cache)
     result.findings.extend(messages.findings)
@@ -376,16 +381,18 @@ def _add_ref_blobs(walk: Walk, blobs: Sequence[tuple[str, str, str]], key_of: Ca
 
 
 
-def _key_function(path_rules: Sequence[Any], outside_vendored: bool = False) -> Callable[[str, str], str]:
+def _key_function(path_rules: Sequence[Any], outside_vendored: bool = False,
+                  outside_docs: bool = False) -> Callable[[str, str], str]:
     """``(oid, path) -> cache key``: the blob id, plus which path-restricted rules apply.
 
     Most rule sets have no path-restricted rules, and then a blob is scanned
     once whatever its paths. Otherwise a blob is scanned once per distinct set
     of path rules its paths select ("path class"). Rules kept out of vendored
     trees (``outside_vendored``) all share one condition: one mark for a path
-    inside such a tree, so the common path outside one keeps the bare blob id.
+    inside such a tree, so the common path outside one keeps the bare blob id. Rules kept out of
+    prose documentation (``outside_docs``) likewise mark a documentation path.
     """
-    if not path_rules and not outside_vendored:
+    if not path_rules and not outside_vendored and not outside_docs:
         return lambda oid, path: oid
     classes: dict[str, str] = {}
 
@@ -395,6 +402,8 @@ def _key_function(path_rules: Sequence[Any], outside_vendored: bool = False) -> 
             parts = [str(i) for i, r in enumerate(path_rules) if r.path_pattern.search(path)]
             if outside_vendored and is_vendored(path):
                 parts.append("vendored")
+            if outside_docs and is_documentation(path):
+                parts.append("docs")
             sig = classes[path] = ",".join(parts)
         return f"{oid}/{sig}" if sig else oid
 

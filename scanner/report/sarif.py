@@ -126,7 +126,7 @@ def result(finding: Finding, rule_index: int, context: ReportContext, root: Opti
             properties[key] = value
     for key, value in finding.extra.items():
         properties.setdefault(key, value)
-    return {
+    sarif: dict[str, Any] = {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": LEVELS.get(finding.severity, "warning"),
@@ -142,6 +142,27 @@ def result(finding: Finding, rule_index: int, context: ReportContext, root: Opti
         "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
         "properties": properties,
     }
+    related = _related_locations(finding, root)
+    if related:
+        sarif["relatedLocations"] = related
+    return sarif
+
+
+def _related_locations(finding: Finding, root: Optional[str]) -> list[dict[str, Any]]:
+    """A grouped history finding's other places (``locations``), as SARIF related locations."""
+    related: list[dict[str, Any]] = []
+    for loc in finding.extra.get("locations") or ():
+        if (loc.get("path"), loc.get("commit")) == (finding.path, finding.commit):
+            continue
+        entry: dict[str, Any] = {"id": len(related) + 1, "physicalLocation": {
+            "artifactLocation": {"uri": artifact_uri(str(loc.get("path", "")), root), "uriBaseId": "%SRCROOT%"}}}
+        line = loc.get("line")
+        if isinstance(line, int) and line > 0:
+            entry["physicalLocation"]["region"] = {"startLine": line, "startColumn": max(1, int(loc.get("column") or 1))}
+        if loc.get("commit"):
+            entry["message"] = {"text": f"also in commit {short_commit(str(loc['commit']))}"}
+        related.append(entry)
+    return related
 
 
 def invocation(context: ReportContext) -> dict[str, Any]:

@@ -75,7 +75,28 @@ def _block(finding: Finding, context: ReportContext) -> str:
             if key in finding.extra and finding.extra[key] not in (1, [], None)]
     if seen:
         lines.append(f"    seen in:  {', '.join(seen)}")
+    lines.extend(_other_locations(finding))
     return "\n".join(lines) + "\n\n"
+
+
+# How many of a secret's other locations a block lists; JSON and SARIF list them all.
+SHOWN_LOCATIONS = 5
+
+
+def _other_locations(finding: Finding) -> list[str]:
+    """``also at:`` lines for the other places a grouped history finding was seen (``locations``)."""
+    others = [loc for loc in finding.extra.get("locations") or ()
+              if (loc.get("path"), loc.get("commit")) != (finding.path, finding.commit)]
+    lines = []
+    for loc in others[:SHOWN_LOCATIONS]:
+        where = display_path(str(loc.get("path", "")))
+        if isinstance(loc.get("line"), int) and loc["line"] > 0:
+            where += f":{loc['line']}:{loc.get('column') or 1}"
+        commit = loc.get("commit")
+        lines.append(f"    also at:  {where}" + (f" (commit {printable(short_commit(commit))})" if commit else ""))
+    if len(others) > SHOWN_LOCATIONS:
+        lines.append(f"    also at:  ... and {len(others) - SHOWN_LOCATIONS} more (--format json lists them all)")
+    return lines
 
 
 def _summary(findings: Sequence[Finding], command: str) -> str:
