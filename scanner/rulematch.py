@@ -10,6 +10,12 @@ Every rule's regex is compiled into one Hyperscan block-mode database:
   the keyword path), for rules whose Hyperscan form matches ordinary code
   holding none of their keywords (``_PROBE``): a generic rule's secret-named
   key sits in a lookbehind, which the prefilter form drops;
+* ``binary``: not compiled: ``content = "binary"`` rules read binary blobs,
+  which never reach the database;
+* ``path``: not compiled: a rule chosen by path (no keywords) reads files the
+  sources scan whole (``Detector.reads_path``);
+* ``approximate``: the rule's ``hyperscan`` expression (``scanner/rules.py``),
+  where its regex's translation is slow or matches nearly every line;
 * ``keyword``: the rule's keywords as case-insensitive literals, for rules
   whose whole text must be searched (``Rule.whole_text``: their candidates
   send the whole text to the detector, as the keyword path always did) and
@@ -31,13 +37,13 @@ import hashlib
 import pickle
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 9
+FORMAT = 10
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -73,6 +79,17 @@ _PROBE = [line.encode("ascii") + b"\n" for line in (
 
 # A window of a text: (start, end, indices of the rules that may match in it; None: any).
 Window = tuple[int, int, Optional[frozenset[int]]]
+
+
+class Pattern(NamedTuple):
+    """One expression of the database and what a match of it opens."""
+
+    expression: bytes
+    flags: int
+    rule: int  # index into the rules (len(rules): percent escapes)
+    reach: int  # bytes a window reaches back from the match end; -1 whole text, -2 keyword window, -3 line
+    lines: int  # line feeds a match may hold (reach 0)
+    ahead: int  # bytes its lookaheads read past its line
 
 _NAMED = re.compile(r"\(\?P<(\w+)>")
 _NAMED_REF = re.compile(r"\(\?P=(\w+)\)")
@@ -360,7 +377,8 @@ class RuleMatcher:
     def _digest(self) -> str:
         h = hashlib.sha256(f"{FORMAT}\0{getattr(self._hs, '__version__', '0')}".encode())
         for rule in self.rules:
-            h.update("\0".join((rule.regex, repr(rule.keywords), rule.scope, str(rule.whole_text))).encode(
+            h.update("\0".join((rule.regex, repr(rule.keywords), rule.scope, str(rule.whole_text),
+                                 rule.hyperscan or "", rule.content, rule.path or "")).encode(
                 "utf-8", "surrogatepass"))
             h.update(b"\1")
         return h.hexdigest()[:32]
@@ -421,13 +439,35 @@ class RuleMatcher:
             pass
         return bool(hit)
 
-    def _compile(self) -> Any:
+    def patterns(self) -> tuple[list[Pattern], list[str]]:
+        """What the database is compiled from: one ``Pattern`` per expression, and each rule's mode.
+
+        Pure (nothing on ``self`` changes), so ``bench/hsdb.py`` can time each expression alone.
+        """
         import regex
 
         hs = self._hs
-        expressions: list[bytes] = []
-        flags: list[int] = []
+        patterns: list[Pattern] = []
+        modes: list[str] = []
         for index, rule in enumerate(self.rules):
+            if rule.content == "binary":
+                # Binary rules judge only blobs the sources call binary, which never reach this
+                # database (its texts are text): compiled, a DER key's "\A\x30.{16,}" matched at every
+                # offset of each text starting with "0", and too many matches sent it to the keyword path.
+                modes.append("binary")
+                continue
+            if not rule.keywords and rule.path:
+                # Chosen by path (.pgpass lines): the sources scan such files whole, never in
+                # windows (Detector.reads_path); compiled, "^([^:#\s][^:\s]{0,252}):..." ran an
+                # automaton over every line of every other file.
+                modes.append("path")
+                continue
+            if rule.hyperscan is not None and rule.scope != "text":
+                approximation = self._approximate(index, rule)
+                if approximation is not None:
+                    patterns.append(approximation)
+                    modes.append("approximate")
+                    continue
             mode = "keyword"
             # A rule the detector searches whole texts for only because of a long repetition
             # still has matches a window can hold when its longest match fits MAX_REACH.
@@ -450,34 +490,53 @@ class RuleMatcher:
                 if db is not None and self._unanchored(db, rule):
                     mode = "anchored"  # by its keywords, as on the keyword path
                 if mode in ("exact", "prefilter"):
-                    expressions.append(expression)
-                    flags.append(0 if mode == "exact" else hs.HS_FLAG_PREFILTER)
-                    self.pattern_rule.append(index)
                     # over a few lines: the window is those lines back from the end (and one more, for
                     # allow markers); else it reaches back past the longest match
-                    self.pattern_reach.append(min(width + BEFORE, MAX_REACH) if not few_lines else 0)
-                    self.pattern_lines.append(feeds if few_lines else 0)
-                    self.pattern_ahead.append(_ahead(rule.regex))
-            self.modes.append(mode)
+                    patterns.append(Pattern(
+                        expression, 0 if mode == "exact" else hs.HS_FLAG_PREFILTER, index,
+                        min(width + BEFORE, MAX_REACH) if not few_lines else 0,
+                        feeds if few_lines else 0, _ahead(rule.regex)))
+            modes.append(mode)
             if mode in ("keyword", "fallback", "anchored"):
                 # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
                 # so such a rule matches "" at every scan through an always-matching pattern.
                 for keyword in rule.keywords or ("",):
-                    expressions.append(re.escape(keyword).encode("utf-8") if keyword else b"(?s).")
-                    flags.append(hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if mode == "keyword" or not keyword else 0))
-                    self.pattern_rule.append(index)
-                    self.pattern_reach.append(-1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2)
-                    self.pattern_lines.append(0)
-                    self.pattern_ahead.append(0)
+                    patterns.append(Pattern(
+                        re.escape(keyword).encode("utf-8") if keyword else b"(?s).",
+                        hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if mode == "keyword" or not keyword else 0),
+                        index, -1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2, 0, 0))
         # Percent-encoded values are judged decoded (scanner.decode): each %XX opens its line.
-        expressions.append(rb"%[0-9A-Fa-f]{2}")
-        flags.append(0)
-        self.pattern_rule.append(len(self.rules))
-        self.pattern_reach.append(0)
-        self.pattern_lines.append(0)
-        self.pattern_ahead.append(0)
+        patterns.append(Pattern(rb"%[0-9A-Fa-f]{2}", 0, len(self.rules), 0, 0, 0))
+        return patterns, modes
+
+    def _approximate(self, index: int, rule: Rule) -> Optional[Pattern]:
+        """The rule's ``hyperscan`` expression as its pattern (None when Hyperscan rejects it: the rule
+        is then compiled as if it had none). It ends on the last line of every regex match, at most
+        BEFORE bytes past its end: a line-scoped rule's window is that line, any other's reaches back
+        past its longest match plus BEFORE."""
+        expression = rule.hyperscan.encode("utf-8") if rule.hyperscan is not None else b""
+        feeds = _max_line_feeds(rule.regex)
+        width = _max_width(rule.regex)
+        few_lines = feeds <= MAX_LINES
+        if rule.whole_text and not few_lines and width + BEFORE > MAX_REACH:
+            return None  # no window holds its matches
+        if self._try(expression, 0) is None:
+            return None
+        if rule.scope == "line":
+            return Pattern(expression, 0, index, -3, 0, 0)
+        return Pattern(expression, 0, index, min(width + BEFORE, MAX_REACH) if not few_lines else 0,
+                       feeds if few_lines else 0, _ahead(rule.regex))
+
+    def _compile(self) -> Any:
+        hs = self._hs
+        patterns, self.modes = self.patterns()
+        self.pattern_rule = [p.rule for p in patterns]
+        self.pattern_reach = [p.reach for p in patterns]
+        self.pattern_lines = [p.lines for p in patterns]
+        self.pattern_ahead = [p.ahead for p in patterns]
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
-        db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
+        db.compile(expressions=[p.expression for p in patterns], ids=list(range(len(patterns))),
+                   elements=len(patterns), flags=[p.flags for p in patterns])
         return db
 
     # -- scanning ----------------------------------------------------------

@@ -20,6 +20,13 @@ guides, ``docs/``; see ``scanner/documentation.py``), where such values are exam
 A file may also hold ``[providers.<name>]`` tables whose ``remediation`` a
 rule inherits with ``provider = "<name>"`` (its own ``remediation`` wins):
 one provider's rotation steps are written once, not in each of its rules.
+
+``hyperscan`` (optional) is what the rules' Hyperscan database compiles for
+the rule instead of its regex (``scanner/rulematch.py``), where the regex's
+own translation is slow or opens a window on nearly every line: a plain
+expression that matches wherever the regex does, ending on the last line of
+each regex match, at most 256 bytes (``rulematch.BEFORE``) past its end
+(``tests/hyperscan_anchor_test.py`` checks it on every example). It decides only where the regex runs, never what it finds.
 """
 from __future__ import annotations
 
@@ -56,6 +63,7 @@ _KNOWN = frozenset(
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
         "remediation", "tags", "decode", "scope", "validate", "provider", "content", "vendored", "docs",
+        "hyperscan",
     }
 )
 _PROVIDER_KEYS = frozenset({"remediation"})
@@ -109,6 +117,8 @@ class Rule:
     # False: the rule judges a value by its context and does not run in prose
     # documentation (scanner/documentation.py), where such values are examples.
     docs: bool = True
+    # What the Hyperscan database compiles instead of the regex (module docstring).
+    hyperscan: Optional[str] = None
     source: str = field(default="", compare=False)
 
     @functools.cached_property
@@ -282,6 +292,9 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
     docs = data.get("docs", True)
     if not isinstance(docs, bool):
         raise _fail(source, rule_id, "'docs' must be true or false")
+    hyperscan = data.get("hyperscan")
+    if hyperscan is not None and (not isinstance(hyperscan, str) or not hyperscan):
+        raise _fail(source, rule_id, "'hyperscan' must be a non-empty string (an expression Hyperscan compiles)")
     keywords = tuple(k.lower() for k in _strings(data.get("keywords"), source, rule_id, "keywords"))
     if any(not k for k in keywords):
         raise _fail(source, rule_id, "keywords must not be empty strings")
@@ -310,6 +323,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
         content=content,
         vendored=vendored,
         docs=docs,
+        hyperscan=hyperscan,
         source=source,
     )
 
