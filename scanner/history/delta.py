@@ -227,7 +227,8 @@ class VersionChain:
         if zone.ha == 0 and region.startswith(_BOM):
             region = region[3:]  # decode_blob drops the BOM; columns on line 1 must agree
         end = zone.first + zone.lines
-        return [h for h in scan(region.decode("utf-8", "replace"), zone.first_span) if zone.first <= h.line < end]
+        return [h for h in scan(region.decode("utf-8", "replace"), zone.first_span)
+                if h.line < end and (h.end_line if h.end_line is not None else h.line) >= zone.first]
 
     def _delta(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> tuple[Optional[list[Hit]], int]:
         """Hits of the zone around the change plus carried hits (None = scan the whole text),
@@ -389,20 +390,12 @@ class MatchedChain(VersionChain):
         if windows is None:
             return None, True
         first, after = keep
-        return self._verdicts(data, windows, offset, first_line, scan,
-                              lambda _rule, line, last: line < after and last >= first,
-                              [bounds or (0, len(data))]), False
-
-    def _verdicts(self, data: bytes, windows: list[Any], offset: int, line_at: int, scan: ScanFn,
-                  keep: Callable[[str, int, int], bool], bounds: list[tuple[int, int]]) -> list[Hit]:
-        """The hits ``keep`` takes (rule id, first and last line) from judging ``windows``;
-        ``line_at`` is the line number of byte ``offset``. A window that touches none of the
-        byte ranges ``bounds`` holds no hit the caller keeps and is not judged."""
+        low, high = bounds or (0, len(data))
         found: list[Hit] = []
-        line_no, counted = line_at, offset
+        line_no, counted = first_line, offset
         for lo, hi, rules in windows:
-            if not any(lo < high and hi >= low for low, high in bounds):
-                continue
+            if hi < low or lo >= high:
+                continue  # touches no line of the zone: its hits are carried
             line_no += data.count(b"\n", counted, lo) if lo >= counted else -data.count(b"\n", lo, counted)
             counted = lo
             window = data[lo:hi]
@@ -423,9 +416,9 @@ class MatchedChain(VersionChain):
             for hit in known:
                 line = hit.line + shift
                 last = hit.end_line + shift if hit.end_line is not None else line
-                if keep(hit.rule_id, line, last):
+                if line < after and last >= first:
                     found.append(hit._replace(line=line, end_line=last if hit.end_line is not None else None))
-        return found
+        return found, False
 
     def _zone_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> Optional[list[Hit]]:
         """The zone's hits from Hyperscan's windows over the span around it (None: scan whole)."""
