@@ -3,11 +3,15 @@
 A rule passes when each example yields a finding of that rule (through the
 prefilter, regex, entropy and placeholder gates) and no negative example
 yields one. A single-rule detector is used so another rule cannot mask a
-miss.
+miss. A rule with a ``hyperscan`` expression (it decides where history and
+file scans run the regex) must also cover every regex match of its examples,
+alone and inside other text: a gap there would be a secret those scans never
+look at.
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Optional
 
 from scanner.detect import Detector
 from scanner.models import Finding, Fragment
@@ -29,6 +33,69 @@ def scan_example(detector: Detector, rule: Rule, text: str) -> list[Finding]:
     if rule.content == "binary":
         return detector.scan(Fragment(text=text, path=path, binary=True))
     return detector.scan_text(text, path)
+
+
+def expression_ends(expression: str, data: bytes) -> Optional[list[int]]:
+    """Where Hyperscan's matches of ``expression`` end in ``data`` (None: no Hyperscan here).
+    Raises ValueError when Hyperscan rejects the expression."""
+    try:
+        import hyperscan as hs
+    except ImportError:
+        return None
+    db = hs.Database(mode=hs.HS_MODE_BLOCK)
+    try:
+        db.compile(expressions=[expression.encode("utf-8")], ids=[0], elements=1, flags=[0])
+    except hs.error as exc:
+        raise ValueError(str(exc)) from None
+    ends: list[int] = []
+
+    def on_match(*args: Any) -> None:
+        ends.append(args[2])
+
+    db.scan(data, match_event_handler=on_match)
+    return ends
+
+
+def uncovered_matches(rule: Rule, text: str) -> list[str]:
+    """The regex matches in ``text`` (ASCII) whose last line holds no match end of the rule's
+    ``hyperscan`` expression at most ``BEFORE`` bytes past the match: the window a history or file
+    scan opens there would not hold them. Empty without Hyperscan or an expression."""
+    from scanner.rulematch import BEFORE
+
+    if rule.hyperscan is None:
+        return []
+    ends = expression_ends(rule.hyperscan, text.encode("ascii"))
+    if ends is None:
+        return []
+    missed = []
+    for match in rule.pattern.finditer(text):
+        line_start = text.rfind("\n", 0, match.end()) + 1
+        line_end = text.find("\n", match.end())
+        line_end = len(text) if line_end == -1 else line_end
+        if not any(line_start <= end <= min(line_end, match.end() + BEFORE) for end in ends):
+            missed.append(match.group(0))
+    return missed
+
+
+def _expression_problems(rule: Rule, where: str) -> list[str]:
+    if rule.hyperscan is None:
+        return []
+    try:
+        if expression_ends(rule.hyperscan, b"") is None:
+            return []  # no Hyperscan on this platform: the expression is never used here
+    except ValueError as exc:
+        return [f"{where}: Hyperscan rejects its hyperscan expression ({exc}); the rule is compiled as before"]
+    problems = []
+    for i, text in enumerate(rule.examples + rule.negative_examples):
+        bodies = (text, _PADDING + text + "\n" + _PADDING, "x = 1; " + text + " # end")
+        missed = [m for body in bodies if body.isascii()  # non-ASCII: the keyword path, not windows
+                  for m in uncovered_matches(rule, body)]
+        if missed:
+            kind, number = ("example", i + 1) if i < len(rule.examples) else (
+                "negative example", i + 1 - len(rule.examples))
+            problems.append(f"{where}: its hyperscan expression misses a regex match in {kind} {number}: "
+                            f"{missed[0][:12]!r}...")
+    return problems
 
 
 def check_rule(rule: Rule) -> list[str]:
@@ -54,6 +121,7 @@ def check_rule(rule: Rule) -> list[str]:
     for i, text in enumerate(rule.negative_examples):
         if scan_example(detector, rule, text):
             problems.append(f"{where}: negative example {i + 1} is detected: {text[:60]!r}")
+    problems.extend(_expression_problems(rule, where))
     return problems
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from scanner.rulecheck import _PADDING
-from scanner.rulematch import BEFORE, RuleMatcher, text_ok
+from scanner.rulecheck import _PADDING, check_rule, expression_ends, uncovered_matches
+from scanner.rulematch import RuleMatcher, text_ok
 from scanner.rules import Rule, builtin_rules, rule_from_dict
 
 hs = pytest.importorskip("hyperscan")
@@ -23,25 +23,9 @@ APPROXIMATED = [rule for rule in builtin_rules() if rule.hyperscan is not None]
 
 
 def _ends(expression: str, data: bytes) -> list[int]:
-    db = hs.Database(mode=hs.HS_MODE_BLOCK)
-    db.compile(expressions=[expression.encode("utf-8")], ids=[0], elements=1, flags=[0])
-    ends: list[int] = []
-    db.scan(data, match_event_handler=lambda _id, _from, to, _flags, _ctx: ends.append(to) and None)
+    ends = expression_ends(expression, data)
+    assert ends is not None
     return ends
-
-
-def _uncovered(rule: Rule, text: str) -> list[str]:
-    """The regex matches in ``text`` whose last line holds no match end of the expression."""
-    assert rule.hyperscan is not None
-    ends = _ends(rule.hyperscan, text.encode("ascii"))
-    missed = []
-    for match in rule.pattern.finditer(text):
-        line_start = text.rfind("\n", 0, match.end()) + 1
-        line_end = text.find("\n", match.end())
-        line_end = len(text) if line_end == -1 else line_end
-        if not any(line_start <= end <= min(line_end, match.end() + BEFORE) for end in ends):
-            missed.append(match.group(0)[:80])
-    return missed
 
 
 def test_the_generic_rules_and_the_password_hash_line_are_approximated() -> None:
@@ -57,7 +41,7 @@ def test_expression_covers_every_match_of_the_examples(rule: Rule) -> None:
         for body in (text, _PADDING + text + "\n" + _PADDING, "x = 1; " + text + " # end"):
             if not text_ok(body.encode("utf-8")):
                 continue  # non-ASCII text is judged on the keyword path
-            problems.extend(_uncovered(rule, body))
+            problems.extend(m[:80] for m in uncovered_matches(rule, body))
     assert problems == []
     # and it covers at least one example: an expression that never matches would pass vacuously
     assert any(_ends(rule.hyperscan or "", t.encode("utf-8")) for t in rule.examples if text_ok(t.encode("utf-8")))
@@ -96,3 +80,18 @@ def test_code_that_names_no_secret_opens_no_window_for_the_generic_rules() -> No
     matches = matcher.scan(text)
     assert matches is not None
     assert [matcher.rules[matcher.pattern_rule[p]].id for p, _ in matches if matcher.pattern_rule[p] in watched] == []
+
+
+def test_rules_check_names_an_expression_that_misses_a_match_of_an_example() -> None:
+    """``mcp-scan rules check`` holds a user's rule file to the same contract."""
+    fields = {"id": "odd-assignment", "description": "d", "severity": "high", "remediation": "r", "scope": "line",
+              "regex": r"(?:oddkey|evenkey)\s*=\s*(?P<secret>[A-Z][a-z0-9]{12})", "keywords": ["oddkey", "evenkey"],
+              "examples": ["oddkey = Qabcdefgh12345", "evenkey = Rabcdefgh12345"],
+              "negative_examples": ["oddkey = none"]}
+    narrow = rule_from_dict({**fields, "hyperscan": r"oddkey\s*=\s*[A-Z]"}, "user.toml")
+    problems = check_rule(narrow)
+    assert len(problems) == 1 and "misses a regex match in example 2" in problems[0]
+    assert "Rabcdefgh12345" not in problems[0]  # an example's value is not printed whole
+    assert check_rule(rule_from_dict({**fields, "hyperscan": r"(?:odd|even)key\s*=\s*[A-Z]"}, "user.toml")) == []
+    rejected = check_rule(rule_from_dict({**fields, "hyperscan": r"oddkey(?<=x)\K"}, "user.toml"))
+    assert len(rejected) == 1 and "Hyperscan rejects" in rejected[0]
