@@ -204,6 +204,24 @@ def test_line_scope_searches_only_the_lines_holding_a_keyword() -> None:
         f"secret\n{value}\n") != []
 
 
+def test_a_long_value_bound_keeps_a_line_scoped_rule_on_its_lines() -> None:
+    # A line window holds a match of any length, so {12,1024} does not make the rule search whole
+    # texts: it did, and request-header-credential and basic-auth-assignment then ran over every
+    # non-ASCII text holding "header" or "auth" in `mcp-scan history`.
+    from scanner.detect import KeywordOccurrences
+
+    rule = make_rule(regex=r"(?i)\bsecret[ \t]*=[ \t]*(?P<secret>[0-9A-Za-z]{12,1024})\b", keywords=["secret"],
+                     scope="line")
+    assert not rule.whole_text
+    value = fake(700, seed=7)  # longer than a keyword window reaches
+    filler = "".join(f"neutral line {n} \u00e9\n" for n in range(300))
+    text = filler + f"secret = {value}\n" + filler
+    start = len(filler)
+    assert KeywordOccurrences(text, {"secret"}).windows(rule) == [(start, start + len(f"secret = {value}"))]
+    [finding] = Detector([rule], engine="python").scan_text(text)
+    assert (finding.line, finding.end_column) == (301, len(f"secret = {value}") + 1)
+
+
 def test_unknown_scope_is_a_config_error() -> None:
     from scanner.errors import ScanError
 
