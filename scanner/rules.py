@@ -134,7 +134,8 @@ class Rule:
 
         Set explicitly with ``scope = "text"``, or implied by a repetition
         whose bound reaches past a window (a PEM body, a long bearer token):
-        a window would cut such a match short.
+        a window would cut such a match short. Never for ``scope = "line"``,
+        whose windows are whole lines.
         """
         if self.scope == "text":
             return True
