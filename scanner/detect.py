@@ -71,8 +71,13 @@ class KeywordOccurrences:
     def __init__(self, text: str, present: set[str]) -> None:
         self.text = text
         lowered = text.lower()
-        # lower() may change offsets (a few non-ASCII letters grow); then
-        # every rule searches the whole text.
+        if len(lowered) != len(text):
+            # U+0130 (I with dot above) is the one letter whose lower() grows, to "i" and a combining
+            # dot, shifting every later offset. The regexes' (?i) matches it as "i", so lower it
+            # to that: a CA bundle or a minified script holding one no longer sends every rule
+            # over the whole text (requests' cacert.pem versions, 300 KB each).
+            lowered = text.replace("\u0130", "i").lower()
+        # Should lower() still change offsets, every rule searches the whole text.
         self.lowered: Optional[str] = lowered if len(lowered) == len(text) else None
         self.present = present
         self.limit = max(64, len(text) // (WINDOW_BEFORE + WINDOW_AFTER))

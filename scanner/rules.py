@@ -134,10 +134,17 @@ class Rule:
 
         Set explicitly with ``scope = "text"``, or implied by a repetition
         whose bound reaches past a window (a PEM body, a long bearer token):
-        a window would cut such a match short.
+        a window would cut such a match short. Never for ``scope = "line"``,
+        whose windows are whole lines.
         """
         if self.scope == "text":
             return True
+        if self.scope == "line":
+            # Its windows are whole lines (the keyword path's and Hyperscan's alike), which hold
+            # a match of any length: a long value bound says nothing about how far it reaches.
+            # Searched whole, request-header-credential ({8,512}) and basic-auth-assignment
+            # ({12,1024}) ran over every non-ASCII text holding "header" or "auth".
+            return False
         bounds = [int(b) for b in re.findall(_BOUND, self.regex)]
         return any(b >= LONG_MATCH for b in bounds)
 

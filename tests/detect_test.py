@@ -204,6 +204,41 @@ def test_line_scope_searches_only_the_lines_holding_a_keyword() -> None:
         f"secret\n{value}\n") != []
 
 
+def test_a_long_value_bound_keeps_a_line_scoped_rule_on_its_lines() -> None:
+    # A line window holds a match of any length, so {12,1024} does not make the rule search whole
+    # texts: it did, and request-header-credential and basic-auth-assignment then ran over every
+    # non-ASCII text holding "header" or "auth" in `mcp-scan history`.
+    from scanner.detect import KeywordOccurrences
+
+    rule = make_rule(regex=r"(?i)\bsecret[ \t]*=[ \t]*(?P<secret>[0-9A-Za-z]{12,1024})\b", keywords=["secret"],
+                     scope="line")
+    assert not rule.whole_text
+    value = fake(700, seed=7)  # longer than a keyword window reaches
+    filler = "".join(f"neutral line {n} \u00e9\n" for n in range(300))
+    text = filler + f"secret = {value}\n" + filler
+    start = len(filler)
+    assert KeywordOccurrences(text, {"secret"}).windows(rule) == [(start, start + len(f"secret = {value}"))]
+    [finding] = Detector([rule], engine="python").scan_text(text)
+    assert (finding.line, finding.end_column) == (301, len(f"secret = {value}") + 1)
+
+
+def test_a_dotted_capital_i_does_not_send_every_rule_over_the_whole_text() -> None:
+    # "\u0130".lower() is two characters; a CA bundle naming an Istanbul issuer then made every
+    # rule search the whole file. Offsets stay those of the text, and (?i) still finds the key.
+    from scanner.detect import KeywordOccurrences
+
+    rule = make_rule(regex=r"(?i)\bsecret[ \t]*=[ \t]*(?P<secret>[0-9A-Za-z]{20})\b", keywords=["secret"],
+                     scope="line")
+    value = fake(20, seed=9)
+    filler = "".join(f"O=Kamu Sertifikasyon Merkezi, L=\u0130stanbul {n}\n" for n in range(100))
+    text = filler + f"SECRET = {value}\n" + filler + f"\u0130 secret = {value}\n"
+    occurrences = KeywordOccurrences(text, {"secret"})
+    start, second = len(filler), text.index("\u0130 secret")
+    assert occurrences.windows(rule) == [(start, start + len(f"SECRET = {value}")), (second, len(text) - 1)]
+    found = Detector([rule], engine="python").scan_text(text)
+    assert [(f.line, f.column) for f in found] == [(101, 10), (202, 12)]
+
+
 def test_unknown_scope_is_a_config_error() -> None:
     from scanner.errors import ScanError
 
