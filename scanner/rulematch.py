@@ -91,6 +91,15 @@ class Pattern(NamedTuple):
     lines: int  # line feeds a match may hold (reach 0)
     ahead: int  # bytes its lookaheads read past its line
 
+
+def _windowed(expression: bytes, flags: int, index: int, rule: Rule, feeds: int, width: int) -> Pattern:
+    """A pattern whose match opens a window: over a few lines, those lines back from the match end
+    (and one more, for allow markers); else back past the rule's longest match."""
+    few_lines = feeds <= MAX_LINES
+    return Pattern(expression, flags, index, min(width + BEFORE, MAX_REACH) if not few_lines else 0,
+                   feeds if few_lines else 0, _ahead(rule.regex))
+
+
 _NAMED = re.compile(r"\(\?P<(\w+)>")
 _NAMED_REF = re.compile(r"\(\?P=(\w+)\)")
 _BOUND = re.compile(r"\{(\d+),(\d+)\}")
@@ -490,12 +499,8 @@ class RuleMatcher:
                 if db is not None and self._unanchored(db, rule):
                     mode = "anchored"  # by its keywords, as on the keyword path
                 if mode in ("exact", "prefilter"):
-                    # over a few lines: the window is those lines back from the end (and one more, for
-                    # allow markers); else it reaches back past the longest match
-                    patterns.append(Pattern(
-                        expression, 0 if mode == "exact" else hs.HS_FLAG_PREFILTER, index,
-                        min(width + BEFORE, MAX_REACH) if not few_lines else 0,
-                        feeds if few_lines else 0, _ahead(rule.regex)))
+                    patterns.append(_windowed(expression, 0 if mode == "exact" else hs.HS_FLAG_PREFILTER,
+                                              index, rule, feeds, width))
             modes.append(mode)
             if mode in ("keyword", "fallback", "anchored"):
                 # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
@@ -524,8 +529,7 @@ class RuleMatcher:
             return None
         if rule.scope == "line":
             return Pattern(expression, 0, index, -3, 0, 0)
-        return Pattern(expression, 0, index, min(width + BEFORE, MAX_REACH) if not few_lines else 0,
-                       feeds if few_lines else 0, _ahead(rule.regex))
+        return _windowed(expression, 0, index, rule, feeds, width)
 
     def _compile(self) -> Any:
         hs = self._hs
