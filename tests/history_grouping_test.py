@@ -6,10 +6,15 @@ Real temporary repositories and real git; the secrets are generated fakes.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import jsonschema
+import pytest
 
+from tests.ci_test import CI_NAMES, CI_PREFIXES
 from tests.fakes import stripe_live_key
 from tests.git_helpers import GitRepo
 from tests.json_contract_test import schema
@@ -113,3 +118,35 @@ def test_grouped_reports_agree_cold_and_warm(git_repo: GitRepo) -> None:
 
     cold = grouped("--no-cache")
     assert grouped() == grouped() == cold  # the first run writes the cache, the second reads it
+
+
+ZERO = "0" * 40
+RANGE_COMMANDS = {
+    "ci": ["ci", "--no-sarif", "--no-annotations", "--no-summary"],
+    "pre-push": ["pre-push", "origin", "unused-url"],
+    "sweep": ["sweep", "."],
+}
+
+
+@pytest.mark.parametrize("name", list(RANGE_COMMANDS))
+def test_the_range_commands_group_by_secret_too(git_repo: GitRepo, name: str) -> None:
+    """``ci``, ``pre-push`` and ``sweep`` scan history with the same engine: ``--group secret``
+    gives them the same one-finding-per-secret report as ``history``."""
+    key, (first, _, _) = copied_key(git_repo)
+    tip = git_repo.git("rev-parse", "HEAD").strip()
+    # a whole-history CI run, whatever CI this suite itself runs in
+    env = {k: v for k, v in os.environ.items() if not k.startswith(CI_PREFIXES) and k not in CI_NAMES}
+    stdin = f"refs/heads/main {tip} refs/heads/main {ZERO}\n".encode() if name == "pre-push" else None
+    command = [sys.executable, "-m", "scanner", *RANGE_COMMANDS[name], "--format", "json", "--show-secrets",
+               "--min-confidence", "low"]
+    reports = {}
+    for group in ("secret", "path"):
+        proc = subprocess.run([*command, "--group", group], cwd=git_repo.path, input=stdin, capture_output=True,
+                              env=env)
+        assert proc.returncode == 1, proc.stderr
+        reports[group] = json.loads(proc.stdout)
+    copies = [f for f in reports["secret"]["findings"] if f["secret"] == key]
+    assert len(copies) == 1, copies
+    assert copies[0]["paths"] == 3 and copies[0]["commit"] == first
+    assert len(copies[0]["locations"]) == 3
+    assert len([f for f in reports["path"]["findings"] if f["secret"] == key]) == 3

@@ -186,3 +186,29 @@ def test_table_sorts_in_chromium(tmp_path: Path, leaky_repos: Path) -> None:
     assert orders["#sort=path"] == sorted(orders["#sort=path"])
     assert orders["#sort=path-desc"] == list(reversed(orders["#sort=path"]))
     assert orders["#sort=date"][-1] == "app/settings.py:1:11"  # introduced last
+
+
+def test_a_grouped_finding_lists_its_other_places_in_chromium(tmp_path: Path) -> None:
+    """``history --group secret``: the row of a secret copied to other paths lists them all under
+    its location (escaped: one of them is a hostile file name), as the text, JSON and SARIF do."""
+    repo = GitRepo.init(tmp_path / "svc")
+    key = stripe_live_key(seed=56)
+    repo.stage("app/settings.py", f"STRIPE = '{key}'\n")
+    first = repo.commit("settings", date="2024-04-01T10:00:00+00:00")
+    repo.stage("examples/settings.py", f"STRIPE = '{key}'\n")
+    repo.stage(HOSTILE_IMG, f"k={key}\n")
+    repo.commit("copies", date="2024-05-01T10:00:00+00:00")
+    page = tmp_path / "report.html"
+    proc = subprocess.run([sys.executable, "-m", "scanner", "history", "--no-cache", "--group", "secret",
+                           "--format", "html", "-o", str(page)], cwd=repo.path, capture_output=True, text=True)
+    assert proc.returncode == 1, proc.stderr
+    summary = DomSummary()
+    summary.feed(dump_dom(page, tmp_path))
+    assert summary.ready and summary.images == 0 and summary.title == "mcp-scan report: 1 finding"
+    [row] = summary.rows
+    location = row[2]  # severity, rule, location, ...
+    assert location.startswith("app/settings.py:1:11")
+    assert "also at 2 other places" in location
+    assert "examples/settings.py:1:11" in location and f"{HOSTILE_IMG}:1:3" in location
+    assert first[:7] not in location  # the other places were added by the second commit
+    assert key not in page.read_text()

@@ -28,6 +28,14 @@ def add_scan_options(parser: argparse.ArgumentParser, *, default_confidence: str
                      help="suppress findings listed in this baseline file (overrides the config's 'baseline')")
 
 
+def add_group_option(parser: argparse.ArgumentParser) -> None:
+    """``--group``, for the commands that scan history (``history``, ``ci``, ``pre-push``,
+    ``pre-receive``, ``sweep``): the same secret at many paths can be read as one finding."""
+    parser.add_argument("--group", choices=("path", "secret"), default="path",
+                        help="path (default): one finding per secret and path; secret: one finding per secret, "
+                             "listing every path and commit it was seen at under 'locations'")
+
+
 def add_detection_options(parser: argparse.ArgumentParser, *, default_confidence: str = "low") -> Any:
     """The flags that decide what counts as a finding (also used by ``baseline``); returns the group."""
     det = parser.add_argument_group("detection")
@@ -184,6 +192,19 @@ def work_tree(repo: str) -> Optional[Path]:
 
     out = run_git(["rev-parse", "--show-toplevel"], cwd=repo, check=False).strip()
     return Path(os.fsdecode(out)) if out else None
+
+
+def grouped(findings: Sequence[Finding], args: argparse.Namespace,
+            sightings: Any = None) -> list[Finding]:
+    """The findings as ``--group`` asks: per path (as they come), or one per secret.
+
+    Applied after suppression: allow-paths and baselines judge each path, the reader each secret.
+    """
+    if getattr(args, "group", "path") != "secret":
+        return list(findings)
+    from scanner.history.grouping import by_secret
+
+    return by_secret(findings, sightings)
 
 
 def apply_suppressions(findings: Iterable[Finding], args: argparse.Namespace, config: Config,

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import (apply_suppressions, build_detector, load_settings, needs_real_secrets, warn,
-                                      work_tree)
+from scanner.commands._common import (apply_suppressions, build_detector, grouped, load_settings, needs_real_secrets,
+                                      warn, work_tree)
 from scanner.models import Finding, Incomplete
 from scanner.pushrange import ScanRange
 
@@ -57,6 +57,7 @@ def scan_range(args: argparse.Namespace, repo: str, scan: ScanRange) -> RangeRes
     for message in result.warnings:
         warn(args, message)
     findings = apply_suppressions(result.findings, args, config, work_tree(repo) if config.allow_paths else None)
+    findings = grouped(findings, args, result.sightings)
     stats: dict[str, Any] = dict(result.stats)
     stats["findings"] = len(findings)
     stats["range"] = scan.description

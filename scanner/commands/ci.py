@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import add_scan_options, check_jobs, exit_code, print_incomplete, report, revision_flag, warn
+from scanner.commands._common import add_group_option, add_scan_options, check_jobs, exit_code, print_incomplete, report, revision_flag, warn
 from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, ScanError
 
@@ -39,6 +39,7 @@ def register(subparsers: Any) -> None:
                     help="keep the full-history scan cache in DIR, keyed by the repository's identity, for CI to save "
                          "and restore (overrides the config's 'cache-dir')")
     add_scan_options(parser)
+    add_group_option(parser)
     parser.set_defaults(func=run)
 
 

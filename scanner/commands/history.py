@@ -5,8 +5,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from scanner.commands._common import (add_scan_options, apply_suppressions, work_tree, build_detector, check_jobs, exit_code,
-                                      load_settings, needs_real_secrets, print_incomplete, report, revision_flag, warn)
+from scanner.commands._common import (add_group_option, add_scan_options, apply_suppressions, build_detector,
+                                      check_jobs, exit_code, grouped, load_settings, needs_real_secrets,
+                                      print_incomplete, report, revision_flag, warn, work_tree)
 from scanner.config import size_arg
 
 
@@ -31,9 +32,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--stats", action="store_true",
                         help="print how the rules were matched on stderr: Hyperscan compile modes, rules on the "
                              "keyword path, and the candidate windows each rule opened")
-    parser.add_argument("--group", choices=("path", "secret"), default="path",
-                        help="path (default): one finding per secret and path; secret: one finding per secret, "
-                             "listing every path and commit it was seen at under 'locations'")
+    add_group_option(parser)
     # Debug/verification: run the rules over every version whole (see scanner.history.delta).
     parser.add_argument("--no-line-delta", action="store_true", help=argparse.SUPPRESS)
     add_scan_options(parser)
@@ -85,11 +84,7 @@ def run(args: argparse.Namespace) -> int:
     if args.stats:
         _print_matching(result.stats.get("matching"))
     findings = apply_suppressions(result.findings, args, config, work_tree(args.repo) if config.allow_paths else None)
-    if args.group == "secret":
-        from scanner.history.grouping import by_secret
-
-        # After suppression: allow-paths and baselines judge each path, the reader each secret.
-        findings = by_secret(findings, result.sightings)
+    findings = grouped(findings, args, result.sightings)
     result.stats["findings"] = len(findings)
     report(findings, args, result.stats, "history", incomplete=result.incomplete)
     return exit_code(findings, result.errors, result.incomplete)

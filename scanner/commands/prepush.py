@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Any
 
-from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report
+from scanner.commands._common import add_group_option, add_scan_options, exit_code, print_incomplete, report
 from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, config_error
 
@@ -24,6 +24,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("url", nargs="?", help="remote URL (passed by git)")
     parser.add_argument("--repo", default=".", help="repository (default: current directory)")
     add_scan_options(parser, default_confidence="medium")
+    add_group_option(parser)
     parser.set_defaults(func=run)
 
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from scanner.commands._common import add_scan_options, exit_code, print_incomplete, report
+from scanner.commands._common import add_group_option, add_scan_options, exit_code, print_incomplete, report
 from scanner.display import printable
 from scanner.errors import EXIT_CLEAN, config_error
 
@@ -23,6 +23,7 @@ def register(subparsers: Any) -> None:
                                                "no existing ref reaches; exit 1 rejects the push.")
     parser.add_argument("--repo", default=".", help="receiving repository (default: current directory)")
     add_scan_options(parser, default_confidence="medium")
+    add_group_option(parser)
     parser.set_defaults(func=run)
 
 

@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scanner.commands._common import add_scan_options, check_jobs, exit_code, load_settings, print_incomplete, report
+from scanner.commands._common import add_group_option, add_scan_options, check_jobs, exit_code, load_settings, print_incomplete, report
 from scanner.config import size_arg
 from scanner.history.store import age_arg
 from scanner.display import printable
@@ -60,6 +60,7 @@ def register(subparsers: Any) -> None:
     cache.add_argument("--mirror-dir", metavar="DIR",
                        help="where clone URLs are mirrored bare and fetched (default: ~/.cache/mcp-scan/mirrors)")
     add_scan_options(sweep)
+    add_group_option(sweep)
     sweep.set_defaults(func=run_sweep)
     merge = subparsers.add_parser("merge", help="combine shards' JSON reports into one report",
                                   description="Merge JSON reports (e.g. sweep shards): identical findings once, "

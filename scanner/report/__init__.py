@@ -96,6 +96,13 @@ def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.extra.get("repo", ""), f.path, f.line, f.column, f.rule_id, f.commit or ""))
 
 
+def other_locations(finding: Finding) -> list[dict[str, Any]]:
+    """The places a grouped history finding (``--group secret``) was seen besides its own, earliest
+    first; none for any other finding."""
+    return [loc for loc in finding.extra.get("locations") or ()
+            if (loc.get("path"), loc.get("commit")) != (finding.path, finding.commit)]
+
+
 def incomplete_text(record: dict[str, Any]) -> str:
     """One line for a record of ``ReportContext.incomplete``: what happened, to which rule, path, commit."""
     parts = [str(record.get("message") or "not fully scanned")]

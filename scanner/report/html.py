@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from scanner.version import __version__
 from scanner.display import printable
 from scanner.models import Finding, severity_rank, short_commit
-from scanner.report import ReportContext, incomplete_text, sort_findings
+from scanner.report import ReportContext, incomplete_text, other_locations, sort_findings
 
 _STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#1d232a;background:#fff}
@@ -38,6 +38,7 @@ td.path,td.secret,td.commit{font-family:ui-monospace,Menlo,Consolas,monospace;wo
 .bar{background:#c0392b;height:.9rem;border-radius:2px}
 .timeline td{border:none;padding:.15rem .5rem}.timeline td.n{text-align:right;width:3rem}
 .timeline td.b{width:70%}
+details.also{font-family:system-ui,sans-serif;margin-top:.2rem}details.also ul{margin:.2rem 0;padding-left:1.2rem}
 """
 
 # Sorts the findings table by a clicked column (numbers and severities by
@@ -130,7 +131,8 @@ def _table(findings: Sequence[Finding], context: ReportContext) -> str:
         if with_repo:
             cells.append(f'<td class="path">{_e(finding.extra.get("repo", ""))}</td>')
         location = f"{finding.path}:{finding.line}:{finding.column}"
-        cells += [f'<td class="path" data-sort="{_e(finding.path)}\t{finding.line:09d}">{_e(location)}</td>',
+        cells += [f'<td class="path" data-sort="{_e(finding.path)}\t{finding.line:09d}">{_e(location)}'
+                  f'{_also_at(finding)}</td>',
                   f'<td class="commit" title="{_e(finding.commit)}">{_e(short_commit(finding.commit))}</td>',
                   f"<td>{_e(finding.author)}</td>",
                   f"<td>{_e(finding.date)}</td>",
@@ -138,6 +140,24 @@ def _table(findings: Sequence[Finding], context: ReportContext) -> str:
                   f"<td>{'' if at_head is None else ('yes' if at_head else 'no')}</td>"]
         rows.append(f'<tr class="finding">{"".join(cells)}</tr>')
     return f'<table id="findings"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _also_at(finding: Finding) -> str:
+    """A grouped finding's other places (``--group secret``), folded under its location: every
+    one, as JSON and SARIF list them (a secret copied to many paths is one row to read)."""
+    others = other_locations(finding)
+    if not others:
+        return ""
+    items = []
+    for loc in others:
+        where = str(loc.get("path", ""))
+        if isinstance(loc.get("line"), int) and loc["line"] > 0:
+            where += f":{loc['line']}:{loc.get('column') or 1}"
+        commit = loc.get("commit")
+        items.append(f"<li>{_e(where)}" + (f' <span class="muted" title="{_e(commit)}">{_e(short_commit(commit))}</span>'
+                                            if commit else "") + "</li>")
+    return (f'<details class="also"><summary>also at {len(others)} other place{"s" if len(others) > 1 else ""}'
+            f'</summary><ul>{"".join(items)}</ul></details>')
 
 
 def _stats(stats: dict[str, Any]) -> str:

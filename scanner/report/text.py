@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from scanner.display import display_path, printable
 from scanner.models import SEVERITIES, Finding, short_commit
-from scanner.report import ReportContext, sort_findings
+from scanner.report import ReportContext, other_locations, sort_findings
 
 
 def _where(finding: Finding) -> str:
@@ -85,8 +85,7 @@ SHOWN_LOCATIONS = 5
 
 def _other_locations(finding: Finding) -> list[str]:
     """``also at:`` lines for the other places a grouped history finding was seen (``locations``)."""
-    others = [loc for loc in finding.extra.get("locations") or ()
-              if (loc.get("path"), loc.get("commit")) != (finding.path, finding.commit)]
+    others = other_locations(finding)
     lines = []
     for loc in others[:SHOWN_LOCATIONS]:
         where = display_path(str(loc.get("path", "")))
