@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, Optional
 
 from scanner.paths import atomic_write, cache_dir, prune, touch
@@ -323,9 +323,23 @@ def line_forward(data: bytes, pos: int, lines: int, nbytes: int) -> int:
 
 # Bytes where Hyperscan's semantics and Python's part: non-ASCII (a UTF-8 sequence is one
 # character to Python, whose \w, \s and \d know Unicode) and the separators \x1c-\x1f.
-_UNVOUCHED = re.compile(rb"[\x1c-\x1f\x80-\xff]+")
+# translate() maps those bytes to 1 and every other to 0, so memchr-speed finds locate the runs: a
+# regex character class over the span ran at about 50 MB/s, 6% of a sqlalchemy history's CPU.
+_UNVOUCHED = bytes(1 if b >= 0x80 or 0x1C <= b <= 0x1F else 0 for b in range(256))
 # A text with more unvouched runs than this goes down the keyword path whole.
 MAX_UNVOUCHED_RUNS = 64
+
+
+def _unvouched_runs(data: bytes, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each maximal run of bytes Hyperscan cannot vouch for in ``data[start:end]``."""
+    marks = data[start:end].translate(_UNVOUCHED)
+    i = marks.find(1)
+    while i != -1:
+        j = marks.find(0, i)
+        if j == -1:
+            j = len(marks)
+        yield start + i, start + j
+        i = marks.find(1, j)
 
 
 def unvouched_regions(data: bytes, lines: int, start: int = 0, end: Optional[int] = None,
@@ -336,10 +350,9 @@ def unvouched_regions(data: bytes, lines: int, start: int = 0, end: Optional[int
     merged. None when they cover more than ``most`` of that span (the keyword path on it then
     costs about as much) or there are too many runs."""
     regions: list[tuple[int, int]] = []
-    for number, run in enumerate(_UNVOUCHED.finditer(data, start, len(data) if end is None else end)):
+    for number, (run_start, run_end) in enumerate(_unvouched_runs(data, start, len(data) if end is None else end)):
         if number >= MAX_UNVOUCHED_RUNS:
             return None
-        run_start, run_end = run.span()
         # lines + 2 back from inside a line: its own start, then lines + 1 more
         lo = line_back(data, run_start, lines + 2, MAX_REACH)
         hi = line_forward(data, run_end, lines + 1, MAX_REACH)
