@@ -136,12 +136,14 @@ def test_json_contract_and_show_secrets(git_repo: GitRepo) -> None:
     assert shown["findings"][0]["secret"] == KEY
 
 
-def test_staged_source_yields_one_fragment_per_hunk(git_repo: GitRepo) -> None:
+def test_staged_source_yields_one_fragment_per_hunk_with_its_context(git_repo: GitRepo) -> None:
     git_repo.stage("f.txt", "".join(f"{i}\n" for i in range(10)))
     git_repo.commit("c")
     git_repo.stage("f.txt", "0\nA\n2\n3\n4\n5\n6\nB\nC\n9\n")
     fragments = list(StagedSource(str(git_repo.path)).fragments())
-    assert [(f.path, f.start_line, f.text) for f in fragments] == [("f.txt", 2, "A\n"), ("f.txt", 8, "B\nC\n")]
+    # with their context lines the two hunks meet: one fragment, reporting only the added lines
+    assert [(f.path, f.start_line, f.text, f.report_lines) for f in fragments] == [
+        ("f.txt", 1, "0\nA\n2\n3\n4\n5\n6\nB\nC\n9\n", ((2, 2), (8, 9)))]
 
 
 def test_main_runs_in_process(git_repo: GitRepo, monkeypatch: object, capsys: object) -> None:
@@ -299,3 +301,40 @@ def test_certificates_and_public_keys_are_not_secret_files(git_repo: GitRepo) ->
     assert proc.returncode == 1
     files = {f["path"] for f in json.loads(proc.stdout)["findings"] if f["rule_id"] == "secret-file-tracked"}
     assert files == {"certs/server.pem", "keys/raw.key"}
+
+
+# A secret on an added line that only an unchanged neighbour shows to be one: before the staged
+# source read context lines, each of these commits went through the hook (the whole file, scanned
+# with `mcp-scan scan`, was always found).
+NEIGHBOURS = {
+    ".netrc": ("machine api.mycorp.io\n  login deploybot\n", "  password {secret}\n", "netrc-password"),
+    ".pypirc": ("[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = deploybot\n", "password = {secret}\n",
+                "pypirc-password"),
+}
+
+
+def test_a_secret_whose_context_was_committed_earlier_is_blocked(git_repo: GitRepo) -> None:
+    for path, (before, added, _rule) in NEIGHBOURS.items():
+        git_repo.stage(path, before)
+    git_repo.commit("the entries, without their passwords")
+    secret = "Zq8v" + fake(14, seed=41)
+    for path, (before, added, _rule) in NEIGHBOURS.items():
+        git_repo.stage(path, before + added.format(secret=secret))
+    found = {(f["path"], f["rule_id"]) for f in staged_findings(git_repo)}
+    assert found == {(path, rule) for path, (_, _, rule) in NEIGHBOURS.items()}
+
+
+def test_a_secret_committed_earlier_is_not_reported_again_for_an_edit_near_it(git_repo: GitRepo) -> None:
+    """Context lines are read, not reported: editing next to an old secret does not block on it
+    (it is in history already: `history` and `pre-push` report it)."""
+    git_repo.stage("settings.py", f"DEBUG = True\nSTRIPE = '{KEY}'\nTIMEOUT = 30\n")
+    git_repo.commit("an old leak")
+    git_repo.stage("settings.py", f"DEBUG = False\nSTRIPE = '{KEY}'\nTIMEOUT = 60\n")
+    assert staged_findings(git_repo) == []
+
+
+def test_the_context_reaches_further_than_any_windowed_rule_match() -> None:
+    from scanner.rulematch import MAX_LINES
+    from scanner.sources.staged import CONTEXT_LINES
+
+    assert CONTEXT_LINES > MAX_LINES + 1  # a match of MAX_LINES line feeds plus the allow marker's line

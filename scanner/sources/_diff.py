@@ -1,4 +1,4 @@
-"""Parse ``git diff --raw -p -z -U0`` output into added-line hunks.
+"""Parse ``git diff --raw -p -z -U<n>`` output into added-line hunks and the text around them.
 
 Paths come from the NUL-separated raw section, never from the quoted patch
 headers, so names with spaces, quotes, tabs, newlines or non-ASCII bytes
@@ -36,6 +36,16 @@ class Hunk:
 
 
 @dataclass
+class Section:
+    """One hunk of git's patch as the new file reads: its lines from ``start`` (1-based), context
+    and added alike, and the ``(first, last)`` line ranges that were added."""
+
+    start: int
+    lines: list[bytes] = field(default_factory=list)
+    added: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
 class FileDiff:
     """One file pair of a diff: where it ends up, and what was added to it."""
 
@@ -45,7 +55,8 @@ class FileDiff:
     new_blob: str
     old_path: Optional[str] = None
     binary: bool = False
-    hunks: list[Hunk] = field(default_factory=list)
+    hunks: list[Hunk] = field(default_factory=list)  # runs of added lines
+    sections: list[Section] = field(default_factory=list)  # git's hunks, with their context lines
 
 
 def _fs(raw: bytes) -> str:
@@ -81,6 +92,8 @@ def parse_raw(data: bytes) -> tuple[list[FileDiff], bytes]:
 
 def _parse_section(section: bytes, diff: FileDiff) -> None:
     hunk: Optional[Hunk] = None
+    part: Optional[Section] = None
+    number = 0  # the new file's line number of the next context or added line
     in_header = True
     # Split on "\n" only: a CR-only file is one long diff line whose CRs
     # are content (bytes.splitlines would break it apart and lose them).
@@ -95,12 +108,30 @@ def _parse_section(section: bytes, diff: FileDiff) -> None:
             in_header = False
         if line.startswith(b"@@"):
             match = _HUNK.match(line)
-            hunk = Hunk(start=int(match.group(1))) if match else None
-            if hunk is not None:
+            hunk = None
+            part = Section(start=int(match.group(1))) if match else None
+            if part is not None:
+                diff.sections.append(part)
+                number = part.start
+        elif part is None:
+            continue
+        elif line.startswith(b"+"):
+            if hunk is None:  # a run of added lines starts
+                hunk = Hunk(start=number)
                 diff.hunks.append(hunk)
-        elif line.startswith(b"+") and hunk is not None:
+                part.added.append((number, number))
             hunk.lines.append(line[1:])
-
+            part.lines.append(line[1:])
+            part.added[-1] = (part.added[-1][0], number)
+            number += 1
+        elif line.startswith(b" "):
+            hunk = None
+            part.lines.append(line[1:])
+            number += 1
+        elif line.startswith(b"-"):
+            hunk = None  # a deleted line parts two runs of added lines
+        # "\\ No newline at end of file" and the empty tail of the split add nothing
+    diff.sections = [p for p in diff.sections if p.added]
 
 
 def parse_diff(data: bytes) -> list[FileDiff]:

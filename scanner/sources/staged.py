@@ -2,7 +2,7 @@
 
 One ``git diff --cached`` call gives the added lines of the index against
 HEAD (against the empty tree before the first commit: git does that by
-itself on an unborn branch). Deleted files add nothing; renames and copies
+itself on an unborn branch), with ``CONTEXT_LINES`` unchanged lines around them. Deleted files add nothing; renames and copies
 report only the lines they add, at their new path and line numbers.
 Binary-looking files are skipped unless they are UTF-16/32 text with a BOM,
 which git calls binary but people do write secrets into.
@@ -20,8 +20,14 @@ from scanner.lazyre import lazy
 from scanner.models import Fragment
 from scanner.sources._diff import GITLINK_MODE, SYMLINK_MODE, FileDiff, parse_diff, parse_raw
 
+# Lines of the staged file around each added run: a secret on an added line can need an unchanged
+# neighbour to be seen (the "machine" line of a .netrc entry, a "[pypi]" header, a JSON key on the
+# line above), so each fragment holds them, and only what touches an added line is reported.
+# More than the most line feeds a windowed rule's match holds (scanner.rulematch.MAX_LINES, 16;
+# a test keeps the two in step) and than the 20 blank lines a .netrc entry's fields may sit apart.
+CONTEXT_LINES = 21
 DIFF_ARGS = (
-    "diff", "--cached", "--raw", "-p", "-z", "-U0", "--no-color", "--no-ext-diff",
+    "diff", "--cached", "--raw", "-p", "-z", f"-U{CONTEXT_LINES}", "--no-color", "--no-ext-diff",
     "--no-textconv", "--find-renames", "--find-copies", "--diff-filter=d",
     # full blob ids: an abbreviated one can be ambiguous for `cat-file` in a big repository
     "--no-abbrev",
@@ -53,6 +59,11 @@ def _looks_like_key_body(data: bytes) -> bool:
         if lines == 3:
             return True
     return False
+
+
+def _lone_cr(data: bytes) -> bool:
+    """Does ``data`` hold a CR that is not part of a CRLF?"""
+    return b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
 
 
 class StagedSource:
@@ -93,10 +104,21 @@ class StagedSource:
 
     @staticmethod
     def _hunks(diff: FileDiff) -> Iterator[Fragment]:
-        for hunk in diff.hunks:
-            text = decode_blob(hunk.data)
+        """One fragment per hunk of the diff: its added lines with their context, reporting only
+        what touches an added line (what is only on context lines was committed before)."""
+        if any(_lone_cr(b"".join(part.lines)) for part in diff.sections):
+            # The detector ends a line at a lone CR, git does not: their line numbers part, so the
+            # added lines go alone, as git numbers them (an old Mac file is one line to git).
+            for hunk in diff.hunks:
+                text = decode_blob(hunk.data)
+                if text:
+                    yield Fragment(text=text, path=diff.path, start_line=hunk.start, blob=diff.new_blob)
+            return
+        for part in diff.sections:
+            text = decode_blob(b"".join(part.lines))
             if text:
-                yield Fragment(text=text, path=diff.path, start_line=hunk.start, blob=diff.new_blob)
+                yield Fragment(text=text, path=diff.path, start_line=part.start, blob=diff.new_blob,
+                               report_lines=tuple(part.added))
 
     def _in_context(self, diffs: list[FileDiff]) -> Iterator[Fragment]:
         """Whole staged files, reporting only what touches their added lines (see ``_BODY_RUN``)."""
@@ -107,7 +129,7 @@ class StagedSource:
             if not text:
                 yield from self._hunks(diff)  # too large to read whole: its added lines at least
                 continue
-            added = tuple((h.start, h.start + max(len(h.lines), 1) - 1) for h in diff.hunks)
+            added = tuple(lines for part in diff.sections for lines in part.added)
             yield Fragment(text=text, path=diff.path, start_line=1, blob=diff.new_blob, report_lines=added)
 
     def before_first_commit(self) -> bool:
