@@ -63,7 +63,7 @@ _KNOWN = frozenset(
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
         "remediation", "tags", "decode", "scope", "validate", "provider", "content", "vendored", "docs",
-        "hyperscan",
+        "hyperscan", "filler",
     }
 )
 _PROVIDER_KEYS = frozenset({"remediation"})
@@ -72,6 +72,11 @@ _FILE_KEYS = frozenset({"rules", "providers"})
 # (see Rule.whole_text; the detector's keyword windows reach 1 KB forward).
 LONG_MATCH = 512
 _ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# Words that make a keyword a credential's name rather than a provider's mark (``api_key_``,
+# ``token:``): such a keyword anchors a rule to no provider.
+CREDENTIAL_WORDS = ("key", "token", "secret", "pass", "auth", "cred", "api", "user", "client")
+# What a finding of ``Rule.as_example`` adds to its rule's description.
+EXAMPLE_NOTE = "looks like a documentation example: filler or a typed sequence in the value"
 _BOUND = r"(?<!\\)\{\d*,(\d+)\}"  # the upper bound of a {m,n} repetition
 
 
@@ -119,6 +124,9 @@ class Rule:
     docs: bool = True
     # What the Hyperscan database compiles instead of the regex (module docstring).
     hyperscan: Optional[str] = None
+    # What a value of the right shape made of filler is (see ``reports_filler``): "example"
+    # (reported at low confidence as a documentation example) or "drop"; unset, the rule's kind decides.
+    filler: Optional[str] = None
     source: str = field(default="", compare=False)
 
     @functools.cached_property
@@ -170,6 +178,34 @@ class Rule:
         if self.vendored and self.docs:
             return own
         return OutsideVendored(own, vendored=not self.vendored, docs=not self.docs)
+
+    @functools.cached_property
+    def reports_filler(self) -> bool:
+        """True when a match that only its filler makes look fake (``EXAMPLE``, a typed run of the
+        alphabet, one repeated character: ``entropy.FILLER``) is reported at low confidence as an
+        example rather than dropped: for rules that recognise a provider's own format or key name,
+        where such a value still names the provider and may be a real key someone dressed up.
+        Not for the rules that judge a value by its context alone (``generic-*``, ``vendored =
+        false`` or ``docs = false``, or a keyword that is a credential word such as ``token:``):
+        there a typed filler is all the evidence, and it says "example".
+        ``filler = "drop"`` or ``"example"`` in the rule file overrides this, with a comment saying why
+        (a prefix several providers share names none of them); a rule keeps its vendor's verbatim
+        documented samples dropped with ``stopwords``."""
+        if self.filler is not None:
+            return self.filler == "example"
+        if not (self.vendored and self.docs) or self.id.startswith("generic-") or not self.keywords:
+            return False
+        # Every keyword names the provider (its prefix, host or brand: "da2-", "hooks.slack.com",
+        # "datadog"), none is a credential word ("token:", "password"): the match is anchored by
+        # the provider, not by a name any config may use.
+        return not any(word in keyword for keyword in self.keywords for word in CREDENTIAL_WORDS)
+
+    @functools.cached_property
+    def as_example(self) -> "Rule":
+        """This rule at low confidence, describing its match as a likely documentation example."""
+        from scanner.record import replace
+
+        return replace(self, confidence="low", description=f"{self.description} ({EXAMPLE_NOTE})")  # type: ignore[no-any-return]
 
     @functools.cached_property
     def allow_patterns(self) -> "tuple[Pattern[str], ...]":
@@ -299,6 +335,9 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
     docs = data.get("docs", True)
     if not isinstance(docs, bool):
         raise _fail(source, rule_id, "'docs' must be true or false")
+    filler = data.get("filler")
+    if filler is not None and filler not in ("example", "drop"):
+        raise _fail(source, rule_id, f"filler {filler!r} is not one of example, drop")
     hyperscan = data.get("hyperscan")
     if hyperscan is not None and (not isinstance(hyperscan, str) or not hyperscan):
         raise _fail(source, rule_id, "'hyperscan' must be a non-empty string (an expression Hyperscan compiles)")
@@ -331,6 +370,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
         vendored=vendored,
         docs=docs,
         hyperscan=hyperscan,
+        filler=filler,
         source=source,
     )
 
