@@ -205,7 +205,7 @@ class Rule:
         """This rule at low confidence, describing its match as a likely documentation example."""
         from scanner.record import replace
 
-        return replace(self, confidence="low", description=f"{self.description} ({EXAMPLE_NOTE})")  # type: ignore[no-any-return]
+        return replace(self, confidence="low", description=f"{self.description} ({EXAMPLE_NOTE})")
 
     @functools.cached_property
     def allow_patterns(self) -> "tuple[Pattern[str], ...]":
