@@ -75,6 +75,13 @@ _ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 # Words that make a keyword a credential's name rather than a provider's mark (``api_key_``,
 # ``token:``): such a keyword anchors a rule to no provider.
 CREDENTIAL_WORDS = ("key", "token", "secret", "pass", "auth", "cred", "api", "user", "client")
+# A keyword part (letters and digits between separators) made only of such words, or of digits,
+# names a credential, not a provider: "api-", "token:", "_authtoken", "client_secret", "$1$".
+# A part with anything else in it is the provider's own mark: "sk-ant-api" (sk, ant), "nvapi-",
+# "tskey-", "begin rsa private key" (begin, rsa), "bedrock-api-key-".
+_CREDENTIAL_PART = (r"(?:key|token|secret|pass(?:word|wd)?|pwd|auth|cred(?:ential)?s?|api|user(?:name)?|client"
+                    r"|access|refresh|session|private|bearer|oauth|login|id|app|sdk|account|shared|encrypted"
+                    r"|identity|registry)+")
 # What a finding of ``Rule.as_example`` adds to its rule's description.
 EXAMPLE_NOTE = "looks like a documentation example: filler or a typed sequence in the value"
 _BOUND = r"(?<!\\)\{\d*,(\d+)\}"  # the upper bound of a {m,n} repetition
@@ -196,9 +203,11 @@ class Rule:
         if not (self.vendored and self.docs) or self.id.startswith("generic-") or not self.keywords:
             return False
         # Every keyword names the provider (its prefix, host or brand: "da2-", "hooks.slack.com",
-        # "datadog"), none is a credential word ("token:", "password"): the match is anchored by
-        # the provider, not by a name any config may use.
-        return not any(word in keyword for keyword in self.keywords for word in CREDENTIAL_WORDS)
+        # "datadog", "sk-ant-api"), none is only credential words ("token:", "password",
+        # "client_secret"): the match is anchored by the provider, not by a name any config may use.
+        return all(any(re.search("[a-z]", part) and not re.fullmatch(_CREDENTIAL_PART, part)
+                           for part in re.split(r"[^a-z0-9]+", keyword))
+                   for keyword in self.keywords)
 
     @functools.cached_property
     def as_example(self) -> "Rule":

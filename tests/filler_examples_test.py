@@ -112,3 +112,17 @@ def test_the_commit_hook_does_not_block_on_an_example_but_a_scan_shows_it(git_re
     [finding] = json.loads(scanned.stdout)["findings"]
     assert (finding["rule_id"], finding["confidence"]) == ("aws-appsync-api-key", "low")
     assert appsync_filler() not in scanned.stdout.decode()  # redacted without --show-secrets
+
+
+@pytest.mark.parametrize(("keywords", "anchored"), [
+    (["da2-"], True), (["hooks.slack.com/services/"], True), (["datadog", "dd_api"], True),
+    (["sk-ant-api"], True), (["nvapi-"], True), (["begin rsa private key"], True), (["auth0"], True),
+    (["token:"], False), (["api-"], False), (["client_secret"], False), (["_authtoken"], False),
+    (["accountkey"], False), (["$1$"], False), (["datadog", "api_key"], False), ([], False),
+])
+def test_a_rule_is_anchored_by_its_provider_when_every_keyword_names_one(keywords: list[str], anchored: bool) -> None:
+    rule = {"id": "acme-token", "description": "Acme token", "severity": "high", "regex": r"acme_[a-z]{8}",
+            "keywords": keywords}
+    assert rule_from_dict(rule, "acme.toml").reports_filler is anchored
+    assert rule_from_dict({**rule, "id": "generic-acme"}, "acme.toml").reports_filler is False
+    assert rule_from_dict({**rule, "vendored": False}, "acme.toml").reports_filler is False
