@@ -72,8 +72,8 @@ _FILE_KEYS = frozenset({"rules", "providers"})
 # (see Rule.whole_text; the detector's keyword windows reach 1 KB forward).
 LONG_MATCH = 512
 _ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-# Words that make a keyword a credential's name rather than a provider's mark (``api_key_``,
-# ``token:``): such a keyword anchors a rule to no provider.
+# Words that make a keyword a credential's name rather than a provider's token prefix
+# (``api_key_``, ``token:``): Detector._provider_prefixes leaves out keywords holding one.
 CREDENTIAL_WORDS = ("key", "token", "secret", "pass", "auth", "cred", "api", "user", "client")
 # A keyword part (letters and digits between separators) made only of such words, or of digits,
 # names a credential, not a provider: "api-", "token:", "_authtoken", "client_secret", "$1$".
