@@ -134,6 +134,9 @@ class Rule:
     # What a value of the right shape made of filler is (see ``reports_filler``): "example"
     # (reported at low confidence as a documentation example) or "drop"; unset, the rule's kind decides.
     filler: Optional[str] = None
+    # True for the copy Rule.as_example makes (never set from a rule file): its findings are
+    # marked as examples, and history keeps that decision with each hit (scanner/history/hits.py).
+    example: bool = False
     source: str = field(default="", compare=False)
 
     @functools.cached_property
@@ -214,7 +217,9 @@ class Rule:
         """This rule at low confidence, describing its match as a likely documentation example."""
         from scanner.record import replace
 
-        return replace(self, confidence="low", description=f"{self.description} ({EXAMPLE_NOTE})")
+        if self.example:
+            return self
+        return replace(self, confidence="low", description=f"{self.description} ({EXAMPLE_NOTE})", example=True)
 
     @functools.cached_property
     def allow_patterns(self) -> "tuple[Pattern[str], ...]":

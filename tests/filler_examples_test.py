@@ -126,3 +126,22 @@ def test_a_rule_is_anchored_by_its_provider_when_every_keyword_names_one(keyword
     assert rule_from_dict(rule, "acme.toml").reports_filler is anchored
     assert rule_from_dict({**rule, "id": "generic-acme"}, "acme.toml").reports_filler is False
     assert rule_from_dict({**rule, "vendored": False}, "acme.toml").reports_filler is False
+
+
+def _history(repo: GitRepo, *args: str) -> list[tuple[str, str, str, bool]]:
+    proc = repo.run_mcp_scan("history", "--format", "json", *args)
+    assert proc.returncode in (0, 1), proc.stderr
+    return sorted((f["rule_id"], f["path"], f["confidence"], EXAMPLE_NOTE in f["message"])
+                  for f in json.loads(proc.stdout)["findings"])
+
+
+def test_history_reports_an_example_as_a_scan_does_cold_and_warm(git_repo: GitRepo) -> None:
+    git_repo.stage("src/client.js", f'const key = "{appsync_filler()}";\n')
+    git_repo.commit(f"add the client\n\nwebhook: {slack_webhook_filler()}\n")
+    expected = [("aws-appsync-api-key", "src/client.js", "low", True),
+                ("slack-webhook-url", "(commit message)", "low", True)]
+    found = _history(git_repo, "--no-cache")
+    assert [(r, c, e) for r, _, c, e in found] == [(r, c, e) for r, _, c, e in expected], found
+    assert _history(git_repo) == found  # cold: writes the cache
+    assert _history(git_repo) == found  # warm: read from it
+    assert _history(git_repo, "--min-confidence", "medium") == []
