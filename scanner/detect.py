@@ -30,11 +30,11 @@ from scanner.allow import ALLOW_MARKERS, ALLOW_NEXT_LINE
 from scanner.decode import decoded_hits
 from scanner.documentation import in_doctest
 from scanner.encodings import decode_value
-from scanner.entropy import char_classes, is_placeholder, shannon_entropy
+from scanner.entropy import FILLER, SLOT, char_classes, placeholder_kind, shannon_entropy
 from scanner.lazyre import lazy
 from scanner.models import Finding, Fragment, Incomplete, confidence_rank, severity_rank
 from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
-from scanner.rules import Rule
+from scanner.rules import CREDENTIAL_WORDS, Rule
 
 
 # Inputs at least this large go through Hyperscan (when installed); smaller
@@ -626,8 +626,9 @@ class Detector:
                     if start < 0:
                         continue
                     secret = text[start:end]
-                    if self._accept(rule, secret, text, start, end):
-                        yield start, end, rule, secret
+                    accepted = self._accept(rule, secret, text, start, end)
+                    if accepted is not None:
+                        yield start, end, accepted, secret
         except TimeoutError:
             # Fail closed: the rest of this text was not searched by this rule.
             # The command reports it and exits 3 (or 1 when it found secrets).
@@ -667,63 +668,69 @@ class Detector:
             blob=fragment.blob if fragment is not None else None,
         ))
 
-    def _accept(self, rule: Rule, secret: str, text: str, start: int, end: int) -> bool:
+    def _accept(self, rule: Rule, secret: str, text: str, start: int, end: int) -> Optional[Rule]:
+        """The rule to report a hit under (``rule.as_example`` for filler), or None to drop it."""
         if not secret.strip():
-            return False
+            return None
         # A checksum or structure the format guarantees: failing it means the
         # hit is not this kind of secret (validators see the raw value).
         if rule.validate is not None and not _valid(rule.validate, secret):
-            return False
+            return None
         if rule.decode:
             # The rule's value is encoded: the gates below judge what it decodes to.
             decoded = decode_value(secret, rule.decode)
             if decoded is None:
-                return False
+                return None
             secret = decoded
         if rule.min_entropy is not None and shannon_entropy(secret) < rule.min_entropy:
-            return False
+            return None
         if rule.min_char_classes and char_classes(secret) < rule.min_char_classes:
-            return False
-        if is_placeholder(secret) or is_placeholder(_inside_literal(secret)):
-            return False
+            return None
+        kinds = (placeholder_kind(secret), placeholder_kind(_inside_literal(secret)))
+        if SLOT in kinds or (FILLER in kinds and not rule.reports_filler):
+            return None
+        # Filler in a provider's format that passed the rule's entropy gate (a long value with an
+        # EXAMPLE or a typed run in it): reported as an example at low confidence, after every gate
+        # below (the commit hook blocks medium and above only). Filler that fails the entropy gate
+        # stays dropped: upstream suites label a provider prefix on "aaaa..." or "1234..." as no key.
+        reported = rule.as_example if FILLER in kinds else rule
         if secret.startswith("-----BEGIN") and _key_block_too_short(text, start):
-            return False
+            return None
         lowered = secret.lower()
         if any(word in lowered for word in rule.stopwords + self.stopwords):
-            return False
+            return None
         if rule.id.startswith("generic-") and len(secret) < SHORT_PREFIXED and lowered.startswith(
                 self._provider_prefixes()):
             # A short value that opens with a provider's token prefix (AstraCS:, ucat_, os_v2_)
             # is too short for the format it claims: that provider's rule did not match it, and
             # it is a stub or a test value, not an unknown secret. (Longer ones stay: a provider
             # rule that is too strict must not hide a real token from the generic rules.)
-            return False
+            return None
         if any(p.search(secret) for p in rule.allow_patterns) or any(p.search(secret) for p in self.allow_patterns):
-            return False
+            return None
         if not rule.docs:
             # docs = false (context-only rules): not in a doctest either, documentation inside code
             left, right = _line_bounds(text, start, end)
             if in_doctest(text[left:right], _previous_line(text, left)):
-                return False
+                return None
         if self._no_markers(text):
-            return True
+            return reported
         left, right = _line_bounds(text, start, end)
         line = text[left:right]
         if any(marker in line for marker in ALLOW_MARKERS):
-            return False
+            return None
         if ALLOW_NEXT_LINE in _previous_line(text, left):
-            return False
-        return True
+            return None
+        return reported
 
     def _provider_prefixes(self) -> tuple[str, ...]:
         """The token prefixes of the provider rules: keywords of four characters or more ending in
         ``_``, ``-`` or ``:`` and holding no credential word of their own (``api_key_`` is a name)."""
         if self._prefixes is None:
-            names = ("key", "token", "secret", "pass", "auth", "cred", "api", "user", "client")
             self._prefixes = tuple(sorted({
                 kw for rule in self.running_rules if not rule.id.startswith("generic-")
                 for kw in rule.keywords
-                if len(kw) >= 4 and kw[-1] in "_-:" and kw[0].isalnum() and not any(n in kw for n in names)
+                if len(kw) >= 4 and kw[-1] in "_-:" and kw[0].isalnum() and not any(n in kw for n in CREDENTIAL_WORDS)
             }))
         return self._prefixes
 
@@ -784,6 +791,7 @@ def rule_finding(rule: Rule, secret: str, path: str, line: int, column: int,
         message=f"{rule.description} detected",
         description=rule.description,
         remediation=rule.remediation or DEFAULT_REMEDIATION,
+        example=rule.example,
         path=path,
         line=line,
         column=column,

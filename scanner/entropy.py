@@ -5,6 +5,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from typing import Optional
 
 from scanner.lazyre import lazy
 
@@ -22,14 +23,19 @@ _PLACEHOLDER = lazy(
     | ^\[[^\]]*\]$ | ^<[^>]*$ | ^[^<]*>$
     | (?<![\w%])%(?:\([\w.-]+\))?[sd](?!\w)
     | \{(?![0-9a-f]{8}-[0-9a-f]{4}-)(?:[a-z_][\w.-]*|\d*)\}  # {name}, {0}, {}: not a braced GUID key
-    | changeme | change[_-]me | replace[_-]?me | placeholder | redacted | dummy | example
+    | changeme | change[_-]me | replace[_-]?me | placeholder | redacted
     | ^(?:none|null|nil|true|false|undefined|password|passwd|pass|pwd|secret|token|api[_-]?key|test|string|value
          |user|username|login|foo|bar|baz|foobar)$
     | ^(?:user(?:name)?|login|foo|test|me)[:/](?:pass(?:word)?|passwd|pwd|pw|bar|test|secret)[a-z0-9]{0,2}$
-    | ^(.)\1+$
     """,
     re.VERBOSE,
 )
+
+# Filler: a value of the right shape typed by hand for documentation or a test (a vendor's
+# EXAMPLE, a dummy, one repeated character). Unlike the slots above it stands where a real
+# secret would, so a rule that recognises a provider's own format may report it as an example
+# at low confidence instead of dropping it (Detector._accept; see FILLER and SLOT below).
+_FILLER = lazy(r"dummy | example | ^(.)\1+$", re.VERBOSE)
 
 
 # The word "password" in the languages software is most often translated to: a
@@ -80,25 +86,43 @@ def shannon_entropy(value: str) -> float:
 # only references, templates and long filler runs count there.
 _LONG_RANDOM_PLACEHOLDER = lazy(
     r"^\$\{[^}]*\}$ | \{\{.*\}\} | \$\{(?:env:|secrets?\.|vars\.)?[a-z_][a-z0-9_.]*\} | x{8,} | \*{6,} | \.{3} | …"
-    # words of five letters or more do not occur in random text by chance (AWS marks its
-    # documented sample tokens with EXAMPLE)
-    r" | example | dummy | placeholder | redacted | changeme | change[_-]me | replace[_-]?me",
+    # words of five letters or more do not occur in random text by chance
+    r" | placeholder | redacted | changeme | change[_-]me | replace[_-]?me",
     re.VERBOSE,
 )
+# (AWS marks its documented sample tokens with EXAMPLE)
+_LONG_RANDOM_FILLER = lazy(r"example | dummy", re.VERBOSE)
+
+# What placeholder_kind calls a value that holds no secret at all: a reference, a template, a
+# mask, a slot word ("your_token_here", "changeme"), an identifier.
+SLOT = "slot"
+# A value of the secret's shape typed by hand: "example"/"dummy" filler, a run of the alphabet or
+# the digits, one character repeated.
+FILLER = "filler"
+
+
+def placeholder_kind(secret: str) -> Optional[str]:
+    """``SLOT`` or ``FILLER`` when ``secret`` is not a real credential (see those), else None."""
+    lowered = secret.lower()
+    if len(secret) > 64 and shannon_entropy(secret) >= 4.5:
+        if _LONG_RANDOM_PLACEHOLDER().search(lowered):
+            return SLOT
+        return FILLER if _LONG_RANDOM_FILLER().search(lowered) else None
+    if lowered in PASSWORD_WORDS:
+        return SLOT
+    if not lowered.isascii():
+        lowered = ascii_fold(lowered)
+    if _PLACEHOLDER().search(lowered) or is_identifier(secret):
+        return SLOT
+    if _FILLER().search(lowered) or has_sequence(secret) or mostly_repeated(secret):
+        return FILLER
+    return None
 
 
 def is_placeholder(secret: str) -> bool:
     """True when ``secret`` is a template, variable reference, filler text, a
     masked value or an identifier (code, not a credential)."""
-    lowered = secret.lower()
-    if len(secret) > 64 and shannon_entropy(secret) >= 4.5:
-        return bool(_LONG_RANDOM_PLACEHOLDER().search(lowered))
-    if lowered in PASSWORD_WORDS:
-        return True
-    if not lowered.isascii():
-        lowered = ascii_fold(lowered)
-    return (bool(_PLACEHOLDER().search(lowered)) or has_sequence(secret) or mostly_repeated(secret)
-            or is_identifier(secret))
+    return placeholder_kind(secret) is not None
 
 
 def mostly_repeated(value: str) -> bool:

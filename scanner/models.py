@@ -71,6 +71,9 @@ class Finding:
     description: str = ""
     remediation: str = ""
     evidence: str = ""
+    # The value looks like a documentation example (filler in a provider's format), so the finding
+    # is at low confidence and its message says so (scanner/rules.py, Rule.as_example).
+    example: bool = False
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def replace(self, **changes: Any) -> "Finding":

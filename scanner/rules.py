@@ -63,7 +63,7 @@ _KNOWN = frozenset(
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
         "remediation", "tags", "decode", "scope", "validate", "provider", "content", "vendored", "docs",
-        "hyperscan",
+        "hyperscan", "filler",
     }
 )
 _PROVIDER_KEYS = frozenset({"remediation"})
@@ -72,6 +72,18 @@ _FILE_KEYS = frozenset({"rules", "providers"})
 # (see Rule.whole_text; the detector's keyword windows reach 1 KB forward).
 LONG_MATCH = 512
 _ID = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+# Words that make a keyword a credential's name rather than a provider's token prefix
+# (``api_key_``, ``token:``): Detector._provider_prefixes leaves out keywords holding one.
+CREDENTIAL_WORDS = ("key", "token", "secret", "pass", "auth", "cred", "api", "user", "client")
+# A keyword part (letters and digits between separators) made only of such words, or of digits,
+# names a credential, not a provider: "api-", "token:", "_authtoken", "client_secret", "$1$".
+# A part with anything else in it is the provider's own mark: "sk-ant-api" (sk, ant), "nvapi-",
+# "tskey-", "begin rsa private key" (begin, rsa), "bedrock-api-key-".
+_CREDENTIAL_PART = (r"(?:key|token|secret|pass(?:word|wd)?|pwd|auth|cred(?:ential)?s?|api|user(?:name)?|client"
+                    r"|access|refresh|session|private|bearer|oauth|login|id|app|sdk|account|shared|encrypted"
+                    r"|identity|registry)+")
+# What a finding of ``Rule.as_example`` adds to its rule's description.
+EXAMPLE_NOTE = "looks like a documentation example: filler or a typed sequence in the value"
 _BOUND = r"(?<!\\)\{\d*,(\d+)\}"  # the upper bound of a {m,n} repetition
 
 
@@ -119,6 +131,12 @@ class Rule:
     docs: bool = True
     # What the Hyperscan database compiles instead of the regex (module docstring).
     hyperscan: Optional[str] = None
+    # What a value of the right shape made of filler is (see ``reports_filler``): "example"
+    # (reported at low confidence as a documentation example) or "drop"; unset, the rule's kind decides.
+    filler: Optional[str] = None
+    # True for the copy Rule.as_example makes (never set from a rule file): its findings are
+    # marked as examples, and history keeps that decision with each hit (scanner/history/hits.py).
+    example: bool = False
     source: str = field(default="", compare=False)
 
     @functools.cached_property
@@ -170,6 +188,38 @@ class Rule:
         if self.vendored and self.docs:
             return own
         return OutsideVendored(own, vendored=not self.vendored, docs=not self.docs)
+
+    @functools.cached_property
+    def reports_filler(self) -> bool:
+        """True when a match that only its filler makes look fake (``EXAMPLE``, a typed run of the
+        alphabet, one repeated character: ``entropy.FILLER``) is reported at low confidence as an
+        example rather than dropped: for rules that recognise a provider's own format or key name,
+        where such a value still names the provider and may be a real key someone dressed up.
+        Not for the rules that judge a value by its context alone (``generic-*``, ``vendored =
+        false`` or ``docs = false``, or a keyword that is a credential word such as ``token:``):
+        there a typed filler is all the evidence, and it says "example".
+        ``filler = "drop"`` or ``"example"`` in the rule file overrides this, with a comment saying why
+        (a prefix several providers share names none of them); a rule keeps its vendor's verbatim
+        documented samples dropped with ``stopwords``."""
+        if self.filler is not None:
+            return self.filler == "example"
+        if not (self.vendored and self.docs) or self.id.startswith("generic-") or not self.keywords:
+            return False
+        # Every keyword names the provider (its prefix, host or brand: "da2-", "hooks.slack.com",
+        # "datadog", "sk-ant-api"), none is only credential words ("token:", "password",
+        # "client_secret"): the match is anchored by the provider, not by a name any config may use.
+        return all(any(re.search("[a-z]", part) and not re.fullmatch(_CREDENTIAL_PART, part)
+                           for part in re.split(r"[^a-z0-9]+", keyword))
+                   for keyword in self.keywords)
+
+    @functools.cached_property
+    def as_example(self) -> "Rule":
+        """This rule at low confidence, describing its match as a likely documentation example."""
+        from scanner.record import replace
+
+        if self.example:
+            return self
+        return replace(self, confidence="low", description=f"{self.description} ({EXAMPLE_NOTE})", example=True)
 
     @functools.cached_property
     def allow_patterns(self) -> "tuple[Pattern[str], ...]":
@@ -299,6 +349,9 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
     docs = data.get("docs", True)
     if not isinstance(docs, bool):
         raise _fail(source, rule_id, "'docs' must be true or false")
+    filler = data.get("filler")
+    if filler is not None and filler not in ("example", "drop"):
+        raise _fail(source, rule_id, f"filler {filler!r} is not one of example, drop")
     hyperscan = data.get("hyperscan")
     if hyperscan is not None and (not isinstance(hyperscan, str) or not hyperscan):
         raise _fail(source, rule_id, "'hyperscan' must be a non-empty string (an expression Hyperscan compiles)")
@@ -331,6 +384,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
         vendored=vendored,
         docs=docs,
         hyperscan=hyperscan,
+        filler=filler,
         source=source,
     )
 

@@ -43,6 +43,11 @@ def test_rules_list_applies_the_config(tmp_path: Path) -> None:
                     "jwt-long-lived", "insecure-file-permissions"):
         assert rows[rule_id]["kind"] == "audit" and rows[rule_id]["enabled"] is True
     assert sum(1 for row in rows.values() if not row["enabled"]) == 2
+    # what each rule does with a value of its shape typed by hand (README, "Rules")
+    assert rows["stripe-live-secret-key"]["filler"] == "drop"  # named in stripe.toml
+    assert rows["aws-appsync-api-key"]["filler"] == "example"  # anchored by its da2- prefix
+    assert rows["generic-secret"]["filler"] == "drop"
+    assert rows["secret-file-tracked"]["filler"] is None
 
     text = run(tmp_path, "rules", "list").stdout
     line = next(line for line in text.splitlines() if line.startswith("stripe-live-secret-key "))

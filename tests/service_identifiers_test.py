@@ -1,5 +1,6 @@
-"""Account identifiers in SaaS host names (patterns/service_identifiers.toml): listed by a
-history audit at low confidence, never a reason to block a commit."""
+"""Account identifiers in SaaS host names and under a provider's key name
+(patterns/service_identifiers.toml): listed by a history audit at low confidence, never a
+reason to block a commit."""
 from __future__ import annotations
 
 import json
@@ -12,8 +13,10 @@ SETTINGS = (
     "SALESFORCE_INSTANCE_URL=https://northwind-traders.my.salesforce.com\n"
     "ARTIFACTORY_URL=https://globex-eng.jfrog.io/artifactory/api/npm/npm/\n"
     'NEXT_PUBLIC_SUPABASE_URL="https://qmzhrktvwlbpnyeufaxc.supabase.co"\n'
+    "PLANETSCALE_USERNAME=w7ktq2m9xrfa\n"
 )
-RULES = {"snowflake-account-host", "salesforce-my-domain", "jfrog-platform-host", "supabase-project-url"}
+RULES = {"snowflake-account-host", "salesforce-my-domain", "jfrog-platform-host", "supabase-project-url",
+         "planetscale-username"}
 
 
 def test_the_hook_lets_identifiers_through(git_repo: GitRepo) -> None:
@@ -33,5 +36,5 @@ def test_history_lists_each_account_name_at_low_confidence(git_repo: GitRepo) ->
         (rule, "low", "info", commit) for rule in RULES}
     # the account label alone, never the vendor's domain
     assert sorted(f["secret"] for f in findings) == [
-        "globex-eng", "northwind-traders", "qmzhrktvwlbpnyeufaxc", "qv48211"]
+        "globex-eng", "northwind-traders", "qmzhrktvwlbpnyeufaxc", "qv48211", "w7ktq2m9xrfa"]
 

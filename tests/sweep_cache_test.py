@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from scanner.history.cache import MAGIC
 from scanner.history.identity import normalise_url
 from scanner.history.store import Store, parse_age, prune
 from scanner.sweep import discover, shard_key, shard_of
@@ -112,7 +113,8 @@ def test_damaged_or_foreign_cache_is_ignored_with_a_warning(tmp_path: Path, dama
         # trusting it would hide the key.
         _rewrite(history_file, "another-identity", {})
     elif damage == "old-format":
-        history_file.write_bytes(raw.replace(b"mcp-scan-history-cache 2", b"mcp-scan-history-cache 1", 1))
+        # format 2 (hits without Hit.example), read by the current version as another format
+        history_file.write_bytes(raw.replace(MAGIC, b"mcp-scan-history-cache 2", 1))
     else:
         data = walk_file.read_bytes()
         walk_file.write_bytes(data[: len(data) - 40])

@@ -47,12 +47,12 @@ def _rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = [{"id": r.id, "kind": "secret", "severity": r.severity, "confidence": r.confidence, "enabled": enabled,
              "source": source, "description": r.description, "keywords": list(r.keywords),
              "references": list(r.references), "path": r.path, "content": r.content,
-             "vendored": r.vendored, "docs": r.docs}
+             "vendored": r.vendored, "docs": r.docs, "filler": "example" if r.reports_filler else "drop"}
             for r, source, enabled in collect_rules(args, config)]
     rows += [{"id": rule_id, "kind": "audit", "severity": rule.severity, "confidence": rule.confidence,
               "enabled": rule_id not in config.disable_rules, "source": "audit", "description": rule.description,
               "keywords": [], "references": [], "path": None, "content": None,
-              "vendored": None, "docs": None} for rule_id, rule in AUDIT_RULES.items()]
+              "vendored": None, "docs": None, "filler": None} for rule_id, rule in AUDIT_RULES.items()]
     return rows
 
 

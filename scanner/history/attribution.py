@@ -86,6 +86,8 @@ def attribute(walk: Walk, hits: Mapping[str, list[Hit]], key_of: Callable[[str, 
     findings = []
     for (fingerprint, path), group in groups.items():
         rule = rules[group.hit.rule_id]
+        if group.hit.example:
+            rule = rule.as_example
         sha, author, date = walk.commits[group.first]
         extra = {
             "present_at_head": _present(head_blobs.get(path), path, fingerprint, hits, key_of),

@@ -27,7 +27,8 @@ from scanner.models import REDACTION_MARK, redact
 from scanner.paths import atomic_write, prune, touch
 
 # 2: the header names the repository identity (format 1 had none).
-MAGIC = b"mcp-scan-history-cache 2"
+# 3: each hit says whether it was reported as a documentation example (Hit.example).
+MAGIC = b"mcp-scan-history-cache 3"
 _MAGIC_PREFIX = b"mcp-scan-history-cache "
 
 
@@ -97,7 +98,7 @@ class BlobCache:
         found, _, keys = body.partition(b"\n")
         hits: dict[str, list[Hit]] = {}
         for entry, rows in json.loads(found).items():
-            hits[entry] = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], placeholder(r[6])) for r in rows]
+            hits[entry] = [Hit(r[0], r[1], r[2], r[3], r[4], r[5], placeholder(r[6]), bool(r[7])) for r in rows]
         self.scanned = set(keys.decode("ascii").split("\n")) if keys else set()
         self.hits = hits
 
@@ -111,7 +112,8 @@ class BlobCache:
     def save(self) -> None:
         """Write atomically (readers see the old file or the new one, never half)."""
         found = {
-            entry: [[h.rule_id, h.fingerprint, h.line, h.column, h.end_line, h.end_column, _redacted(h.secret)]
+            entry: [[h.rule_id, h.fingerprint, h.line, h.column, h.end_line, h.end_column, _redacted(h.secret),
+                     int(h.example)]
                     for h in rows]
             for entry, rows in self.hits.items()
         }

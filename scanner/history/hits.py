@@ -14,3 +14,6 @@ class Hit(NamedTuple):
     end_line: Optional[int]
     end_column: Optional[int]
     secret: str
+    # The detector reported it as a documentation example (Rule.as_example): attribution builds
+    # its finding from that variant of the rule, as a scan of the file does.
+    example: bool = False

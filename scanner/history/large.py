@@ -122,5 +122,5 @@ def _scan(detector: Detector, oid: str, scans: Sequence[tuple[str, str]], text: 
         for f in detector.scan(Fragment(text=text, path=path, start_line=line, blob=oid)):
             start = f.column + (column if f.line == line else 0)
             end = f.end_column + (column if f.end_line == line else 0) if f.end_column is not None else None
-            hit = Hit(f.rule_id, f.fingerprint, f.line, start, f.end_line, end, f.secret)
+            hit = Hit(f.rule_id, f.fingerprint, f.line, start, f.end_line, end, f.secret, f.example)
             found[key].setdefault((hit.rule_id, hit.fingerprint, hit.line, hit.column), hit)

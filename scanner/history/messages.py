@@ -118,6 +118,8 @@ def _attribute(found: Sequence[tuple[int, Fragment, list[Hit]]], rules: Mapping[
         rule = rules.get(hit.rule_id)
         if rule is None:
             continue
+        if hit.example:
+            rule = rule.as_example
         extra: dict[str, Any] = {"present_at_head": False, "commits": len(sightings[group]), "paths": per_secret[hit.fingerprint]}
         if where.path != COMMIT_MESSAGE:
             extra["ref"] = where.commit
@@ -140,7 +142,7 @@ def _scan_one(detector: Detector, gate: Callable[[bytes], bool], data: bytes, wh
     before = len(gave_up)
     fragment = Fragment(text=data.decode("utf-8", "replace"), path=where.path, commit=where.commit,
                         author=where.author, date=where.date)
-    hits = [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
+    hits = [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret, f.example)
             for f in detector.scan(fragment)]
     if len(gave_up) > before:
         result.incomplete.extend(gave_up[before:])
