@@ -43,7 +43,7 @@ from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 10
+FORMAT = 12
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -127,7 +127,34 @@ def translate(pattern: str, groupindex: dict[str, int]) -> tuple[str, bool]:
         return "{%d,}" % min(low, _MAX_BOUND)
 
     out = _BOUND.sub(clamp, out)
-    return out, widened
+    out, opened = open_loose_repeats(out)
+    return out, widened or opened
+
+
+# Hyperscan 0.9.1 misses matches of a bounded repeat with a low lower bound and a wide range
+# between two other parts, once the match starts a few dozen bytes into the data: "\n[ab]{0,16}tok"
+# finds "\natok" at offset 0 but not after 30 bytes, nor "x[ab]{1,65}=" "xaaaa=", nor
+# "x[ \t]{3,19}zz" three tabs (a differential fuzz, tests/hyperscan_repeat_test.py). Such a repeat
+# is compiled open ("{0,}"), a superset Hyperscan gets right; the rule's regex judges the window.
+# No miss was seen with a lower bound of 4 or more (the lengths of secret values).
+_LOOSE_LOW = 3
+_LOOSE_RANGE = 8
+
+
+def open_loose_repeats(expression: str) -> tuple[str, bool]:
+    """``expression`` with every bounded repeat ``{m,n}`` with m <= 3 and n - m >= 8 made open
+    (``{m,}``), and whether any was."""
+    opened = False
+
+    def widen(match: "re.Match[str]") -> str:
+        nonlocal opened
+        low, high = int(match.group(1)), int(match.group(2))
+        if low > _LOOSE_LOW or high - low < _LOOSE_RANGE:
+            return match.group(0)
+        opened = True
+        return "{%d,}" % low
+
+    return _BOUND.sub(widen, expression), opened
 
 
 def _measurable(pattern: str) -> str:
@@ -532,7 +559,8 @@ class RuleMatcher:
         is then compiled as if it had none). It ends on the last line of every regex match, at most
         BEFORE bytes past its end: a line-scoped rule's window is that line, any other's reaches back
         past its longest match plus BEFORE."""
-        expression = rule.hyperscan.encode("utf-8") if rule.hyperscan is not None else b""
+        # the same Hyperscan miss as in translate(): loose bounded repeats compiled open
+        expression = open_loose_repeats(rule.hyperscan)[0].encode("utf-8") if rule.hyperscan is not None else b""
         feeds = _max_line_feeds(rule.regex)
         width = _max_width(rule.regex)
         few_lines = feeds <= MAX_LINES
