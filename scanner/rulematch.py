@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, Optional
 
 from scanner.paths import atomic_write, cache_dir, prune, touch
@@ -326,6 +326,25 @@ def line_forward(data: bytes, pos: int, lines: int, nbytes: int) -> int:
 _UNVOUCHED = re.compile(rb"[\x1c-\x1f\x80-\xff]+")
 # A text with more unvouched runs than this goes down the keyword path whole.
 MAX_UNVOUCHED_RUNS = 64
+# Runs are found by marking each byte vouched (0) or not (1) with one ``bytes.translate`` and
+# then jumping between marks with ``bytes.find`` (both memory speed); ``_UNVOUCHED.finditer``
+# itself runs at about 80 MB/s (``re`` tries its class at every offset): on gin's history it
+# cost 1.2 s of a 4.3 s single-process scan, over 61 MB of mostly-ASCII texts.
+_RUN_MARKS = bytes(1 if 0x1C <= b <= 0x1F or b >= 0x80 else 0 for b in range(256))
+
+
+def unvouched_runs(data: bytes, start: int = 0, end: Optional[int] = None) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each maximal run of unvouched bytes in ``data[start:end]``, in order:
+    the spans of ``_UNVOUCHED.finditer(data, start, end)``."""
+    marks = data[start:end].translate(_RUN_MARKS)
+    a = marks.find(1)
+    while a != -1:
+        b = marks.find(0, a)
+        if b == -1:
+            yield start + a, start + len(marks)
+            return
+        yield start + a, start + b
+        a = marks.find(1, b)
 
 
 def unvouched_regions(data: bytes, lines: int, start: int = 0, end: Optional[int] = None,
@@ -336,10 +355,9 @@ def unvouched_regions(data: bytes, lines: int, start: int = 0, end: Optional[int
     merged. None when they cover more than ``most`` of that span (the keyword path on it then
     costs about as much) or there are too many runs."""
     regions: list[tuple[int, int]] = []
-    for number, run in enumerate(_UNVOUCHED.finditer(data, start, len(data) if end is None else end)):
+    for number, (run_start, run_end) in enumerate(unvouched_runs(data, start, end)):
         if number >= MAX_UNVOUCHED_RUNS:
             return None
-        run_start, run_end = run.span()
         # lines + 2 back from inside a line: its own start, then lines + 1 more
         lo = line_back(data, run_start, lines + 2, MAX_REACH)
         hi = line_forward(data, run_end, lines + 1, MAX_REACH)

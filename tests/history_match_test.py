@@ -263,3 +263,20 @@ def test_a_whole_text_rule_is_searched_alone_first_and_its_hits_weighed_with_the
         assert chain.whole_rules.get("private-key-rsa") == 1, name
         assert chain.keyword_path == 0, name
     assert any(hit[0] == "private-key-rsa" for hit in _hits(detector, texts["key"], "app/key.py"))
+
+
+def test_unvouched_runs_are_the_regex_runs_without_running_the_regex_over_clean_bytes() -> None:
+    # The run finder marks bytes with translate() and jumps with find() (memory speed) instead of
+    # running _UNVOUCHED over every text; it must give exactly the regex's maximal runs, in any slice.
+    from scanner.rulematch import _UNVOUCHED, unvouched_runs
+
+    rng = random.Random(13)
+    alphabet = b"ab\n \x1b\x1c\x1f\x20\x7f\x80\xff\xc3\xa9"
+    for _ in range(2000):
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 80)))
+        start = rng.randrange(0, len(data) + 1)
+        end = rng.choice([None, rng.randrange(start, len(data) + 1)])
+        expected = [m.span() for m in _UNVOUCHED.finditer(data, start, len(data) if end is None else end)]
+        assert list(unvouched_runs(data, start, end)) == expected, (data, start, end)
+    long_text = b"x = 1\n" * 50_000 + "é".encode("utf-8") + b"\n" + b"y = 2\n" * 50_000 + b"\x1e"
+    assert list(unvouched_runs(long_text)) == [m.span() for m in _UNVOUCHED.finditer(long_text)]
