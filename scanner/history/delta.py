@@ -338,18 +338,34 @@ class MatchedChain(VersionChain):
         if keyword_path:
             self._because("secret-or-cr")
             return self._keyword_whole(data, might_match, scan)
+        found = self._windowed(data, scan)
+        if found is None:
+            return self._keyword_whole(data, might_match, scan)
+        return found
+
+    def whole_text(self, data: bytes, scan: ScanFn) -> Optional[list[Hit]]:
+        """Every hit of one text that is no version of a file (a commit or tag message): Hyperscan
+        over all of it, the detector on windows around its matches. None where the keyword path
+        must judge it whole, for the reasons a file's version would take it (``Secret``, lone CRs,
+        too many unvouched bytes or matches)."""
+        if b"Secret" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+            self._because("secret-or-cr")
+            return None
+        return self._windowed(data, scan)
+
+    def _windowed(self, data: bytes, scan: ScanFn) -> Optional[list[Hit]]:
+        """The whole text's hits from Hyperscan's windows (None: the keyword path must do)."""
         # Non-ASCII bytes (a name in a header, a Unicode test string) leave Hyperscan's word on
         # the text around them unvouched: every rule judges those regions, Hyperscan the rest.
         regions = [] if text_ok(data) else unvouched_regions(data, self.matcher.max_lines)
         if regions is None:
             self._because("non-ascii")
-            return self._keyword_whole(data, might_match, scan)
+            return None
         self.full_scans += 1
         found, _ = self._judge(data, data, 0, 1, (1, len(data) + 2), scan, regions, whole=True)
         if found is None:
             self._because("too-many-matches")
             self.full_scans -= 1
-            return self._keyword_whole(data, might_match, scan)
         return found
 
     def _because(self, reason: str) -> None:
