@@ -16,6 +16,9 @@ Every rule's regex is compiled into one Hyperscan block-mode database:
   sources scan whole (``Detector.reads_path``);
 * ``approximate``: the rule's ``hyperscan`` expression (``scanner/rules.py``),
   where its regex's translation is slow or matches nearly every line;
+* ``gate``: for a ``scope = "text"`` rule with a ``hyperscan`` expression, that
+  expression instead of its keywords decides when the whole text is searched
+  (it matches somewhere in every text the regex matches in);
 * ``keyword``: the rule's keywords as case-insensitive literals, for rules
   whose whole text must be searched (``Rule.whole_text``: their candidates
   send the whole text to the detector, as the keyword path always did) and
@@ -43,7 +46,7 @@ from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 10
+FORMAT = 11
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -519,6 +522,15 @@ class RuleMatcher:
                 if mode in ("exact", "prefilter"):
                     patterns.append(_windowed(expression, 0 if mode == "exact" else hs.HS_FLAG_PREFILTER,
                                               index, rule, feeds, width))
+            if mode == "keyword" and rule.scope == "text" and rule.hyperscan is not None:
+                gate = rule.hyperscan.encode("utf-8")
+                if self._try(gate, 0) is not None:
+                    # Its expression, not its keywords, says when the whole text is searched: a
+                    # Kubernetes Secret's "kind: Secret" line, not "secret" anywhere (express's
+                    # History.md sent 557 whole versions through kubernetes-secret-data's regex).
+                    patterns.append(Pattern(gate, hs.HS_FLAG_SINGLEMATCH, index, -1, 0, 0))
+                    modes.append("gate")
+                    continue
             modes.append(mode)
             if mode in ("keyword", "fallback", "anchored"):
                 # Without keywords the rule is a candidate everywhere: an empty literal is rejected,

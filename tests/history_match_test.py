@@ -54,7 +54,7 @@ def test_every_rule_is_compiled_or_named_as_a_fallback(matcher: RuleMatcher) -> 
     report = matcher.report()
     assert sum(report["modes"].values()) == len(matcher.rules)
     assert set(report["modes"]) <= {"exact", "prefilter", "anchored", "approximate", "keyword", "fallback",
-                                    "binary", "path"}
+                                    "binary", "path", "gate"}
     assert len(report["fallback_rules"]) == report["modes"].get("fallback", 0)
     # the generic secret-named rules match any assignment once their lookbehinds are dropped:
     # their hyperscan expressions (a secret-named key, an assignment, a value) keep them from
@@ -280,3 +280,31 @@ def test_unvouched_runs_are_the_regex_runs_without_running_the_regex_over_clean_
         assert list(unvouched_runs(data, start, end)) == expected, (data, start, end)
     long_text = b"x = 1\n" * 50_000 + "é".encode("utf-8") + b"\n" + b"y = 2\n" * 50_000 + b"\x1e"
     assert list(unvouched_runs(long_text)) == [m.span() for m in _UNVOUCHED.finditer(long_text)]
+
+
+def test_a_secret_manifests_kind_line_not_the_word_secret_sends_a_text_to_the_whole_text_search(
+        matcher: RuleMatcher, rules: list[Any]) -> None:
+    """kubernetes-secret-data's ``hyperscan`` expression (the kind line) gates its whole-text
+    search: prose full of "secret" is matched in windows only; a manifest still gets the search,
+    and so does the next version of it, whatever its change (a data block added far below the
+    kind line, out of the span Hyperscan sees around the change)."""
+    import base64
+
+    assert matcher.modes[[r.id for r in matcher.rules].index("kubernetes-secret-data")] == "gate"
+    detector = Detector(rules)
+    prose = "".join(f"Keep the client secret {i} out of the repository; rotate secrets often.\n" for i in range(60))
+    chain = MatchedChain(matcher, True)
+    assert _chain_hits(chain, detector, prose, "docs/secrets.md") == _hits(detector, prose, "docs/secrets.md")
+    assert "kubernetes-secret-data" not in chain.whole_rules
+
+    head = "apiVersion: v1\nkind: secret\nmetadata:\n  name: db\n"
+    filler = "".join(f"  # note {i}: " + "x" * 150 + "\n" for i in range(95))
+    value = base64.b64encode(fake(24, seed=77).encode()).decode()
+    before = head + filler + "type: Opaque\n"
+    after = head + filler + f"type: Opaque\ndata:\n  password: {value}\n"
+    chain = MatchedChain(matcher, True)
+    path = "deploy/db.yaml"
+    assert _chain_hits(chain, detector, before, path) == _hits(detector, before, path)
+    expected = _hits(detector, after, path)
+    assert any(hit[0] == "kubernetes-secret-data" for hit in expected)
+    assert _chain_hits(chain, detector, after, path) == expected

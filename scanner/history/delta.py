@@ -297,11 +297,16 @@ class MatchedChain(VersionChain):
         self.reasons: dict[str, int] = {}  # why texts took the keyword path
         self.whole_rules: dict[str, int] = {}  # whole texts a rule that needs them searched alone first
         self.whole_spans: dict[str, int] = {}  # versions scanned whole: such a rule's keyword in the span
+        # Did Hyperscan see a candidate of a rule that needs the whole text in the previous version?
+        # Then the next is judged whole too: a change far from a Secret's kind line can still add
+        # a match (its data), and the span around the change would not show that rule's gate.
+        self.gated = False
 
     def reset(self) -> None:
         super().reset()
         self.plain = []
         self.verdicts = {}
+        self.gated = False
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
@@ -310,16 +315,19 @@ class MatchedChain(VersionChain):
         self.matcher.path = path
         hits: Optional[list[Hit]] = None
         newlines = -1
-        if self.path == path and self.enabled and not self.has_secret_word:
+        if self.path == path and self.enabled and not self.has_secret_word and not self.gated:
             hits, newlines = self._delta(data, might_match, scan)
             has_secret_word = hits is None and b"Secret" in data
         else:
             has_secret_word = b"Secret" in data
+        gated = False
         if hits is None:
+            self.matcher.whole_by = -1
             hits = self._matched_whole(data, might_match, scan, has_secret_word or lone_cr)
+            gated = self.matcher.whole_by != -1
         if lone_cr:
             return _unique(hits)  # the detector counts lone CRs as line ends: no chain across them
-        self.path, self.data, self.has_secret_word = path, data, has_secret_word
+        self.path, self.data, self.has_secret_word, self.gated = path, data, has_secret_word, gated
         self.newlines = newlines if newlines >= 0 else data.count(b"\n")
         self.plain = hits  # every hit, not one per fingerprint: a kept copy must carry on when another goes
         return _unique(hits)
