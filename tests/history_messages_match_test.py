@@ -76,29 +76,3 @@ def test_messages_through_hyperscan_windows_equal_the_keyword_path(git_repo: Git
     hyperscan = _findings(git_repo)
     assert len({f[2] for f in hyperscan}) >= 4  # most messages hold a finding
     assert hyperscan == _findings(git_repo, MCP_SCAN_MATCH="keywords")
-
-
-def test_messages_scanned_beside_forked_workers_are_reported_and_cached(git_repo: GitRepo,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    # With a pool, this process scans the messages on a thread while the workers scan blobs:
-    # the findings, and what the cache keeps of them, are those of a scan in one process.
-    from scanner.history import pool
-
-    for i in range(12):
-        git_repo.stage(f"mod{i}.py", f"VALUE_{i} = {i}\n")
-        git_repo.commit(f"add module {i}" + (f"; smoke test with STRIPE_KEY={stripe_live_key(seed=30)}" if i == 7
-                                               else ""))
-    git_repo.stage("settings.py", f"STRIPE = '{stripe_live_key(seed=31)}'\n")
-    git_repo.commit("settings")
-
-    def key(result: Any) -> list[tuple[Any, ...]]:
-        return sorted((f.rule_id, f.path, f.commit, f.secret) for f in result.findings)
-
-    alone = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
-    assert {f.path for f in alone.findings} == {"<commit message>", "settings.py"}
-    monkeypatch.setattr(pool, "_chunk_blobs", 2)  # many chunks: the pool really forks
-    cold = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=2)
-    assert key(cold) == key(alone) and cold.errors == []
-    warm = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=2, need_secrets=True)
-    assert warm.stats["scanned"] == 0  # blobs and messages alike answered by the cache
-    assert key(warm) == key(alone)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import pickle
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Optional
 
 from scanner.detect import Detector
@@ -117,13 +117,8 @@ class Workers:
             self.frozen = False
 
     def run(self, chunks: list[list[Task]], progress: Optional[Progress], total_blobs: int,
-            total_bytes: int, forked: Optional[Callable[[], None]] = None) -> Iterator[ChunkResult]:
-        """Scan chunks (in any order), reporting progress after each.
-
-        ``forked`` is called once the pool has forked, if it does (never when this process scans
-        alone): work this process may do meanwhile (it only waits for results) starts there, and
-        no thread of it is running at the fork.
-        """
+            total_bytes: int) -> Iterator[ChunkResult]:
+        """Scan chunks (in any order), reporting progress after each."""
         done_blobs = done_bytes = 0
         if progress:
             progress(0, total_blobs, 0, total_bytes)
@@ -151,10 +146,7 @@ class Workers:
         payloads = [(pickle.dumps(c, pickle.HIGHEST_PROTOCOL), id(c)) for c in chunks]
         try:
             self._start(min(self.jobs, len(chunks)))
-            results = self.pool.imap_unordered(_scan_pickled, payloads)
-            if forked is not None:
-                forked()
-            yield from reported(results)
+            yield from reported(self.pool.imap_unordered(_scan_pickled, payloads))
         finally:
             self.close()
 

@@ -27,7 +27,6 @@ README's "How it works".
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -212,13 +211,13 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     hits: dict[str, list[Hit]] = dict(cache.hits)
     counters = {"blobs": 0, "bytes": 0, "binary": 0}
     matching: dict[str, int] = {}
-    # The messages are scanned here while forked workers scan the blobs (this process only waits
-    # for their results then), else before the blobs; either way before the one cache save below.
-    messages = _Messages(lambda: scan_messages(repo, detector, walk.commits[:commit_count], reached.tags, cache,
-                                               key_of, need_secrets))
+    # Before the blobs, so that one cache save below covers both.
+    messages = scan_messages(repo, detector, walk.commits[:commit_count], reached.tags, cache, key_of, need_secrets)
+    result.incomplete.extend(messages.incomplete)
+    if use_cache:
+        cache.add(messages.hits)
     try:
-        for chunk in workers.run(pack_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks),
-                                 forked=messages.start):
+        for chunk in workers.run(pack_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks)):
             for key, found in chunk.hits.items():
                 hits[key] = found or _NO_HITS  # most blobs: one shared empty list, not one each
             if use_cache:
@@ -231,10 +230,6 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
                 matching[name] = matching.get(name, 0) + count
             result.errors.extend(chunk.errors)
             result.incomplete.extend(_introduced_by(walk, chunk.incomplete))
-        found_in_messages = messages.result()  # the detector is this thread's again from here
-        result.incomplete.extend(found_in_messages.incomplete)
-        if use_cache:
-            cache.add(found_in_messages.hits)
         for oid, _size, scans in large:
             big = scan_large_blob(repo, detector, oid, scans)
             if big.error:
@@ -249,7 +244,7 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
             result.incomplete.extend(_introduced_by(walk, big.incomplete))
     finally:
         # Also on Ctrl-C: what finished is recorded, atomically, so the next run resumes.
-        if use_cache and (counters["blobs"] or messages.value is not None and messages.value.hits):
+        if use_cache and (counters["blobs"] or messages.hits):
             try:
                 cache.save()
             except OSError as exc:
@@ -266,7 +261,7 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     result.findings = attribute(walk, hits, key_of, rules, head_blobs, result.sightings)
     if from_cache:
         result.findings = _reread_secrets(repo, detector, result.findings, key_of, from_cache)
-    result.findings.extend(found_in_messages.findings)
+    result.findings.extend(messages.findings)
     result.stats = {
         "commits": commit_count,
         "blobs": len(walk.blobs),
@@ -283,41 +278,6 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     if matching:
         result.stats["matching"] = _matching_stats(detector, matching)
     return result
-
-
-class _Messages:
-    """The message scan, run on a thread of its own once the workers have forked (``start``), or
-    here when ``result`` is first asked for. On gin's history it took 0.35-0.45 s before the
-    workers started; in the fork's shadow it costs no wall time (this process only waits)."""
-
-    def __init__(self, scan: Callable[[], Any]) -> None:
-        self._scan = scan
-        self._thread: Optional[threading.Thread] = None
-        self._outcome: list[Any] = []  # the MessageResult, or the exception it raised
-        self.value: Any = None  # the MessageResult once result() returned it
-
-    def _run(self) -> None:
-        try:
-            self._outcome.append(self._scan())
-        except BaseException as exc:  # re-raised in the caller's thread by result()
-            self._outcome.append(exc)
-
-    def start(self) -> None:
-        """Scan on a thread (a daemon: Ctrl-C in the main thread does not wait for it)."""
-        self._thread = threading.Thread(target=self._run, name="mcp-scan-messages", daemon=True)
-        self._thread.start()
-
-    def result(self) -> Any:
-        """The messages' ``MessageResult`` (scanned now, unless a thread has)."""
-        if self._thread is not None:
-            self._thread.join()
-        elif not self._outcome:
-            self._run()
-        outcome = self._outcome[0]
-        if isinstance(outcome, BaseException):
-            raise outcome
-        self.value = outcome
-        return outcome
 
 
 def _matching_stats(detector: Detector, counters: dict[str, int]) -> dict[str, Any]:
