@@ -308,3 +308,26 @@ def test_a_secret_manifests_kind_line_not_the_word_secret_sends_a_text_to_the_wh
     expected = _hits(detector, after, path)
     assert any(hit[0] == "kubernetes-secret-data" for hit in expected)
     assert _chain_hits(chain, detector, after, path) == expected
+
+
+def test_only_escapes_that_can_decode_open_a_percent_window(matcher: RuleMatcher, rules: list[Any]) -> None:
+    """A run decodes only to printable UTF-8, so an escape of a control byte or a lone high byte
+    ("%eax" in x86 assembly, "%0A") opens no window; printable and UTF-8 escapes still do, and a
+    percent-encoded secret found only decoded is found through them as on the whole text."""
+    percent = len(matcher.rules)
+
+    def opened(line: bytes) -> int:
+        found = matcher.scan(line + b"\n")
+        assert found is not None
+        return sum(1 for pattern, _end in found if matcher.pattern_rule[pattern] == percent)
+
+    assert opened(b"    movl %eax, %edx") == 0
+    assert opened(b"printf(\"%02d%0A\")") == 0
+    assert opened(b"GET /a%2Fb") == 1
+    assert opened(b"name=Jos%C3%A9") == 1
+    detector = Detector(rules)
+    encoded = "".join(f"%{b:02X}" for b in f"STRIPE_KEY={stripe_live_key(41)}".encode())
+    text = "".join(f"    movl %eax, {i}(%edx)\n" for i in range(200)) + f"url = 'https://x.test/?q={encoded}'\n"
+    expected = _hits(detector, text, "src/asm_notes.txt")
+    assert any(hit[0] == "stripe-live-secret-key" for hit in expected)
+    assert _chain_hits(MatchedChain(matcher, True), detector, text, "src/asm_notes.txt") == expected
