@@ -9,6 +9,7 @@ rule loader and the detector both import it.
 from __future__ import annotations
 
 import binascii
+import functools
 from collections.abc import Callable
 from typing import Optional
 
@@ -59,6 +60,9 @@ def decode_base64(value: str) -> Optional[str]:
     return text
 
 
+# The same runs recur in window after window of a history ("%eax" in x86 assembly: 22,306 runs
+# decoded on gin's, 234 distinct); the answer depends on the run alone.
+@functools.lru_cache(maxsize=1024)
 def decode_percent(value: str) -> Optional[str]:
     """Percent-decoding of ``value`` when it holds at least one ``%XX`` escape, else None."""
     if not PERCENT_ESCAPE().search(value):

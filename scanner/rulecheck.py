@@ -59,7 +59,8 @@ def expression_ends(expression: str, data: bytes) -> Optional[list[int]]:
 def uncovered_matches(rule: Rule, text: str) -> list[str]:
     """The regex matches in ``text`` (ASCII) whose last line holds no match end of the rule's
     ``hyperscan`` expression at most ``BEFORE`` bytes past the match: the window a history or file
-    scan opens there would not hold them. Empty without Hyperscan or an expression."""
+    scan opens there would not hold them (for a ``scope = "text"`` rule: every match, when the
+    expression matches nowhere in ``text``). Empty without Hyperscan or an expression."""
     from scanner.rulematch import BEFORE
 
     if rule.hyperscan is None:
@@ -67,6 +68,10 @@ def uncovered_matches(rule: Rule, text: str) -> list[str]:
     ends = expression_ends(rule.hyperscan, text.encode("ascii"))
     if ends is None:
         return []
+    if rule.scope == "text":
+        # A whole-text rule's expression is a gate (rulematch's "gate" mode): the whole text is
+        # searched when it matches anywhere, so it must match in every text holding a match.
+        return [] if ends else [m.group(0) for m in rule.pattern.finditer(text)]
     missed = []
     for match in rule.pattern.finditer(text):
         line_start = text.rfind("\n", 0, match.end()) + 1

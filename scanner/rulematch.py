@@ -16,6 +16,9 @@ Every rule's regex is compiled into one Hyperscan block-mode database:
   sources scan whole (``Detector.reads_path``);
 * ``approximate``: the rule's ``hyperscan`` expression (``scanner/rules.py``),
   where its regex's translation is slow or matches nearly every line;
+* ``gate``: for a ``scope = "text"`` rule with a ``hyperscan`` expression, that
+  expression instead of its keywords decides when the whole text is searched
+  (it matches somewhere in every text the regex matches in);
 * ``keyword``: the rule's keywords as case-insensitive literals, for rules
   whose whole text must be searched (``Rule.whole_text``: their candidates
   send the whole text to the detector, as the keyword path always did) and
@@ -350,23 +353,28 @@ def line_forward(data: bytes, pos: int, lines: int, nbytes: int) -> int:
 
 # Bytes where Hyperscan's semantics and Python's part: non-ASCII (a UTF-8 sequence is one
 # character to Python, whose \w, \s and \d know Unicode) and the separators \x1c-\x1f.
-# translate() maps those bytes to 1 and every other to 0, so memchr-speed finds locate the runs: a
-# regex character class over the span ran at about 50 MB/s, 6% of a sqlalchemy history's CPU.
-_UNVOUCHED = bytes(1 if b >= 0x80 or 0x1C <= b <= 0x1F else 0 for b in range(256))
+_UNVOUCHED = re.compile(rb"[\x1c-\x1f\x80-\xff]+")
 # A text with more unvouched runs than this goes down the keyword path whole.
 MAX_UNVOUCHED_RUNS = 64
+# Runs are found by marking each byte vouched (0) or not (1) with one ``bytes.translate`` and
+# then jumping between marks with ``bytes.find`` (both memory speed); ``_UNVOUCHED.finditer``
+# itself runs at about 80 MB/s (``re`` tries its class at every offset): on gin's history it
+# cost 1.2 s of a 4.3 s single-process scan, over 61 MB of mostly-ASCII texts.
+_RUN_MARKS = bytes(1 if 0x1C <= b <= 0x1F or b >= 0x80 else 0 for b in range(256))
 
 
-def _unvouched_runs(data: bytes, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """``(start, end)`` of each maximal run of bytes Hyperscan cannot vouch for in ``data[start:end]``."""
-    marks = data[start:end].translate(_UNVOUCHED)
-    i = marks.find(1)
-    while i != -1:
-        j = marks.find(0, i)
-        if j == -1:
-            j = len(marks)
-        yield start + i, start + j
-        i = marks.find(1, j)
+def unvouched_runs(data: bytes, start: int = 0, end: Optional[int] = None) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each maximal run of unvouched bytes in ``data[start:end]``, in order:
+    the spans of ``_UNVOUCHED.finditer(data, start, end)``."""
+    marks = data[start:end].translate(_RUN_MARKS)
+    a = marks.find(1)
+    while a != -1:
+        b = marks.find(0, a)
+        if b == -1:
+            yield start + a, start + len(marks)
+            return
+        yield start + a, start + b
+        a = marks.find(1, b)
 
 
 def unvouched_regions(data: bytes, lines: int, start: int = 0, end: Optional[int] = None,
@@ -377,7 +385,7 @@ def unvouched_regions(data: bytes, lines: int, start: int = 0, end: Optional[int
     merged. None when they cover more than ``most`` of that span (the keyword path on it then
     costs about as much) or there are too many runs."""
     regions: list[tuple[int, int]] = []
-    for number, (run_start, run_end) in enumerate(_unvouched_runs(data, start, len(data) if end is None else end)):
+    for number, (run_start, run_end) in enumerate(unvouched_runs(data, start, end)):
         if number >= MAX_UNVOUCHED_RUNS:
             return None
         # lines + 2 back from inside a line: its own start, then lines + 1 more
@@ -541,6 +549,15 @@ class RuleMatcher:
                 if mode in ("exact", "prefilter"):
                     patterns.append(_windowed(expression, 0 if mode == "exact" else hs.HS_FLAG_PREFILTER,
                                               index, rule, feeds, width))
+            if mode == "keyword" and rule.scope == "text" and rule.hyperscan is not None:
+                gate = rule.hyperscan.encode("utf-8")
+                if self._try(gate, 0) is not None:
+                    # Its expression, not its keywords, says when the whole text is searched: a
+                    # Kubernetes Secret's "kind: Secret" line, not "secret" anywhere (express's
+                    # History.md sent 557 whole versions through kubernetes-secret-data's regex).
+                    patterns.append(Pattern(gate, hs.HS_FLAG_SINGLEMATCH, index, -1, 0, 0))
+                    modes.append("gate")
+                    continue
             modes.append(mode)
             if mode in ("keyword", "fallback", "anchored"):
                 # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
@@ -550,8 +567,13 @@ class RuleMatcher:
                         re.escape(keyword).encode("utf-8") if keyword else b"(?s).",
                         hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if mode == "keyword" or not keyword else 0),
                         index, -1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2, 0, 0))
-        # Percent-encoded values are judged decoded (scanner.decode): each %XX opens its line.
-        patterns.append(Pattern(rb"%[0-9A-Fa-f]{2}", 0, len(self.rules), 0, 0, 0))
+        # Percent-encoded values are judged decoded (scanner.decode): each escape that can start a
+        # decodable run opens its line. A run decodes only to printable UTF-8 (encodings.decode_percent),
+        # so it holds an escape of printable ASCII or a UTF-8 lead byte escaped right before a
+        # continuation byte; runs of control bytes or lone high bytes never do. x86 assembly in
+        # gin's history ("%eax", "%edx") opened 18,914 such windows, none of which decoded.
+        patterns.append(Pattern(rb"%(?:[2-7][0-9A-Fa-f]|[C-Fc-f][0-9A-Fa-f]%[89ABab][0-9A-Fa-f])", 0,
+                                len(self.rules), 0, 0, 0))
         return patterns, modes
 
     def _approximate(self, index: int, rule: Rule) -> Optional[Pattern]:

@@ -27,6 +27,9 @@ own translation is slow or opens a window on nearly every line: a plain
 expression that matches wherever the regex does, ending on the last line of
 each regex match, at most 256 bytes (``rulematch.BEFORE``) past its end
 (``tests/hyperscan_anchor_test.py`` checks it on every example). It decides only where the regex runs, never what it finds.
+For a ``scope = "text"`` rule it is a gate instead: an expression that matches
+somewhere in every text the regex matches in; the whole text is searched only
+where it does (its keywords still gate the pure-Python path).
 """
 from __future__ import annotations
 

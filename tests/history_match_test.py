@@ -54,7 +54,7 @@ def test_every_rule_is_compiled_or_named_as_a_fallback(matcher: RuleMatcher) -> 
     report = matcher.report()
     assert sum(report["modes"].values()) == len(matcher.rules)
     assert set(report["modes"]) <= {"exact", "prefilter", "anchored", "approximate", "keyword", "fallback",
-                                    "binary", "path"}
+                                    "binary", "path", "gate"}
     assert len(report["fallback_rules"]) == report["modes"].get("fallback", 0)
     # the generic secret-named rules match any assignment once their lookbehinds are dropped:
     # their hyperscan expressions (a secret-named key, an assignment, a value) keep them from
@@ -263,3 +263,71 @@ def test_a_whole_text_rule_is_searched_alone_first_and_its_hits_weighed_with_the
         assert chain.whole_rules.get("private-key-rsa") == 1, name
         assert chain.keyword_path == 0, name
     assert any(hit[0] == "private-key-rsa" for hit in _hits(detector, texts["key"], "app/key.py"))
+
+
+def test_unvouched_runs_are_the_regex_runs_without_running_the_regex_over_clean_bytes() -> None:
+    # The run finder marks bytes with translate() and jumps with find() (memory speed) instead of
+    # running _UNVOUCHED over every text; it must give exactly the regex's maximal runs, in any slice.
+    from scanner.rulematch import _UNVOUCHED, unvouched_runs
+
+    rng = random.Random(13)
+    alphabet = b"ab\n \x1b\x1c\x1f\x20\x7f\x80\xff\xc3\xa9"
+    for _ in range(2000):
+        data = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 80)))
+        start = rng.randrange(0, len(data) + 1)
+        end = rng.choice([None, rng.randrange(start, len(data) + 1)])
+        expected = [m.span() for m in _UNVOUCHED.finditer(data, start, len(data) if end is None else end)]
+        assert list(unvouched_runs(data, start, end)) == expected, (data, start, end)
+    long_text = b"x = 1\n" * 50_000 + "é".encode("utf-8") + b"\n" + b"y = 2\n" * 50_000 + b"\x1e"
+    assert list(unvouched_runs(long_text)) == [m.span() for m in _UNVOUCHED.finditer(long_text)]
+
+
+def test_a_secret_manifests_kind_line_not_the_word_secret_sends_a_text_to_the_whole_text_search(
+        matcher: RuleMatcher, rules: list[Any]) -> None:
+    """kubernetes-secret-data's ``hyperscan`` expression (the kind line) gates its whole-text
+    search: prose full of "secret" is matched in windows only; a manifest still gets the search,
+    and so does the next version of it, whatever its change (a data block added far below the
+    kind line, out of the span Hyperscan sees around the change)."""
+    import base64
+
+    assert matcher.modes[[r.id for r in matcher.rules].index("kubernetes-secret-data")] == "gate"
+    detector = Detector(rules)
+    prose = "".join(f"Keep the client secret {i} out of the repository; rotate secrets often.\n" for i in range(60))
+    chain = MatchedChain(matcher, True)
+    assert _chain_hits(chain, detector, prose, "docs/secrets.md") == _hits(detector, prose, "docs/secrets.md")
+    assert "kubernetes-secret-data" not in chain.whole_rules
+
+    head = "apiVersion: v1\nkind: secret\nmetadata:\n  name: db\n"
+    filler = "".join(f"  # note {i}: " + "x" * 150 + "\n" for i in range(95))
+    value = base64.b64encode(fake(24, seed=77).encode()).decode()
+    before = head + filler + "type: Opaque\n"
+    after = head + filler + f"type: Opaque\ndata:\n  password: {value}\n"
+    chain = MatchedChain(matcher, True)
+    path = "deploy/db.yaml"
+    assert _chain_hits(chain, detector, before, path) == _hits(detector, before, path)
+    expected = _hits(detector, after, path)
+    assert any(hit[0] == "kubernetes-secret-data" for hit in expected)
+    assert _chain_hits(chain, detector, after, path) == expected
+
+
+def test_only_escapes_that_can_decode_open_a_percent_window(matcher: RuleMatcher, rules: list[Any]) -> None:
+    """A run decodes only to printable UTF-8, so an escape of a control byte or a lone high byte
+    ("%eax" in x86 assembly, "%0A") opens no window; printable and UTF-8 escapes still do, and a
+    percent-encoded secret found only decoded is found through them as on the whole text."""
+    percent = len(matcher.rules)
+
+    def opened(line: bytes) -> int:
+        found = matcher.scan(line + b"\n")
+        assert found is not None
+        return sum(1 for pattern, _end in found if matcher.pattern_rule[pattern] == percent)
+
+    assert opened(b"    movl %eax, %edx") == 0
+    assert opened(b"printf(\"%02d%0A\")") == 0
+    assert opened(b"GET /a%2Fb") == 1
+    assert opened(b"name=Jos%C3%A9") == 1
+    detector = Detector(rules)
+    encoded = "".join(f"%{b:02X}" for b in f"STRIPE_KEY={stripe_live_key(41)}".encode())
+    text = "".join(f"    movl %eax, {i}(%edx)\n" for i in range(200)) + f"url = 'https://x.test/?q={encoded}'\n"
+    expected = _hits(detector, text, "src/asm_notes.txt")
+    assert any(hit[0] == "stripe-live-secret-key" for hit in expected)
+    assert _chain_hits(MatchedChain(matcher, True), detector, text, "src/asm_notes.txt") == expected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from scanner.rulematch import _unvouched_runs, line_back, line_forward
+from scanner.rulematch import line_back, line_forward
 
 
 def _starts(data: bytes) -> list[int]:
@@ -40,26 +40,3 @@ def test_line_reach_equals_a_line_by_line_walk() -> None:
         assert line_back(data, pos, lines, nbytes) == _walk_back(data, pos, lines, nbytes)
         assert line_forward(data, pos, lines, nbytes) == _walk_forward(data, pos, lines, nbytes)
 
-
-def _runs_by_walk(data: bytes, start: int, end: int) -> list[tuple[int, int]]:
-    """Maximal runs of non-ASCII bytes and separators \\x1c-\\x1f in ``data[start:end]``, byte by byte."""
-    runs: list[tuple[int, int]] = []
-    for i in range(start, end):
-        bad = data[i] >= 0x80 or 0x1C <= data[i] <= 0x1F
-        if bad and runs and runs[-1][1] == i:
-            runs[-1] = (runs[-1][0], i + 1)
-        elif bad:
-            runs.append((i, i + 1))
-    return runs
-
-
-def test_unvouched_runs_are_the_runs_a_byte_walk_finds() -> None:
-    """The runs Hyperscan cannot vouch for, found with translate() and finds, are exactly the
-    maximal runs of such bytes inside the span, clipped at its edges."""
-    rng = random.Random(13)
-    alphabet = b"ab =\n\x1b\x1c\x1f\x20\x7f\x80\xc3\xa9\xff"
-    for _ in range(3000):
-        data = bytes(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
-        start = rng.randint(0, len(data))
-        end = rng.randint(start, len(data))
-        assert list(_unvouched_runs(data, start, end)) == _runs_by_walk(data, start, end), (data, start, end)

@@ -299,11 +299,16 @@ class MatchedChain(VersionChain):
         self.reasons: dict[str, int] = {}  # why texts took the keyword path
         self.whole_rules: dict[str, int] = {}  # whole texts a rule that needs them searched alone first
         self.whole_spans: dict[str, int] = {}  # versions scanned whole: such a rule's keyword in the span
+        # Did Hyperscan see a candidate of a rule that needs the whole text in the previous version?
+        # Then the next is judged whole too: a change far from a Secret's kind line can still add
+        # a match (its data), and the span around the change would not show that rule's gate.
+        self.gated = False
 
     def reset(self) -> None:
         super().reset()
         self.plain = []
         self.verdicts = {}
+        self.gated = False
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
@@ -312,16 +317,19 @@ class MatchedChain(VersionChain):
         self.matcher.path = path
         hits: Optional[list[Hit]] = None
         newlines = -1
-        if self.path == path and self.enabled and not self.has_secret_word:
+        if self.path == path and self.enabled and not self.has_secret_word and not self.gated:
             hits, newlines = self._delta(data, might_match, scan)
             has_secret_word = hits is None and b"Secret" in data
         else:
             has_secret_word = b"Secret" in data
+        gated = False
         if hits is None:
+            self.matcher.whole_by = -1
             hits = self._matched_whole(data, might_match, scan, has_secret_word or lone_cr)
+            gated = self.matcher.whole_by != -1
         if lone_cr:
             return _unique(hits)  # the detector counts lone CRs as line ends: no chain across them
-        self.path, self.data, self.has_secret_word = path, data, has_secret_word
+        self.path, self.data, self.has_secret_word, self.gated = path, data, has_secret_word, gated
         self.newlines = newlines if newlines >= 0 else data.count(b"\n")
         self.plain = hits  # every hit, not one per fingerprint: a kept copy must carry on when another goes
         return _unique(hits)
@@ -340,18 +348,34 @@ class MatchedChain(VersionChain):
         if keyword_path:
             self._because("secret-or-cr")
             return self._keyword_whole(data, might_match, scan)
+        found = self._windowed(data, scan)
+        if found is None:
+            return self._keyword_whole(data, might_match, scan)
+        return found
+
+    def whole_text(self, data: bytes, scan: ScanFn) -> Optional[list[Hit]]:
+        """Every hit of one text that is no version of a file (a commit or tag message): Hyperscan
+        over all of it, the detector on windows around its matches. None where the keyword path
+        must judge it whole, for the reasons a file's version would take it (``Secret``, lone CRs,
+        too many unvouched bytes or matches)."""
+        if b"Secret" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+            self._because("secret-or-cr")
+            return None
+        return self._windowed(data, scan)
+
+    def _windowed(self, data: bytes, scan: ScanFn) -> Optional[list[Hit]]:
+        """The whole text's hits from Hyperscan's windows (None: the keyword path must do)."""
         # Non-ASCII bytes (a name in a header, a Unicode test string) leave Hyperscan's word on
         # the text around them unvouched: every rule judges those regions, Hyperscan the rest.
         regions = [] if text_ok(data) else unvouched_regions(data, self.matcher.max_lines)
         if regions is None:
             self._because("non-ascii")
-            return self._keyword_whole(data, might_match, scan)
+            return None
         self.full_scans += 1
         found, _ = self._judge(data, data, 0, 1, (1, len(data) + 2), scan, regions, whole=True)
         if found is None:
             self._because("too-many-matches")
             self.full_scans -= 1
-            return self._keyword_whole(data, might_match, scan)
         return found
 
     def _because(self, reason: str) -> None:

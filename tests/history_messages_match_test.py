@@ -1,0 +1,78 @@
+"""Commit messages are judged in the windows the rules' Hyperscan database opens, as blobs are.
+
+A message holding a keyword ("token", "key", "password") used to send every rule with that
+keyword over it, compiling each one's regex on the way; now only the rules Hyperscan matched
+run, and the findings are the keyword path's (parity with ``MCP_SCAN_MATCH=keywords``).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from scanner.detect import Detector
+from scanner.history.scan import scan_history
+from scanner.rules import builtin_rules
+from tests.fakes import fake, stripe_live_key
+from tests.git_helpers import GitRepo
+
+pytest.importorskip("hyperscan")
+
+
+def _fresh_rules() -> list[Any]:
+    """The built-in rules with no regex compiled yet (the registry's own are shared across tests)."""
+    rules = []
+    for rule in builtin_rules():
+        twin = copy.copy(rule)
+        vars(twin).pop("pattern", None)
+        rules.append(twin)
+    return rules
+
+
+def test_a_message_with_keywords_but_no_candidate_compiles_no_rule_regex(git_repo: GitRepo) -> None:
+    git_repo.commit("Rotate the token cache; key handling and password reset docs updated")
+    key = stripe_live_key(seed=13)
+    introduced = git_repo.commit(f"deploy notes: STRIPE_KEY={key}")
+    rules = _fresh_rules()
+    result = scan_history(str(git_repo.path), Detector(rules), use_cache=False, jobs=1)
+
+    assert [(f.rule_id, f.path, f.commit) for f in result.findings] == [
+        ("stripe-live-secret-key", "<commit message>", introduced)]
+    compiled = {rule.id for rule in rules if "pattern" in vars(rule)}
+    # The keyword path ran every rule whose keyword the first message holds (the generic
+    # secret-named rules among them); Hyperscan matched none of them there.
+    assert "stripe-live-secret-key" in compiled
+    assert not {"generic-password", "generic-secret", "generic-secret-unquoted"} & compiled
+
+
+def _findings(repo: GitRepo, **env: str) -> list[tuple[Any, ...]]:
+    proc = subprocess.run([sys.executable, "-m", "scanner", "history", ".", "--no-cache", "--no-config",
+                           "--format", "json", "--show-secrets"], cwd=repo.path, capture_output=True,
+                          env=dict(os.environ, **env))
+    assert proc.returncode in (0, 1), proc.stderr.decode()
+    report = json.loads(proc.stdout)
+    return sorted((f["rule_id"], f["path"], f["commit"], f["secret"], f["line"], f["column"])
+                  for f in report["findings"])
+
+
+def test_messages_through_hyperscan_windows_equal_the_keyword_path(git_repo: GitRepo) -> None:
+    token = "ghp_" + fake(36, seed=3)
+    messages = [
+        f"ci: use STRIPE_KEY={stripe_live_key(seed=1)} for the smoke test",
+        f"Größere Änderung: password = \"{fake(20, seed=2)}\" im Test entfernt",  # non-ASCII: unvouched regions
+        "\ufeffrelease: api_key: " + fake(32, seed=4),  # a byte-order mark stays in the message's text
+        f"kind: Secret\ndata:\n  token: {token}",  # "Secret": the keyword path, as for a manifest
+        f"old mac line ends\rpassword={fake(18, seed=5)}\rdone",  # lone CRs
+        "refactor: token and key names only, no value",
+        "x" * 5000 + f"\nAuthorization: Bearer {fake(40, seed=6)}\n" + "y" * 5000,
+    ]
+    for message in messages:
+        git_repo.commit(message)
+    hyperscan = _findings(git_repo)
+    assert len({f[2] for f in hyperscan}) >= 4  # most messages hold a finding
+    assert hyperscan == _findings(git_repo, MCP_SCAN_MATCH="keywords")
