@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO, Union
 
@@ -195,7 +195,7 @@ def work_tree(repo: str) -> Optional[Path]:
 
 
 def grouped(findings: Sequence[Finding], args: argparse.Namespace,
-            sightings: Any = None) -> list[Finding]:
+            sightings: Optional[Mapping[tuple[str, str], frozenset[str]]] = None) -> list[Finding]:
     """The findings as ``--group`` asks: per path (as they come), or one per secret.
 
     Applied after suppression: allow-paths and baselines judge each path, the reader each secret.
