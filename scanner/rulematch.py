@@ -550,7 +550,7 @@ class RuleMatcher:
                     patterns.append(_windowed(expression, 0 if mode == "exact" else hs.HS_FLAG_PREFILTER,
                                               index, rule, feeds, width))
             if mode == "keyword" and rule.scope == "text" and rule.hyperscan is not None:
-                gate = rule.hyperscan.encode("utf-8")
+                gate = open_loose_repeats(rule.hyperscan)[0].encode("utf-8")  # the bounded-repeat miss
                 if self._try(gate, 0) is not None:
                     # Its expression, not its keywords, says when the whole text is searched: a
                     # Kubernetes Secret's "kind: Secret" line, not "secret" anywhere (express's
