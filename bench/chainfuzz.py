@@ -6,6 +6,10 @@ random code-like lines (indents, quotes, inline prefixes and suffixes), scans th
 through ``MatchedChain`` and as an edit of a previous version (the example absent, or cut in
 half), and compares both with ``Detector(engine="python")``. Each disagreement is printed and its
 text written to ``bench/.work/chainfuzz/`` for a regression test. Exit 1 when any was found.
+With ``--versions`` it edits one file through 3-12 versions instead (inserted examples and code,
+deleted, changed and moved lines, the last line feed dropped and restored) and compares every
+version on both engines' chains (``MatchedChain`` and the pure-Python ``VersionChain``): the
+version-chain logic itself, not only Hyperscan.
 
 It found Hyperscan 0.9.1 missing a bounded repeat's matches (``scanner/rulematch.py``,
 ``open_loose_repeats``). A disagreement where both sides report the secret under different rules
@@ -58,14 +62,39 @@ def _block(rng: random.Random, lines: int) -> str:
     return "\n".join(_line(rng) for _ in range(lines))
 
 
+def _edit(rng: random.Random, lines: list[str], cases: list[tuple[Any, str]]) -> None:
+    """One to four random line edits in place: insert code or a rule example, delete, change,
+    duplicate or move a line."""
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.random()
+        at = rng.randint(0, len(lines))
+        if kind < 0.3:
+            example = rng.choice(cases)[1]
+            lines[at:at] = (rng.choice(INLINE_BEFORE) + example + rng.choice(INLINE_AFTER)).split("\n")
+        elif kind < 0.5:
+            lines[at:at] = [_line(rng) for _ in range(rng.randint(1, 5))]
+        elif kind < 0.7 and lines:
+            del lines[min(at, len(lines) - 1):min(at, len(lines) - 1) + rng.randint(1, 3)]
+        elif kind < 0.85 and lines:
+            lines[min(at, len(lines) - 1)] = _line(rng)
+        elif lines:
+            moved = lines.pop(min(at, len(lines) - 1))
+            lines.insert(rng.randint(0, len(lines)), moved)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--versions", action="store_true",
+                        help="chains of many versions of one file instead: random line edits (insert, delete, "
+                             "change, move a secret, drop or add the last line feed), every version compared, "
+                             "on both engines' chains")
     args = parser.parse_args(argv)
 
     from scanner.detect import Detector
-    from scanner.history.delta import MatchedChain
+    from scanner.history.blobs import whole_text_gate
+    from scanner.history.delta import MatchedChain, VersionChain
     from scanner.history.hits import Hit
     from scanner.models import Fragment
     from scanner.rulematch import RuleMatcher, text_ok
@@ -76,7 +105,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     python, detector = Detector(rules, engine="python"), Detector(rules)
 
     def expected(text: str, path: str) -> set[tuple[Any, ...]]:
-        return {(f.rule_id, f.fingerprint, f.line, f.column) for f in python.scan_text(text, path)}
+        # a version's hits are one per fingerprint, the first in the file (history's unit)
+        first: dict[str, tuple[Any, ...]] = {}
+        for f in sorted(python.scan_text(text, path), key=lambda f: (f.line, f.column)):
+            first.setdefault(f.fingerprint, (f.rule_id, f.fingerprint, f.line, f.column))
+        return set(first.values())
 
     def chained(chain: Any, text: str, path: str) -> set[tuple[Any, ...]]:
         def scan(part: str, start_line: int, only: Any = None) -> list[Hit]:
@@ -90,6 +123,38 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cases = [(rule, text) for rule in rules for text in rule.examples]
     problems = runs = 0
     deadline = time.monotonic() + args.seconds
+    if args.versions:
+        gate = whole_text_gate(python)
+
+        def engines() -> list[tuple[str, Any]]:
+            return [("hyperscan", MatchedChain(matcher, enabled=True)), ("python", VersionChain(True, gate))]
+
+        while time.monotonic() < deadline:
+            lines = _block(rng, rng.randint(5, 120)).split("\n")
+            chains = engines()
+            history: list[str] = []
+            for _version in range(rng.randint(3, 12)):
+                _edit(rng, lines, cases)
+                text = "\n".join(lines) + rng.choice(["", "\n", "\n"])
+                history.append(text)
+                if not text_ok(text.encode("utf-8")):
+                    continue
+                runs += 1
+                want = expected(text, "example.txt")
+                for name, chain in chains:
+                    got = chained(chain, text, "example.txt")
+                    if got != want:
+                        problems += 1
+                        WORK.mkdir(parents=True, exist_ok=True)
+                        case = WORK / f"{args.seed}-{runs}-{name}-versions.txt"
+                        case.write_text("\n===== then =====\n".join(history))
+                        missing = sorted(r for r, *_ in want - got)
+                        print(f"{name} chain, version {len(history)}: python only {missing}, chain only "
+                              f"{sorted(r for r, *_ in got - want)} ({case})", flush=True)
+                        chains = engines()  # start clean: one bug, one report
+                        break
+        print(f"{runs} versions, {problems} disagreements (seed {args.seed}, {args.seconds:.0f} s)")
+        return 1 if problems else 0
     while time.monotonic() < deadline:
         rule, example = rng.choice(cases)
         path = rule.example_path or "example.txt"
