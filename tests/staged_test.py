@@ -338,3 +338,13 @@ def test_the_context_reaches_further_than_any_windowed_rule_match() -> None:
     from scanner.sources.staged import CONTEXT_LINES
 
     assert CONTEXT_LINES > MAX_LINES + 1  # a match of MAX_LINES line feeds plus the allow marker's line
+
+
+def test_a_nul_on_a_context_line_does_not_hide_the_added_lines(git_repo: GitRepo) -> None:
+    """git calls a file text when its first 8000 bytes hold no NUL; a NUL further down, on a line
+    next to an added one, made the hunk with its context look binary."""
+    body = "".join(f"line {n} of ordinary text\n" for n in range(600))  # > 8000 bytes before the NUL
+    git_repo.stage("data.txt", body + "marker\0byte\n" + "tail\n")
+    git_repo.commit("text with a late NUL")
+    git_repo.stage("data.txt", body + "marker\0byte\n" + f"STRIPE = '{KEY}'\n" + "tail\n")
+    assert [(f["path"], f["rule_id"]) for f in staged_findings(git_repo)] == [("data.txt", "stripe-live-secret-key")]

@@ -115,10 +115,18 @@ class StagedSource:
                     yield Fragment(text=text, path=diff.path, start_line=hunk.start, blob=diff.new_blob)
             return
         for part in diff.sections:
-            text = decode_blob(b"".join(part.lines))
+            data = b"".join(part.lines)
+            text = decode_blob(data) if b"\0" not in data else None
             if text:
                 yield Fragment(text=text, path=diff.path, start_line=part.start, blob=diff.new_blob,
                                report_lines=tuple(part.added))
+                continue
+            # A NUL on a context line (git calls a file text when its first 8000 bytes have none)
+            # would make the whole hunk binary: its added lines go alone, as they always did.
+            last = part.start + len(part.lines) - 1
+            for hunk in diff.hunks:
+                if part.start <= hunk.start <= last and (text := decode_blob(hunk.data)):
+                    yield Fragment(text=text, path=diff.path, start_line=hunk.start, blob=diff.new_blob)
 
     def _in_context(self, diffs: list[FileDiff]) -> Iterator[Fragment]:
         """Whole staged files, reporting only what touches their added lines (see ``_BODY_RUN``)."""
