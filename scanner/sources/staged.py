@@ -18,7 +18,7 @@ from scanner.errors import ScanError, config_error
 from scanner.gitcmd import run_git, run_git_capped
 from scanner.lazyre import lazy
 from scanner.models import Fragment
-from scanner.sources._diff import GITLINK_MODE, SYMLINK_MODE, FileDiff, parse_diff, parse_raw
+from scanner.sources._diff import GITLINK_MODE, SYMLINK_MODE, FileDiff, Hunk, parse_diff, parse_raw
 
 # Lines of the staged file around each added run: a secret on an added line can need an unchanged
 # neighbour to be seen (the "machine" line of a .netrc entry, a "[pypi]" header, a JSON key on the
@@ -109,10 +109,7 @@ class StagedSource:
         if any(_lone_cr(b"".join(part.lines)) for part in diff.sections):
             # The detector ends a line at a lone CR, git does not: their line numbers part, so the
             # added lines go alone, as git numbers them (an old Mac file is one line to git).
-            for hunk in diff.hunks:
-                text = decode_blob(hunk.data)
-                if text:
-                    yield Fragment(text=text, path=diff.path, start_line=hunk.start, blob=diff.new_blob)
+            yield from StagedSource._added_alone(diff, diff.hunks)
             return
         for part in diff.sections:
             data = b"".join(part.lines)
@@ -124,9 +121,15 @@ class StagedSource:
             # A NUL on a context line (git calls a file text when its first 8000 bytes have none)
             # would make the whole hunk binary: its added lines go alone, as they always did.
             last = part.start + len(part.lines) - 1
-            for hunk in diff.hunks:
-                if part.start <= hunk.start <= last and (text := decode_blob(hunk.data)):
-                    yield Fragment(text=text, path=diff.path, start_line=hunk.start, blob=diff.new_blob)
+            yield from StagedSource._added_alone(diff, [h for h in diff.hunks if part.start <= h.start <= last])
+
+    @staticmethod
+    def _added_alone(diff: FileDiff, hunks: list[Hunk]) -> Iterator[Fragment]:
+        """Runs of added lines without their context, at the line numbers git gives them."""
+        for hunk in hunks:
+            text = decode_blob(hunk.data)
+            if text:
+                yield Fragment(text=text, path=diff.path, start_line=hunk.start, blob=diff.new_blob)
 
     def _in_context(self, diffs: list[FileDiff]) -> Iterator[Fragment]:
         """Whole staged files, reporting only what touches their added lines (see ``_BODY_RUN``)."""
