@@ -20,6 +20,12 @@ MAX_DECODED = 64 * 1024
 PERCENT_ESCAPE = lazy(r"%[0-9A-Fa-f]{2}")
 
 
+def has_lone_cr(data: bytes) -> bool:
+    """Does ``data`` hold a CR that is not part of a CRLF? The detector ends a line at one, git and
+    the byte-level line counts do not."""
+    return b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+
+
 def decode_blob(data: bytes) -> Optional[str]:
     """Bytes of a file as text, or None for binary content.
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from scanner.detect import Detector
-from scanner.encodings import decode_blob
+from scanner.encodings import decode_blob, has_lone_cr
 from scanner.models import Finding, Fragment, Incomplete
 from scanner.sources.files import STDIN, Entry, FilesSource, read_file
 
@@ -161,7 +161,7 @@ _BOM = b"\xef\xbb\xbf"
 
 def _windowable(data: bytes) -> bool:
     """True when windows find what the detector finds in the whole text."""
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+    if has_lone_cr(data):
         return False  # lone CRs end lines for the detector, not for the windows
     return b"Secret" not in data  # Kubernetes values are decoded only when the manifest is seen whole
 

@@ -33,8 +33,7 @@ def _hits(detector: Detector, text: str, path: str) -> set[tuple[Any, ...]]:
 
 def _chain_hits(chain: MatchedChain, detector: Detector, text: str, path: str) -> set[tuple[Any, ...]]:
     def scan(part: str, start_line: int, only: Any = None) -> list[Hit]:
-        return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret)
-                for f in detector.scan(Fragment(text=part, path=path, start_line=start_line), only)]
+        return [Hit.of(f) for f in detector.scan(Fragment(text=part, path=path, start_line=start_line), only)]
 
     found = chain.scan(path, text.encode("utf-8"), lambda data: True, scan)
     return {(h.rule_id, h.fingerprint, h.line, h.column) for h in found}

@@ -85,9 +85,7 @@ def attribute(walk: Walk, hits: Mapping[str, list[Hit]], key_of: Callable[[str, 
         paths_per_secret[fingerprint] = paths_per_secret.get(fingerprint, 0) + 1
     findings = []
     for (fingerprint, path), group in groups.items():
-        rule = rules[group.hit.rule_id]
-        if group.hit.example:
-            rule = rule.as_example
+        rule = group.hit.reported_by(rules[group.hit.rule_id])
         sha, author, date = walk.commits[group.first]
         extra = {
             "present_at_head": _present(head_blobs.get(path), path, fingerprint, hits, key_of),

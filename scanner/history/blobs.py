@@ -241,16 +241,14 @@ class BlobScanner:
 
     def _scan_binary(self, oid: str, data: bytes, path: str) -> list[Hit]:
         fragment = Fragment(text=data.decode("latin-1"), path=path, blob=oid, binary=True)
-        return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret, f.example)
-                for f in self.detector.scan(fragment)]
+        return [Hit.of(f) for f in self.detector.scan(fragment)]
 
     def _scan_as(self, oid: str, data: bytes, number: int, key: str, path: str, wide: bool,
                  hits: dict[str, list[Hit]]) -> None:
         """Scan one blob as one path class (``number`` 0 goes through the version chain)."""
         def scan(part: str, start_line: int, only: Optional[frozenset[int]] = None, path: str = path) -> list[Hit]:
             fragment = Fragment(text=part, path=path, start_line=start_line, blob=oid)
-            return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret, f.example)
-                    for f in self.detector.scan(fragment, only)]
+            return [Hit.of(f) for f in self.detector.scan(fragment, only)]
 
         if wide:  # UTF-16/32 text: keywords are not visible in the raw bytes
             text = decode_blob(data)

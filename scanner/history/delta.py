@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple, Optional
 
-from scanner.encodings import decode_blob
+from scanner.encodings import decode_blob, has_lone_cr
 from scanner.history.hits import Hit
 from scanner.rulematch import MAX_LINES, MAX_REACH, line_back, line_forward, text_ok, unvouched_regions
 
@@ -148,7 +148,7 @@ class VersionChain:
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """All hits in ``data`` (a text version of ``path``), first occurrence per fingerprint."""
-        if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        if has_lone_cr(data):
             self.reset()
             return self._whole(data, might_match, scan)
         # "Secret" (a Kubernetes manifest: values are decoded only when the
@@ -311,7 +311,7 @@ class MatchedChain(VersionChain):
         self.gated = False
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
-        lone_cr = b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
+        lone_cr = has_lone_cr(data)
         if lone_cr or self.path != path:
             self.reset()
         self.matcher.path = path
@@ -358,7 +358,7 @@ class MatchedChain(VersionChain):
         over all of it, the detector on windows around its matches. None where the keyword path
         must judge it whole, for the reasons a file's version would take it (``Secret``, lone CRs,
         too many unvouched bytes or matches)."""
-        if b"Secret" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+        if b"Secret" in data or has_lone_cr(data):
             self._because("secret-or-cr")
             return None
         return self._windowed(data, scan)

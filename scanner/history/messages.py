@@ -123,8 +123,7 @@ def _attribute(found: Sequence[tuple[int, Fragment, list[Hit]]], rules: Mapping[
         rule = rules.get(hit.rule_id)
         if rule is None:
             continue
-        if hit.example:
-            rule = rule.as_example
+        rule = hit.reported_by(rule)
         extra: dict[str, Any] = {"present_at_head": False, "commits": len(sightings[group]), "paths": per_secret[hit.fingerprint]}
         if where.path != COMMIT_MESSAGE:
             extra["ref"] = where.commit
@@ -162,8 +161,7 @@ def _scan_one(detector: Detector, gate: Callable[[bytes], bool], data: bytes, wh
         def scan(part: str, start_line: int, only: Optional[frozenset[int]] = None) -> list[Hit]:
             piece = Fragment(text=part, path=where.path, start_line=start_line, commit=where.commit,
                              author=where.author, date=where.date)
-            return [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret, f.example)
-                    for f in detector.scan(piece, only)]
+            return [Hit.of(f) for f in detector.scan(piece, only)]
 
         chain.matcher.path = where.path
         found = chain.whole_text(data, scan)
@@ -172,8 +170,7 @@ def _scan_one(detector: Detector, gate: Callable[[bytes], bool], data: bytes, wh
     if found is None:
         fragment = Fragment(text=data.decode("utf-8", "replace"), path=where.path, commit=where.commit,
                             author=where.author, date=where.date)
-        found = [Hit(f.rule_id, f.fingerprint, f.line, f.column, f.end_line, f.end_column, f.secret, f.example)
-                 for f in detector.scan(fragment)]
+        found = [Hit.of(f) for f in detector.scan(fragment)]
     hits = found
     if len(gave_up) > before:
         result.incomplete.extend(gave_up[before:])

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Optional
 
-from scanner.encodings import decode_blob
+from scanner.encodings import decode_blob, has_lone_cr
 from scanner.errors import ScanError, config_error
 from scanner.gitcmd import run_git, run_git_capped
 from scanner.lazyre import lazy
@@ -61,11 +61,6 @@ def _looks_like_key_body(data: bytes) -> bool:
     return False
 
 
-def _lone_cr(data: bytes) -> bool:
-    """Does ``data`` hold a CR that is not part of a CRLF?"""
-    return b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
-
-
 class StagedSource:
     """Added lines of the index, one fragment per hunk."""
 
@@ -106,7 +101,7 @@ class StagedSource:
     def _hunks(diff: FileDiff) -> Iterator[Fragment]:
         """One fragment per hunk of the diff: its added lines with their context, reporting only
         what touches an added line (what is only on context lines was committed before)."""
-        if any(_lone_cr(b"".join(part.lines)) for part in diff.sections):
+        if any(has_lone_cr(b"".join(part.lines)) for part in diff.sections):
             # The detector ends a line at a lone CR, git does not: their line numbers part, so the
             # added lines go alone, as git numbers them (an old Mac file is one line to git).
             yield from StagedSource._added_alone(diff, diff.hunks)
