@@ -46,7 +46,7 @@ from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 13
+FORMAT = 14
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -55,6 +55,9 @@ AFTER = 1024
 # A match longer than this is not expected of a line-scoped rule: it is the
 # most a window reaches back from a reported match end.
 MAX_REACH = 4096
+# Patterns whose matches may reach further than this from a change (bytes) are "long": a version
+# chain widens its zone that far only where one of them could match (RuleMatcher.long_match).
+LONG_REACH = 1536
 # Bounded repeats above this are clamped to an open repeat (over-approximation).
 _MAX_BOUND = 1000
 # One scan reporting more matches than this (a rule matching at every offset
@@ -239,6 +242,75 @@ UNBOUNDED = 1 << 30
 MAX_LINES = 16
 
 
+def required_literals(pattern: str, shortest: int = 3) -> list[list[str]]:
+    """Sets of strings of which every match of ``pattern`` holds at least one (compared without
+    case): each run of literal characters a match cannot skip, and each alternation it cannot skip
+    whose every branch holds such a run (its literal prefix included). Empty when the parser
+    cannot tell, or no run is ``shortest`` characters long."""
+    try:
+        parser: Any = getattr(re, "_parser", None)
+        if parser is None:  # Python < 3.11
+            import sre_parse as parser
+        c: Any = getattr(re, "_constants", None) or parser
+        tree = parser.parse(_measurable(pattern))
+    except Exception:
+        return []
+    zero_width = (c.AT, c.ASSERT, c.ASSERT_NOT)
+    repeats = (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None))
+    def lead(items: Any) -> str:
+        """The literal characters a sequence starts with."""
+        out = []
+        for op, av in items:
+            if op is not c.LITERAL:
+                break
+            out.append(chr(av))
+        return "".join(out)
+
+    def sets(items: Any) -> list[list[str]]:
+        """The sets the sequence ``items`` requires (each one must occur in every match)."""
+        out: list[list[str]] = []
+        run: list[str] = []
+        for op, av in items:
+            if op is c.LITERAL:
+                run.append(chr(av))
+                continue
+            if op in zero_width:
+                continue  # consumes nothing: the literal run goes on
+            if op is c.BRANCH:
+                # the parser moves a prefix the branches share out in front ("p(?:assword|wd)")
+                prefix = "".join(run)
+                alternatives = [prefix + lead(branch) for branch in av[1]]
+                if all(len(a) >= shortest for a in alternatives):
+                    out.append(sorted(set(alternatives)))
+                inner = [sets(branch) for branch in av[1]]
+                if all(inner):
+                    out.append(sorted({s for branch in inner for s in rarest(branch)}))
+            if len(run) >= shortest:
+                out.append(["".join(run)])
+            run = []
+            if op is c.SUBPATTERN:
+                out.extend(sets(av[3]))
+            elif op in repeats and av[0] >= 1:
+                out.extend(sets(av[2]))
+            elif op is getattr(c, "ATOMIC_GROUP", None):
+                out.extend(sets(av))
+        if len(run) >= shortest:
+            out.append(["".join(run)])
+        return out
+
+    return sets(tree)
+
+
+def rarest(sets: Sequence[list[str]], keywords: Sequence[str] = ()) -> list[str]:
+    """The set of ``required_literals`` least likely to occur in ordinary text: one whose every
+    string holds a keyword of the rule (chosen for being rare), else the longest, fewest strings."""
+    def score(group: list[str]) -> tuple[bool, int, int]:
+        named = all(any(k in s.lower() for k in keywords) for s in group) if keywords else False
+        return named, min(len(s) for s in group), -len(group)
+
+    return max(sets, key=score)
+
+
 def _max_line_feeds(pattern: str) -> int:
     """The most line feeds a match of ``pattern`` can hold (``UNBOUNDED`` when there is no bound).
 
@@ -277,6 +349,27 @@ def _max_line_feeds(pattern: str) -> int:
                 return True
         return has != negate
 
+    groups: dict[int, Any] = {}  # group number -> its items, for back-references
+
+    def collect(items: Any) -> None:
+        for op, av in items:
+            if op is c.SUBPATTERN:
+                if av[0] is not None:
+                    groups[av[0]] = av[3]
+                collect(av[3])
+            elif op is c.BRANCH:
+                for branch in av[1]:
+                    collect(branch)
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT) or op is getattr(c, "POSSESSIVE_REPEAT", None):
+                collect(av[2])
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                collect(av[1])
+            elif op is getattr(c, "ATOMIC_GROUP", None):
+                collect(av)
+
+    collect(tree)
+    referenced: set[int] = set()  # back-references being measured (a group referring to itself)
+
     def most(items: Any) -> int:
         total = 0
         for op, av in items:
@@ -299,6 +392,12 @@ def _max_line_feeds(pattern: str) -> int:
                 n = max(most(branch) for branch in av[1])
             elif op in (c.AT, c.ASSERT, c.ASSERT_NOT):
                 n = 0  # zero-width: consumes nothing
+            elif op is c.GROUPREF and av in groups and av not in referenced:
+                # a back-reference matches what its group did: at most the group's line feeds
+                # (a quote character again, in most rules)
+                referenced.add(av)
+                n = most(groups[av])
+                referenced.discard(av)
             else:
                 n = UNBOUNDED
             total = min(UNBOUNDED, total + n)
@@ -421,14 +520,27 @@ class RuleMatcher:
         # The path of the text being matched (set by the version chain): a whole-text rule
         # with a path condition that excludes it does not send the text down the keyword path.
         self.path: Optional[str] = None
+        self._long_db: Any = None  # the long patterns alone (see long_match)
         self._db = self._load_or_compile()
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
+        self._long_scratch = hyperscan.Scratch(self._long_db) if self._long_db is not None else None
         self.max_lines = max(self.pattern_lines, default=0)  # line feeds a windowed match may hold
         # How far a windowed match may reach from the secret it holds (lines, bytes): a version
         # chain judges anew the hits that close to a change.
         keyword_window = BEFORE + AFTER if -2 in self.pattern_reach else 0
-        self.reach = (self.max_lines + 1, max(max((max(r, 0) + a for r, a in zip(self.pattern_reach, self.pattern_ahead)),
-                                                  default=0), keyword_window))
+        reaches = self._reaches()
+        self.reach = (self.max_lines + 1, max(max(reaches, default=0), keyword_window))
+        # The same without the long patterns (a dozen rules: .netrc and .pypirc entries, JWKs,
+        # curl commands, connection strings), and those patterns' rules: where none of them can
+        # match, a chain needs only this reach (MatchedChain._reach).
+        self.short_reach = (self.max_lines + 1, max(max((r for r in reaches if r <= LONG_REACH), default=0),
+                                                    keyword_window))
+        self.long_rules = frozenset(self.rules[self.pattern_rule[i]].id for i, r in enumerate(reaches)
+                                    if r > LONG_REACH)
+
+    def _reaches(self) -> list[int]:
+        """Per pattern: the bytes its window reaches from a match end, back and through lookaheads."""
+        return [max(r, 0) + a for r, a in zip(self.pattern_reach, self.pattern_ahead)]
 
     # -- building ----------------------------------------------------------
     def _digest(self) -> str:
@@ -447,8 +559,10 @@ class RuleMatcher:
         try:
             stored = pickle.loads(path.read_bytes())
             db = self._hs.loadb(stored["db"], self._hs.HS_MODE_BLOCK)
+            long_db = self._hs.loadb(stored["long"], self._hs.HS_MODE_BLOCK) if stored["long"] else None
             self.pattern_rule, self.pattern_reach, self.modes = stored["rule"], stored["reach"], stored["modes"]
             self.pattern_lines, self.pattern_ahead = stored["lines"], stored["ahead"]
+            self._long_db = long_db
             touch(path)
             return db
         except Exception:  # missing, stale or corrupt: rebuild
@@ -457,7 +571,9 @@ class RuleMatcher:
         try:
             blob = pickle.dumps({"db": self._hs.dumpb(db), "rule": self.pattern_rule,
                                  "reach": self.pattern_reach, "lines": self.pattern_lines,
-                                 "ahead": self.pattern_ahead, "modes": self.modes}, pickle.HIGHEST_PROTOCOL)
+                                 "ahead": self.pattern_ahead, "modes": self.modes,
+                                 "long": self._hs.dumpb(self._long_db) if self._long_db is not None else b""},
+                                pickle.HIGHEST_PROTOCOL)
             atomic_write(path, blob)
             prune(path.parent, "rules-*.hsdb", keep=KEEP_DATABASES)
         except OSError:
@@ -604,6 +720,34 @@ class RuleMatcher:
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
         db.compile(expressions=[p.expression for p in patterns], ids=list(range(len(patterns))),
                    elements=len(patterns), flags=[p.flags for p in patterns])
+        self._long_db = self._compile_long(patterns)
+        return db
+
+    def _compile_long(self, patterns: Sequence[Pattern]) -> Any:
+        """The database ``long_match`` scans: per long rule, the literals one of which its every
+        match holds (``required_literals``: a literal search runs at memory speed, where the long
+        expressions themselves, wide repeats after "[" or "user", ran at half the main database's
+        speed), or its expressions when the regex shows no such literal."""
+        hs = self._hs
+        long_rules = sorted({p.rule for p, reach in zip(patterns, self._reaches()) if reach > LONG_REACH})
+        expressions: list[bytes] = []
+        flags: list[int] = []
+        for index in long_rules:
+            rule = self.rules[index]
+            literals = required_literals(rule.regex)
+            if literals:
+                for literal in rarest(literals, rule.keywords):
+                    expressions.append(re.escape(literal).encode("utf-8"))
+                    flags.append(hs.HS_FLAG_CASELESS | hs.HS_FLAG_SINGLEMATCH)
+            else:
+                for p in patterns:
+                    if p.rule == index:
+                        expressions.append(p.expression)
+                        flags.append(p.flags | hs.HS_FLAG_SINGLEMATCH)
+        if not expressions:
+            return None
+        db = hs.Database(mode=hs.HS_MODE_BLOCK)
+        db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
         return db
 
     # -- scanning ----------------------------------------------------------
@@ -627,6 +771,22 @@ class RuleMatcher:
                 return None
             raise
         return None if len(found) > MAX_MATCHES else found
+
+    def long_match(self, data: bytes) -> bool:
+        """Could a long rule's match (a pattern reaching further than LONG_REACH) lie in ``data``?"""
+        if self._long_db is None:
+            return False
+        found: list[int] = []
+
+        def on_match(*_args: Any) -> bool:
+            found.append(1)
+            return True  # one is enough: stop
+
+        try:
+            self._long_db.scan(data, match_event_handler=on_match, scratch=self._long_scratch)
+        except self._hs.ScanTerminated:
+            pass
+        return bool(found)
 
     def windows(self, data: bytes, matches: list[tuple[int, int]], regions: Sequence[tuple[int, int]] = (),
                 whole: Optional[Callable[[frozenset[int]], bool]] = None) -> Optional[list[Window]]:

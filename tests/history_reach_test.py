@@ -106,3 +106,54 @@ def test_a_secret_on_a_last_line_without_a_line_feed_is_found(git_repo: GitRepo,
     found = _findings(git_repo, engine)
     assert [(rule, commit) for rule, _, _, commit in found] == [("stripe-live-secret-key", introduced)]
     assert found == _findings(git_repo, engine, line_delta=False)
+
+
+# Some rules read far past their secret: an ADAL token cache's "refreshToken" counts only in an
+# entry whose "_clientId" may come thousands of characters later, and a JWK's private member "d"
+# up to 2,400 after its "kty". Further from a change than most rules ever reach
+# (rulematch.LONG_REACH): a version chain widens its zone that far only where such a rule's
+# literal lies that close to the change, or its previous version had such a hit (MatchedChain._reach).
+MEMBERS = [f'  "x5t_{i}": "{fake(40, "abcdefghijklmnop0123456789")}",' for i in range(41)]  # 2.3 KB
+REFRESH = "0." + fake(180, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+JWK_D = fake(43, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def _token_cache(client: bool) -> str:
+    tail = ['  "_clientId": "04b07795-8ddb-461a-bbee-02f9e1bf7b46"'] if client else ['  "scope": "openid"']
+    return "\n".join(["[{", *PAD[:40], f'  "refreshToken": "{REFRESH}",', *MEMBERS, *tail, "}]"]) + "\n"
+
+
+def _jwk(kty: str) -> str:
+    return "\n".join(["{", *PAD[:40], f'  "kty": "{kty}",', '  "crv": "P-256",', *MEMBERS,
+                      f'  "d": "{JWK_D}"', "}"]) + "\n"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_long_match_made_by_a_change_far_below_its_secret_is_found(git_repo: GitRepo, engine: str) -> None:
+    if engine == "hyperscan":
+        pytest.importorskip("hyperscan")
+    git_repo.stage("accessTokens.json", _token_cache(client=False))
+    before = git_repo.commit("a token cache entry without its client")
+    git_repo.stage("accessTokens.json", _token_cache(client=True))  # 2.3 KB below the token
+    made = git_repo.commit("now it names its client")
+    found = _findings(git_repo, engine)
+    # generic-secret reported the token before; the cache entry's own rule does once it names its client
+    assert [(rule, commit) for rule, _, _, commit in found] == [("adal-token-cache-refresh-token", made),
+                                                              ("generic-secret", before)]
+    assert found == _findings(git_repo, engine, line_delta=False)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_long_match_undone_by_a_change_far_above_its_secret_is_gone_at_head(git_repo: GitRepo,
+                                                                               engine: str) -> None:
+    """The previous version's long hit is judged anew, not carried to a version that lost it."""
+    if engine == "hyperscan":
+        pytest.importorskip("hyperscan")
+    git_repo.stage("jwk.json", _jwk("EC"))
+    made = git_repo.commit("a private key")
+    git_repo.stage("jwk.json", _jwk("oct"))  # no longer an RSA/EC/OKP key, 2.3 KB above its "d"
+    git_repo.commit("retyped")
+    result = scan_history(str(git_repo.path), Detector(list(builtin_rules()), engine=engine), jobs=1,
+                          use_cache=False)
+    assert [(f.rule_id, f.commit, f.extra["present_at_head"]) for f in result.findings] == [
+        ("jwk-private-key", made, False)]

@@ -189,7 +189,7 @@ class VersionChain:
         """
         prev = self.data
         p, e = _changed_lines(prev, data)
-        lines, nbytes = self.reach
+        lines, nbytes = self._reach(data, p, e)
         za, zb = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
         if data.find(b"Secret", p, e) != -1:  # (no slice: changes add up to a quarter of the history)
             return None  # the previous version had none: it was added here, scan whole
@@ -220,6 +220,10 @@ class VersionChain:
             elif hit.line < first or last >= old_end:
                 return None  # a secret reaching across the zone's edge: judge the whole text
         return Zone(za, zb, ha, hb, first, first - data.count(b"\n", ha, za), zone_lines, newlines, carried)
+
+    def _reach(self, data: bytes, p: int, e: int) -> tuple[int, int]:
+        """How far from the change ``data[p:e]`` a match may reach (lines, bytes)."""
+        return self.reach
 
     def _region_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """The keyword path on the span around the zone, keeping the hits in the zone."""
@@ -296,6 +300,7 @@ class MatchedChain(VersionChain):
         self.judged = 0
         self.reused = 0
         self.keyword_path = 0
+        self.long_reach = 0  # changes judged with the full reach: a long pattern could match there
         self.reasons: dict[str, int] = {}  # why texts took the keyword path
         self.whole_rules: dict[str, int] = {}  # whole texts a rule that needs them searched alone first
         self.whole_spans: dict[str, int] = {}  # versions scanned whole: such a rule's keyword in the span
@@ -333,6 +338,28 @@ class MatchedChain(VersionChain):
         self.newlines = newlines if newlines >= 0 else data.count(b"\n")
         self.plain = hits  # every hit, not one per fingerprint: a kept copy must carry on when another goes
         return _unique(hits)
+
+    def _reach(self, data: bytes, p: int, e: int) -> tuple[int, int]:
+        """The matcher's short reach where no long pattern can match across the change, else its
+        full reach.
+
+        A long pattern's match that touches the change lies within the full reach of it, so
+        Hyperscan finds it there if it exists (its expression matches a superset of the regex's
+        matches). If none does, no long rule has a hit touching the change; if the previous
+        version had no long rule's hit either, none had one there before, and every hit the
+        long rules lack the reach for is the same in both versions: the short reach judges
+        the rest. Bytes Hyperscan cannot vouch for in that reach keep the full one (the regions
+        around them are judged by every rule). On sqlalchemy's history the searched spans shrink
+        by about a third."""
+        matcher = self.matcher
+        if not matcher.long_rules or any(hit.rule_id in matcher.long_rules for hit in self.plain):
+            return self.reach
+        lines, nbytes = self.reach
+        lo, hi = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
+        if not text_ok(data, lo, hi) or matcher.long_match(data[lo:hi]):
+            self.long_reach += 1
+            return self.reach
+        return matcher.short_reach
 
     def _keyword_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """The keyword path on the whole text (every hit, not one per fingerprint)."""

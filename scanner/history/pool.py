@@ -116,18 +116,19 @@ class Workers:
             gc.unfreeze()
             self.frozen = False
 
-    def run(self, chunks: list[list[Task]], progress: Optional[Progress], total_blobs: int,
-            total_bytes: int) -> Iterator[ChunkResult]:
-        """Scan chunks (in any order), reporting progress after each."""
-        done_blobs = done_bytes = 0
+    def start(self, chunks: list[list[Task]], progress: Optional[Progress], total_blobs: int,
+              total_bytes: int) -> Iterator[ChunkResult]:
+        """Start scanning ``chunks`` and return their results (in any order), reporting progress
+        after each. A pool's workers begin at once, so the caller can do work of its own (the
+        commit messages) before reading the results; in this process, nothing runs until then."""
         if progress:
             progress(0, total_blobs, 0, total_bytes)
         if not chunks:
-            return
+            return iter(())
         sizes = {id(c): (len(c), sum(t[1] for t in c)) for c in chunks}
 
         def reported(results: Iterable[tuple[ChunkResult, int]]) -> Iterator[ChunkResult]:
-            nonlocal done_blobs, done_bytes
+            done_blobs = done_bytes = 0
             for res, chunk_id in results:
                 done_blobs += sizes[chunk_id][0]
                 done_bytes += sizes[chunk_id][1]
@@ -137,16 +138,23 @@ class Workers:
 
         BlobScanner.make_matcher(self.detector)  # compiled (or loaded) once, before any fork
         if min(self.jobs, len(chunks)) == 1:
-            scanner = BlobScanner(self.repo, self.detector, self.line_delta)
-            try:
-                yield from reported((scanner.scan(c), id(c)) for c in chunks)
-            finally:
-                scanner.close()
-            return
+            return reported(self._here(chunks))
         payloads = [(pickle.dumps(c, pickle.HIGHEST_PROTOCOL), id(c)) for c in chunks]
+        self._start(min(self.jobs, len(chunks)))
+        return reported(self._collected(self.pool.imap_unordered(_scan_pickled, payloads)))
+
+    def _here(self, chunks: list[list[Task]]) -> Iterator[tuple[ChunkResult, int]]:
+        scanner = BlobScanner(self.repo, self.detector, self.line_delta)
         try:
-            self._start(min(self.jobs, len(chunks)))
-            yield from reported(self.pool.imap_unordered(_scan_pickled, payloads))
+            for chunk in chunks:
+                yield scanner.scan(chunk), id(chunk)
+        finally:
+            scanner.close()
+
+    def _collected(self, results: Iterator[tuple[ChunkResult, int]]) -> Iterator[tuple[ChunkResult, int]]:
+        """The pool's results; the pool stops once the last is in (see the class comment)."""
+        try:
+            yield from results
         finally:
             self.close()
 

@@ -18,7 +18,7 @@ each in its module of ``scanner/history/``:
    over 5 MiB in slices, ``large``);
 5. hits are attributed to the commit that introduced them (``attribution``);
 6. commit and annotated-tag messages are scanned as texts of their own
-   (``messages``), before the blobs so one cache save covers both.
+   (``messages``), by this process while the workers read the blobs.
 
 ``scan_history`` is used by ``mcp-scan history``, ``ci``, ``pre-push``,
 ``pre-receive``, ``sweep`` and ``baseline``; the design in brief is in the
@@ -211,13 +211,15 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     hits: dict[str, list[Hit]] = dict(cache.hits)
     counters = {"blobs": 0, "bytes": 0, "binary": 0}
     matching: dict[str, int] = {}
-    # Before the blobs, so that one cache save below covers both.
+    # The workers start on the blobs while this process scans the commit messages (reading the
+    # blobs' results after, so that one cache save below covers both).
+    chunks = workers.start(pack_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks))
     messages = scan_messages(repo, detector, walk.commits[:commit_count], reached.tags, cache, key_of, need_secrets)
     result.incomplete.extend(messages.incomplete)
     if use_cache:
         cache.add(messages.hits)
     try:
-        for chunk in workers.run(pack_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks)):
+        for chunk in chunks:
             for key, found in chunk.hits.items():
                 hits[key] = found or _NO_HITS  # most blobs: one shared empty list, not one each
             if use_cache:
