@@ -308,18 +308,24 @@ class MatchedChain(VersionChain):
         # Then the next is judged whole too: a change far from a Secret's kind line can still add
         # a match (its data), and the span around the change would not show that rule's gate.
         self.gated = False
+        # Is every byte of the previous version one Hyperscan vouches for (text_ok)? Then so is every
+        # byte of this one outside its change, and the change alone needs the check (most do).
+        self.clean = False
+        self._clean_now = False  # the same of the version being scanned, once known
 
     def reset(self) -> None:
         super().reset()
         self.plain = []
         self.verdicts = {}
         self.gated = False
+        self.clean = False
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         lone_cr = has_lone_cr(data)
         if lone_cr or self.path != path:
             self.reset()
         self.matcher.path = path
+        self._clean_now = False
         hits: Optional[list[Hit]] = None
         newlines = -1
         if self.path == path and self.enabled and not self.has_secret_word and not self.gated:
@@ -335,6 +341,7 @@ class MatchedChain(VersionChain):
         if lone_cr:
             return _unique(hits)  # the detector counts lone CRs as line ends: no chain across them
         self.path, self.data, self.has_secret_word, self.gated = path, data, has_secret_word, gated
+        self.clean = self._clean_now
         self.newlines = newlines if newlines >= 0 else data.count(b"\n")
         self.plain = hits  # every hit, not one per fingerprint: a kept copy must carry on when another goes
         return _unique(hits)
@@ -352,11 +359,12 @@ class MatchedChain(VersionChain):
         around them are judged by every rule). On sqlalchemy's history the searched spans shrink
         by about a third."""
         matcher = self.matcher
+        self._clean_now = self.clean and text_ok(data, p, e)
         if not matcher.long_rules or any(hit.rule_id in matcher.long_rules for hit in self.plain):
             return self.reach
         lines, nbytes = self.reach
         lo, hi = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
-        if not text_ok(data, lo, hi) or matcher.long_match(data[lo:hi]):
+        if not (self._clean_now or text_ok(data, lo, hi)) or matcher.long_match(data[lo:hi]):
             self.long_reach += 1
             return self.reach
         return matcher.short_reach
@@ -394,7 +402,8 @@ class MatchedChain(VersionChain):
         """The whole text's hits from Hyperscan's windows (None: the keyword path must do)."""
         # Non-ASCII bytes (a name in a header, a Unicode test string) leave Hyperscan's word on
         # the text around them unvouched: every rule judges those regions, Hyperscan the rest.
-        regions = [] if text_ok(data) else unvouched_regions(data, self.matcher.max_lines)
+        self._clean_now = text_ok(data)
+        regions = [] if self._clean_now else unvouched_regions(data, self.matcher.max_lines)
         if regions is None:
             self._because("non-ascii")
             return None
@@ -479,7 +488,7 @@ class MatchedChain(VersionChain):
         span = data[zone.ha:zone.hb]
         found: Optional[list[Hit]] = None
         regions: Optional[list[tuple[int, int]]] = []
-        if not text_ok(span):
+        if not (self._clean_now or text_ok(span)):
             # every region lies in the span, so judging it costs no more than the keyword path
             regions = unvouched_regions(data, self.matcher.max_lines, zone.ha, zone.hb, most=1.0)
             if regions:  # a match holding a zone secret lies in the span: no need to look past it
