@@ -118,7 +118,7 @@ def scan_history(
     result = HistoryResult()
     common_dir, shallow = _repo_info(repo)
     # Forks nothing yet: the workers start once the chunks are counted (see Workers).
-    workers = Workers(repo, detector, line_delta, jobs)
+    workers = Workers(repo, detector, line_delta, jobs, warm=revs is None and not exclude)
     try:
         return _scan(repo, detector, workers, result, started, common_dir, shallow, revs=revs, exclude=exclude,
                      max_blob_size=max_blob_size, use_cache=use_cache,
