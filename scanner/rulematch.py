@@ -242,19 +242,28 @@ UNBOUNDED = 1 << 30
 MAX_LINES = 16
 
 
+def _parse(pattern: str) -> Optional[tuple[Any, Any]]:
+    """``re``'s parse tree of ``pattern`` and its constants module, or None for syntax only the
+    regex module knows."""
+    try:
+        parser: Any = getattr(re, "_parser", None)
+        if parser is None:  # Python < 3.11
+            import sre_parse as parser
+        constants: Any = getattr(re, "_constants", None) or parser
+        return parser.parse(_measurable(pattern)), constants
+    except Exception:
+        return None
+
+
 def required_literals(pattern: str, shortest: int = 3) -> list[list[str]]:
     """Sets of strings of which every match of ``pattern`` holds at least one (compared without
     case): each run of literal characters a match cannot skip, and each alternation it cannot skip
     whose every branch holds such a run (its literal prefix included). Empty when the parser
     cannot tell, or no run is ``shortest`` characters long."""
-    try:
-        parser: Any = getattr(re, "_parser", None)
-        if parser is None:  # Python < 3.11
-            import sre_parse as parser
-        c: Any = getattr(re, "_constants", None) or parser
-        tree = parser.parse(_measurable(pattern))
-    except Exception:
+    parsed = _parse(pattern)
+    if parsed is None:
         return []
+    tree, c = parsed
     zero_width = (c.AT, c.ASSERT, c.ASSERT_NOT)
     repeats = (c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None))
     def lead(items: Any) -> str:
@@ -317,15 +326,10 @@ def _max_line_feeds(pattern: str) -> int:
     0 means the match lies on the line of its end. Conservative: anything
     the walk does not know counts as unbounded.
     """
-    try:
-        parser: Any = getattr(re, "_parser", None)
-        if parser is None:  # Python < 3.11
-            import sre_parse as parser
-        constants: Any = getattr(re, "_constants", None) or parser
-        tree = parser.parse(_measurable(pattern))
-    except Exception:
+    parsed = _parse(pattern)
+    if parsed is None:
         return UNBOUNDED
-    c = constants
+    tree, c = parsed
     dotall = bool(tree.state.flags & re.DOTALL) or "(?s" in pattern
     newline_categories = {c.CATEGORY_SPACE, c.CATEGORY_NOT_DIGIT, c.CATEGORY_NOT_WORD, c.CATEGORY_LINEBREAK}
     plain_categories = {c.CATEGORY_DIGIT, c.CATEGORY_WORD, c.CATEGORY_NOT_SPACE, c.CATEGORY_NOT_LINEBREAK}
