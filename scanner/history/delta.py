@@ -347,17 +347,18 @@ class MatchedChain(VersionChain):
         return _unique(hits)
 
     def _reach(self, data: bytes, p: int, e: int) -> tuple[int, int]:
-        """The matcher's short reach where no long pattern can match across the change, else its
+        """The matcher's short reach where no long rule can match across the change, else its
         full reach.
 
-        A long pattern's match that touches the change lies within the full reach of it, so
-        Hyperscan finds it there if it exists (its expression matches a superset of the regex's
-        matches). If none does, no long rule has a hit touching the change; if the previous
-        version had no long rule's hit either, none had one there before, and every hit the
-        long rules lack the reach for is the same in both versions: the short reach judges
-        the rest. Bytes Hyperscan cannot vouch for in that reach keep the full one (the regions
-        around them are judged by every rule). On sqlalchemy's history the searched spans shrink
-        by about a third."""
+        A long rule's match that touches the change (or whose lookarounds read into it) lies
+        within the full reach of it, and holds one of the literals the rule's every match holds
+        (``rulematch.required_literals``). If none of those occurs there, no long rule has a hit
+        touching the change; if the previous version had no long rule's hit either, none had one
+        there before, and every hit the long rules lack the reach for is the same in both
+        versions: the short reach judges the rest. Bytes Hyperscan cannot vouch for in that reach
+        keep the full one (the regions around them are judged by every rule, and a non-ASCII
+        character may match a literal's letter without case). On sqlalchemy's history the spans
+        Hyperscan searches shrink by a quarter (2.09 -> 1.58 GB)."""
         matcher = self.matcher
         self._clean_now = self.clean and text_ok(data, p, e)
         if not matcher.long_rules or any(hit.rule_id in matcher.long_rules for hit in self.plain):
