@@ -39,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple, Optional
 
@@ -179,12 +180,12 @@ def _measurable(pattern: str) -> str:
 
 def _max_width(pattern: str) -> int:
     """The longest match ``pattern`` allows (characters), as far as ``re``'s parser can tell."""
+    parsed = _parse(pattern)
+    if parsed is None:  # syntax only the regex module knows
+        return MAX_REACH
     try:
-        parser: Any = getattr(re, "_parser", None)
-        if parser is None:  # Python < 3.11
-            import sre_parse as parser
-        return int(parser.parse(_measurable(pattern)).getwidth()[1])
-    except Exception:  # syntax only the regex module knows
+        return int(parsed[0].getwidth()[1])
+    except Exception:
         return MAX_REACH
 
 
@@ -245,14 +246,60 @@ MAX_LINES = 16
 def _parse(pattern: str) -> Optional[tuple[Any, Any]]:
     """``re``'s parse tree of ``pattern`` and its constants module, or None for syntax only the
     regex module knows."""
+    parser: Any = getattr(re, "_parser", None)
+    if parser is None:  # Python < 3.11
+        import sre_parse as parser
+    constants: Any = getattr(re, "_constants", None) or parser
     try:
-        parser: Any = getattr(re, "_parser", None)
-        if parser is None:  # Python < 3.11
-            import sre_parse as parser
-        constants: Any = getattr(re, "_constants", None) or parser
         return parser.parse(_measurable(pattern)), constants
     except Exception:
+        pass
+    try:  # Python < 3.11 knows no possessive repeat or atomic group: measure the plain forms
+        return parser.parse(_measurable(_unpossessive(pattern))), constants
+    except Exception:
         return None
+
+
+_BOUND_POSSESSIVE = re.compile(r"(\{\d*(?:,\d*)?\})\+")
+
+
+def _unpossessive(pattern: str) -> str:
+    """``pattern`` with possessive repeats made greedy (``x{1,8}+`` -> ``x{1,8}``) and atomic groups
+    plain (``(?>`` -> ``(?:``): the same widths and line feeds, and a superset of the matches (so
+    the literals every match holds are still held by every match of the original)."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if pattern.startswith("[^]", i) or pattern.startswith("[]", i):
+                out.append(pattern[i:i + (3 if pattern[i + 1] == "^" else 2)])
+                i += 3 if pattern[i + 1] == "^" else 2
+                continue
+        elif pattern.startswith("(?>", i):
+            out.append("(?:")
+            i += 3
+            continue
+        elif ch == "{":
+            bound = _BOUND_POSSESSIVE.match(pattern, i)
+            if bound:
+                out.append(bound.group(1))  # {m,n} without its possessive "+"
+                i = bound.end()
+                continue
+        elif ch in "*+?" and pattern.startswith("+", i + 1) and (ch != "?" or not out or out[-1] != "("):
+            out.append(ch)
+            i += 2  # the quantifier, without its possessive "+"
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def required_literals(pattern: str, shortest: int = 3) -> list[list[str]]:
@@ -548,7 +595,9 @@ class RuleMatcher:
 
     # -- building ----------------------------------------------------------
     def _digest(self) -> str:
-        h = hashlib.sha256(f"{FORMAT}\0{getattr(self._hs, '__version__', '0')}".encode())
+        # The Python version too: the widths and line feeds stored with the database are measured
+        # with its ``re`` parser (3.10's knows no possessive repeat; see _unpossessive).
+        h = hashlib.sha256(f"{FORMAT}\0{getattr(self._hs, '__version__', '0')}\0{sys.version_info[:2]}".encode())
         for rule in self.rules:
             h.update("\0".join((rule.regex, repr(rule.keywords), rule.scope, str(rule.whole_text),
                                  rule.hyperscan or "", rule.content, rule.path or "")).encode(

@@ -43,3 +43,14 @@ def test_the_long_rules_are_few_and_each_has_a_literal() -> None:
     assert 0 < len(matcher.long_rules) <= 12
     rules = {r.id: r for r in builtin_rules()}
     assert all(required_literals(rules[rule_id].regex) for rule_id in matcher.long_rules)
+
+
+def test_possessive_repeats_and_atomic_groups_are_measured_as_their_plain_forms() -> None:
+    """Python 3.10's parser rejects them; the widths and literals are the plain forms' (a superset)."""
+    from scanner.rulematch import _max_width, _unpossessive
+
+    assert _unpossessive(r"(?P<k>[\w.-]{1,80}+)=(?>ab)c*+d?+e++") == r"(?P<k>[\w.-]{1,80})=(?:ab)c*d?e+"
+    # an escaped "+" or brace, a "+" inside a class, a lazy repeat and a group opener stay
+    for unchanged in (r"\++", r"[+]+x", r"a\{1,2}+", r"[a-z}]+", r"a+?", r"(?:x)?"):
+        assert _unpossessive(unchanged) == unchanged
+    assert _max_width(r"name[ \t]{0,3}=[\w.-]{1,80}+") == _max_width(r"name[ \t]{0,3}=[\w.-]{1,80}") == 88
