@@ -358,17 +358,25 @@ class MatchedChain(VersionChain):
         versions: the short reach judges the rest. Bytes Hyperscan cannot vouch for in that reach
         keep the full one (the regions around them are judged by every rule, and a non-ASCII
         character may match a literal's letter without case). On sqlalchemy's history the spans
-        Hyperscan searches shrink by a quarter (2.09 -> 1.58 GB)."""
+        Hyperscan searches shrink by a quarter (2.09 -> 1.58 GB).
+
+        Called once per changed version, it also notes whether the version is all vouchable
+        bytes (``_clean_now``: its predecessor was and the change is)."""
         matcher = self.matcher
         self._clean_now = self.clean and text_ok(data, p, e)
         if not matcher.long_rules or any(hit.rule_id in matcher.long_rules for hit in self.plain):
             return self.reach
         lines, nbytes = self.reach
         lo, hi = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
-        if not (self._clean_now or text_ok(data, lo, hi)) or matcher.long_match(data[lo:hi]):
+        if not self._vouched(data, lo, hi) or matcher.long_match(data[lo:hi]):
             self.long_reach += 1
             return self.reach
         return matcher.short_reach
+
+    def _vouched(self, data: bytes, lo: int, hi: int) -> bool:
+        """Does Hyperscan vouch for every byte of ``data[lo:hi]`` (``text_ok``)? Known at once when
+        the whole version is clean."""
+        return self._clean_now or text_ok(data, lo, hi)
 
     def _keyword_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """The keyword path on the whole text (every hit, not one per fingerprint)."""
@@ -489,7 +497,7 @@ class MatchedChain(VersionChain):
         span = data[zone.ha:zone.hb]
         found: Optional[list[Hit]] = None
         regions: Optional[list[tuple[int, int]]] = []
-        if not (self._clean_now or text_ok(span)):
+        if not self._vouched(data, zone.ha, zone.hb):
             # every region lies in the span, so judging it costs no more than the keyword path
             regions = unvouched_regions(data, self.matcher.max_lines, zone.ha, zone.hb, most=1.0)
             if regions:  # a match holding a zone secret lies in the span: no need to look past it
