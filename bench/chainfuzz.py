@@ -31,6 +31,12 @@ WORDS = ("value data config client token user name id url host port path self ar
 INLINE_BEFORE = ["", "x = ", "  ", "\t", " ", "foo(", "'", '"', "key: ", "# ", "=", "(", ",", " -H ", "export X=",
                  "url: ", "- "]
 NON_ASCII = ["café", "naïve – ok", "日本語", "Grüße", "x\u00a0y"]
+# Characters where Python's regexes and Hyperscan's bytes part (scanner/shadow.py): letters \w takes,
+# spaces \s takes (no-break, line separator, the separators \x1c-\x1f), the long s that (?i)s
+# takes, a 4-byte character. Not the Kelvin sign or the dotted I: Python's lower() makes them
+# ASCII letters, so the detector's two keyword prefilters (Python's for small texts, Hyperscan's
+# for large) disagree on a keyword spelt with them, whatever the windows do.
+TRICKY = ["é", "日", "\u00a0", "\u2028", "\x1c", "\x1f", "\u017f", "ß", "😀", "–"]
 INLINE_AFTER = ["", ";", ")", "'", '"', " # c", ",", " ", "}", "\\n"]
 
 
@@ -61,6 +67,20 @@ def _line(rng: random.Random) -> str:
     return f"{word()}: {word()}"
 
 
+def _unicode(rng: random.Random, text: str) -> str:
+    """``text`` with one to three characters Hyperscan cannot vouch for inserted anywhere."""
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randint(0, len(text))
+        text = text[:at] + rng.choice(TRICKY) + text[at:]
+    return text
+
+
+def _example(rng: random.Random, example: str) -> str:
+    """A rule example in a random line, a third of them with characters Hyperscan cannot vouch for."""
+    text = rng.choice(INLINE_BEFORE) + example + rng.choice(INLINE_AFTER)
+    return _unicode(rng, text) if rng.random() < 0.3 else text
+
+
 def _block(rng: random.Random, lines: int) -> str:
     return "\n".join(_line(rng) for _ in range(lines))
 
@@ -72,8 +92,7 @@ def _edit(rng: random.Random, lines: list[str], cases: list[tuple[Any, str]]) ->
         kind = rng.random()
         at = rng.randint(0, len(lines))
         if kind < 0.3:
-            example = rng.choice(cases)[1]
-            lines[at:at] = (rng.choice(INLINE_BEFORE) + example + rng.choice(INLINE_AFTER)).split("\n")
+            lines[at:at] = _example(rng, rng.choice(cases)[1]).split("\n")
         elif kind < 0.5:
             lines[at:at] = [_line(rng) for _ in range(rng.randint(1, 5))]
         elif kind < 0.7 and lines:
@@ -100,12 +119,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from scanner.history.delta import MatchedChain, VersionChain
     from scanner.history.hits import Hit
     from scanner.models import Fragment
-    from scanner.rulematch import RuleMatcher, text_ok
+    from scanner.rulematch import RuleMatcher
     from scanner.rules import builtin_rules
 
     rules = list(builtin_rules())
     matcher = RuleMatcher(rules)
-    python, detector = Detector(rules, engine="python"), Detector(rules)
+    # No regex time budget: on a loaded machine a budget running out drops hits on one side only
+    # (reported as incomplete by the commands), which would read as a disagreement here.
+    python, detector = Detector(rules, engine="python", regex_timeout=1e6), Detector(rules, regex_timeout=1e6)
 
     def expected(text: str, path: str) -> set[tuple[Any, ...]]:
         # a version's hits are one per fingerprint, the first in the file (history's unit)
@@ -122,7 +143,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 for h in chain.scan(path, text.encode("utf-8"), lambda _data: True, scan)}
 
     rng = random.Random(args.seed)
-    cases = [(rule, text) for rule in rules for text in rule.examples]
+    # Not the binary rules' examples (keystores, DER keys): blobs holding those never reach a chain.
+    cases = [(rule, text) for rule in rules if rule.content != "binary" for text in rule.examples]
     problems = runs = 0
     deadline = time.monotonic() + args.seconds
     if args.versions:
@@ -139,8 +161,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 _edit(rng, lines, cases)
                 text = "\n".join(lines) + rng.choice(["", "\n", "\n"])
                 history.append(text)
-                if not text_ok(text.encode("utf-8")):
-                    continue
                 runs += 1
                 want = expected(text, "example.txt")
                 for name, chain in chains:
@@ -165,9 +185,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         before, after = _block(rng, rng.randint(0, 60)), _block(rng, rng.randint(0, 60))
         left, right = rng.choice(INLINE_BEFORE), rng.choice(INLINE_AFTER)
         gap = rng.choice(["\n", "\n\n", "\n" + " " * rng.randint(1, 8)])
+        if rng.random() < 0.3:
+            example = _unicode(rng, example)
         text = before + gap + left + example + right + "\n" + after + rng.choice(["", "\n"])
-        if not text_ok(text.encode("utf-8")):
-            continue  # non-ASCII texts take the keyword path: nothing to compare
         runs += 1
         want = expected(text, path)
         previous = before + gap + left + rng.choice(["", "placeholder", example[: len(example) // 2]]) + right + "\n" + after

@@ -120,27 +120,33 @@ class FileScanner:
 
     def _matched(self, path: str, data: bytes) -> Optional[list[Finding]]:
         """Findings in windows around the rule matches in ``data`` (each searched for the rules matched
-        there) and in the regions around bytes Hyperscan cannot vouch for (every rule); None when the
-        keyword path must judge the whole text (unvouched bytes everywhere, or too many matches)."""
+        there; in a text that is not all ASCII, the matches in its shadow); None when the keyword path
+        must judge the whole text (too many matches, or bytes Hyperscan cannot vouch for everywhere
+        in a text that is not UTF-8)."""
         from scanner.rulematch import text_ok, unvouched_regions
+        from scanner.shadow import Shadow
 
         matcher = self.matcher
         # Non-ASCII bytes (a name, a Unicode test string) leave Hyperscan's word on the text around
-        # them unvouched: every rule judges those regions, as history does (rulematch.unvouched_regions).
-        regions = [] if text_ok(data) else unvouched_regions(data, matcher.max_lines)
-        if regions is None:
-            return None
+        # them unvouched: it searches the text's shadow instead (scanner.shadow), as history does;
+        # where there is none (not UTF-8), every rule judges the regions around them.
+        view: Optional[Shadow] = None
+        regions: Optional[list[tuple[int, int]]] = []
+        if not text_ok(data):
+            view = Shadow.of(data) if matcher.shadows else None
+            if view is None:
+                regions = unvouched_regions(data, matcher.max_lines)
+                if regions is None:
+                    return None
         matcher.path = path  # a whole-text rule whose path condition excludes this file stays out
-        matches = matcher.scan(data)
-        if matches is None:
-            return None
-        if not matches and not regions:
-            return []
+
         def alone(rules: frozenset[int]) -> bool:  # a rule that needs the whole text gets it
             text = (data[3:] if data.startswith(_BOM) else data).decode("utf-8", "replace")
             return bool(self.detector.scan(Fragment(text=text, path=path), rules))
 
-        windows = matcher.windows(data, matches, regions, whole=alone)
+        windows, _ = matcher.search(data, 0, len(data), regions or (), whole=alone, view=view)
+        if windows is None:
+            return None  # too many matches
         findings: list[Finding] = []
         line, counted = 1, 0
         for lo, hi, rules in windows:  # line-aligned, in file order, not overlapping

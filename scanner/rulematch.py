@@ -31,8 +31,10 @@ back further than the rule's longest match, through the detector with all its
 gates; so the findings are the detector's, and Hyperscan only has to report no
 fewer matches than Python would find. That holds on ASCII text without the
 control characters ``\\x1c``-``\\x1f`` (which Python's ``\\s`` matches and
-PCRE's does not): ``text_ok`` tells which spans qualify; any other span goes
-to the keyword path.
+PCRE's does not): ``text_ok`` tells which spans qualify. Any other UTF-8 text
+is searched through its shadow (``scanner.shadow``): one byte per character,
+by a second database of the same patterns rewritten for it. Bytes that are
+not UTF-8 leave the regions around them to every rule (``unvouched_regions``).
 """
 from __future__ import annotations
 
@@ -45,9 +47,10 @@ from typing import Any, NamedTuple, Optional
 
 from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
+from scanner.shadow import Shadow, Unshadowable, shadow_expression
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 14
+FORMAT = 15
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -457,6 +460,12 @@ def _max_line_feeds(pattern: str) -> int:
     return most(tree)
 
 
+def shadow_pattern(pattern: str, ignore_case: bool = False) -> str:
+    """``pattern`` (Python syntax) rewritten for texts' shadows (``scanner.shadow``), with the
+    repeats Hyperscan misses written open as in ``translate``. Raises ``Unshadowable``."""
+    return open_loose_repeats(shadow_expression(_parse(pattern), _MAX_BOUND, ignore_case))[0]
+
+
 def text_ok(data: bytes, start: int = 0, end: Optional[int] = None) -> bool:
     """True when Hyperscan's byte semantics cover Python's on ``data[start:end]``."""
     span = data[start:end] if start or end is not None else data
@@ -572,9 +581,15 @@ class RuleMatcher:
         # with a path condition that excludes it does not send the text down the keyword path.
         self.path: Optional[str] = None
         self._long_db: Any = None  # the long patterns alone (see long_match)
+        # Every pattern again, rewritten for the shadow of a text (scanner.shadow), under the same
+        # ids; and the rules some pattern of which could not be rewritten (judged by Python
+        # around every character Hyperscan cannot vouch for, as before the shadow).
+        self._shadow_db: Any = None
+        self.unshadowed: frozenset[int] = frozenset()
         self._db = self._load_or_compile()
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
         self._long_scratch = hyperscan.Scratch(self._long_db) if self._long_db is not None else None
+        self._shadow_scratch = hyperscan.Scratch(self._shadow_db) if self._shadow_db is not None else None
         self.max_lines = max(self.pattern_lines, default=0)  # line feeds a windowed match may hold
         # How far a windowed match may reach from the secret it holds (lines, bytes): a version
         # chain judges anew the hits that close to a change.
@@ -616,6 +631,8 @@ class RuleMatcher:
             self.pattern_rule, self.pattern_reach, self.modes = stored["rule"], stored["reach"], stored["modes"]
             self.pattern_lines, self.pattern_ahead = stored["lines"], stored["ahead"]
             self._long_db = long_db
+            self._shadow_db = self._hs.loadb(stored["shadow"], self._hs.HS_MODE_BLOCK) if stored["shadow"] else None
+            self.unshadowed = frozenset(stored["unshadowed"])
             touch(path)
             return db
         except Exception:  # missing, stale or corrupt: rebuild
@@ -625,7 +642,9 @@ class RuleMatcher:
             blob = pickle.dumps({"db": self._hs.dumpb(db), "rule": self.pattern_rule,
                                  "reach": self.pattern_reach, "lines": self.pattern_lines,
                                  "ahead": self.pattern_ahead, "modes": self.modes,
-                                 "long": self._hs.dumpb(self._long_db) if self._long_db is not None else b""},
+                                 "long": self._hs.dumpb(self._long_db) if self._long_db is not None else b"",
+                                 "shadow": self._hs.dumpb(self._shadow_db) if self._shadow_db is not None else b"",
+                                 "unshadowed": sorted(self.unshadowed)},
                                 pickle.HIGHEST_PROTOCOL)
             atomic_write(path, blob)
             prune(path.parent, "rules-*.hsdb", keep=KEEP_DATABASES)
@@ -774,6 +793,7 @@ class RuleMatcher:
         db.compile(expressions=[p.expression for p in patterns], ids=list(range(len(patterns))),
                    elements=len(patterns), flags=[p.flags for p in patterns])
         self._long_db = self._compile_long(patterns)
+        self._shadow_db = self._compile_shadow(patterns)
         return db
 
     def _compile_long(self, patterns: Sequence[Pattern]) -> Any:
@@ -803,10 +823,95 @@ class RuleMatcher:
         db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
         return db
 
+    def _compile_shadow(self, patterns: Sequence[Pattern]) -> Any:
+        """The database ``scan_shadow`` runs: each pattern rewritten for the shadow
+        (``scanner.shadow``), under its id. A windowed or gate pattern is rewritten from its
+        rule's regex (a gate is a superset only on ASCII); a keyword or escape pattern from its
+        own expression. An approximated rule is anchored by its keywords instead, under new ids
+        (keyword windows, as on the keyword path): its regex without its lookarounds, where a
+        generic rule keeps the key name it needs, matches every assignment, and its approximation
+        is a superset only on ASCII. Compiled in prefilter form (a superset; it lets Hyperscan
+        simplify what is too large). A pattern that cannot be rewritten or compiled leaves its
+        rule in ``unshadowed``."""
+        hs = self._hs
+        expressions: list[bytes] = []
+        ids: list[int] = []
+        flags: list[int] = []
+        unshadowed: set[int] = set()
+        anchored: list[int] = []
+        for number, p in enumerate(patterns):
+            rule = self.rules[p.rule] if p.rule < len(self.rules) else None
+            mode = self.modes[p.rule] if rule is not None else ""
+            if mode == "approximate" and rule is not None and rule.keywords:
+                anchored.append(p.rule)
+                continue
+            try:
+                if rule is not None and (p.reach >= 0 or mode in ("approximate", "gate")):
+                    expression = shadow_pattern(rule.regex)
+                else:
+                    expression = shadow_pattern(p.expression.decode("utf-8"),
+                                                ignore_case=bool(p.flags & hs.HS_FLAG_CASELESS))
+            except (Unshadowable, UnicodeDecodeError, RecursionError):
+                unshadowed.add(p.rule)
+                continue
+            expressions.append(expression.encode("ascii"))
+            ids.append(number)
+            flags.append(hs.HS_FLAG_PREFILTER | (p.flags & hs.HS_FLAG_SINGLEMATCH))
+        for index in anchored:
+            rule = self.rules[index]
+            for keyword in rule.keywords:
+                try:
+                    expression = shadow_pattern(re.escape(keyword), ignore_case=True)
+                except Unshadowable:
+                    unshadowed.add(index)
+                    continue
+                expressions.append(expression.encode("ascii"))
+                ids.append(len(self.pattern_rule))
+                flags.append(hs.HS_FLAG_PREFILTER)
+                self.pattern_rule.append(index)
+                self.pattern_reach.append(-3 if rule.scope == "line" else -2)
+                self.pattern_lines.append(0)
+                self.pattern_ahead.append(0)
+        db = self._try_all(expressions, ids, flags, unshadowed)
+        self.unshadowed = frozenset(unshadowed)
+        return db
+
+    def _try_all(self, expressions: list[bytes], ids: list[int], flags: list[int], rejected: set[int]) -> Any:
+        """One database of the expressions; where Hyperscan rejects it, of those it takes alone
+        (the others' rules join ``rejected``)."""
+        hs = self._hs
+        for attempt in range(2):
+            if not expressions:
+                return None
+            db = hs.Database(mode=hs.HS_MODE_BLOCK)
+            try:
+                db.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+                return db
+            except Exception:
+                if attempt:
+                    raise
+            kept = [i for i, (e, f) in enumerate(zip(expressions, flags)) if self._try(e, f) is not None]
+            rejected.update(self.pattern_rule[ids[i]] for i in set(range(len(ids))) - set(kept))
+            expressions, ids, flags = [expressions[i] for i in kept], [ids[i] for i in kept], [flags[i] for i in kept]
+        return None
+
     # -- scanning ----------------------------------------------------------
     def scan(self, data: bytes) -> Optional[list[tuple[int, int]]]:
         """``(pattern id, match end)`` for every match in ``data``; None when there were too many."""
-        if self._db is None:
+        return self._scan(self._db, self._scratch, data)
+
+    @property
+    def shadows(self) -> bool:
+        """Can this matcher search shadows (``scan_shadow``)?"""
+        return self._shadow_db is not None
+
+    def scan_shadow(self, shadow: bytes) -> Optional[list[tuple[int, int]]]:
+        """``scan`` for a text's shadow (``scanner.shadow``): every pattern id whose rule's regex
+        could match the text, at the character offset where that match ends."""
+        return self._scan(self._shadow_db, self._shadow_scratch, shadow)
+
+    def _scan(self, db: Any, scratch: Any, data: bytes) -> Optional[list[tuple[int, int]]]:
+        if db is None:
             return []
         found: list[tuple[int, int]] = []
         append = found.append
@@ -816,7 +921,7 @@ class RuleMatcher:
             return len(found) > MAX_MATCHES or None  # True stops the scan
 
         try:
-            self._db.scan(data, match_event_handler=on_match, scratch=self._scratch)
+            db.scan(data, match_event_handler=on_match, scratch=scratch)
         except self._hs.ScanTerminated:
             return None
         except self._hs.error:
@@ -824,6 +929,41 @@ class RuleMatcher:
                 return None
             raise
         return None if len(found) > MAX_MATCHES else found
+
+    def search(self, data: bytes, start: int, end: int, regions: Sequence[tuple[int, int]] = (),
+               whole: Optional[Callable[[frozenset[int]], bool]] = None,
+               view: Optional[Shadow] = None) -> tuple[Optional[list[Window]], bool]:
+        """The windows (``windows``) around the matches in ``data[start:end]``, as byte offsets of
+        ``data``; or None, and whether a rule needs the whole text (else: too many matches).
+
+        ``regions`` (of bytes Hyperscan cannot vouch for) are windows for every rule. With ``view``,
+        the shadow of ``data`` (``scanner.shadow``), the shadow of the span is searched instead and
+        needs no such regions, but for the rules no shadow pattern stands for (``unshadowed``):
+        they judge the regions around the span's unvouched characters."""
+        text: bytes = data
+        region_rules: Optional[frozenset[int]] = None
+        if view is not None:
+            text, region_rules = view.text, self.unshadowed
+            start, end = view.char(start), view.char(end)
+            found: Optional[list[tuple[int, int]]] = []
+            if region_rules:  # custom rules only: every built-in pattern is rewritten
+                found = unvouched_regions(text, self.max_lines, start, end, most=1.0)
+                if found is None:
+                    return None, False
+            regions = [(max(lo, start), min(hi, end)) for lo, hi in found or ()]
+            matches = self.scan_shadow(text[start:end] if start or end != len(text) else text)
+        else:
+            matches = self.scan(data[start:end] if start or end != len(data) else data)
+        if matches is None:
+            return None, False
+        if not matches and not regions:
+            return [], False
+        if start:
+            matches = [(pattern, at + start) for pattern, at in matches]
+        windows = self.windows(text, matches, regions, whole=whole, region_rules=region_rules)
+        if windows is None:
+            return None, True
+        return (view.to_bytes(windows) if view is not None else windows), False
 
     def long_match(self, data: bytes) -> bool:
         """Could a long rule's match (a pattern reaching further than LONG_REACH) lie in ``data``?"""
@@ -842,11 +982,13 @@ class RuleMatcher:
         return bool(found)
 
     def windows(self, data: bytes, matches: list[tuple[int, int]], regions: Sequence[tuple[int, int]] = (),
-                whole: Optional[Callable[[frozenset[int]], bool]] = None) -> Optional[list[Window]]:
+                whole: Optional[Callable[[frozenset[int]], bool]] = None,
+                region_rules: Optional[frozenset[int]] = None) -> Optional[list[Window]]:
         """Merged line-aligned ``(start, end, rules)`` windows of ``data`` around ``matches``
         (``end`` before the line feed; ``rules`` the indices of the rules whose matches opened
         it, the only rules that can match in it, or None: any rule). ``regions`` (line-aligned)
-        are windows for every rule: Hyperscan could not vouch for their bytes.
+        are windows for every rule (for ``region_rules`` only, when given): Hyperscan could not
+        vouch for their bytes.
 
         A rule that needs the whole text makes the answer None, unless ``whole`` is given: it
         tells whether such rules, searched alone on the whole text, find anything. Mostly they
@@ -903,10 +1045,14 @@ class RuleMatcher:
                     merged[-1] = (last[0], hi, last[2])
             else:
                 merged.append((lo, hi, {rule}))
+        def named(rules: set[int]) -> Optional[frozenset[int]]:
+            if -1 not in rules:
+                return frozenset(rules)
+            return None if region_rules is None else frozenset(rules - {-1} | region_rules)
+
         if needs_whole and whole is not None and whole(frozenset(needs_whole)):
-            every = set(needs_whole).union(*(rules for _, _, rules in merged))
-            return [(0, len(data), None if -1 in every else frozenset(every))]
-        return [(lo, hi, None if -1 in rules else frozenset(rules)) for lo, hi, rules in merged]
+            return [(0, len(data), named(set(needs_whole).union(*(rules for _, _, rules in merged))))]
+        return [(lo, hi, named(rules)) for lo, hi, rules in merged]
 
     def report(self) -> dict[str, Any]:
         """Compile modes and candidate counts, for ``stats``."""
@@ -918,6 +1064,7 @@ class RuleMatcher:
         return {
             "modes": modes,
             "fallback_rules": [r.id for r, m in zip(self.rules, self.modes) if m == "fallback"],
+            "unshadowed_rules": [self.rules[i].id for i in sorted(self.unshadowed) if i < len(self.rules)],
             "candidates": {rule_id: n for n, rule_id in ranked},
         }
 

@@ -27,7 +27,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
     # The rule model: loading, validating and hashing rule files.
     "rules": ("scanner.rules", "scanner.validators"),
     # Text in, findings out: knows rules, not git (README, "How it works").
-    "detect": ("scanner.detect", "scanner.decode", "scanner.prefilter", "scanner.rulematch", "scanner.rulecheck"),
+    "detect": ("scanner.detect", "scanner.decode", "scanner.prefilter", "scanner.rulematch", "scanner.rulecheck",
+               "scanner.shadow"),
     # Running git and reading repositories: knows git, not rules.
     "sources": (
         "scanner.gitcmd", "scanner.sources.*", "scanner.hooks", "scanner.pushrange", "scanner.ci",

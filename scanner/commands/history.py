@@ -103,7 +103,12 @@ def _print_matching(matching: Any) -> None:
     if fallback:
         print(f"matching: Hyperscan rejected {len(fallback)} rule(s), matched on their keywords instead: "
               f"{', '.join(fallback)}", file=sys.stderr)
-    for key in ("full_scans", "delta_scans", "long_reach", "windows_judged", "windows_reused", "keyword_path"):
+    unshadowed = matching.get("unshadowed_rules") or []
+    if unshadowed:
+        print(f"matching: {len(unshadowed)} rule(s) not rewritten for shadows, judged by Python around every "
+              f"non-ASCII character: {', '.join(unshadowed)}", file=sys.stderr)
+    for key in ("full_scans", "delta_scans", "long_reach", "shadowed", "windows_judged", "windows_reused",
+                "keyword_path"):
         if key in matching:
             print(f"matching: {key.replace('_', ' ')}: {matching[key]}", file=sys.stderr)
     for key, value in sorted(matching.items()):

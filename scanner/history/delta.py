@@ -28,6 +28,7 @@ from typing import Any, NamedTuple, Optional
 from scanner.encodings import decode_blob, has_lone_cr
 from scanner.history.hits import Hit
 from scanner.rulematch import MAX_LINES, MAX_REACH, line_back, line_forward, text_ok, unvouched_regions
+from scanner.shadow import Shadow
 
 CONTEXT = 2
 _BLOCK = 4096
@@ -280,9 +281,10 @@ class MatchedChain(VersionChain):
     again. Hits outside the changed lines are carried by position: those
     before them keep their line, those after move by the change in line count.
 
-    Spans Hyperscan cannot vouch for (non-ASCII, see ``rulematch.text_ok``),
-    a rule that needs the whole text, or too many matches go through the
-    keyword path (``VersionChain``'s whole-text scan, or the detector on the
+    Spans Hyperscan cannot vouch for (non-ASCII, see ``rulematch.text_ok``) are
+    searched through the version's shadow (``scanner.shadow``). Bytes that are
+    not UTF-8, a rule that needs the whole text, or too many matches go through
+    the keyword path (``VersionChain``'s whole-text scan, or the detector on the
     changed span).
     """
 
@@ -301,6 +303,7 @@ class MatchedChain(VersionChain):
         self.reused = 0
         self.keyword_path = 0
         self.long_reach = 0  # changes judged with the full reach: a long pattern could match there
+        self.shadowed = 0  # versions Hyperscan searched through their shadow (scanner.shadow)
         self.reasons: dict[str, int] = {}  # why texts took the keyword path
         self.whole_rules: dict[str, int] = {}  # whole texts a rule that needs them searched alone first
         self.whole_spans: dict[str, int] = {}  # versions scanned whole: such a rule's keyword in the span
@@ -412,16 +415,27 @@ class MatchedChain(VersionChain):
         # Non-ASCII bytes (a name in a header, a Unicode test string) leave Hyperscan's word on
         # the text around them unvouched: every rule judges those regions, Hyperscan the rest.
         self._clean_now = text_ok(data)
-        regions = [] if self._clean_now else unvouched_regions(data, self.matcher.max_lines)
+        view = None if self._clean_now else self._shadow(data)
+        regions = [] if self._clean_now or view is not None else unvouched_regions(data, self.matcher.max_lines)
         if regions is None:
             self._because("non-ascii")
             return None
         self.full_scans += 1
-        found, _ = self._judge(data, data, 0, 1, (1, len(data) + 2), scan, regions, whole=True)
+        found, _ = self._judge(data, data, 0, 1, (1, len(data) + 2), scan, regions, whole=True, view=view)
         if found is None:
             self._because("too-many-matches")
             self.full_scans -= 1
         return found
+
+    def _shadow(self, data: bytes) -> Optional[Shadow]:
+        """The shadow Hyperscan searches instead of ``data`` where it cannot vouch for its bytes
+        (None: the matcher has no shadow database, or ``data`` is not valid UTF-8)."""
+        if not self.matcher.shadows:
+            return None
+        view = Shadow.of(data)
+        if view is not None:
+            self.shadowed += 1
+        return view
 
     def _because(self, reason: str) -> None:
         self.reasons[reason] = self.reasons.get(reason, 0) + 1
@@ -438,7 +452,8 @@ class MatchedChain(VersionChain):
 
     def _judge(self, data: bytes, span: bytes, offset: int, first_line: int, keep: tuple[int, int],
                scan: ScanFn, regions: Optional[list[tuple[int, int]]] = None,
-               whole: bool = False, bounds: Optional[tuple[int, int]] = None) -> tuple[Optional[list[Hit]], bool]:
+               whole: bool = False, bounds: Optional[tuple[int, int]] = None,
+               view: Optional[Shadow] = None) -> tuple[Optional[list[Hit]], bool]:
         """Hits in windows around the rule matches in ``span`` (``data[offset:...]``, whose first line
         is ``first_line``) that touch the span's lines ``keep`` (first, after last; ``bounds``: the
         same as bytes of ``data``, when known): a window reaches past the span, where the hits are
@@ -447,19 +462,14 @@ class MatchedChain(VersionChain):
 
         ``regions`` are judged by every rule (Hyperscan cannot vouch for their bytes). With
         ``whole`` (a whole text), a rule that needs the whole text gets it, with the other rules
-        Hyperscan matched.
+        Hyperscan matched. With ``view`` (the shadow of ``data``), Hyperscan searches the shadow
+        of the span instead, and only the rules it could not be rewritten for judge the regions
+        around unvouched characters.
         """
-        matches = self.matcher.scan(span)
-        if matches is None:
-            return None, False
-        if not matches and not regions:
-            return [], False
-        if offset:
-            matches = [(pattern, end + offset) for pattern, end in matches]
-        windows = self.matcher.windows(data, matches, regions or (),
-                                       whole=self._alone(data, scan) if whole else None)
+        windows, needs_whole = self.matcher.search(data, offset, offset + len(span), regions or (),
+                                                   whole=self._alone(data, scan) if whole else None, view=view)
         if windows is None:
-            return None, True
+            return None, needs_whole
         first, after = keep
         low, high = bounds or (0, len(data))
         found: list[Hit] = []
@@ -497,14 +507,17 @@ class MatchedChain(VersionChain):
         span = data[zone.ha:zone.hb]
         found: Optional[list[Hit]] = None
         regions: Optional[list[tuple[int, int]]] = []
+        view = None
         if not self._vouched(data, zone.ha, zone.hb):
-            # every region lies in the span, so judging it costs no more than the keyword path
-            regions = unvouched_regions(data, self.matcher.max_lines, zone.ha, zone.hb, most=1.0)
-            if regions:  # a match holding a zone secret lies in the span: no need to look past it
-                regions = [(max(lo, zone.ha), min(hi, zone.hb)) for lo, hi in regions]
+            view = self._shadow(data)
+            if view is None:
+                # every region lies in the span, so judging it costs no more than the keyword path
+                regions = unvouched_regions(data, self.matcher.max_lines, zone.ha, zone.hb, most=1.0)
+                if regions:  # a match holding a zone secret lies in the span: no need to look past it
+                    regions = [(max(lo, zone.ha), min(hi, zone.hb)) for lo, hi in regions]
         if regions is not None:
             found, whole = self._judge(data, span, zone.ha, zone.first_span, keep, scan, regions,
-                                       bounds=(zone.za, zone.zb))
+                                       bounds=(zone.za, zone.zb), view=view)
             if whole:  # the whole version, through Hyperscan's windows (_matched_whole)
                 rule_id = self.matcher.rules[self.matcher.whole_by].id
                 self.whole_spans[rule_id] = self.whole_spans.get(rule_id, 0) + 1

@@ -1,0 +1,185 @@
+"""Hyperscan searches the shadow of a text it cannot vouch for (``scanner/shadow.py``).
+
+Around a character that is not ASCII, Python's regexes and Hyperscan's bytes part ways
+(``\\w`` takes ``é``, ``\\s`` a no-break space, ``(?i)s`` the long s). History used to judge
+every rule itself around each such character; now the rules' patterns, rewritten, search a
+one-byte-per-character shadow, and only their candidates are judged. These tests hold the
+rewrite to its promise (every Python match has a shadow match ending at the same character)
+rule by rule, and the history built on it to a whole-file scan, in real repositories.
+"""
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from scanner.detect import Detector
+from scanner.history.scan import scan_history
+from scanner.rules import builtin_rules, rule_from_dict
+from scanner.rulematch import shadow_pattern
+from scanner.shadow import UNVOUCHED, Shadow, char_offsets, shadow
+from tests.fakes import fake, stripe_live_key
+from tests.git_helpers import GitRepo
+
+# Characters where the two part: letters \w takes, spaces \s takes, the separators \x1c-\x1f,
+# the case partners of k, s and i, a 4-byte character.
+TRICKY = ["é", "日", "\u00a0", "\u2028", "\x1c", "\x1f", "\u212a", "\u017f", "\u0130", "ß", "😀"]
+
+
+def test_the_shadow_is_one_byte_per_character_and_maps_back() -> None:
+    rng = random.Random(7)
+    for _ in range(500):
+        text = "".join(rng.choice(["a", "\n", "=", *TRICKY]) for _ in range(rng.randint(0, 60)))
+        data = text.encode("utf-8")
+        shade = shadow(data)
+        assert len(shade) == len(text)
+        assert all((b == UNVOUCHED) == (ord(ch) > 127 or 0x1C <= ord(ch) <= 0x1F) for b, ch in zip(shade, text))
+        positions = sorted(rng.sample(range(len(text) + 1), min(len(text) + 1, 6)))
+        assert char_offsets(data, positions) == [len(text[:p].encode("utf-8")) for p in positions]
+        view = Shadow(data)
+        assert [view.char(len(text[:p].encode("utf-8"))) for p in positions] == positions
+
+
+def test_invalid_utf8_has_no_shadow() -> None:
+    assert Shadow.of(b"caf\xe9 = 'latin-1'") is None
+    assert Shadow.of("café".encode()) is not None
+
+
+def test_a_class_takes_the_unvouched_byte_exactly_when_python_takes_such_a_character() -> None:
+    import regex
+
+    for pattern, other in [(r"\w", "é"), (r"\s", "\u00a0"), (r"(?i)k", "\u212a"),
+                           (r"(?i)[a-z]", "\u017f"), (r"[^a-z]", "日"), (r".", "😀"), (r"\d", "٣")]:
+        assert regex.fullmatch(pattern, other, regex.VERSION0)
+        assert "\\x80" in shadow_pattern(pattern), pattern
+    for pattern in [r"[A-Za-z0-9]", r"k", r"(?i)[a-h]", r"[0-9a-f]"]:
+        assert "\\x80" not in shadow_pattern(pattern), pattern
+
+
+def _matcher() -> Any:
+    pytest.importorskip("hyperscan")
+    from scanner.rulematch import RuleMatcher
+
+    return RuleMatcher(list(builtin_rules()))
+
+
+def test_every_rule_match_next_to_other_characters_has_a_shadow_match_ending_there() -> None:
+    """Each rule's examples with characters Hyperscan cannot vouch for put in at random: every
+    match its regex finds has a match of one of its shadow patterns ending at the same
+    character (rules anchored by keywords: a keyword match on the match's line)."""
+    matcher = _matcher()
+    rng = random.Random(11)
+    checked = 0
+    for index, rule in enumerate(matcher.rules):
+        if rule.content == "binary" or matcher.modes[index] in ("binary", "path"):
+            continue
+        patterns = {p for p, r in enumerate(matcher.pattern_rule) if r == index}
+        # rules searched by their keywords in the shadow: keyword rules, and approximated ones
+        # (their regex without its lookarounds would match every assignment)
+        keyword_only = bool(rule.keywords) and matcher.modes[index] in ("keyword", "fallback", "anchored",
+                                                                         "approximate")
+        for example in rule.examples:
+            for _ in range(3):
+                text = example
+                for _ in range(rng.randint(1, 3)):
+                    at = rng.randint(0, len(text))
+                    text = text[:at] + rng.choice(TRICKY) + text[at:]
+                matches = [m for m in rule.pattern.finditer(text) if m.end() > m.start()]
+                if not matches:
+                    continue
+                shade = shadow(text.encode("utf-8"))
+                found = matcher.scan_shadow(shade)
+                assert found is not None
+                ends = {end for p, end in found if p in patterns}
+                for match in matches:
+                    checked += 1
+                    if keyword_only:
+                        line_start = text.rfind("\n", 0, match.start()) + 1
+                        line_end = text.find("\n", match.end())
+                        line_end = len(text) if line_end == -1 else line_end
+                        # a keyword spelt with a case partner (K for k) is no keyword to either prefilter
+                        if any(k in text[line_start:line_end].lower() for k in rule.keywords):
+                            assert any(line_start <= end <= line_end for end in ends), (rule.id, text)
+                    else:
+                        assert match.end() in ends, (rule.id, text)
+    assert checked > 500
+
+
+def _history(repo: GitRepo, rules: list[Any], engine: str, line_delta: bool = True) -> tuple[list[Any], Any]:
+    result = scan_history(str(repo.path), Detector(rules, engine=engine), jobs=1, use_cache=False,
+                          line_delta=line_delta)
+    return sorted((f.rule_id, f.path, f.line, f.commit) for f in result.findings), result
+
+
+def test_history_finds_secrets_among_other_characters_as_a_whole_file_scan_does(git_repo: GitRepo) -> None:
+    pytest.importorskip("hyperscan")
+    key = stripe_live_key(3)
+    password = fake(18, seed=5)
+    lines = [f"# Grüße {i}: naïve – 日本語 comment" for i in range(60)]
+    git_repo.stage("settings.py", "\n".join(lines) + "\n")
+    git_repo.commit("comments in other languages")
+    # secrets next to the characters where Python and Hyperscan part: a key name with an accented
+    # letter, a no-break space before a value, a separator byte, an emoji after the key
+    lines[20] = f"clé_password = \"{password}\""
+    lines[21] = f"db_password =\u00a0\"{password}\""
+    lines[40] = f"STRIPE = '{key}'😀"
+    lines[41] = f"token\x1c= \"{fake(24, seed=9)}\""
+    git_repo.stage("settings.py", "\n".join(lines) + "\n")
+    added = git_repo.commit("add secrets")
+    lines[0] = "# changed far away: é"
+    git_repo.stage("settings.py", "\n".join(lines) + "\n")
+    git_repo.commit("edit a comment")
+    rules = list(builtin_rules())
+    found, result = _history(git_repo, rules, "hyperscan")
+    assert ("stripe-live-secret-key", "settings.py", 41, added) in found
+    assert any(rule.startswith("generic-password") and line == 21 and commit == added
+               for rule, _, line, commit in found), found
+    assert found == _history(git_repo, rules, "python")[0]
+    assert found == _history(git_repo, rules, "hyperscan", line_delta=False)[0]
+    assert result.stats["matching"]["shadowed"] > 0
+
+
+def test_a_rule_hyperscan_cannot_take_through_the_shadow_is_still_judged_around_other_characters(
+        git_repo: GitRepo) -> None:
+    """A custom rule in syntax only the regex module knows (``\\p{Lu}``) is not rewritten: Python
+    judges it around every character Hyperscan cannot vouch for, and --stats names it."""
+    pytest.importorskip("hyperscan")
+    custom = rule_from_dict({
+        "id": "acme-unicode-token", "description": "ACME token", "severity": "high",
+        "regex": r"\bacme_\p{Lu}{3}_(?P<secret>[A-Za-z0-9]{24})\b", "keywords": ["acme_"],
+        "examples": [f"acme_ABC_{fake(24, seed=1)}"],
+    }, "test")
+    value = fake(24, seed=2)
+    git_repo.stage("notes.txt", "intro é\n" * 5 + f"acme_ÉTÉ_{value}\n" + "outro ü\n" * 5)
+    added = git_repo.commit("a token whose middle is not ASCII")
+    rules = [custom]
+    found, result = _history(git_repo, rules, "hyperscan")
+    assert found == [("acme-unicode-token", "notes.txt", 6, added)]
+    assert found == _history(git_repo, rules, "python")[0]
+    assert result.stats["matching"]["unshadowed_rules"] == ["acme-unicode-token"]
+
+
+def test_line_numbers_past_other_characters_in_a_long_file_match_a_whole_file_scan(git_repo: GitRepo) -> None:
+    """A change far into a file whose earlier lines hold multi-byte characters, next to secrets: the
+    shadow's character offsets and the file's byte offsets part there, and the changed span's
+    windows must land on the right lines (in whichever order the chain meets the versions)."""
+    pytest.importorskip("hyperscan")
+    lines = [f"    label_{i} = 'Größe – 日本語 {i}'" for i in range(600)]  # about 25 KB before the change
+    lines[450] = f"    stripe_key = '{stripe_live_key(8)}'  # é"
+    lines[452] = f"    db_password = \"{fake(20, seed=4)}\"  # 日本"
+    git_repo.stage("labels.py", "\n".join(lines) + "\n")
+    added = git_repo.commit("labels and two secrets")
+    lines[448] = "    changed = 'ü next to the secrets'"
+    git_repo.stage("labels.py", "\n".join(lines) + "\n")
+    git_repo.commit("an edit beside them")
+    lines[10] = "    changed = 'ü far above'"
+    git_repo.stage("labels.py", "\n".join(lines) + "\n")
+    git_repo.commit("an edit above them")
+    rules = list(builtin_rules())
+    found, result = _history(git_repo, rules, "hyperscan")
+    assert [(rule, line, commit) for rule, _, line, commit in found] == [
+        ("generic-password", 453, added), ("stripe-live-secret-key", 451, added)]
+    assert result.stats["matching"]["delta_scans"] >= 2  # the later versions were judged by their changes
+    assert found == _history(git_repo, rules, "python")[0]
+    assert found == _history(git_repo, rules, "hyperscan", line_delta=False)[0]
