@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from scanner.decode import may_decode_base64
 from scanner.detect import Detector
 from scanner.encodings import decode_blob, has_lone_cr
 from scanner.models import Finding, Fragment, Incomplete
@@ -169,7 +170,7 @@ def _windowable(data: bytes) -> bool:
     """True when windows find what the detector finds in the whole text."""
     if has_lone_cr(data):
         return False  # lone CRs end lines for the detector, not for the windows
-    return b"Secret" not in data  # Kubernetes values are decoded only when the manifest is seen whole
+    return not may_decode_base64(data)  # Kubernetes values are decoded only when the manifest is seen whole
 
 
 # -- worker processes ------------------------------------------------------

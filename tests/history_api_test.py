@@ -145,6 +145,45 @@ def test_a_version_that_is_a_kubernetes_secret_is_scanned_whole(git_repo: GitRep
     assert _key(fast) == _key(whole)
 
 
+def test_a_change_without_the_word_secret_that_makes_a_manifest_is_scanned_whole(git_repo: GitRepo) -> None:
+    # The newer version says "Secret" but is no manifest (a comment sits between "kind:" and
+    # "Secret"); the older one, a line shorter, is one. The change between them holds no
+    # "Secret", so the chain must remember the word was there and test the whole version.
+    import base64
+
+    key = stripe_live_key(303)
+    encoded = base64.b64encode(key.encode()).decode()
+    middle = "".join(f"  # setting {i}: {fake(20, seed=500 + i)}\n" for i in range(40))
+    body = f"  Secret\nmetadata:\n  name: payments\n{middle}data:\n  stripe: {encoded}\n"
+    git_repo.stage("deploy.yaml", "apiVersion: v1\nkind:\n" + body)
+    introduced = git_repo.commit("a secret")
+    git_repo.stage("deploy.yaml", "apiVersion: v1\nkind:\n# what follows is no kind\n" + body)
+    git_repo.commit("a comment")
+    whole = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False, line_delta=False)
+    fast = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
+    assert [(f.rule_id, f.commit) for f in whole.findings] == [("stripe-live-secret-key", introduced)]
+    assert _key(fast) == _key(whole)
+
+
+def test_a_file_that_only_says_secret_is_judged_by_its_changes(git_repo: GitRepo) -> None:
+    # "clientSecret" in code is no Kubernetes manifest: its versions need no whole scan.
+    lines = [f"const setting{i} = {i};\n" for i in range(300)]
+    lines[5] = "const clientSecret = process.env.CLIENT_SECRET;\n"
+    git_repo.stage("app.js", "".join(lines))
+    git_repo.commit("code")
+    lines[250] = f"const stripe = '{stripe_live_key(304)}';\n"
+    git_repo.stage("app.js", "".join(lines))
+    added = git_repo.commit("a key")
+    lines[100] = "const changed = 1;\n"
+    git_repo.stage("app.js", "".join(lines))
+    git_repo.commit("an edit")
+    fast = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
+    whole = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False, line_delta=False)
+    assert [(f.rule_id, f.commit) for f in fast.findings] == [("stripe-live-secret-key", added)]
+    assert _key(fast) == _key(whole)
+    assert fast.stats["matching"]["delta_scans"] == 2
+
+
 def test_changes_near_the_end_of_long_files_get_the_right_line_numbers(git_repo: GitRepo) -> None:
     # Versions that differ only in their last lines: the delta scan counts those
     # windows' line numbers back from the end of the file, from the chain's

@@ -17,14 +17,15 @@ was in the version before it (its hits are carried over) or is new (and is
 rescanned in context); by induction down the chain every line was scanned
 once. Whole-file scans are used whenever that argument is weak: lone ``\\r``
 line ends (the detector counts them as lines), large rewrites, and files
-mentioning ``Secret`` (the detector decodes Kubernetes Secret values only when
-the manifest's ``kind: Secret`` is in the text it sees).
+holding a Kubernetes Secret manifest's ``kind: Secret`` (the detector decodes
+its values only when that line is in the text it sees).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, NamedTuple, Optional
 
+from scanner.decode import may_decode_base64
 from scanner.encodings import decode_blob, has_lone_cr
 from scanner.history.hits import Hit
 from scanner.rulematch import MAX_LINES, MAX_REACH, line_back, line_forward, text_ok, unvouched_regions
@@ -130,7 +131,11 @@ class VersionChain:
         self.path: Optional[str] = None
         self.data = b""
         self.plain: list[Hit] = []  # every hit of self.data, not one per fingerprint
-        self.has_secret_word = False  # does self.data contain b"Secret"?
+        # Does self.data say "Secret" (True may be stale: a change removed it), and is it a
+        # Kubernetes Secret manifest (decode.may_decode_base64)? A manifest is scanned whole.
+        self.secret_word = False
+        self.manifest = False
+        self._secret_next = False  # secret_word of the version _zone is judging
         self.newlines = 0  # self.data.count(b"\n"), kept up to date along the chain
         self.full_scans = 0
         self.window_scans = 0
@@ -145,26 +150,27 @@ class VersionChain:
         self.path = None
         self.data = b""
         self.plain = []
-        self.has_secret_word = False
+        self.secret_word = self.manifest = False
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """All hits in ``data`` (a text version of ``path``), first occurrence per fingerprint."""
         if has_lone_cr(data):
             self.reset()
             return self._whole(data, might_match, scan)
-        # "Secret" (a Kubernetes manifest: values are decoded only when the
-        # detector sees the whole file) forces whole scans. Searching every
-        # version for it costs as much as git's decompression, so along a
-        # chain only the spans that changed are searched (see _delta).
+        # A Kubernetes Secret manifest (values are decoded only when the detector sees the whole
+        # file) forces whole scans. Searching every version for "Secret" costs as much as git's
+        # decompression, so along a chain only the spans that changed are searched (see _zone).
         newlines = -1
         found: Optional[list[Hit]] = None
-        if self.path == path and self.enabled and not self.has_secret_word:
+        self._secret_next = self.secret_word  # (_zone updates it; an unchanged version keeps it)
+        if self.path == path and self.enabled and not self.manifest:
             found, newlines = self._delta(data, might_match, scan)
-        # a version judged by its changes has no "Secret": its predecessor had none, nor the change
-        has_secret_word = found is None and b"Secret" in data
+        secret_word, manifest = self._secret_next, False  # (a version judged by its changes is no manifest)
         if found is None:
+            secret_word = b"Secret" in data
+            manifest = secret_word and may_decode_base64(data)
             found = self._every(data, might_match, scan)
-        self.path, self.data, self.has_secret_word = path, data, has_secret_word
+        self.path, self.data, self.secret_word, self.manifest = path, data, secret_word, manifest
         self.newlines = newlines if newlines >= 0 else data.count(b"\n")
         self.plain = found  # every hit, not one per fingerprint: a kept copy must carry on when another goes
         return _unique(found)
@@ -192,8 +198,11 @@ class VersionChain:
         p, e = _changed_lines(prev, data)
         lines, nbytes = self._reach(data, p, e)
         za, zb = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
-        if data.find(b"Secret", p, e) != -1:  # (no slice: changes add up to a quarter of the history)
-            return None  # the previous version had none: it was added here, scan whole
+        # The previous version was no manifest. This one may be only if it says "Secret": if the
+        # previous one did not, the change must (no slice: changes add up to a quarter of the history).
+        self._secret_next = self.secret_word or data.find(b"Secret", p, e) != -1
+        if self._secret_next and may_decode_base64(data):
+            return None  # a manifest now: scan whole
         ha, hb = line_back(data, za, lines, nbytes), line_forward(data, zb, lines, nbytes)
         grow = len(data) - len(prev)
         # Both versions hold the zone's bytes outside the change: count those line feeds once.
@@ -331,19 +340,20 @@ class MatchedChain(VersionChain):
         self._clean_now = False
         hits: Optional[list[Hit]] = None
         newlines = -1
-        if self.path == path and self.enabled and not self.has_secret_word and not self.gated:
+        self._secret_next = self.secret_word  # (_zone updates it; an unchanged version keeps it)
+        if self.path == path and self.enabled and not self.manifest and not self.gated:
             hits, newlines = self._delta(data, might_match, scan)
-            has_secret_word = hits is None and b"Secret" in data
-        else:
-            has_secret_word = b"Secret" in data
+        secret_word, manifest = self._secret_next, False  # (a version judged by its changes is no manifest)
         gated = False
         if hits is None:
+            secret_word = b"Secret" in data
+            manifest = secret_word and may_decode_base64(data)
             self.matcher.whole_by = -1
-            hits = self._matched_whole(data, might_match, scan, has_secret_word or lone_cr)
+            hits = self._matched_whole(data, might_match, scan, manifest or lone_cr)
             gated = self.matcher.whole_by != -1
         if lone_cr:
             return _unique(hits)  # the detector counts lone CRs as line ends: no chain across them
-        self.path, self.data, self.has_secret_word, self.gated = path, data, has_secret_word, gated
+        self.path, self.data, self.secret_word, self.manifest, self.gated = path, data, secret_word, manifest, gated
         self.clean = self._clean_now
         self.newlines = newlines if newlines >= 0 else data.count(b"\n")
         self.plain = hits  # every hit, not one per fingerprint: a kept copy must carry on when another goes
@@ -393,7 +403,7 @@ class MatchedChain(VersionChain):
     def _matched_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn, keyword_path: bool) -> list[Hit]:
         """The whole version: Hyperscan over all of it, the detector on windows around its matches."""
         if keyword_path:
-            self._because("secret-or-cr")
+            self._because("manifest-or-cr")
             return self._keyword_whole(data, might_match, scan)
         found = self._windowed(data, scan)
         if found is None:
@@ -405,8 +415,8 @@ class MatchedChain(VersionChain):
         over all of it, the detector on windows around its matches. None where the keyword path
         must judge it whole, for the reasons a file's version would take it (``Secret``, lone CRs,
         too many unvouched bytes or matches)."""
-        if b"Secret" in data or has_lone_cr(data):
-            self._because("secret-or-cr")
+        if may_decode_base64(data) or has_lone_cr(data):
+            self._because("manifest-or-cr")
             return None
         return self._windowed(data, scan)
 
