@@ -124,16 +124,20 @@ def test_range_api_excludes_earlier_history(edited: tuple[GitRepo, dict[str, str
     assert _key(ranged) == _key(result)
 
 
+def _manifest_body(seed: int) -> str:
+    """A Secret's metadata, 40 comment lines, and its data: a Stripe key, base64-encoded."""
+    import base64
+
+    encoded = base64.b64encode(stripe_live_key(seed).encode()).decode()
+    middle = "".join(f"  # setting {i}: {fake(20, seed=seed + 100 + i)}\n" for i in range(40))
+    return f"metadata:\n  name: payments\n{middle}data:\n  stripe: {encoded}\n"
+
+
 def test_a_version_that_is_a_kubernetes_secret_is_scanned_whole(git_repo: GitRepo) -> None:
     # Values under a Secret's data: are decoded only when the detector sees
     # "kind: Secret". Here only the kind line changes, far from an unchanged
     # base64 value, so a delta scan of the new version alone would miss it.
-    import base64
-
-    key = stripe_live_key(301)
-    encoded = base64.b64encode(key.encode()).decode()
-    middle = "".join(f"  # setting {i}: {fake(20, seed=400 + i)}\n" for i in range(40))
-    body = f"metadata:\n  name: payments\n{middle}data:\n  stripe: {encoded}\n"
+    body = _manifest_body(301)
     # versions are scanned newest first, so the Secret must be the older one
     git_repo.stage("deploy.yaml", "apiVersion: v1\nkind: Secret\n" + body)
     git_repo.commit("a secret")
@@ -149,12 +153,7 @@ def test_a_change_without_the_word_secret_that_makes_a_manifest_is_scanned_whole
     # The newer version says "Secret" but is no manifest (a comment sits between "kind:" and
     # "Secret"); the older one, a line shorter, is one. The change between them holds no
     # "Secret", so the chain must remember the word was there and test the whole version.
-    import base64
-
-    key = stripe_live_key(303)
-    encoded = base64.b64encode(key.encode()).decode()
-    middle = "".join(f"  # setting {i}: {fake(20, seed=500 + i)}\n" for i in range(40))
-    body = f"  Secret\nmetadata:\n  name: payments\n{middle}data:\n  stripe: {encoded}\n"
+    body = "  Secret\n" + _manifest_body(303)
     git_repo.stage("deploy.yaml", "apiVersion: v1\nkind:\n" + body)
     introduced = git_repo.commit("a secret")
     git_repo.stage("deploy.yaml", "apiVersion: v1\nkind:\n# what follows is no kind\n" + body)

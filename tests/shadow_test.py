@@ -106,6 +106,11 @@ def test_every_rule_match_next_to_other_characters_has_a_shadow_match_ending_the
     assert checked > 500
 
 
+def _commit(repo: GitRepo, path: str, lines: list[str], message: str) -> str:
+    repo.stage(path, "\n".join(lines) + "\n")
+    return repo.commit(message)
+
+
 def _history(repo: GitRepo, rules: list[Any], engine: str, line_delta: bool = True) -> tuple[list[Any], Any]:
     result = scan_history(str(repo.path), Detector(rules, engine=engine), jobs=1, use_cache=False,
                           line_delta=line_delta)
@@ -117,19 +122,16 @@ def test_history_finds_secrets_among_other_characters_as_a_whole_file_scan_does(
     key = stripe_live_key(3)
     password = fake(18, seed=5)
     lines = [f"# Grüße {i}: naïve – 日本語 comment" for i in range(60)]
-    git_repo.stage("settings.py", "\n".join(lines) + "\n")
-    git_repo.commit("comments in other languages")
+    _commit(git_repo, "settings.py", lines, "comments in other languages")
     # secrets next to the characters where Python and Hyperscan part: a key name with an accented
     # letter, a no-break space before a value, a separator byte, an emoji after the key
     lines[20] = f"clé_password = \"{password}\""
     lines[21] = f"db_password =\u00a0\"{password}\""
     lines[40] = f"STRIPE = '{key}'😀"
     lines[41] = f"token\x1c= \"{fake(24, seed=9)}\""
-    git_repo.stage("settings.py", "\n".join(lines) + "\n")
-    added = git_repo.commit("add secrets")
+    added = _commit(git_repo, "settings.py", lines, "add secrets")
     lines[0] = "# changed far away: é"
-    git_repo.stage("settings.py", "\n".join(lines) + "\n")
-    git_repo.commit("edit a comment")
+    _commit(git_repo, "settings.py", lines, "edit a comment")
     rules = list(builtin_rules())
     found, result = _history(git_repo, rules, "hyperscan")
     assert ("stripe-live-secret-key", "settings.py", 41, added) in found
@@ -168,14 +170,11 @@ def test_line_numbers_past_other_characters_in_a_long_file_match_a_whole_file_sc
     lines = [f"    label_{i} = 'Größe – 日本語 {i}'" for i in range(600)]  # about 25 KB before the change
     lines[450] = f"    stripe_key = '{stripe_live_key(8)}'  # é"
     lines[452] = f"    db_password = \"{fake(20, seed=4)}\"  # 日本"
-    git_repo.stage("labels.py", "\n".join(lines) + "\n")
-    added = git_repo.commit("labels and two secrets")
+    added = _commit(git_repo, "labels.py", lines, "labels and two secrets")
     lines[448] = "    changed = 'ü next to the secrets'"
-    git_repo.stage("labels.py", "\n".join(lines) + "\n")
-    git_repo.commit("an edit beside them")
+    _commit(git_repo, "labels.py", lines, "an edit beside them")
     lines[10] = "    changed = 'ü far above'"
-    git_repo.stage("labels.py", "\n".join(lines) + "\n")
-    git_repo.commit("an edit above them")
+    _commit(git_repo, "labels.py", lines, "an edit above them")
     rules = list(builtin_rules())
     found, result = _history(git_repo, rules, "hyperscan")
     assert [(rule, line, commit) for rule, _, line, commit in found] == [
