@@ -182,3 +182,21 @@ def test_line_numbers_past_other_characters_in_a_long_file_match_a_whole_file_sc
     assert result.stats["matching"]["delta_scans"] >= 2  # the later versions were judged by their changes
     assert found == _history(git_repo, rules, "python")[0]
     assert found == _history(git_repo, rules, "hyperscan", line_delta=False)[0]
+
+
+def test_a_byte_order_mark_and_other_characters_on_the_first_line(git_repo: GitRepo) -> None:
+    """The BOM is one character of the shadow but none of the detector's text (decode_blob drops
+    it): a window starting at the file's first byte must still give line 1's columns."""
+    pytest.importorskip("hyperscan")
+    key = stripe_live_key(12)
+    git_repo.stage("bom.py", "\ufeff" + f"clé = '{key}'  # é\n" + "x = 'ü'\n" * 30)
+    added = git_repo.commit("a key on the first line of a file with a BOM")
+    git_repo.stage("bom.py", "\ufeff" + f"clé = '{key}'  # é\n" + "x = 'ü'\n" * 29 + "y = 1\n")
+    git_repo.commit("an edit below")
+    rules = list(builtin_rules())
+    result = scan_history(str(git_repo.path), Detector(rules), jobs=1, use_cache=False)
+    python = scan_history(str(git_repo.path), Detector(rules, engine="python"), jobs=1, use_cache=False,
+                          line_delta=False)
+    key_of = lambda r: sorted((f.rule_id, f.line, f.column, f.commit) for f in r.findings)  # noqa: E731
+    assert key_of(result) == key_of(python)
+    assert ("stripe-live-secret-key", 1, 8, added) in key_of(result)
