@@ -50,7 +50,7 @@ from scanner.rules import Rule
 from scanner.shadow import Shadow, Unshadowable, shadow_expression
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 15
+FORMAT = 16
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -581,6 +581,7 @@ class RuleMatcher:
         # with a path condition that excludes it does not send the text down the keyword path.
         self.path: Optional[str] = None
         self._long_db: Any = None  # the long patterns alone (see long_match)
+        self._long_shadow_db: Any = None  # the same rewritten for shadows
         # Every pattern again, rewritten for the shadow of a text (scanner.shadow), under the same
         # ids; and the rules some pattern of which could not be rewritten (judged by Python
         # around every character Hyperscan cannot vouch for, as before the shadow).
@@ -589,6 +590,8 @@ class RuleMatcher:
         self._db = self._load_or_compile()
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
         self._long_scratch = hyperscan.Scratch(self._long_db) if self._long_db is not None else None
+        self._long_shadow_scratch = (hyperscan.Scratch(self._long_shadow_db)
+                                     if self._long_shadow_db is not None else None)
         self._shadow_scratch = hyperscan.Scratch(self._shadow_db) if self._shadow_db is not None else None
         self.max_lines = max(self.pattern_lines, default=0)  # line feeds a windowed match may hold
         # How far a windowed match may reach from the secret it holds (lines, bytes): a version
@@ -631,6 +634,8 @@ class RuleMatcher:
             self.pattern_rule, self.pattern_reach, self.modes = stored["rule"], stored["reach"], stored["modes"]
             self.pattern_lines, self.pattern_ahead = stored["lines"], stored["ahead"]
             self._long_db = long_db
+            self._long_shadow_db = (self._hs.loadb(stored["long_shadow"], self._hs.HS_MODE_BLOCK)
+                                    if stored["long_shadow"] else None)
             self._shadow_db = self._hs.loadb(stored["shadow"], self._hs.HS_MODE_BLOCK) if stored["shadow"] else None
             self.unshadowed = frozenset(stored["unshadowed"])
             touch(path)
@@ -643,6 +648,8 @@ class RuleMatcher:
                                  "reach": self.pattern_reach, "lines": self.pattern_lines,
                                  "ahead": self.pattern_ahead, "modes": self.modes,
                                  "long": self._hs.dumpb(self._long_db) if self._long_db is not None else b"",
+                                 "long_shadow": (self._hs.dumpb(self._long_shadow_db)
+                                                 if self._long_shadow_db is not None else b""),
                                  "shadow": self._hs.dumpb(self._shadow_db) if self._shadow_db is not None else b"",
                                  "unshadowed": sorted(self.unshadowed)},
                                 pickle.HIGHEST_PROTOCOL)
@@ -792,36 +799,51 @@ class RuleMatcher:
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
         db.compile(expressions=[p.expression for p in patterns], ids=list(range(len(patterns))),
                    elements=len(patterns), flags=[p.flags for p in patterns])
-        self._long_db = self._compile_long(patterns)
+        self._long_db, self._long_shadow_db = self._compile_long(patterns)
         self._shadow_db = self._compile_shadow(patterns)
         return db
 
-    def _compile_long(self, patterns: Sequence[Pattern]) -> Any:
-        """The database ``long_match`` scans: per long rule, the literals one of which its every
-        match holds (``required_literals``: a literal search runs at memory speed, where the long
-        expressions themselves, wide repeats after "[" or "user", ran at half the main database's
-        speed), or its expressions when the regex shows no such literal."""
+    def _compile_long(self, patterns: Sequence[Pattern]) -> tuple[Any, Any]:
+        """The databases ``long_match`` scans, on texts and on their shadows: per long rule, the
+        literals one of which its every match holds (``required_literals``: a literal search runs
+        at memory speed, where the long expressions themselves, wide repeats after "[" or "user",
+        ran at half the main database's speed), or its expressions when the regex shows no such
+        literal. No shadow database when a pattern cannot be rewritten for shadows."""
         hs = self._hs
         long_rules = sorted({p.rule for p, reach in zip(patterns, self._reaches()) if reach > LONG_REACH})
         expressions: list[bytes] = []
         flags: list[int] = []
+        shadows: Optional[list[bytes]] = []
         for index in long_rules:
             rule = self.rules[index]
             literals = required_literals(rule.regex)
+            sources: list[tuple[bytes, int, str, bool]] = []
             if literals:
-                for literal in rarest(literals, rule.keywords):
-                    expressions.append(re.escape(literal).encode("utf-8"))
-                    flags.append(hs.HS_FLAG_CASELESS | hs.HS_FLAG_SINGLEMATCH)
+                sources = [(re.escape(literal).encode("utf-8"), hs.HS_FLAG_CASELESS, re.escape(literal), True)
+                           for literal in rarest(literals, rule.keywords)]
             else:
-                for p in patterns:
-                    if p.rule == index:
-                        expressions.append(p.expression)
-                        flags.append(p.flags | hs.HS_FLAG_SINGLEMATCH)
+                sources = [(p.expression, p.flags, rule.regex, False) for p in patterns if p.rule == index]
+            for expression, flag, source, caseless in sources:
+                expressions.append(expression)
+                flags.append(flag | hs.HS_FLAG_SINGLEMATCH)
+                try:
+                    if shadows is not None:
+                        shadows.append(shadow_pattern(source, ignore_case=caseless).encode("ascii"))
+                except (Unshadowable, RecursionError):
+                    shadows = None
         if not expressions:
-            return None
+            return None, None
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
         db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
-        return db
+        shadow_db = None
+        if shadows is not None:
+            shadow_db = hs.Database(mode=hs.HS_MODE_BLOCK)
+            try:
+                shadow_db.compile(expressions=shadows, ids=list(range(len(shadows))), elements=len(shadows),
+                                  flags=[hs.HS_FLAG_PREFILTER | hs.HS_FLAG_SINGLEMATCH] * len(shadows))
+            except Exception:  # a rewritten expression Hyperscan rejects: shadows keep the full reach
+                shadow_db = None
+        return db, shadow_db
 
     def _compile_shadow(self, patterns: Sequence[Pattern]) -> Any:
         """The database ``scan_shadow`` runs: each pattern rewritten for the shadow
@@ -967,7 +989,20 @@ class RuleMatcher:
 
     def long_match(self, data: bytes) -> bool:
         """Could a long rule's match (a pattern reaching further than LONG_REACH) lie in ``data``?"""
-        if self._long_db is None:
+        return self._any(self._long_db, self._long_scratch, data)
+
+    @property
+    def long_shadows(self) -> bool:
+        """Can ``long_match_shadow`` answer (every long pattern rewritten for shadows, and no rule
+        left to judge the regions around unvouched characters itself)?"""
+        return self._long_shadow_db is not None and not self.unshadowed
+
+    def long_match_shadow(self, shadow: bytes) -> bool:
+        """``long_match`` for a span of a text's shadow (``scanner.shadow``)."""
+        return self._any(self._long_shadow_db, self._long_shadow_scratch, shadow)
+
+    def _any(self, db: Any, scratch: Any, data: bytes) -> bool:
+        if db is None:
             return False
         found: list[int] = []
 
@@ -976,7 +1011,7 @@ class RuleMatcher:
             return True  # one is enough: stop
 
         try:
-            self._long_db.scan(data, match_event_handler=on_match, scratch=self._long_scratch)
+            db.scan(data, match_event_handler=on_match, scratch=scratch)
         except self._hs.ScanTerminated:
             pass
         return bool(found)

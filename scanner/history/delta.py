@@ -313,6 +313,7 @@ class MatchedChain(VersionChain):
         self.keyword_path = 0
         self.long_reach = 0  # changes judged with the full reach: a long pattern could match there
         self.shadowed = 0  # versions Hyperscan searched through their shadow (scanner.shadow)
+        self._view: Optional[Shadow] = None  # the last version's shadow
         self.reasons: dict[str, int] = {}  # why texts took the keyword path
         self.whole_rules: dict[str, int] = {}  # whole texts a rule that needs them searched alone first
         self.whole_spans: dict[str, int] = {}  # versions scanned whole: such a rule's keyword in the span
@@ -368,10 +369,11 @@ class MatchedChain(VersionChain):
         (``rulematch.required_literals``). If none of those occurs there, no long rule has a hit
         touching the change; if the previous version had no long rule's hit either, none had one
         there before, and every hit the long rules lack the reach for is the same in both
-        versions: the short reach judges the rest. Bytes Hyperscan cannot vouch for in that reach
-        keep the full one (the regions around them are judged by every rule, and a non-ASCII
-        character may match a literal's letter without case). On sqlalchemy's history the spans
-        Hyperscan searches shrink by a quarter (2.09 -> 1.58 GB).
+        versions: the short reach judges the rest. Where that reach holds bytes Hyperscan cannot
+        vouch for, the literals are sought in the version's shadow, rewritten (a non-ASCII letter
+        may match a literal's letter without case: the Kelvin sign, the long s); without a shadow
+        (not UTF-8, or a custom rule judged around such bytes) the full reach is kept. On
+        sqlalchemy's history the spans Hyperscan searches shrink by a quarter (2.09 -> 1.58 GB).
 
         Called once per changed version, it also notes whether the version is all vouchable
         bytes (``_clean_now``: its predecessor was and the change is)."""
@@ -381,7 +383,12 @@ class MatchedChain(VersionChain):
             return self.reach
         lines, nbytes = self.reach
         lo, hi = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
-        if not self._vouched(data, lo, hi) or matcher.long_match(data[lo:hi]):
+        if self._vouched(data, lo, hi):
+            long = matcher.long_match(data[lo:hi])
+        else:
+            view = self._shadow(data) if matcher.long_shadows else None
+            long = view is None or matcher.long_match_shadow(view.text[view.char(lo):view.char(hi)])
+        if long:
             self.long_reach += 1
             return self.reach
         return matcher.short_reach
@@ -442,7 +449,9 @@ class MatchedChain(VersionChain):
         (None: the matcher has no shadow database, or ``data`` is not valid UTF-8)."""
         if not self.matcher.shadows:
             return None
-        view = Shadow.of(data)
+        if self._view is not None and self._view.data is data:
+            return self._view  # (the reach and the zone of one version both ask)
+        view = self._view = Shadow.of(data)
         if view is not None:
             self.shadowed += 1
         return view
