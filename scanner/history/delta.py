@@ -420,8 +420,9 @@ class MatchedChain(VersionChain):
     def whole_text(self, data: bytes, scan: ScanFn) -> Optional[list[Hit]]:
         """Every hit of one text that is no version of a file (a commit or tag message): Hyperscan
         over all of it, the detector on windows around its matches. None where the keyword path
-        must judge it whole, for the reasons a file's version would take it (``Secret``, lone CRs,
-        too many unvouched bytes or matches)."""
+        must judge it whole, for the reasons a file's version would take it (a Kubernetes Secret
+        manifest, lone CRs, too many matches, or unvouched bytes everywhere in a text that is not
+        UTF-8)."""
         if may_decode_base64(data) or has_lone_cr(data):
             self._because("manifest-or-cr")
             return None
@@ -430,7 +431,8 @@ class MatchedChain(VersionChain):
     def _windowed(self, data: bytes, scan: ScanFn) -> Optional[list[Hit]]:
         """The whole text's hits from Hyperscan's windows (None: the keyword path must do)."""
         # Non-ASCII bytes (a name in a header, a Unicode test string) leave Hyperscan's word on
-        # the text around them unvouched: every rule judges those regions, Hyperscan the rest.
+        # the text unvouched: it searches the text's shadow instead; where there is none (not
+        # UTF-8), every rule judges the regions around them, Hyperscan the rest.
         self._clean_now = text_ok(data)
         view = None if self._clean_now else self._shadow(data)
         regions = [] if self._clean_now or view is not None else unvouched_regions(data, self.matcher.max_lines)
