@@ -50,7 +50,7 @@ from scanner.rules import Rule
 from scanner.shadow import Shadow, Unshadowable, shadow_expression
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 16
+FORMAT = 17
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -460,10 +460,10 @@ def _max_line_feeds(pattern: str) -> int:
     return most(tree)
 
 
-def shadow_pattern(pattern: str, ignore_case: bool = False) -> str:
+def shadow_pattern(pattern: str, ignore_case: bool = False, from_lookbehind: bool = False) -> str:
     """``pattern`` (Python syntax) rewritten for texts' shadows (``scanner.shadow``), with the
     repeats Hyperscan misses written open as in ``translate``. Raises ``Unshadowable``."""
-    return open_loose_repeats(shadow_expression(_parse(pattern), _MAX_BOUND, ignore_case))[0]
+    return open_loose_repeats(shadow_expression(_parse(pattern), _MAX_BOUND, ignore_case, from_lookbehind))[0]
 
 
 def text_ok(data: bytes, start: int = 0, end: Optional[int] = None) -> bool:
@@ -587,6 +587,7 @@ class RuleMatcher:
         # around every character Hyperscan cannot vouch for, as before the shadow).
         self._shadow_db: Any = None
         self.unshadowed: frozenset[int] = frozenset()
+        self.shadow_keywords: frozenset[int] = frozenset()  # rules the shadow finds by their keywords
         self._db = self._load_or_compile()
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
         self._long_scratch = hyperscan.Scratch(self._long_db) if self._long_db is not None else None
@@ -638,6 +639,7 @@ class RuleMatcher:
                                     if stored["long_shadow"] else None)
             self._shadow_db = self._hs.loadb(stored["shadow"], self._hs.HS_MODE_BLOCK) if stored["shadow"] else None
             self.unshadowed = frozenset(stored["unshadowed"])
+            self.shadow_keywords = frozenset(stored["shadow_keywords"])
             touch(path)
             return db
         except Exception:  # missing, stale or corrupt: rebuild
@@ -651,7 +653,8 @@ class RuleMatcher:
                                  "long_shadow": (self._hs.dumpb(self._long_shadow_db)
                                                  if self._long_shadow_db is not None else b""),
                                  "shadow": self._hs.dumpb(self._shadow_db) if self._shadow_db is not None else b"",
-                                 "unshadowed": sorted(self.unshadowed)},
+                                 "unshadowed": sorted(self.unshadowed),
+                                 "shadow_keywords": sorted(self.shadow_keywords)},
                                 pickle.HIGHEST_PROTOCOL)
             atomic_write(path, blob)
             prune(path.parent, "rules-*.hsdb", keep=KEEP_DATABASES)
@@ -849,10 +852,11 @@ class RuleMatcher:
         """The database ``scan_shadow`` runs: each pattern rewritten for the shadow
         (``scanner.shadow``), under its id. A windowed or gate pattern is rewritten from its
         rule's regex (a gate is a superset only on ASCII); a keyword or escape pattern from its
-        own expression. An approximated rule is anchored by its keywords instead, under new ids
-        (keyword windows, as on the keyword path): its regex without its lookarounds, where a
-        generic rule keeps the key name it needs, matches every assignment, and its approximation
-        is a superset only on ASCII. Compiled in prefilter form (a superset; it lets Hyperscan
+        own expression. An approximated rule (its approximation is a superset only on ASCII) is
+        rewritten from its regex's last top-level lookbehind on, where a generic rule keeps the
+        key name it needs (without it, its regex matched every assignment); where that finds no
+        lookbehind or still matches ordinary code (``_unanchored``), it is anchored by its
+        keywords instead, under new ids (keyword windows, as on the keyword path). Compiled in prefilter form (a superset; it lets Hyperscan
         simplify what is too large). A pattern that cannot be rewritten or compiled leaves its
         rule in ``unshadowed``."""
         hs = self._hs
@@ -865,7 +869,13 @@ class RuleMatcher:
             rule = self.rules[p.rule] if p.rule < len(self.rules) else None
             mode = self.modes[p.rule] if rule is not None else ""
             if mode == "approximate" and rule is not None and rule.keywords:
-                anchored.append(p.rule)
+                named = self._from_lookbehind(rule)
+                if named is None:
+                    anchored.append(p.rule)
+                    continue
+                expressions.append(named)
+                ids.append(number)
+                flags.append(hs.HS_FLAG_PREFILTER | (p.flags & hs.HS_FLAG_SINGLEMATCH))
                 continue
             try:
                 if rule is not None and (p.reach >= 0 or mode in ("approximate", "gate")):
@@ -896,7 +906,19 @@ class RuleMatcher:
                 self.pattern_ahead.append(0)
         db = self._try_all(expressions, ids, flags, unshadowed)
         self.unshadowed = frozenset(unshadowed)
+        self.shadow_keywords = frozenset(anchored)
         return db
+
+    def _from_lookbehind(self, rule: Rule) -> Optional[bytes]:
+        """The rule's regex rewritten for shadows from its last top-level lookbehind on
+        (``shadow_expression``), or None where there is none, Hyperscan rejects it or it still
+        matches ordinary code holding none of the rule's keywords."""
+        try:
+            expression = shadow_pattern(rule.regex, from_lookbehind=True).encode("ascii")
+        except (Unshadowable, RecursionError):
+            return None
+        db = self._try(expression, self._hs.HS_FLAG_PREFILTER)
+        return expression if db is not None and not self._unanchored(db, rule) else None
 
     def _try_all(self, expressions: list[bytes], ids: list[int], flags: list[int], rejected: set[int]) -> Any:
         """One database of the expressions; where Hyperscan rejects it, of those it takes alone

@@ -73,12 +73,20 @@ def char_offsets(data: bytes, positions: list[int]) -> list[int]:
     return out
 
 
-def shadow_expression(parsed: Optional[tuple[Any, Any]], max_bound: int, ignore_case: bool = False) -> str:
+def shadow_expression(parsed: Optional[tuple[Any, Any]], max_bound: int, ignore_case: bool = False,
+                      from_lookbehind: bool = False) -> str:
     """A regex (its ``re`` parse tree and constants module: ``rulematch._parse``) as a Hyperscan
     expression over the shadow that matches wherever the regex matches the text, ending at the
     same character. A bounded repeat above ``max_bound`` is written open.
 
-    Raises Unshadowable when the parse tree holds something it cannot rewrite."""
+    ``from_lookbehind``: the expression starts at the regex's last positive lookbehind at its top
+    level, made to consume, and drops what comes before it. A match of ``A(?<=X)B`` ends where
+    some match of ``XB`` does (X's match ends where A's does, and B follows), so the matches still
+    end everywhere the regex's do; for a generic rule whose key name sits in that lookbehind, the
+    expression keeps the name (the lookbehind dropped, it matched every assignment).
+
+    Raises Unshadowable when the parse tree holds something it cannot rewrite (or, with
+    ``from_lookbehind``, no such lookbehind)."""
     if parsed is None:
         raise Unshadowable("syntax only the regex module knows")
     tree, c = parsed
@@ -160,7 +168,14 @@ def shadow_expression(parsed: Optional[tuple[Any, Any]], max_bound: int, ignore_
                 raise Unshadowable(f"item {op}")
         return "".join(out)
 
-    body = emit(tree, flags, frozenset())
+    items = list(tree)
+    if from_lookbehind:
+        behind = [i for i, (op, av) in enumerate(items) if op is c.ASSERT and av[0] < 0]
+        if not behind:
+            raise Unshadowable("no lookbehind at the top level")
+        last = behind[-1]
+        items = list(items[last][1][1]) + items[last + 1:]
+    body = emit(items, flags, frozenset())
     if not body:
         raise Unshadowable("matches the empty string")
     return body

@@ -57,6 +57,22 @@ def test_a_class_takes_the_unvouched_byte_exactly_when_python_takes_such_a_chara
         assert "\\x80" not in shadow_pattern(pattern), pattern
 
 
+def test_a_lookbehind_made_to_consume_keeps_a_generic_rule_to_secret_named_keys() -> None:
+    """``A(?<=X)B`` becomes ``XB``: every match still ends where the regex's does, and the key name
+    the lookbehind required is required again (dropped, the rule matched every assignment)."""
+    import regex
+
+    pattern = r"(?i)(?P<key>[\w.-]{1,40})(?<=(?:password|secret)[\w.-]{0,9})[ \t]*=[ \t]*\"(?P<v>[^\"]{8,})\""
+    expression = shadow_pattern(pattern, from_lookbehind=True)
+    shadowed = regex.compile(expression)  # its classes name bytes; the shadow is read as latin-1
+    for text in ['db_password = "s3cr3tvalue"', 'API_SECRET_x="abcdefgh12"', 'clé_password = "aé日cdefgh"']:
+        shade = shadow(text.encode()).decode("latin-1")
+        match = regex.search(pattern, text)
+        assert match is not None and any(m.end() == match.end() for m in shadowed.finditer(shade, overlapped=True))
+    assert shadowed.search(shadow(b'name = "ordinary value"').decode("latin-1")) is None
+    assert regex.search(shadow_pattern(pattern), 'name = "ordinary value"')  # the lookbehind dropped: any key
+
+
 def _matcher() -> Any:
     pytest.importorskip("hyperscan")
     from scanner.rulematch import RuleMatcher
@@ -76,9 +92,9 @@ def test_every_rule_match_next_to_other_characters_has_a_shadow_match_ending_the
             continue
         patterns = {p for p, r in enumerate(matcher.pattern_rule) if r == index}
         # rules searched by their keywords in the shadow: keyword rules, and approximated ones
-        # (their regex without its lookarounds would match every assignment)
-        keyword_only = bool(rule.keywords) and matcher.modes[index] in ("keyword", "fallback", "anchored",
-                                                                         "approximate")
+        # that no rewrite from their last lookbehind anchors (RuleMatcher._from_lookbehind)
+        keyword_only = bool(rule.keywords) and (matcher.modes[index] in ("keyword", "fallback", "anchored")
+                                                or index in matcher.shadow_keywords)
         for example in rule.examples:
             for _ in range(3):
                 text = example
