@@ -856,7 +856,8 @@ class RuleMatcher:
         rewritten from its regex's last top-level lookbehind on, where a generic rule keeps the
         key name it needs (without it, its regex matched every assignment); where that finds no
         lookbehind or still matches ordinary code (``_unanchored``), it is anchored by its
-        keywords instead, under new ids (keyword windows, as on the keyword path). Compiled in prefilter form (a superset; it lets Hyperscan
+        keywords instead, under new ids (keyword windows, as on the keyword path; those rules
+        are ``shadow_keywords``). Compiled in prefilter form (a superset; it lets Hyperscan
         simplify what is too large). A pattern that cannot be rewritten or compiled leaves its
         rule in ``unshadowed``."""
         hs = self._hs
