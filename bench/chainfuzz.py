@@ -32,11 +32,10 @@ INLINE_BEFORE = ["", "x = ", "  ", "\t", " ", "foo(", "'", '"', "key: ", "# ", "
                  "url: ", "- "]
 NON_ASCII = ["café", "naïve – ok", "日本語", "Grüße", "x\u00a0y"]
 # Characters where Python's regexes and Hyperscan's bytes part (scanner/shadow.py): letters \w takes,
-# spaces \s takes (no-break, line separator, the separators \x1c-\x1f), the long s that (?i)s
-# takes, a 4-byte character. Not the Kelvin sign or the dotted I: Python's lower() makes them
-# ASCII letters, so the detector's two keyword prefilters (Python's for small texts, Hyperscan's
-# for large) disagree on a keyword spelt with them, whatever the windows do.
-TRICKY = ["é", "日", "\u00a0", "\u2028", "\x1c", "\x1f", "\u017f", "ß", "😀", "–"]
+# spaces \s takes (no-break, line separator, the separators \x1c-\x1f), the case partners (?i)k, s
+# and i take (Kelvin sign, long s, dotted I), a 4-byte character.
+TRICKY = ["é", "日", "\u00a0", "\u2028", "\x1c", "\x1f", "\u212a", "\u017f", "\u0130", "ß", "😀", "–"]
+PARTNERS = {"k": "\u212a", "K": "\u212a", "s": "\u017f", "S": "\u017f", "i": "\u0130", "I": "\u0130"}
 INLINE_AFTER = ["", ";", ")", "'", '"', " # c", ",", " ", "}", "\\n"]
 
 
@@ -68,10 +67,17 @@ def _line(rng: random.Random) -> str:
 
 
 def _unicode(rng: random.Random, text: str) -> str:
-    """``text`` with one to three characters Hyperscan cannot vouch for inserted anywhere."""
+    """``text`` with one to three characters Hyperscan cannot vouch for put in: inserted anywhere,
+    or standing for a letter they match without case (in a keyword too: no prefilter takes a
+    keyword spelt so, prefilter.ASCII_LOWERING)."""
     for _ in range(rng.randint(1, 3)):
-        at = rng.randint(0, len(text))
-        text = text[:at] + rng.choice(TRICKY) + text[at:]
+        letters = [i for i, ch in enumerate(text) if ch in PARTNERS]
+        if letters and rng.random() < 0.4:
+            at = rng.choice(letters)
+            text = text[:at] + PARTNERS[text[at]] + text[at + 1:]
+        else:
+            at = rng.randint(0, len(text))
+            text = text[:at] + rng.choice(TRICKY) + text[at:]
     return text
 
 

@@ -33,7 +33,7 @@ from scanner.encodings import decode_value
 from scanner.entropy import FILLER, SLOT, char_classes, placeholder_kind, shannon_entropy
 from scanner.lazyre import lazy
 from scanner.models import Finding, Fragment, Incomplete, confidence_rank, severity_rank
-from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available
+from scanner.prefilter import ASCII_LOWERING, HyperscanPrefilter, PythonPrefilter, hyperscan_available
 from scanner.rules import CREDENTIAL_WORDS, Rule
 
 
@@ -70,13 +70,15 @@ class KeywordOccurrences:
 
     def __init__(self, text: str, present: set[str]) -> None:
         self.text = text
+        if "\u212a" in text or "\u0130" in text:
+            # The Kelvin sign and U+0130 (I with dot above) lower to ASCII letters (the latter
+            # growing to "i" and a combining dot, shifting every later offset). The prefilters
+            # take neither for a keyword's letter (prefilter.ASCII_LOWERING), nor do the windows
+            # here: a CA bundle or a minified script holding one keeps its offsets (requests'
+            # cacert.pem versions, 300 KB each), and a window never opens where no prefilter saw
+            # a keyword.
+            text = text.translate(ASCII_LOWERING)
         lowered = text.lower()
-        if len(lowered) != len(text):
-            # U+0130 (I with dot above) is the one letter whose lower() grows, to "i" and a combining
-            # dot, shifting every later offset. The regexes' (?i) matches it as "i", so lower it
-            # to that: a CA bundle or a minified script holding one no longer sends every rule
-            # over the whole text (requests' cacert.pem versions, 300 KB each).
-            lowered = text.replace("\u0130", "i").lower()
         # Should lower() still change offsets, every rule searches the whole text.
         self.lowered: Optional[str] = lowered if len(lowered) == len(text) else None
         self.present = present

@@ -30,6 +30,12 @@ Data = Union[str, bytes]
 # Up to this size, the Python prefilter tests each keyword with `in`.
 SMALL_INPUT = 4096
 
+# The only two characters whose str.lower() holds an ASCII letter: the Kelvin sign ("k") and the
+# dotted capital I ("i" and a combining dot). Hyperscan's caseless bytes never take them for a
+# keyword's letter, so the Python prefilter does not either: which prefilter a text meets (it goes
+# by size) must not decide whether a rule runs on it.
+ASCII_LOWERING = {0x212A: "\ufffd", 0x130: "\ufffd"}
+
 
 def _trie_regex(words: Sequence[str]) -> str:
     """An alternation of ``words`` factored into a trie, so matching is one pass
@@ -76,6 +82,8 @@ class PythonPrefilter:
         """Indices of the keywords that occur in ``data`` (case-insensitive)."""
         if not self.keywords:
             return set()
+        if isinstance(data, str) and ("\u212a" in data or "\u0130" in data):
+            data = data.translate(ASCII_LOWERING)
         if len(data) <= SMALL_INPUT:
             # A diff hunk is a few hundred bytes: a C substring search per
             # keyword finishes before the trie regex would even be compiled.

@@ -99,3 +99,24 @@ def test_real_files_give_the_same_findings_on_both_engines(command: str, git_rep
     assert "hyperscan" not in python_modules  # the switch took the pure-Python path
     assert len(hyper["findings"]) > 100
     assert _findings(python) == _findings(hyper)
+
+
+@pytest.mark.skipif(not hyperscan_available(), reason="hyperscan not installed")
+def test_a_keyword_spelt_with_a_kelvin_sign_or_dotted_i_is_no_keyword_to_either_prefilter() -> None:
+    """str.lower() turns the Kelvin sign into "k" and U+0130 into "i" (and a dot); Hyperscan's caseless
+    bytes take neither. Which prefilter a text meets goes by its size, so they must agree, or a
+    finding would depend on how much text surrounds it."""
+    from scanner.prefilter import HyperscanPrefilter
+
+    keywords = ["api_key", "token", "secret"]
+    python, hyperscan = PythonPrefilter(keywords), HyperscanPrefilter(keywords)
+    for text in ["API_\u212aEY=1", "apİ_key", "to\u212aen", "SECRET", "secret İ api_key", "x" * 5000 + "API_\u212aEY"]:
+        assert python.matches(text) == hyperscan.matches(text), text
+    value = "Zx8" + "q7Lm2Pv9Rt4Kw6Hy3Nb5"  # high entropy, no placeholder
+    line = f'API_\u212aEY = "{value}"\n'
+    rules = list(builtin_rules())
+    small = Detector(rules).scan_text(line, "settings.py")
+    large = Detector(rules).scan_text(line + "# filler line\n" * (HYPERSCAN_THRESHOLD // 14 + 1), "settings.py")
+    assert [(f.rule_id, f.line) for f in small] == [(f.rule_id, f.line) for f in large]
+    python_engine = Detector(rules, engine="python").scan_text(line + "# filler line\n" * 2000, "settings.py")
+    assert [(f.rule_id, f.line) for f in large] == [(f.rule_id, f.line) for f in python_engine]
