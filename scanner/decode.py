@@ -61,6 +61,8 @@ def may_decode_base64(data: bytes) -> bool:
     Secret manifest (``kind: Secret``), whose values it decodes only when it sees the manifest
     whole: such texts must be scanned whole. A word test first: most texts never say "Secret"."""
     return b"Secret" in data and _K8S_SECRET_BYTES().search(data) is not None
+
+
 # A YAML ``key: <base64>`` line or a JSON ``"key": "<base64>"`` pair.
 _B64_VALUE = lazy(
     r"""(?m)^[ \t]*["']?[\w.-]{1,253}["']?[ \t]*:[ \t]*["']?(?P<v>[A-Za-z0-9+/]{8,16384}={0,2})["']?[ \t]*,?[ \t]*\r?$"""
