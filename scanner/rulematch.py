@@ -47,7 +47,7 @@ from typing import Any, NamedTuple, Optional
 
 from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
-from scanner.shadow import Shadow, Unshadowable, shadow_expression
+from scanner.shadow import SEPARATORS, Shadow, Unshadowable, collect_groups, shadow_expression
 
 # Bump when the translation or the database layout changes (old caches are ignored).
 FORMAT = 17
@@ -403,25 +403,8 @@ def _max_line_feeds(pattern: str) -> int:
                 return True
         return has != negate
 
-    groups: dict[int, Any] = {}  # group number -> its items, for back-references
-
-    def collect(items: Any) -> None:
-        for op, av in items:
-            if op is c.SUBPATTERN:
-                if av[0] is not None:
-                    groups[av[0]] = av[3]
-                collect(av[3])
-            elif op is c.BRANCH:
-                for branch in av[1]:
-                    collect(branch)
-            elif op in (c.MAX_REPEAT, c.MIN_REPEAT) or op is getattr(c, "POSSESSIVE_REPEAT", None):
-                collect(av[2])
-            elif op in (c.ASSERT, c.ASSERT_NOT):
-                collect(av[1])
-            elif op is getattr(c, "ATOMIC_GROUP", None):
-                collect(av)
-
-    collect(tree)
+    # group number -> its items, for back-references
+    groups = {number: items for number, (items, _) in collect_groups(tree, c).items()}
     referenced: set[int] = set()  # back-references being measured (a group referring to itself)
 
     def most(items: Any) -> int:
@@ -466,10 +449,13 @@ def shadow_pattern(pattern: str, ignore_case: bool = False, from_lookbehind: boo
     return open_loose_repeats(shadow_expression(_parse(pattern), _MAX_BOUND, ignore_case, from_lookbehind))[0]
 
 
+_SEPARATOR_BYTES = tuple(bytes([b]) for b in SEPARATORS)
+
+
 def text_ok(data: bytes, start: int = 0, end: Optional[int] = None) -> bool:
     """True when Hyperscan's byte semantics cover Python's on ``data[start:end]``."""
     span = data[start:end] if start or end is not None else data
-    return span.isascii() and not any(c in span for c in (b"\x1c", b"\x1d", b"\x1e", b"\x1f"))
+    return span.isascii() and not any(c in span for c in _SEPARATOR_BYTES)
 
 
 def line_back(data: bytes, pos: int, lines: int, nbytes: int) -> int:
@@ -519,7 +505,7 @@ MAX_UNVOUCHED_RUNS = 64
 # then jumping between marks with ``bytes.find`` (both memory speed); ``_UNVOUCHED.finditer``
 # itself runs at about 80 MB/s (``re`` tries its class at every offset): on gin's history it
 # cost 1.2 s of a 4.3 s single-process scan, over 61 MB of mostly-ASCII texts.
-_RUN_MARKS = bytes(1 if 0x1C <= b <= 0x1F or b >= 0x80 else 0 for b in range(256))
+_RUN_MARKS = bytes(1 if b in SEPARATORS or b >= 0x80 else 0 for b in range(256))
 
 
 def unvouched_runs(data: bytes, start: int = 0, end: Optional[int] = None) -> Iterator[tuple[int, int]]:
@@ -989,7 +975,7 @@ class RuleMatcher:
         region_rules: Optional[frozenset[int]] = None
         if view is not None:
             text, region_rules = view.text, self.unshadowed
-            start, end = view.char(start), view.char(end)
+            start, end = view.chars(start, end)
             found: Optional[list[tuple[int, int]]] = []
             if region_rules:  # custom rules only: every built-in pattern is rewritten
                 found = unvouched_regions(text, self.max_lines, start, end, most=1.0)

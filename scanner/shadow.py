@@ -23,9 +23,9 @@ from typing import Any, Optional
 
 # The byte every character Hyperscan cannot vouch for becomes in the shadow.
 UNVOUCHED = 0x80
-# Characters Python may match where a byte pattern cannot: all but ASCII, and \x1c-\x1f
-# (Python's \s takes them; PCRE's does not).
-_SEPARATORS = range(0x1C, 0x20)
+# Characters Python may match where a byte pattern cannot: all but ASCII, and the separators
+# \x1c-\x1f (Python's \s takes them; PCRE's does not).
+SEPARATORS = range(0x1C, 0x20)
 # ASCII letters with a non-ASCII case partner under IGNORECASE (in ``re`` or ``regex``):
 # i (U+0130, U+0131), k (the Kelvin sign U+212A), s (the long s U+017F).
 _FOLDING = frozenset("iksIKS")
@@ -37,7 +37,7 @@ _ASCII = frozenset(range(0x80))
 
 # The shadow translation: a lead byte of a UTF-8 sequence and the separators become UNVOUCHED,
 # continuation bytes are deleted (so one character is one byte), ASCII stays.
-_TABLE = bytes(UNVOUCHED if (b >= 0xC0 or b in _SEPARATORS) else b for b in range(256))
+_TABLE = bytes(UNVOUCHED if (b >= 0xC0 or b in SEPARATORS) else b for b in range(256))
 _CONTINUATION = bytes(range(0x80, 0xC0))
 
 
@@ -92,8 +92,7 @@ def shadow_expression(parsed: Optional[tuple[Any, Any]], max_bound: int, ignore_
     tree, c = parsed
     state = getattr(tree, "state", None) or getattr(tree, "pattern", None)
     flags = getattr(state, "flags", 0) | (c.SRE_FLAG_IGNORECASE if ignore_case else 0)
-    groups: dict[int, Any] = {}
-    _collect_groups(tree, c, groups)
+    groups = collect_groups(tree, c)
     repeats = {c.MAX_REPEAT, c.MIN_REPEAT}
     if getattr(c, "POSSESSIVE_REPEAT", None) is not None:
         repeats.add(c.POSSESSIVE_REPEAT)
@@ -121,7 +120,7 @@ def shadow_expression(parsed: Optional[tuple[Any, Any]], max_bound: int, ignore_
                     lo, hi = iav
                     for code in range(lo, min(hi, 0x7F) + 1):
                         taken |= _literal(code, fold)[0]
-                    unvouched |= hi >= 0x80 or any(lo <= s <= hi for s in _SEPARATORS) or (
+                    unvouched |= hi >= 0x80 or any(lo <= s <= hi for s in SEPARATORS) or (
                         bool(fold) and any(lo <= ord(f) <= hi for f in _FOLDING))
                 elif iop is c.CATEGORY:
                     taken |= _category(iav, c)
@@ -181,27 +180,31 @@ def shadow_expression(parsed: Optional[tuple[Any, Any]], max_bound: int, ignore_
     return body
 
 
-def _collect_groups(items: Any, c: Any, groups: dict[int, Any], flags: int = 0) -> None:
+def collect_groups(items: Any, c: Any, flags: int = 0,
+                   groups: Optional[dict[int, tuple[Any, int]]] = None) -> dict[int, tuple[Any, int]]:
+    """Every numbered group of a parse tree: its items and the flags in force there."""
+    groups = {} if groups is None else groups
     for op, av in items:
         if op is c.SUBPATTERN:
             group, add, delete, sub = av
             inner = (flags | add) & ~delete
             if group:
                 groups[group] = (sub, inner)
-            _collect_groups(sub, c, groups, inner)
+            collect_groups(sub, c, inner, groups)
         elif op is c.BRANCH:
             for branch in av[1]:
-                _collect_groups(branch, c, groups, flags)
+                collect_groups(branch, c, flags, groups)
         elif op in (c.MAX_REPEAT, c.MIN_REPEAT) or op is getattr(c, "POSSESSIVE_REPEAT", None):
-            _collect_groups(av[2], c, groups, flags)
+            collect_groups(av[2], c, flags, groups)
         elif op in (c.ASSERT, c.ASSERT_NOT):
-            _collect_groups(av[1], c, groups, flags)
+            collect_groups(av[1], c, flags, groups)
         elif op is getattr(c, "ATOMIC_GROUP", None):
-            _collect_groups(av, c, groups, flags)
+            collect_groups(av, c, flags, groups)
+    return groups
 
 
 def _literal(code: int, fold: int) -> tuple[set[int], bool]:
-    if code >= 0x80 or code in _SEPARATORS:
+    if code >= 0x80 or code in SEPARATORS:
         return set(), True
     ch = chr(code)
     if fold and ch.isalpha():
@@ -256,8 +259,12 @@ class Shadow:
 
     def char(self, byte: int) -> int:
         """The character offset of the byte offset ``byte`` (a character boundary)."""
-        head = self.data[:byte]
-        return len(head.translate(None, _CONTINUATION))
+        return len(self.data[:byte].translate(None, _CONTINUATION))
+
+    def chars(self, start: int, end: int) -> tuple[int, int]:
+        """``char`` of both ends of a span: its end counted on from its start, not from 0."""
+        first = self.char(start)
+        return first, first + len(self.data[start:end].translate(None, _CONTINUATION))
 
     def to_bytes(self, windows: list[Any]) -> list[Any]:
         """``(start, end, rules)`` windows in character offsets, as byte offsets."""

@@ -39,6 +39,9 @@ def test_the_shadow_is_one_byte_per_character_and_maps_back() -> None:
         assert char_offsets(data, positions) == [len(text[:p].encode("utf-8")) for p in positions]
         view = Shadow(data)
         assert [view.char(len(text[:p].encode("utf-8"))) for p in positions] == positions
+        if len(positions) >= 2:
+            ends = (len(text[:positions[0]].encode("utf-8")), len(text[:positions[-1]].encode("utf-8")))
+            assert view.chars(*ends) == (positions[0], positions[-1])
 
 
 def test_invalid_utf8_has_no_shadow() -> None:

@@ -387,7 +387,11 @@ class MatchedChain(VersionChain):
             long = matcher.long_match(data[lo:hi])
         else:
             view = self._shadow(data) if matcher.long_shadows else None
-            long = view is None or matcher.long_match_shadow(view.text[view.char(lo):view.char(hi)])
+            if view is None:
+                long = True
+            else:
+                a, b = view.chars(lo, hi)
+                long = matcher.long_match_shadow(view.text[a:b])
         if long:
             self.long_reach += 1
             return self.reach
