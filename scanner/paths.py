@@ -81,7 +81,7 @@ def _write_unnamed(directory: Path, name: Path, data: bytes, mode: Optional[int]
     cannot: the caller writes a named temporary file instead.
     """
     flag = getattr(os, "O_TMPFILE", None)
-    if flag is None or not os.path.isdir("/proc/self/fd"):
+    if flag is None or not os.path.isdir("/proc/self/fd") or os.link not in os.supports_dir_fd:
         return False
     try:
         fd = os.open(directory, flag | os.O_WRONLY, 0o666 if mode is None else 0o600)
@@ -94,7 +94,14 @@ def _write_unnamed(directory: Path, name: Path, data: bytes, mode: Optional[int]
         handle.flush()
         os.fsync(fd)
         try:
-            os.link(f"/proc/self/fd/{fd}", name, follow_symlinks=True)
+            # Without a dir_fd CPython calls link(2), which links the
+            # /proc/self/fd entry itself (EXDEV) instead of the file it names;
+            # with one it calls linkat(2) with AT_SYMLINK_FOLLOW, which works.
+            parent = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.link(f"/proc/self/fd/{fd}", name.name, dst_dir_fd=parent, follow_symlinks=True)
+            finally:
+                os.close(parent)
         except OSError:
             return False
     return True
