@@ -96,18 +96,56 @@ def _unterminated(data: bytes, start: int, end: int) -> int:
     return 1 if end == len(data) and end > start and data[-1:] != b"\n" else 0
 
 
-class Zone(NamedTuple):
-    """The changed part of a version, widened by the reach (see ``VersionChain._zone``)."""
+class Zone:
+    """The changed part of a version, widened by the reach (see ``VersionChain._zone``).
 
-    za: int  # data[za:zb]: the zone (whole lines)
-    zb: int
-    ha: int  # data[ha:hb]: the span searched for the zone's hits (a reach further each side)
-    hb: int
+    Its line numbers are counted only when asked for (``numbers``): most versions have no hit
+    to carry and no candidate in the span, and counting line feeds (``bytes.count`` runs at a
+    byte a cycle) over every change was a tenth of a history scan's time.
+    """
+
+    __slots__ = ("za", "zb", "ha", "hb", "carried", "_data", "_prev", "_old_newlines", "_numbers")
+
+    def __init__(self, data: bytes, prev: bytes, old_newlines: int, za: int, zb: int, ha: int, hb: int) -> None:
+        self.za, self.zb = za, zb  # data[za:zb]: the zone (whole lines)
+        self.ha, self.hb = ha, hb  # data[ha:hb]: the span searched for the zone's hits (a reach further each side)
+        self.carried: list[Hit] = []  # the previous version's hits outside the zone, at their new lines
+        self._data, self._prev, self._old_newlines = data, prev, old_newlines
+        self._numbers: Optional[ZoneLines] = None
+
+    def numbers(self) -> "ZoneLines":
+        """The zone's line numbers, counted once."""
+        if self._numbers is None:
+            self._numbers = _count_lines(self._data, self._prev, self._old_newlines, self.za, self.zb, self.ha)
+        return self._numbers
+
+    @property
+    def newlines(self) -> int:
+        """Line feeds in the whole version, or -1 when not counted (nor worth counting)."""
+        return self._numbers.newlines if self._numbers is not None else -1
+
+
+class ZoneLines(NamedTuple):
     first: int  # line number of the zone's first line
-    first_span: int  # line number of ha
-    lines: int  # line feeds in the zone
-    newlines: int  # line feeds in the whole version
-    carried: list[Hit]  # the previous version's hits outside the zone, at their new lines
+    first_span: int  # line number of the span's first line (ha)
+    lines: int  # lines in the zone (a last line with no line feed is one too)
+    old_lines: int  # the same in the previous version
+    newlines: int  # line feeds in the whole version (-1: unknown)
+
+
+def _count_lines(data: bytes, prev: bytes, old_newlines: int, za: int, zb: int, ha: int) -> ZoneLines:
+    """``ZoneLines`` of the zone ``data[za:zb]``: both versions hold the bytes before ``za`` and
+    after ``zb`` (the zone holds the whole change)."""
+    grow = len(data) - len(prev)
+    old_feeds = prev.count(b"\n", za, zb - grow)
+    feeds = data.count(b"\n", za, zb)
+    newlines = old_newlines - old_feeds + feeds if old_newlines >= 0 else -1
+    if newlines >= 0 and za * 2 > len(data):
+        first = newlines - data.count(b"\n", za) + 1
+    else:
+        first = data.count(b"\n", 0, za) + 1
+    return ZoneLines(first, first - data.count(b"\n", ha, za), feeds + _unterminated(data, za, zb),
+                     old_feeds + _unterminated(prev, za, zb - grow), newlines)
 
 
 def always(_data: bytes) -> bool:
@@ -171,7 +209,8 @@ class VersionChain:
             manifest = secret_word and may_decode_base64(data)
             found = self._every(data, might_match, scan)
         self.path, self.data, self.secret_word, self.manifest = path, data, secret_word, manifest
-        self.newlines = newlines if newlines >= 0 else data.count(b"\n")
+        # (counted now only for a version with hits: the next one will count its zone's lines)
+        self.newlines = newlines if newlines >= 0 or not found else data.count(b"\n")
         self.plain = found  # every hit, not one per fingerprint: a kept copy must carry on when another goes
         return _unique(found)
 
@@ -204,22 +243,13 @@ class VersionChain:
         if self._secret_next and may_decode_base64(data):
             return None  # a manifest now: scan whole
         ha, hb = line_back(data, za, lines, nbytes), line_forward(data, zb, lines, nbytes)
-        grow = len(data) - len(prev)
-        # Both versions hold the zone's bytes outside the change: count those line feeds once.
-        shared = data.count(b"\n", za, p) + data.count(b"\n", e, zb)
-        old_feeds = shared + prev.count(b"\n", p, e - grow)
-        feeds = shared + data.count(b"\n", p, e)
-        newlines = self.newlines - old_feeds + feeds
-        # lines in the zone, before and now: a last line with no line feed is one too
-        old_zone_lines = old_feeds + _unterminated(prev, za, zb - grow)
-        zone_lines = feeds + _unterminated(data, za, zb)
-        if za * 2 > len(data):
-            first = newlines - data.count(b"\n", za) + 1
-        else:
-            first = data.count(b"\n", 0, za) + 1
+        zone = Zone(data, prev, self.newlines, za, zb, ha, hb)
+        if not self.plain:
+            return zone  # nothing to carry: the line numbers wait until a window needs them
+        first, _, zone_lines, old_zone_lines, _ = zone.numbers()
         old_end = first + old_zone_lines  # the first line after the zone, before
         shift = zone_lines - old_zone_lines
-        carried: list[Hit] = []
+        carried = zone.carried
         for hit in self.plain:
             last = hit.end_line if hit.end_line is not None else hit.line
             if last < first:
@@ -229,7 +259,7 @@ class VersionChain:
                                             end_line=hit.end_line + shift if hit.end_line is not None else None))
             elif hit.line < first or last >= old_end:
                 return None  # a secret reaching across the zone's edge: judge the whole text
-        return Zone(za, zb, ha, hb, first, first - data.count(b"\n", ha, za), zone_lines, newlines, carried)
+        return zone
 
     def _reach(self, data: bytes, p: int, e: int) -> tuple[int, int]:
         """How far from the change ``data[p:e]`` a match may reach (lines, bytes)."""
@@ -242,9 +272,10 @@ class VersionChain:
             return []
         if zone.ha == 0 and region.startswith(_BOM):
             region = region[3:]  # decode_blob drops the BOM; columns on line 1 must agree
-        end = zone.first + zone.lines
-        return [h for h in scan(region.decode("utf-8", "replace"), zone.first_span)
-                if h.line < end and (h.end_line if h.end_line is not None else h.line) >= zone.first]
+        first, first_span, lines, _, _ = zone.numbers()
+        end = first + lines
+        return [h for h in scan(region.decode("utf-8", "replace"), first_span)
+                if h.line < end and (h.end_line if h.end_line is not None else h.line) >= first]
 
     def _delta(self, data: bytes, might_match: MatchFn, scan: ScanFn) -> tuple[Optional[list[Hit]], int]:
         """Hits of the zone around the change plus carried hits (None = scan the whole text),
@@ -356,7 +387,8 @@ class MatchedChain(VersionChain):
             return _unique(hits)  # the detector counts lone CRs as line ends: no chain across them
         self.path, self.data, self.secret_word, self.manifest, self.gated = path, data, secret_word, manifest, gated
         self.clean = self._clean_now
-        self.newlines = newlines if newlines >= 0 else data.count(b"\n")
+        # (counted now only for a version with hits: the next one will count its zone's lines)
+        self.newlines = newlines if newlines >= 0 or not hits else data.count(b"\n")
         self.plain = hits  # every hit, not one per fingerprint: a kept copy must carry on when another goes
         return _unique(hits)
 
@@ -444,7 +476,7 @@ class MatchedChain(VersionChain):
             self._because("non-ascii")
             return None
         self.full_scans += 1
-        found, _ = self._judge(data, data, 0, 1, (1, len(data) + 2), scan, regions, whole=True, view=view)
+        found, _ = self._judge(data, data, 0, lambda: (1, 1, len(data) + 2), scan, regions, whole=True, view=view)
         if found is None:
             self._because("too-many-matches")
             self.full_scans -= 1
@@ -475,15 +507,17 @@ class MatchedChain(VersionChain):
 
         return alone
 
-    def _judge(self, data: bytes, span: bytes, offset: int, first_line: int, keep: tuple[int, int],
+    def _judge(self, data: bytes, span: bytes, offset: int, numbering: Callable[[], tuple[int, int, int]],
                scan: ScanFn, regions: Optional[list[tuple[int, int]]] = None,
                whole: bool = False, bounds: Optional[tuple[int, int]] = None,
                view: Optional[Shadow] = None) -> tuple[Optional[list[Hit]], bool]:
-        """Hits in windows around the rule matches in ``span`` (``data[offset:...]``, whose first line
-        is ``first_line``) that touch the span's lines ``keep`` (first, after last; ``bounds``: the
-        same as bytes of ``data``, when known): a window reaches past the span, where the hits are
-        carried from the previous version. Or None and whether a rule needs the whole text (else
-        Hyperscan reported too many matches: the keyword path will do).
+        """Hits in windows around the rule matches in ``span`` (``data[offset:...]``) that touch the
+        span's lines ``keep`` (``bounds``: the same as bytes of ``data``, when known): a window reaches
+        past the span, where the hits are carried from the previous version. ``numbering()`` gives
+        ``(line number of the span's first line, keep's first line, the line after keep's last)``,
+        asked for only when a window holds a hit (counting lines costs more than most spans' search).
+        Or None and whether a rule needs the whole text (else Hyperscan reported too many matches:
+        the keyword path will do).
 
         ``regions`` are judged by every rule (Hyperscan cannot vouch for their bytes). With
         ``whole`` (a whole text), a rule that needs the whole text gets it, with the other rules
@@ -495,15 +529,13 @@ class MatchedChain(VersionChain):
                                                    whole=self._alone(data, scan) if whole else None, view=view)
         if windows is None:
             return None, needs_whole
-        first, after = keep
         low, high = bounds or (0, len(data))
         found: list[Hit] = []
-        line_no, counted = first_line, offset
+        line_no = first = after = -1  # (numbered at the first window holding a hit)
+        counted = offset
         for lo, hi, rules in windows:
             if hi < low or lo >= high:
                 continue  # touches no line of the zone: its hits are carried
-            line_no += data.count(b"\n", counted, lo) if lo >= counted else -data.count(b"\n", lo, counted)
-            counted = lo
             window = data[lo:hi]
             known = self.verdicts.get((window, rules))
             if known is None:
@@ -518,6 +550,12 @@ class MatchedChain(VersionChain):
                     self.verdicts[(window, rules)] = known
             else:
                 self.reused += 1
+            if not known:
+                continue
+            if line_no < 0:
+                line_no, first, after = numbering()
+            line_no += data.count(b"\n", counted, lo) if lo >= counted else -data.count(b"\n", lo, counted)
+            counted = lo
             shift = line_no - 1
             for hit in known:
                 line = hit.line + shift
@@ -528,7 +566,10 @@ class MatchedChain(VersionChain):
 
     def _zone_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> Optional[list[Hit]]:
         """The zone's hits from Hyperscan's windows over the span around it (None: scan whole)."""
-        keep = (zone.first, zone.first + zone.lines)
+        def numbering() -> tuple[int, int, int]:
+            first, first_span, lines, _, _ = zone.numbers()
+            return first_span, first, first + lines
+
         span = data[zone.ha:zone.hb]
         found: Optional[list[Hit]] = None
         regions: Optional[list[tuple[int, int]]] = []
@@ -541,7 +582,7 @@ class MatchedChain(VersionChain):
                 if regions:  # a match holding a zone secret lies in the span: no need to look past it
                     regions = [(max(lo, zone.ha), min(hi, zone.hb)) for lo, hi in regions]
         if regions is not None:
-            found, whole = self._judge(data, span, zone.ha, zone.first_span, keep, scan, regions,
+            found, whole = self._judge(data, span, zone.ha, numbering, scan, regions,
                                        bounds=(zone.za, zone.zb), view=view)
             if whole:  # the whole version, through Hyperscan's windows (_matched_whole)
                 rule_id = self.matcher.rules[self.matcher.whole_by].id
