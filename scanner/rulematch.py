@@ -49,8 +49,12 @@ from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
 from scanner.shadow import SEPARATORS, Shadow, Unshadowable, collect_groups, shadow_expression
 
+# The word every Kubernetes Secret manifest holds (``decode.may_decode_base64``); history chains
+# look for it in each change, through the long patterns' database (``RuleMatcher.long_match``).
+SECRET_WORD = "Secret"
+
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 17
+FORMAT = 18
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -568,6 +572,7 @@ class RuleMatcher:
         self.path: Optional[str] = None
         self._long_db: Any = None  # the long patterns alone (see long_match)
         self._long_shadow_db: Any = None  # the same rewritten for shadows
+        self._secret_id = -1  # the long databases' id of SECRET_WORD (see long_match)
         # Every pattern again, rewritten for the shadow of a text (scanner.shadow), under the same
         # ids; and the rules some pattern of which could not be rewritten (judged by Python
         # around every character Hyperscan cannot vouch for, as before the shadow).
@@ -625,6 +630,7 @@ class RuleMatcher:
                                     if stored["long_shadow"] else None)
             self._shadow_db = self._hs.loadb(stored["shadow"], self._hs.HS_MODE_BLOCK) if stored["shadow"] else None
             self.unshadowed = frozenset(stored["unshadowed"])
+            self._secret_id = stored["secret_id"]
             self.shadow_keywords = frozenset(stored["shadow_keywords"])
             touch(path)
             return db
@@ -640,7 +646,8 @@ class RuleMatcher:
                                                  if self._long_shadow_db is not None else b""),
                                  "shadow": self._hs.dumpb(self._shadow_db) if self._shadow_db is not None else b"",
                                  "unshadowed": sorted(self.unshadowed),
-                                 "shadow_keywords": sorted(self.shadow_keywords)},
+                                 "shadow_keywords": sorted(self.shadow_keywords),
+                                 "secret_id": self._secret_id},
                                 pickle.HIGHEST_PROTOCOL)
             atomic_write(path, blob)
             prune(path.parent, "rules-*.hsdb", keep=KEEP_DATABASES)
@@ -822,6 +829,12 @@ class RuleMatcher:
                     shadows = None
         if not expressions:
             return None, None
+        # Last: the word a Kubernetes Secret manifest needs (long_match's second answer), case as is.
+        self._secret_id = len(expressions)
+        expressions.append(re.escape(SECRET_WORD).encode("ascii"))
+        flags.append(hs.HS_FLAG_SINGLEMATCH)
+        if shadows is not None:
+            shadows.append(re.escape(SECRET_WORD).encode("ascii"))
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
         db.compile(expressions=expressions, ids=list(range(len(expressions))), elements=len(expressions), flags=flags)
         shadow_db = None
@@ -996,9 +1009,11 @@ class RuleMatcher:
             return None, True
         return (view.to_bytes(windows) if view is not None else windows), False
 
-    def long_match(self, data: bytes) -> bool:
-        """Could a long rule's match (a pattern reaching further than LONG_REACH) lie in ``data``?"""
-        return self._any(self._long_db, self._long_scratch, data)
+    def long_match(self, data: bytes, secret_word: bool = False) -> tuple[bool, bool]:
+        """Could a long rule's match (a pattern reaching further than LONG_REACH) lie in ``data``?
+        With ``secret_word``, also: does ``data`` hold the word ``Secret`` (a chain asks it of every
+        change, and the gate already reads the bytes around the change: one pass, not two)?"""
+        return self._gate(self._long_db, self._long_scratch, data, secret_word)
 
     @property
     def long_shadows(self) -> bool:
@@ -1006,24 +1021,26 @@ class RuleMatcher:
         left to judge the regions around unvouched characters itself)?"""
         return self._long_shadow_db is not None and not self.unshadowed
 
-    def long_match_shadow(self, shadow: bytes) -> bool:
-        """``long_match`` for a span of a text's shadow (``scanner.shadow``)."""
-        return self._any(self._long_shadow_db, self._long_shadow_scratch, shadow)
+    def long_match_shadow(self, shadow: bytes, secret_word: bool = False) -> tuple[bool, bool]:
+        """``long_match`` for a span of a text's shadow (``scanner.shadow``: ASCII stays itself,
+        so the word is in the shadow exactly where it is in the text)."""
+        return self._gate(self._long_shadow_db, self._long_shadow_scratch, shadow, secret_word)
 
-    def _any(self, db: Any, scratch: Any, data: bytes) -> bool:
+    def _gate(self, db: Any, scratch: Any, data: bytes, secret_word: bool) -> tuple[bool, bool]:
         if db is None:
-            return False
-        found: list[int] = []
+            return False, secret_word and b"Secret" in data
+        found = [False, False]  # a long pattern's literal, the word
+        word = self._secret_id
 
-        def on_match(*_args: Any) -> bool:
-            found.append(1)
-            return True  # one is enough: stop
+        def on_match(pattern: int, *_args: Any) -> bool:
+            found[pattern == word] = True
+            return found[0] and (found[1] or not secret_word)  # True: all that was asked is known
 
         try:
             db.scan(data, match_event_handler=on_match, scratch=scratch)
         except self._hs.ScanTerminated:
             pass
-        return bool(found)
+        return found[0], found[1]
 
     def windows(self, data: bytes, matches: list[tuple[int, int]], regions: Sequence[tuple[int, int]] = (),
                 whole: Optional[Callable[[frozenset[int]], bool]] = None,

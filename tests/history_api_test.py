@@ -133,20 +133,46 @@ def _manifest_body(seed: int) -> str:
     return f"metadata:\n  name: payments\n{middle}data:\n  stripe: {encoded}\n"
 
 
-def test_a_version_that_is_a_kubernetes_secret_is_scanned_whole(git_repo: GitRepo) -> None:
+@pytest.mark.parametrize("colon", [": ", ":\n  "])
+def test_a_version_that_is_a_kubernetes_secret_is_scanned_whole(git_repo: GitRepo, colon: str) -> None:
     # Values under a Secret's data: are decoded only when the detector sees
     # "kind: Secret". Here only the kind line changes, far from an unchanged
     # base64 value, so a delta scan of the new version alone would miss it.
+    # (The kind on the next line is no match of the kubernetes-secret-data gate's
+    # expression: only the chain's look for the word "Secret" in the change sees it.)
     body = _manifest_body(301)
     # versions are scanned newest first, so the Secret must be the older one
-    git_repo.stage("deploy.yaml", "apiVersion: v1\nkind: Secret\n" + body)
+    git_repo.stage("deploy.yaml", f"apiVersion: v1\nkind{colon}Secret\n" + body)
     git_repo.commit("a secret")
-    git_repo.stage("deploy.yaml", "apiVersion: v1\nkind: ConfigMap\n" + body)
+    git_repo.stage("deploy.yaml", f"apiVersion: v1\nkind{colon}ConfigMap\n" + body)
     git_repo.commit("now a config map")
     whole = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False, line_delta=False)
     fast = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
     assert whole.findings, "the decoded key must be found by a whole-file scan"
     assert _key(fast) == _key(whole)
+
+
+def test_a_change_that_makes_a_manifest_near_accented_text_is_scanned_whole(git_repo: GitRepo) -> None:
+    # The kind line turns the oldest version into a Secret, 7 KB above its base64 value; accented
+    # comments (added by the middle version) sit next to that line, so the chain learns that the
+    # change says "Secret" from the scan of the version's shadow (scanner.shadow), not its bytes.
+    import base64
+
+    encoded = base64.b64encode(stripe_live_key(305).encode()).decode()
+    middle = "".join(f"  # setting {i}: {fake(20, seed=400 + i)}\n" for i in range(200))
+    body = f"{middle}metadata:\n  name: payments\ndata:\n  stripe: {encoded}\n"  # ("metadata:" says "data:")
+    accents = "".join(f"# réglage n° {i} : déjà vu\n" for i in range(10))
+    git_repo.stage("deploy.yaml", "apiVersion: v1\nkind: Secret\n" + accents + body)
+    introduced = git_repo.commit("a secret")
+    git_repo.stage("deploy.yaml", "apiVersion: v1\nkind: ConfigMap\n" + accents + body)
+    git_repo.commit("now a config map")
+    git_repo.stage("deploy.yaml", "apiVersion: v1\nkind: ConfigMap\n" + body)  # (scanned first)
+    git_repo.commit("no comments")
+    whole = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False, line_delta=False)
+    fast = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
+    assert [(f.rule_id, f.commit) for f in whole.findings] == [("stripe-live-secret-key", introduced)]
+    assert _key(fast) == _key(whole)
+    assert fast.stats["matching"]["shadowed"] >= 1
 
 
 def test_a_change_without_the_word_secret_that_makes_a_manifest_is_scanned_whole(git_repo: GitRepo) -> None:

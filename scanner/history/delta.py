@@ -174,6 +174,7 @@ class VersionChain:
         self.secret_word = False
         self.manifest = False
         self._secret_next = False  # secret_word of the version _zone is judging
+        self._says_secret: Optional[bool] = None  # does its change say "Secret" (None: not known yet)
         self.newlines = 0  # self.data.count(b"\n"), kept up to date along the chain
         self.full_scans = 0
         self.window_scans = 0
@@ -239,7 +240,8 @@ class VersionChain:
         za, zb = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
         # The previous version was no manifest. This one may be only if it says "Secret": if the
         # previous one did not, the change must (no slice: changes add up to a quarter of the history).
-        self._secret_next = self.secret_word or data.find(b"Secret", p, e) != -1
+        said, self._says_secret = self._says_secret, None
+        self._secret_next = self.secret_word or (said if said is not None else data.find(b"Secret", p, e) != -1)
         if self._secret_next and may_decode_base64(data):
             return None  # a manifest now: scan whole
         ha, hb = line_back(data, za, lines, nbytes), line_forward(data, zb, lines, nbytes)
@@ -415,15 +417,21 @@ class MatchedChain(VersionChain):
             return self.reach
         lines, nbytes = self.reach
         lo, hi = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
+        # When the previous version did not say "Secret", this one does only if the change does
+        # (p and e are line bounds, and the word holds no line feed): the same scan tells.
+        ask = not self.secret_word
         if self._vouched(data, lo, hi):
-            long = matcher.long_match(data[lo:hi])
+            long, said = matcher.long_match(data[lo:hi], ask)
         else:
             view = self._shadow(data) if matcher.long_shadows else None
             if view is None:
-                long = True
+                long, said = True, False
+                ask = False
             else:
                 a, b = view.chars(lo, hi)
-                long = matcher.long_match_shadow(view.text[a:b])
+                long, said = matcher.long_match_shadow(view.text[a:b], ask)
+        if ask:
+            self._says_secret = said
         if long:
             self.long_reach += 1
             return self.reach
