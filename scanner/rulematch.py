@@ -1028,7 +1028,7 @@ class RuleMatcher:
 
     def _gate(self, db: Any, scratch: Any, data: bytes, secret_word: bool) -> tuple[bool, bool]:
         if db is None:
-            return False, secret_word and b"Secret" in data
+            return False, secret_word and SECRET_WORD.encode("ascii") in data
         found = [False, False]  # a long pattern's literal, the word
         word = self._secret_id
 
