@@ -34,7 +34,7 @@ NON_ASCII = ["café", "naïve – ok", "日本語", "Grüße", "x\u00a0y"]
 # Characters where Python's regexes and Hyperscan's bytes part (scanner/shadow.py): letters \w takes,
 # spaces \s takes (no-break, line separator, the separators \x1c-\x1f), the case partners (?i)k, s
 # and i take (Kelvin sign, long s, dotted I), a 4-byte character.
-TRICKY = ["é", "日", "\u00a0", "\u2028", "\x1c", "\x1f", "\u212a", "\u017f", "\u0130", "ß", "😀", "–"]
+TRICKY = ["é", "日", "\u00a0", "\u2028", "\x1c", "\x1f", "\u212a", "\u017f", "\u0130", "ß", "😀", "–", "\r"]
 PARTNERS = {"k": "\u212a", "K": "\u212a", "s": "\u017f", "S": "\u017f", "i": "\u0130", "I": "\u0130"}
 INLINE_AFTER = ["", ";", ")", "'", '"', " # c", ",", " ", "}", "\\n"]
 
