@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -203,6 +204,29 @@ def test_ctrl_c_during_a_clone_exits_130_and_leaves_no_half_mirror(tmp_path: Pat
     assert proc.returncode == 130, err
     assert b"Traceback" not in err
     assert not list((tmp_path / "mirrors").iterdir()) if (tmp_path / "mirrors").exists() else True
+
+
+def test_a_killed_sweeps_half_clone_is_removed_by_the_next_clone(tmp_path: Path) -> None:
+    # SIGKILL leaves a clone's temporary directory (no process can clean up after it): the next
+    # sweep that clones the same mirror removes it, and keeps a running sweep's.
+    _, url = upstream(tmp_path, "repo", OLD_KEY)
+    listing = tmp_path / "repos.txt"
+    listing.write_text(f"{url}\n")
+    proc, first = sweep(tmp_path, listing)
+    assert proc.returncode == 1, proc.stderr
+    (mirror,) = [p for p in (tmp_path / "mirrors").iterdir() if not p.name.startswith(".")]
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id nobody holds now
+    dead = mirror.with_name(f".{mirror.name}.{gone.pid}.tmp")
+    alive = mirror.with_name(f".{mirror.name}.{os.getpid()}.tmp")
+    for half in (dead, alive):
+        (half / "objects").mkdir(parents=True)
+    shutil.rmtree(mirror)  # cloned again below
+    proc, second = sweep(tmp_path, listing)
+    assert proc.returncode == 1, proc.stderr
+    assert second["stats"]["cloned"] == 1
+    assert not dead.exists(), "a dead sweep's half clone is left"
+    assert alive.exists(), "a running sweep's clone was removed"
 
 
 def test_a_failed_fetch_still_scans_the_mirror_and_exits_3(tmp_path: Path) -> None:
