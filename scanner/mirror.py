@@ -14,7 +14,6 @@ mode): a repository that wants a password fails, and the sweep goes on.
 """
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 import re
@@ -26,6 +25,7 @@ from typing import Optional
 
 from scanner.gitcmd import git_env
 from scanner.history.identity import display_url, normalise_url, redact_url
+from scanner.paths import remove_dead_temporaries
 
 _REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 # A fetch that runs git's automatic gc does so before we scan, not behind our back.
@@ -76,21 +76,6 @@ def _git(args: list[str], cwd: Optional[Path], url: str) -> Optional[str]:
     return "; ".join(lines[-3:]) or f"git {args[0]} failed (exit {proc.returncode})"
 
 
-def _remove_dead_clones(path: Path) -> None:
-    """Remove the half clones of ``path`` left by sweeps that were killed (SIGKILL, power loss:
-    nothing ran to clean up), each named for its process; a running sweep's is kept."""
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = stale.name[len(path.name) + 2 : -len(".tmp")]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            shutil.rmtree(stale, ignore_errors=True)  # its writer is gone
-        except OSError:
-            pass  # alive (another user's process, or no permission to ask): leave it
-
-
 def sync_mirror(url: str, path: Path) -> MirrorResult:
     """Clone ``url`` bare into ``path``, or fetch what changed into the mirror already there."""
     shown = display_url(url)
@@ -102,7 +87,7 @@ def sync_mirror(url: str, path: Path) -> MirrorResult:
                      path, url)
         return MirrorResult(fetched=max(0, _size(path) - before), error=f"fetch {shown}: {error}" if error else None)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _remove_dead_clones(path)
+    remove_dead_temporaries(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:

@@ -56,6 +56,7 @@ def atomic_write(path: Path, data: bytes, new_mode: Optional[int] = None) -> Non
         return
     mode = existing & 0o777 if existing is not None else new_mode
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_dead_temporaries(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if not _write_unnamed(path.parent, tmp, data, mode):
@@ -70,6 +71,31 @@ def atomic_write(path: Path, data: bytes, new_mode: Optional[int] = None) -> Non
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def remove_dead_temporaries(path: Path) -> None:
+    """Remove what writers of ``path`` killed mid-write left (SIGKILL, power loss: nothing ran to
+    clean up): the temporary files and directories named ``.<name>.<pid>.tmp`` whose process is
+    gone. A running writer's is kept."""
+    import glob
+    import shutil
+
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = stale.name[len(path.name) + 2 : -len(".tmp")]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:  # its writer is gone
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                try:
+                    stale.unlink()
+                except OSError:
+                    pass
+        except OSError:
+            pass  # alive (another user's process, or no permission to ask): leave it
 
 
 def _write_unnamed(directory: Path, name: Path, data: bytes, mode: Optional[int] = None) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,20 @@ def test_a_symlink_stays_and_its_target_gets_the_data(tmp_path: Path) -> None:
     assert link.is_symlink()
     assert target.read_bytes() == b"new"
     assert sorted(os.listdir(tmp_path)) == ["link.json", "real.json"]
+
+
+def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    # Where the named fallback is used (no O_TMPFILE), or a kill lands between the link and the
+    # rename, a temporary file stays: the next write of the same file removes it, unless its
+    # writer is still running.
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id nobody holds now
+    dead = tmp_path / f".report.json.{gone.pid}.tmp"
+    alive = tmp_path / f".report.json.{os.getppid()}.tmp"
+    other = tmp_path / f".other.json.{gone.pid}.tmp"
+    for leftover in (dead, alive, other):
+        leftover.write_bytes(b"half")
+    paths.atomic_write(tmp_path / "report.json", b"new")
+    assert not dead.exists()
+    assert alive.exists() and other.exists()
+    assert (tmp_path / "report.json").read_bytes() == b"new"
