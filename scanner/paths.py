@@ -73,12 +73,19 @@ def atomic_write(path: Path, data: bytes, new_mode: Optional[int] = None) -> Non
             tmp.unlink()
 
 
+# A writer's temporary file or clone untouched this long, whose process is gone, is a leftover.
+# (The age guards writers whose process ids mean nothing here: another container or host
+# sharing a CI cache or a network file system.)
+STALE_AFTER = 3600.0
+
+
 def remove_dead_temporaries(path: Path) -> None:
     """Remove what writers of ``path`` killed mid-write left (SIGKILL, power loss: nothing ran to
     clean up): the temporary files and directories named ``.<name>.<pid>.tmp`` whose process is
-    gone. A running writer's is kept."""
+    gone and in which nothing was written for ``STALE_AFTER`` seconds. A running writer's is kept."""
     import glob
     import shutil
+    import time
 
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         pid = stale.name[len(path.name) + 2 : -len(".tmp")]
@@ -86,16 +93,33 @@ def remove_dead_temporaries(path: Path) -> None:
             continue
         try:
             os.kill(int(pid), 0)
-        except ProcessLookupError:  # its writer is gone
+            continue  # alive
+        except ProcessLookupError:
+            pass  # its writer is gone, here at least
+        except OSError:
+            continue  # alive (another user's process, or no permission to ask): leave it
+        try:
+            if time.time() - _last_written(stale) < STALE_AFTER:
+                continue
             if stale.is_dir() and not stale.is_symlink():
                 shutil.rmtree(stale, ignore_errors=True)
             else:
+                stale.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove
+
+
+def _last_written(entry: Path) -> float:
+    """The newest modification time in ``entry`` (a file, or a directory and everything in it)."""
+    newest = entry.lstat().st_mtime
+    if entry.is_dir() and not entry.is_symlink():
+        for root, dirs, files in os.walk(entry):
+            for name in dirs + files:
                 try:
-                    stale.unlink()
+                    newest = max(newest, os.lstat(os.path.join(root, name)).st_mtime)
                 except OSError:
                     pass
-        except OSError:
-            pass  # alive (another user's process, or no permission to ask): leave it
+    return newest
 
 
 def _write_unnamed(directory: Path, name: Path, data: bytes, mode: Optional[int] = None) -> bool:

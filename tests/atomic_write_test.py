@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,17 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path: 
     dead = tmp_path / f".report.json.{gone.pid}.tmp"
     alive = tmp_path / f".report.json.{os.getppid()}.tmp"
     other = tmp_path / f".other.json.{gone.pid}.tmp"
-    for leftover in (dead, alive, other):
+    also_gone = subprocess.Popen(["true"])
+    also_gone.wait()
+    recent = tmp_path / f".report.json.{also_gone.pid}.tmp"
+    old = time.time() - paths.STALE_AFTER - 60
+    for leftover in (dead, alive, other, recent):
         leftover.write_bytes(b"half")
+        if leftover is not recent:
+            os.utime(leftover, (old, old))
     paths.atomic_write(tmp_path / "report.json", b"new")
     assert not dead.exists()
     assert alive.exists() and other.exists()
+    # written to lately: perhaps a writer whose process id means nothing here (another container)
+    assert recent.exists()
     assert (tmp_path / "report.json").read_bytes() == b"new"

@@ -10,12 +10,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scanner.paths import STALE_AFTER
 from tests.fakes import stripe_live_key
 from tests.git_helpers import GitRepo
 
@@ -219,8 +221,11 @@ def test_a_killed_sweeps_half_clone_is_removed_by_the_next_clone(tmp_path: Path)
     gone.wait()  # a process id nobody holds now
     dead = mirror.with_name(f".{mirror.name}.{gone.pid}.tmp")
     alive = mirror.with_name(f".{mirror.name}.{os.getpid()}.tmp")
+    old = time.time() - STALE_AFTER - 60
     for half in (dead, alive):
         (half / "objects").mkdir(parents=True)
+        for entry in (half / "objects", half):
+            os.utime(entry, (old, old))
     shutil.rmtree(mirror)  # cloned again below
     proc, second = sweep(tmp_path, listing)
     assert proc.returncode == 1, proc.stderr
