@@ -87,6 +87,8 @@ def remove_dead_temporaries(path: Path) -> None:
     import shutil
     import time
 
+    if os.name != "posix":
+        return  # os.kill(pid, 0) asks nothing on Windows: it sends CTRL_C_EVENT
     for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         pid = stale.name[len(path.name) + 2 : -len(".tmp")]
         if not pid.isdigit() or int(pid) == os.getpid():
