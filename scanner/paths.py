@@ -89,7 +89,11 @@ def remove_dead_temporaries(path: Path) -> None:
 
     if os.name != "posix":
         return  # os.kill(pid, 0) asks nothing on Windows: it sends CTRL_C_EVENT
-    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+    try:
+        found = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+    except OSError:
+        return  # a directory we may write to but not list: nothing to tidy
+    for stale in found:
         pid = stale.name[len(path.name) + 2 : -len(".tmp")]
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
