@@ -174,7 +174,6 @@ class VersionChain:
         self.secret_word = False
         self.manifest = False
         self._secret_next = False  # secret_word of the version _zone is judging
-        self._says_secret: Optional[bool] = None  # does its change say "Secret" (None: not known yet)
         self.newlines = 0  # self.data.count(b"\n") along the chain, or -1 when not counted (see Zone)
         self.full_scans = 0
         self.window_scans = 0
@@ -210,8 +209,7 @@ class VersionChain:
             manifest = secret_word and may_decode_base64(data)
             found = self._every(data, might_match, scan)
         self.path, self.data, self.secret_word, self.manifest = path, data, secret_word, manifest
-        # (counted now only for a version with hits: the next one will count its zone's lines)
-        self.newlines = newlines if newlines >= 0 or not found else data.count(b"\n")
+        self.newlines = _line_feeds(data, newlines, found)
         self.plain = found  # every hit, not one per fingerprint: a kept copy must carry on when another goes
         return _unique(found)
 
@@ -236,11 +234,10 @@ class VersionChain:
         """
         prev = self.data
         p, e = _changed_lines(prev, data)
-        lines, nbytes = self._reach(data, p, e)
+        (lines, nbytes), said = self._reach(data, p, e)
         za, zb = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
         # The previous version was no manifest. This one may be only if it says "Secret": if the
         # previous one did not, the change must (no slice: changes add up to a quarter of the history).
-        said, self._says_secret = self._says_secret, None
         self._secret_next = self.secret_word or (said if said is not None else data.find(b"Secret", p, e) != -1)
         if self._secret_next and may_decode_base64(data):
             return None  # a manifest now: scan whole
@@ -263,9 +260,10 @@ class VersionChain:
                 return None  # a secret reaching across the zone's edge: judge the whole text
         return zone
 
-    def _reach(self, data: bytes, p: int, e: int) -> tuple[int, int]:
-        """How far from the change ``data[p:e]`` a match may reach (lines, bytes)."""
-        return self.reach
+    def _reach(self, data: bytes, p: int, e: int) -> tuple[tuple[int, int], Optional[bool]]:
+        """How far from the change ``data[p:e]`` a match may reach (lines, bytes), and whether the
+        change says "Secret" when that was learnt on the way (None: not known)."""
+        return self.reach, None
 
     def _region_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """The keyword path on the span around the zone, keeping the hits in the zone."""
@@ -299,6 +297,12 @@ class VersionChain:
         if self.whole_gate(data[zone.ha:zone.hb]):
             return None  # a rule that needs the whole text could match here
         return self._region_hits(data, zone, might_match, scan)
+
+
+def _line_feeds(data: bytes, known: int, hits: list[Hit]) -> int:
+    """A version's line feeds for the chain: ``known`` when counted on the way, else counted now
+    only if it has hits (the next version then carries them); -1 otherwise (see ``Zone``)."""
+    return known if known >= 0 or not hits else data.count(b"\n")
 
 
 def _unique(hits: list[Hit]) -> list[Hit]:
@@ -389,14 +393,14 @@ class MatchedChain(VersionChain):
             return _unique(hits)  # the detector counts lone CRs as line ends: no chain across them
         self.path, self.data, self.secret_word, self.manifest, self.gated = path, data, secret_word, manifest, gated
         self.clean = self._clean_now
-        # (counted now only for a version with hits: the next one will count its zone's lines)
-        self.newlines = newlines if newlines >= 0 or not hits else data.count(b"\n")
+        self.newlines = _line_feeds(data, newlines, hits)
         self.plain = hits  # every hit, not one per fingerprint: a kept copy must carry on when another goes
         return _unique(hits)
 
-    def _reach(self, data: bytes, p: int, e: int) -> tuple[int, int]:
+    def _reach(self, data: bytes, p: int, e: int) -> tuple[tuple[int, int], Optional[bool]]:
         """The matcher's short reach where no long rule can match across the change, else its
-        full reach.
+        full reach; and, while the file has not said "Secret", whether the change does (the
+        gate's scan reads the bytes around the change anyway: the word is one more literal).
 
         A long rule's match that touches the change (or whose lookarounds read into it) lies
         within the full reach of it, and holds one of the literals the rule's every match holds
@@ -414,7 +418,7 @@ class MatchedChain(VersionChain):
         matcher = self.matcher
         self._clean_now = self.clean and text_ok(data, p, e)
         if not matcher.long_rules or any(hit.rule_id in matcher.long_rules for hit in self.plain):
-            return self.reach
+            return self.reach, None
         lines, nbytes = self.reach
         lo, hi = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
         # When the previous version did not say "Secret", this one does only if the change does
@@ -425,17 +429,13 @@ class MatchedChain(VersionChain):
         else:
             view = self._shadow(data) if matcher.long_shadows else None
             if view is None:
-                long, said = True, False
-                ask = False
+                long, said, ask = True, False, False
             else:
                 a, b = view.chars(lo, hi)
                 long, said = matcher.long_match_shadow(view.text[a:b], ask)
-        if ask:
-            self._says_secret = said
         if long:
             self.long_reach += 1
-            return self.reach
-        return matcher.short_reach
+        return (self.reach if long else matcher.short_reach), (said if ask else None)
 
     def _vouched(self, data: bytes, lo: int, hi: int) -> bool:
         """Does Hyperscan vouch for every byte of ``data[lo:hi]`` (``text_ok``)? Known at once when
