@@ -85,6 +85,7 @@ class KeywordOccurrences:
         self.limit = max(64, len(text) // (WINDOW_BEFORE + WINDOW_AFTER))
         self._positions: dict[str, list[int]] = {}
         self._lines: dict[tuple[str, ...], list[tuple[int, int]]] = {}
+        self._line_keywords: dict[tuple[str, ...], list[int]] = {}  # their keywords' positions, sorted
         self._windows: dict[tuple[str, ...], Optional[list[tuple[int, int]]]] = {}
         self._frequent: dict[str, int] = {}  # keyword -> a count it is known to exceed
 
@@ -113,7 +114,7 @@ class KeywordOccurrences:
         if self.lowered is None or not rule.keywords or rule.whole_text:
             return None
         if rule.scope == "line":
-            return self.lines(rule.keywords)
+            return self.lines(rule.keywords, rule.regex)
         if len(self.text) < WINDOW_MIN_TEXT:
             return None
         keywords = rule.keywords
@@ -135,16 +136,20 @@ class KeywordOccurrences:
         self._windows[keywords] = windows  # rules often share a keyword list
         return windows
 
-    def lines(self, keywords: tuple[str, ...]) -> list[tuple[int, int]]:
+    def lines(self, keywords: tuple[str, ...], regex: Optional[str] = None) -> list[tuple[int, int]]:
         """The lines holding any of ``keywords``, as ``(line start, its "\n")``, adjacent lines merged.
 
-        Several rules share one keyword list (the generic ones): computed once per text.
+        Several rules share one keyword list (the generic ones): computed once per text. With the
+        rule's ``regex``, a run of lines longer than LONG_LINE (a minified bundle, a data dump)
+        becomes the spans around its keywords that a match holding one can reach
+        (``rulematch.keyword_reach``), when the regex bounds that reach.
         """
         spans = self._lines.get(keywords)
         if spans is None:
             text = self.text
             present = self.present
             positions = sorted({p for keyword in keywords if keyword in present for p in self.positions(keyword) or ()})
+            self._line_keywords[keywords] = positions
             spans = self._lines[keywords] = []
             for position in positions:
                 if spans and position <= spans[-1][1]:
@@ -156,7 +161,46 @@ class KeywordOccurrences:
                     spans[-1] = (spans[-1][0], end)
                 else:
                     spans.append((start, end))
-        return spans
+        if regex is None or all(end - start <= LONG_LINE for start, end in spans):
+            return spans
+        reach = _keyword_reach(regex)
+        if reach is None:
+            return spans
+        return _around_keywords(spans, self._line_keywords[keywords], reach)
+
+
+# A run of keyword lines longer than this is searched around its keywords (KeywordOccurrences.lines).
+LONG_LINE = 8192
+
+
+@functools.lru_cache(maxsize=None)
+def _keyword_reach(regex: str) -> Optional[tuple[int, int]]:
+    from scanner.rulematch import keyword_reach
+
+    return keyword_reach(regex)
+
+
+def _around_keywords(spans: list[tuple[int, int]], positions: list[int],
+                     reach: tuple[int, int]) -> list[tuple[int, int]]:
+    """``spans`` with each longer than LONG_LINE cut to the merged ``(k - back, k + ahead)`` around
+    the keyword positions ``k`` in it. A search from ``pos`` to ``endpos`` reads before ``pos``
+    (lookbehinds) but stops at ``endpos``, where ``ahead`` leaves room for what lookaheads read."""
+    back, ahead = reach
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if end - start <= LONG_LINE:
+            out.append((start, end))
+            continue
+        index = bisect.bisect_left(positions, start)
+        while index < len(positions) and positions[index] < end:
+            position = positions[index]
+            low, high = max(start, position - back), min(end, position + ahead)
+            if out and low <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], high))
+            else:
+                out.append((low, high))
+            index += 1
+    return out
 
 
 def _merge_windows(text: str, positions: list[int]) -> list[tuple[int, int]]:

@@ -230,19 +230,67 @@ def _lookaheads(pattern: str, openers: tuple[str, ...] = ("(?=", "(?!")) -> list
         i += skip
 
 
+def _lookahead_bodies(pattern: str, openers: tuple[str, ...] = ("(?=", "(?!")) -> list[str]:
+    """The bodies of ``pattern``'s lookaheads (or of the groups ``openers`` begin), each measurable
+    alone: a back-reference matches what its group did, so it is replaced by the group's pattern."""
+    bodies = []
+    for body in _lookaheads(pattern, openers):
+        for name in _NAMED_REF.findall(body):
+            group = _lookaheads(pattern, (f"(?P<{name}>",))
+            body = body.replace(f"(?P={name})", f"(?:{group[0]})" if group else "[\\s\\S]*")
+        bodies.append(body)
+    return bodies
+
+
 def _ahead(pattern: str) -> int:
     """How many bytes past a match's end its lookaheads may read beyond the end of its line
     (0: none crosses a line feed): a window must reach that far for Python to judge it as on
     the whole text."""
     most = 0
-    for body in _lookaheads(pattern):
-        # a back-reference matches what its group did: measure the group's pattern instead
-        for name in _NAMED_REF.findall(body):
-            group = _lookaheads(pattern, (f"(?P<{name}>",))
-            body = body.replace(f"(?P={name})", f"(?:{group[0]})" if group else "[\\s\\S]*")
+    for body in _lookahead_bodies(pattern):
         if _max_line_feeds(body) > 0:
             most = max(most, min(_max_width(body), MAX_REACH))
     return most
+
+
+def _bounded_width(pattern: str) -> Optional[int]:
+    """The longest match ``pattern`` allows, or None when it has no bound or ``re``'s parser
+    cannot tell (unlike ``_max_width``, never a guess)."""
+    parsed = _parse(pattern)
+    if parsed is None:
+        return None
+    try:
+        width = int(parsed[0].getwidth()[1])
+    except Exception:
+        return None
+    return width if width < UNBOUNDED else None
+
+
+def keyword_reach(pattern: str) -> Optional[tuple[int, int]]:
+    """How far around a keyword it holds a match of ``pattern`` lies: ``(back, ahead)`` such that a
+    match whose keyword occurrence starts at ``k`` (in the match, or in what a lookbehind or
+    lookahead reads from a point inside it) begins at or after ``k - back`` and ends, with all its
+    lookaheads and assertions read, at or before ``k + ahead``. None when there is no bound on the
+    match or on a lookaround, or ``re``'s parser cannot tell. Lookbehinds need no room before
+    the match: a search from ``pos`` still reads before it.
+
+    The detector searches a very long line around a line-scoped rule's keywords with it
+    (``KeywordOccurrences.lines``): such a rule's keyword names the key its match assigns."""
+    width = _bounded_width(pattern)
+    if width is None:
+        return None
+    # What the lookarounds read, summed rather than the widest (one nested in another reads on
+    # from inside it); an assertion at the match end (\b, $) reads one more character.
+    reads = {"behind": 0, "ahead": 1}
+    for side, openers in (("behind", ("(?<=", "(?<!")), ("ahead", ("(?=", "(?!"))):
+        for body in _lookahead_bodies(pattern, openers):
+            body_width = _bounded_width(body)
+            if body_width is None:
+                return None
+            reads[side] += body_width
+    # A keyword in the match or read by a lookahead from inside it lies at most ``width + ahead``
+    # after the match start; one read by a lookbehind, at most ``behind`` before it.
+    return width + reads["ahead"], width + reads["behind"] + reads["ahead"]
 
 
 UNBOUNDED = 1 << 30
