@@ -52,11 +52,12 @@ def shadow(data: bytes) -> bytes:
     return data.translate(_TABLE, _CONTINUATION)
 
 
-def char_offsets(data: bytes, positions: list[int]) -> list[int]:
+def char_offsets(data: bytes, positions: list[int], known: tuple[int, int] = (0, 0)) -> list[int]:
     """The byte offsets in ``data`` (valid UTF-8) of the character offsets ``positions``
-    (ascending): after exactly that many characters."""
+    (ascending): after exactly that many characters. ``known`` is a (byte, character) offset
+    pair to count on from when it comes before them all."""
     out: list[int] = []
-    byte = char = 0
+    byte, char = known if positions and known[1] <= positions[0] else (0, 0)
     size = len(data)
     for pos in positions:
         # ``pos - char`` more characters: that many bytes, plus the continuation bytes among
@@ -241,11 +242,14 @@ def _klass(taken: set[int], unvouched: bool) -> str:
 class Shadow:
     """A text's shadow and the way back from its character offsets to the text's bytes."""
 
-    __slots__ = ("data", "text")
+    __slots__ = ("data", "text", "_known")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, text: Optional[bytes] = None, known: tuple[int, int] = (0, 0)) -> None:
         self.data = data
-        self.text = shadow(data)
+        self.text = shadow(data) if text is None else text
+        # The last (byte, character) offset pair counted: later counts go on from there when they
+        # can, copying the bytes between instead of the whole prefix again.
+        self._known = known
 
     @classmethod
     def of(cls, data: bytes) -> Optional[Shadow]:
@@ -257,9 +261,31 @@ class Shadow:
             return None
         return cls(data)
 
+    def edited(self, data: bytes, start: int, end: int) -> Optional[Shadow]:
+        """The shadow of ``data``, a new version of this text equal to it but in ``data[start:end]``
+        (the bytes before ``start`` are this text's first ones, those from ``end`` on its last
+        ones; ``start`` and ``end`` follow a line feed or end the text): this shadow's ends around
+        the shadow of the change, so a version chain translates each change, not each version.
+        None when ``data`` is not valid UTF-8."""
+        if end < len(data) and 0x80 <= data[end] < 0xC0:
+            return None  # the shared tail starts inside a character here: not valid UTF-8
+        try:
+            data[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        old, text = self.data, self.text
+        before = self.char(start)
+        after = len(text) - before - len(old[start:len(old) - (len(data) - end)].translate(None, _CONTINUATION))
+        return Shadow(data, text[:before] + shadow(data[start:end]) + text[len(text) - after:], (start, before))
+
     def char(self, byte: int) -> int:
         """The character offset of the byte offset ``byte`` (a character boundary)."""
-        return len(self.data[:byte].translate(None, _CONTINUATION))
+        known_byte, known_char = self._known
+        if byte < known_byte:
+            known_byte = known_char = 0
+        char = known_char + len(self.data[known_byte:byte].translate(None, _CONTINUATION))
+        self._known = (byte, char)
+        return char
 
     def chars(self, start: int, end: int) -> tuple[int, int]:
         """``char`` of both ends of a span: its end counted on from its start, not from 0."""
@@ -268,5 +294,5 @@ class Shadow:
 
     def to_bytes(self, windows: list[Any]) -> list[Any]:
         """``(start, end, rules)`` windows in character offsets, as byte offsets."""
-        positions = char_offsets(self.data, [p for lo, hi, _ in windows for p in (lo, hi)])
+        positions = char_offsets(self.data, [p for lo, hi, _ in windows for p in (lo, hi)], self._known)
         return [(positions[2 * i], positions[2 * i + 1], rules) for i, (_, _, rules) in enumerate(windows)]

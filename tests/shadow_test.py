@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from scanner.detect import Detector
+from scanner.history.delta import _changed_lines
 from scanner.history.scan import scan_history
 from scanner.rules import builtin_rules, rule_from_dict
 from scanner.rulematch import shadow_pattern
@@ -42,6 +43,44 @@ def test_the_shadow_is_one_byte_per_character_and_maps_back() -> None:
         if len(positions) >= 2:
             ends = (len(text[:positions[0]].encode("utf-8")), len(text[:positions[-1]].encode("utf-8")))
             assert view.chars(*ends) == (positions[0], positions[-1])
+
+
+def test_an_edited_shadow_is_the_shadow_of_the_new_version() -> None:
+    """A version chain edits the previous version's shadow around the change (``Shadow.edited``)
+    instead of translating every version whole: the same text, the same offsets both ways."""
+    rng = random.Random(11)
+    alphabet = ["a", "b", " ", "=", *TRICKY]
+
+    def lines(count: int) -> list[str]:
+        return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) + "\n" for _ in range(count)]
+
+    for _ in range(400):
+        old_lines = lines(rng.randint(0, 8))
+        cut = sorted(rng.randint(0, len(old_lines)) for _ in range(2))
+        new_lines = old_lines[:cut[0]] + lines(rng.randint(0, 3)) + old_lines[cut[1]:]
+        old, new = "".join(old_lines).encode(), "".join(new_lines).encode()
+        if rng.random() < 0.2 and new.endswith(b"\n"):
+            new = new[:-1]  # a last line without its line feed
+        start, end = _changed_lines(old, new)  # the change as a version chain finds it
+        previous = Shadow(old)
+        text = old.decode()
+        previous.char(len(text[:rng.randint(0, len(text))].encode()))  # counted somewhere already
+        edited = previous.edited(new, start, end)
+        assert edited is not None
+        assert edited.text == Shadow(new).text, (old, new, start, end)
+        text = new.decode()
+        for char in sorted(rng.randint(0, len(text)) for _ in range(4)):
+            assert edited.char(len(text[:char].encode())) == char
+        positions = sorted(rng.randint(0, len(text)) for _ in range(4))
+        assert char_offsets(new, positions, edited._known) == char_offsets(new, positions)
+
+
+def test_an_edit_that_breaks_utf8_has_no_edited_shadow() -> None:
+    old = "caf\u00e9\nx\n".encode()
+    previous = Shadow(old)
+    assert previous.edited(b"caf\xc3\nx\n", 0, 5) is None  # a lead byte without its continuation
+    # the shared tail begins with a continuation byte: the text before it no longer ends a character
+    assert previous.edited(b"y\n\xa9\nx\n", 0, 2) is None
 
 
 def test_invalid_utf8_has_no_shadow() -> None:

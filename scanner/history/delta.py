@@ -351,6 +351,7 @@ class MatchedChain(VersionChain):
         self.long_reach = 0  # changes judged with the full reach: a long pattern could match there
         self.shadowed = 0  # versions Hyperscan searched through their shadow (scanner.shadow)
         self._view: Optional[Shadow] = None  # the last version's shadow
+        self._change: Optional[tuple[int, int]] = None  # where this version differs from self.data (_zone)
         self.reasons: dict[str, int] = {}  # why texts took the keyword path
         self.whole_rules: dict[str, int] = {}  # whole texts a rule that needs them searched alone first
         self.whole_spans: dict[str, int] = {}  # versions scanned whole: such a rule's keyword in the span
@@ -376,6 +377,7 @@ class MatchedChain(VersionChain):
             self.reset()
         self.matcher.path = path
         self._clean_now = False
+        self._change = None
         hits: Optional[list[Hit]] = None
         newlines = -1
         self._secret_next = self.secret_word  # (_zone updates it; an unchanged version keeps it)
@@ -416,6 +418,7 @@ class MatchedChain(VersionChain):
         Called once per changed version, it also notes whether the version is all vouchable
         bytes (``_clean_now``: its predecessor was and the change is)."""
         matcher = self.matcher
+        self._change = (p, e)  # (a shadow of this version is the previous one's, edited there)
         self._clean_now = self.clean and text_ok(data, p, e)
         if not matcher.long_rules or any(hit.rule_id in matcher.long_rules for hit in self.plain):
             return self.reach, None
@@ -495,9 +498,13 @@ class MatchedChain(VersionChain):
         (None: the matcher has no shadow database, or ``data`` is not valid UTF-8)."""
         if not self.matcher.shadows:
             return None
-        if self._view is not None and self._view.data is data:
-            return self._view  # (the reach and the zone of one version both ask)
-        view = self._view = Shadow.of(data)
+        view = self._view
+        if view is not None and view.data is data:
+            return view  # (the reach and the zone of one version both ask)
+        if view is not None and view.data is self.data and self._change is not None:
+            view = self._view = view.edited(data, *self._change)  # the previous version's, edited
+        else:
+            view = self._view = Shadow.of(data)
         if view is not None:
             self.shadowed += 1
         return view
