@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from scanner.detect import Detector
+from scanner.errors import ScanError
 from scanner.record import replace
 from scanner.rules import builtin_rules
 from scanner.history import pool, walk
@@ -239,6 +240,20 @@ def test_changes_near_the_end_of_long_files_get_the_right_line_numbers(git_repo:
     assert len(whole.findings) == 5
     assert _key(fast) == _key(whole)
     assert {f.secret: f.line for f in whole.findings}[stripe_live_key(502)] == 186
+
+
+def test_a_later_slice_that_git_cannot_walk_fails_the_walk(tmp_path: Any) -> None:
+    """The slices after the first are written to files and read once the first is parsed: a
+    failure there is still git's error, not a shorter walk."""
+    repo = GitRepo.init(tmp_path / "repo")
+    for n in range(4):
+        repo.stage("f.py", "".join(_lines(3, n)))
+        repo.commit(f"c{n}")
+    listed = repo.git("rev-list", "--topo-order", "--reverse", "HEAD").encode()
+    whole = walk._stdin_logs(str(repo.path), [listed[:41 * 2], listed[41 * 2:]])
+    assert [sha for sha, _, _ in whole.commits] == listed.decode().split()
+    with pytest.raises(ScanError):
+        walk._stdin_logs(str(repo.path), [listed[:41 * 2], b"f" * 40 + b"\n"])
 
 
 def test_split_walk_in_a_sha256_repository(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
