@@ -281,15 +281,21 @@ class Shadow:
     def char(self, byte: int) -> int:
         """The character offset of the byte offset ``byte`` (a character boundary)."""
         known_byte, known_char = self._known
-        if byte < known_byte:
-            known_byte = known_char = 0
-        char = known_char + len(self.data[known_byte:byte].translate(None, _CONTINUATION))
+        if byte >= known_byte:
+            char = known_char + len(self.data[known_byte:byte].translate(None, _CONTINUATION))
+        elif known_byte - byte < byte:  # nearer the pair than the start: count back from it
+            char = known_char - len(self.data[byte:known_byte].translate(None, _CONTINUATION))
+        else:
+            char = len(self.data[:byte].translate(None, _CONTINUATION))
         self._known = (byte, char)
         return char
 
     def chars(self, start: int, end: int) -> tuple[int, int]:
-        """``char`` of both ends of a span: its end counted on from its start, not from 0."""
+        """``char`` of both ends of a span: its end counted on from its start, not from 0, or from
+        the end of the text when that is nearer."""
         first = self.char(start)
+        if len(self.data) - end < end - start:
+            return first, len(self.text) - len(self.data[end:].translate(None, _CONTINUATION))
         return first, first + len(self.data[start:end].translate(None, _CONTINUATION))
 
     def to_bytes(self, windows: list[Any]) -> list[Any]:

@@ -69,10 +69,13 @@ def test_an_edited_shadow_is_the_shadow_of_the_new_version() -> None:
         assert edited is not None
         assert edited.text == Shadow(new).text, (old, new, start, end)
         text = new.decode()
-        for char in sorted(rng.randint(0, len(text)) for _ in range(4)):
+        # in any order: counted on, back or from the start, from the last pair known
+        for char in [rng.randint(0, len(text)) for _ in range(6)]:
             assert edited.char(len(text[:char].encode())) == char
         positions = sorted(rng.randint(0, len(text)) for _ in range(4))
         assert char_offsets(new, positions, edited._known) == char_offsets(new, positions)
+        first, last = sorted(len(text[:c].encode()) for c in positions[:2])
+        assert edited.chars(first, last) == (len(new[:first].decode()), len(new[:last].decode()))
 
 
 def test_an_edit_that_breaks_utf8_has_no_edited_shadow() -> None:
