@@ -243,8 +243,8 @@ def test_changes_near_the_end_of_long_files_get_the_right_line_numbers(git_repo:
 
 
 def test_a_later_slice_that_git_cannot_walk_fails_the_walk(tmp_path: Any) -> None:
-    """The slices after the first are written to files and read once the first is parsed: a
-    failure there is still git's error, not a shorter walk."""
+    """A slice after the first that git cannot walk (an unknown commit) fails the whole walk with
+    git's error: never a shorter walk that leaves commits unscanned."""
     repo = GitRepo.init(tmp_path / "repo")
     for n in range(4):
         repo.stage("f.py", "".join(_lines(3, n)))
