@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
-from typing import IO, Optional
+from typing import IO, Optional, Union
 
 from scanner.errors import ScanError, config_error
 
@@ -48,16 +48,19 @@ def run_git(args: Sequence[str], cwd: str, *, input: Optional[bytes] = None, che
     return proc.stdout
 
 
-def spawn_git(args: Sequence[str], cwd: str, *, stdin: bool = False) -> "subprocess.Popen[bytes]":
+def spawn_git(args: Sequence[str], cwd: str, *, stdin: bool = False,
+              files: Optional[tuple[IO[bytes], IO[bytes], IO[bytes]]] = None) -> "subprocess.Popen[bytes]":
     """Start ``git args`` in ``cwd``, its stdout and stderr piped, for output read as it streams.
 
-    stdin is a pipe when ``stdin`` is true, else empty. The caller reads, waits
-    and maps a failure (``git_failure``); failing to start is a ScanError here.
+    stdin is a pipe when ``stdin`` is true, else empty. ``files`` (stdin, stdout, stderr) replace
+    all three with open files. The caller reads, waits and maps a failure (``git_failure``);
+    failing to start is a ScanError here.
     """
+    streams: tuple[Union[int, IO[bytes]], ...] = files or (subprocess.PIPE if stdin else subprocess.DEVNULL,
+                                                            subprocess.PIPE, subprocess.PIPE)
     try:
-        return subprocess.Popen(["git", *_SAFE_CONFIG, *args], cwd=cwd,
-                                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=git_env())
+        return subprocess.Popen(["git", *_SAFE_CONFIG, *args], cwd=cwd, stdin=streams[0], stdout=streams[1],
+                                stderr=streams[2], env=git_env())
     except FileNotFoundError:
         raise ScanError("git is not installed or not on PATH", "install git and retry") from None
     except NotADirectoryError:

@@ -10,6 +10,7 @@ from scanner.errors import ScanError
 from scanner.record import replace
 from scanner.rules import builtin_rules
 from scanner.history import pool, walk
+from scanner.history.blobs import PendingSizes, blob_sizes
 from scanner.history.scan import scan_history
 from tests.fakes import fake, stripe_live_key
 from tests.git_helpers import GitRepo
@@ -254,6 +255,33 @@ def test_a_later_slice_that_git_cannot_walk_fails_the_walk(tmp_path: Any) -> Non
     assert [sha for sha, _, _ in whole.commits] == listed.decode().split()
     with pytest.raises(ScanError):
         walk._stdin_logs(str(repo.path), [listed[:41 * 2], b"f" * 40 + b"\n"])
+
+
+def test_sizes_asked_ahead_answer_as_blob_sizes_does(tmp_path: Any) -> None:
+    """A cold scan asks git for every blob's size before planning (``PendingSizes``) and reads the
+    answer after: the same sizes and missing ids as asking then, for all ids or some of them."""
+    repo = GitRepo.init(tmp_path / "repo")
+    for n in range(3):
+        repo.stage(f"f{n}.py", "".join(_lines(n + 2, n)))
+        repo.commit(f"c{n}")
+    oids = repo.git("rev-list", "--objects", "--all", "--filter=object:type=blob").split()[::2]
+    ghost = "0123456789abcdef0123456789abcdef01234567"
+    asked = [*oids, ghost]
+    pending = PendingSizes(str(repo.path), asked)
+    try:
+        assert pending.result(asked) == blob_sizes(str(repo.path), asked)
+        assert pending.result([ghost, oids[0]]) == blob_sizes(str(repo.path), [ghost, oids[0]])
+        assert pending.result([ghost])[1] == [ghost]
+    finally:
+        pending.close()
+    gone = PendingSizes(str(tmp_path / "repo"), oids)
+    gone.close()  # stopped before its answer was read: nothing left running
+    with pytest.raises(ScanError):
+        failing = PendingSizes(str(tmp_path), oids)  # not a repository: git's error, not an empty answer
+        try:
+            failing.result(oids)
+        finally:
+            failing.close()
 
 
 def test_split_walk_in_a_sha256_repository(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,7 +36,7 @@ from typing import Any, Optional
 from scanner.detect import Detector
 from scanner.errors import ScanError
 from scanner.gitcmd import run_git
-from scanner.history.blobs import Task, blob_sizes
+from scanner.history.blobs import PendingSizes, Task, blob_sizes
 from scanner.history.hits import Hit
 from scanner.history.large import WHOLE_READ_LIMIT, scan_large_blob
 from scanner.history.pool import Workers, pack_chunks
@@ -164,7 +164,6 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     reached = _ref_objects(repo, revs, objects)
     result.errors.extend(reached.errors)
     _add_ref_blobs(walk, reached.blobs, key_of)
-    plan = _plan(walk, key_of)
 
     options = {"max_blob_size": max_blob_size, "every_path": True,
                "min_confidence": detector.min_confidence, "stopwords": list(detector.stopwords),
@@ -176,23 +175,31 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     elif cache.status == "foreign":
         result.warnings.append(f"ignored a history cache written for another repository, rule set or format "
                                f"({cache.path}); it will be rebuilt")
-
-    if cache.scanned:
-        todo = {oid: [kp for kp in pairs if kp[0] not in cache.scanned] for oid, pairs in plan.keys.items()}
-        todo = {oid: pairs for oid, pairs in todo.items() if pairs}
-    else:
-        todo = plan.keys  # nothing cached: no copy (it is one entry per blob of the history)
-    answered = len(plan.keys) - len(todo)  # blobs the cache fully answered
-    absent = _promised_blobs(repo, revs, exclude, reached.tips) if _is_partial_clone(repo) else set()
-    absent_todo = [oid for oid in todo if oid in absent] if absent else []
-    if absent_todo:
-        # Fail closed: a blob that was never read may hold a secret.
-        result.incomplete.append(Incomplete(
-            reason="missing-blob", count=len(absent_todo),
-            message=f"{len(absent_todo)} blob(s) of this partial clone are not present locally and were not scanned",
-        ))
-        todo = {oid: pairs for oid, pairs in todo.items() if oid not in absent}
-    sizes, missing = blob_sizes(repo, list(todo))
+    partial = _is_partial_clone(repo)
+    # Nothing cached (a first or --no-cache run): every blob of the walk is read, so git sizes them
+    # while this process plans them. Not in a partial clone: asking about a promised blob fetches it.
+    pending = PendingSizes(repo, list(walk.blobs)) if walk.blobs and not cache.scanned and not partial else None
+    try:
+        plan = _plan(walk, key_of)
+        if cache.scanned:
+            todo = {oid: [kp for kp in pairs if kp[0] not in cache.scanned] for oid, pairs in plan.keys.items()}
+            todo = {oid: pairs for oid, pairs in todo.items() if pairs}
+        else:
+            todo = plan.keys  # nothing cached: no copy (it is one entry per blob of the history)
+        answered = len(plan.keys) - len(todo)  # blobs the cache fully answered
+        absent = _promised_blobs(repo, revs, exclude, reached.tips) if partial else set()
+        absent_todo = [oid for oid in todo if oid in absent] if absent else []
+        if absent_todo:
+            # Fail closed: a blob that was never read may hold a secret.
+            result.incomplete.append(Incomplete(
+                reason="missing-blob", count=len(absent_todo),
+                message=f"{len(absent_todo)} blob(s) of this partial clone are not present locally and were not scanned",
+            ))
+            todo = {oid: pairs for oid, pairs in todo.items() if oid not in absent}
+        sizes, missing = pending.result(list(todo)) if pending is not None else blob_sizes(repo, list(todo))
+    finally:
+        if pending is not None:
+            pending.close()
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         result.errors.append(f"{len(missing)} blob(s) missing from the object store (corrupt clone?): {shown}")
