@@ -90,8 +90,8 @@ class PendingSizes:
             raise git_failure(_SIZES, self._errors.read(), self.repo)
         self._out.seek(0)
         sizes, missing = _parse_sizes(self.oids, self._out.read())
-        if len(wanted) == len(self.oids):
-            return sizes, missing  # (the same ids: a cold scan reads them all)
+        if list(wanted) == list(self.oids):
+            return sizes, missing  # (a cold scan reads them all: the walk's own id strings, compared by identity)
         return {oid: sizes[oid] for oid in wanted if oid in sizes}, [oid for oid in wanted if oid not in sizes]
 
     def close(self) -> None:
