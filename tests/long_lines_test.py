@@ -11,7 +11,7 @@ import scanner.detect as detect
 from scanner.detect import Detector
 from scanner.models import Fragment
 from scanner.rulematch import keyword_reach
-from scanner.rules import builtin_rules
+from scanner.rules import Rule, builtin_rules
 
 RULES = builtin_rules()
 LINE_RULES = [rule for rule in RULES if rule.scope == "line" and keyword_reach(rule.regex) is not None]
@@ -61,7 +61,8 @@ def test_the_generic_rules_have_a_reach() -> None:
 
 
 @pytest.mark.parametrize("rule", LINE_RULES, ids=lambda rule: rule.id)
-def test_an_example_on_a_long_line_is_found_as_by_the_whole_line(detector: Detector, rule, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_example_on_a_long_line_is_found_as_by_the_whole_line(detector: Detector, rule: Rule,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     path = rule.example_path or "settings.txt"
     found_any = False
     for number, example in enumerate(rule.examples):
@@ -94,7 +95,7 @@ def test_a_secret_stretched_to_the_rules_bound_is_found_far_into_a_long_line(det
     assert [f.secret for f in found] == [value]
 
 
-def test_a_long_line_costs_the_regexes_a_fraction_of_its_length(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_long_line_costs_the_regexes_a_fraction_of_its_length(monkeypatch: pytest.MonkeyPatch) -> None:
     """Counted in characters searched (``DetectorStats.regex_chars``), not seconds."""
     rule = next(r for r in RULES if r.id == "generic-secret")
     rng = random.Random(5)

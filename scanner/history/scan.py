@@ -193,7 +193,8 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
             # Fail closed: a blob that was never read may hold a secret.
             result.incomplete.append(Incomplete(
                 reason="missing-blob", count=len(absent_todo),
-                message=f"{len(absent_todo)} blob(s) of this partial clone are not present locally and were not scanned",
+                message=f"{len(absent_todo)} blob(s) of this partial clone are not present locally and were "
+                        "not scanned",
             ))
             todo = {oid: pairs for oid, pairs in todo.items() if oid not in absent}
         sizes, missing = pending.result(list(todo)) if pending is not None else blob_sizes(repo, list(todo))
