@@ -186,14 +186,10 @@ def _measurable(pattern: str) -> str:
 
 
 def _max_width(pattern: str) -> int:
-    """The longest match ``pattern`` allows (characters), as far as ``re``'s parser can tell."""
-    parsed = _parse(pattern)
-    if parsed is None:  # syntax only the regex module knows
-        return MAX_REACH
-    try:
-        return int(parsed[0].getwidth()[1])
-    except Exception:
-        return MAX_REACH
+    """The longest match ``pattern`` allows (characters), or MAX_REACH when it has no bound or
+    ``re``'s parser cannot tell (every caller caps a width at MAX_REACH)."""
+    width = _bounded_width(pattern)
+    return MAX_REACH if width is None else width
 
 
 def _lookaheads(pattern: str, openers: tuple[str, ...] = ("(?=", "(?!")) -> list[str]:
@@ -255,7 +251,7 @@ def _ahead(pattern: str) -> int:
 
 def _bounded_width(pattern: str) -> Optional[int]:
     """The longest match ``pattern`` allows, or None when it has no bound or ``re``'s parser
-    cannot tell (unlike ``_max_width``, never a guess)."""
+    cannot tell (syntax only the regex module knows)."""
     parsed = _parse(pattern)
     if parsed is None:
         return None

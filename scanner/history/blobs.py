@@ -56,8 +56,7 @@ def blob_sizes(repo: str, oids: Sequence[str]) -> tuple[dict[str, int], list[str
     """
     if not oids:
         return {}, []
-    request = "\n".join(oids).encode("ascii") + b"\n"
-    return _parse_sizes(oids, run_git(_SIZES, cwd=repo, input=request))
+    return _parse_sizes(oids, run_git(_SIZES, cwd=repo, input=_size_request(oids)))
 
 
 # --buffer: one write per buffer, not per object (80,000 sizes: 0.62 s -> 0.26 s)
@@ -78,7 +77,7 @@ class PendingSizes:
         self._out: IO[bytes] = tempfile.TemporaryFile()
         self._errors: IO[bytes] = tempfile.TemporaryFile()
         with tempfile.TemporaryFile() as request:
-            request.write("\n".join(oids).encode("ascii") + b"\n")
+            request.write(_size_request(oids))
             request.seek(0)
             self._proc: Any = spawn_git(_SIZES, repo, files=(request, self._out, self._errors))
 
@@ -101,6 +100,10 @@ class PendingSizes:
             self._proc.wait()
         self._out.close()
         self._errors.close()
+
+
+def _size_request(oids: Sequence[str]) -> bytes:
+    return "\n".join(oids).encode("ascii") + b"\n"
 
 
 def _parse_sizes(oids: Sequence[str], out: bytes) -> tuple[dict[str, int], list[str]]:
