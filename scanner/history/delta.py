@@ -40,42 +40,64 @@ ScanFn = Callable[..., list[Hit]]
 MatchFn = Callable[[bytes], bool]  # the keyword prefilter on raw bytes
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
-    """Length of the common prefix of ``a`` and ``b`` (block-wise memcmp, then bisection)."""
-    limit = min(len(a), len(b))
-    i = 0
-    while i < limit and a[i : i + _BLOCK] == b[i : i + _BLOCK]:
-        i += _BLOCK
-    if i >= limit:
-        return limit
-    lo, hi = i, min(i + _BLOCK, limit)  # a[:lo] == b[:lo]; the first difference is below hi
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if a[lo:mid] == b[lo:mid]:
-            lo = mid
+def _same_ahead(a: bytes, ai: int, b: bytes, bi: int, limit: int) -> int:
+    """How many bytes ``a[ai:]`` and ``b[bi:]`` share from their start, at most ``limit``.
+
+    Compared in place (``startswith`` on a memoryview: memcmp, no slice copied; copying both
+    texts' slices cost more than comparing them), in blocks that double while they agree, then
+    by bisection inside the first block that differs.
+    """
+    with memoryview(a) as view:
+        i, step = 0, _BLOCK
+        while i < limit:
+            n = min(step, limit - i)
+            if not b.startswith(view[ai + i : ai + i + n], bi + i):
+                break
+            i += n
+            step *= 2
         else:
-            hi = mid - 1
+            return limit
+        lo, hi = i, i + n - 1  # they share lo bytes; the first difference is below i + n
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if b.startswith(view[ai + lo : ai + mid], bi + lo):
+                lo = mid
+            else:
+                hi = mid - 1
     return lo
+
+
+def _same_behind(a: bytes, ae: int, b: bytes, be: int, limit: int) -> int:
+    """How many bytes ``a[:ae]`` and ``b[:be]`` share at their end, at most ``limit`` (compared
+    as ``_same_ahead`` compares)."""
+    with memoryview(a) as view:
+        n, step = 0, _BLOCK
+        while n < limit:
+            size = min(step, limit - n)
+            if not b.endswith(view[ae - n - size : ae - n], 0, be - n):
+                break
+            n += size
+            step *= 2
+        else:
+            return n
+        lo, hi = n, n + size - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if b.endswith(view[ae - mid : ae - lo], 0, be - lo):
+                lo = mid
+            else:
+                hi = mid - 1
+    return lo
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix of ``a`` and ``b``."""
+    return _same_ahead(a, 0, b, 0, min(len(a), len(b)))
 
 
 def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
     """Length of the common suffix of ``a`` and ``b``, at most ``limit``."""
-    n = 0
-    la, lb = len(a), len(b)
-    while n < limit:
-        step = min(_BLOCK, limit - n)
-        if a[la - n - step : la - n] == b[lb - n - step : lb - n]:
-            n += step
-            continue
-        lo, hi = n, n + step - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if a[la - mid : la - n] == b[lb - mid : lb - n]:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
-    return n
+    return _same_behind(a, len(a), b, len(b), limit)
 
 def _changed_lines(prev: bytes, data: bytes) -> tuple[int, int]:
     """``(p, e)``: ``data[p:e]`` is the run of whole lines where ``data`` differs from ``prev``
