@@ -9,7 +9,9 @@ text written to ``bench/.work/chainfuzz/`` for a regression test. Exit 1 when an
 With ``--versions`` it edits one file through 3-12 versions instead (inserted examples and code,
 deleted, changed and moved lines, the last line feed dropped and restored) and compares every
 version on both engines' chains (``MatchedChain`` and the pure-Python ``VersionChain``): the
-version-chain logic itself, not only Hyperscan.
+version-chain logic itself, not only Hyperscan. ``--versions --large`` does that to files of
+800-3,000 lines edited in far-apart places and by moved blocks, an example present in about half
+the versions: changes long enough that a chain judges them in pieces (``delta._hunks``).
 
 It found Hyperscan 0.9.1 missing a bounded repeat's matches (``scanner/rulematch.py``,
 ``open_loose_repeats``). A disagreement where both sides report the secret under different rules
@@ -39,9 +41,14 @@ PARTNERS = {"k": "\u212a", "K": "\u212a", "s": "\u017f", "S": "\u017f", "i": "\u
 INLINE_AFTER = ["", ";", ")", "'", '"', " # c", ",", " ", "}", "\\n"]
 
 
-def _line(rng: random.Random) -> str:
+# Words no rule takes for a secret's name: a long file of them has no hit, so its next version
+# is one a chain may judge in pieces (--large).
+PLAIN_WORDS = tuple(w for w in WORDS if w not in ("token", "secret", "password", "auth", "key", "api"))
+
+
+def _line(rng: random.Random, words: Sequence[str] = WORDS) -> str:
     def word() -> str:
-        return rng.choice(WORDS) + rng.choice(["", "_", "."]) + rng.choice(WORDS)
+        return rng.choice(words) + rng.choice(["", "_", "."]) + rng.choice(words)
 
     kind = rng.random()
     if kind < 0.04:  # bytes Hyperscan cannot vouch for: the regions around them are judged by every rule
@@ -52,7 +59,7 @@ def _line(rng: random.Random) -> str:
         value = "".join(rng.choice("abcdefXYZ0123456789") for _ in range(rng.randint(0, 30)))
         return f'{" " * rng.randint(0, 8)}"{word()}": "{value}",'
     if kind < 0.45:
-        return "# " + " ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 20)))
+        return "# " + " ".join(rng.choice(words) for _ in range(rng.randint(0, 20)))
     if kind < 0.5:
         return ""
     if kind < 0.6:
@@ -110,6 +117,25 @@ def _edit(rng: random.Random, lines: list[str], cases: list[tuple[Any, str]]) ->
             lines.insert(rng.randint(0, len(lines)), moved)
 
 
+def _far_edits(rng: random.Random, lines: list[str]) -> None:
+    """Code edits far apart in a long file, and now and then a block of lines moved."""
+    for _ in range(rng.randint(1, 4)):
+        at = rng.randint(0, len(lines))
+        kind = rng.random()
+        if kind < 0.3:
+            lines[at:at] = [_line(rng, PLAIN_WORDS) for _ in range(rng.randint(1, 5))]
+        elif kind < 0.5 and lines:
+            del lines[min(at, len(lines) - 1):min(at, len(lines) - 1) + rng.randint(1, 3)]
+        elif kind < 0.8 and lines:
+            lines[min(at, len(lines) - 1)] = _line(rng, PLAIN_WORDS)
+        elif lines:
+            size = rng.randint(20, 400)
+            block = lines[at:at + size]
+            del lines[at:at + size]
+            to = rng.randint(0, len(lines))
+            lines[to:to] = block
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=120.0)
@@ -118,6 +144,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         help="chains of many versions of one file instead: random line edits (insert, delete, "
                              "change, move a secret, drop or add the last line feed), every version compared, "
                              "on both engines' chains")
+    parser.add_argument("--large", action="store_true",
+                        help="with --versions: long files edited far apart and by moved blocks, an example in "
+                             "about half the versions (changes a chain judges in pieces)")
     args = parser.parse_args(argv)
 
     from scanner.detect import Detector
@@ -159,13 +188,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         def engines() -> list[tuple[str, Any]]:
             return [("hyperscan", MatchedChain(matcher, enabled=True)), ("python", VersionChain(True, gate))]
 
+        split = 0  # changes the chains judged in pieces
         while time.monotonic() < deadline:
-            lines = _block(rng, rng.randint(5, 120)).split("\n")
+            if args.large:
+                lines = [_line(rng, PLAIN_WORDS) for _ in range(rng.randint(800, 3000))]
+            else:
+                lines = _block(rng, rng.randint(5, 120)).split("\n")
             chains = engines()
             history: list[str] = []
             for _version in range(rng.randint(3, 12)):
-                _edit(rng, lines, cases)
-                text = "\n".join(lines) + rng.choice(["", "\n", "\n"])
+                if args.large:
+                    _far_edits(rng, lines)
+                    shown = list(lines)
+                    if rng.random() < 0.5:  # an example in this version only: the next one starts clean
+                        at = rng.randint(0, len(shown))
+                        shown[at:at] = _example(rng, rng.choice(cases)[1]).split("\n")
+                else:
+                    _edit(rng, lines, cases)
+                    shown = lines
+                text = "\n".join(shown) + rng.choice(["", "\n", "\n"])
                 history.append(text)
                 runs += 1
                 want = expected(text, "example.txt")
@@ -181,7 +222,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                               f"{sorted(r for r, *_ in got - want)} ({case})", flush=True)
                         chains = engines()  # start clean: one bug, one report
                         break
-        print(f"{runs} versions, {problems} disagreements (seed {args.seed}, {args.seconds:.0f} s)")
+            split += sum(chain.split for _, chain in chains)
+        print(f"{runs} versions, {problems} disagreements (seed {args.seed}, {args.seconds:.0f} s; "
+              f"{split} changes judged in pieces)")
         return 1 if problems else 0
     while time.monotonic() < deadline:
         rule, example = rng.choice(cases)

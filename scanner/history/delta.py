@@ -1,24 +1,26 @@
-"""Scan successive versions of a file without re-running rules over unchanged lines.
+"""Scan successive versions of a file without re-running rules over unchanged text.
 
 Most blobs in a history are one small edit away from another version of the
 same path, and workers read each path's versions one after another. The first
-version a worker sees ("anchor") is scanned whole. For the next, the bytes are
-compared with the previous version's: the common prefix and suffix are cut
-(``memcmp`` speed), the changed middle is split into lines, and only lines the
-previous middle did not have are new. The rules then run on small windows
-around the new lines (two lines of context each side: enough for inline allow
-markers and for multi-line keys added at once); nothing is decoded or hashed
-outside the changed middle. Hits of the previous version whose line is
-unchanged and whose secret is still in the blob are carried to their new line
-numbers, so every blob still gets its complete list of hits.
+version a worker sees is scanned whole. For the next, the bytes are compared
+with the previous version's: the common prefix and suffix are cut (``memcmp``
+speed), and the whole lines between them are the change. The rules are judged
+anew only in a zone around it (as far as a match may reach from the change:
+``rulematch`` bounds that per pattern), searched in a span one reach wider;
+the previous version's hits outside the zone are carried to their new line
+numbers, so every blob still gets its complete list of hits. When the previous
+version had no hit at all, a long change (two edits far apart, a moved block)
+is cut into pieces around the runs it shares with the previous version, one
+zone each (``_hunks``).
 
-Why this finds what a whole-file scan finds: every line of a version either
-was in the version before it (its hits are carried over) or is new (and is
-rescanned in context); by induction down the chain every line was scanned
+Why this finds what a whole-file scan finds: a match that touches no changed
+byte reads nothing but bytes the previous version had, in the same order, so
+it gave that version the same hit, which is carried; every other match lies in
+a zone and is judged there. By induction down the chain every match was judged
 once. Whole-file scans are used whenever that argument is weak: lone ``\\r``
-line ends (the detector counts them as lines), large rewrites, and files
-holding a Kubernetes Secret manifest's ``kind: Secret`` (the detector decodes
-its values only when that line is in the text it sees).
+line ends (the detector counts them as lines), a rule that must see the whole
+text, and files holding a Kubernetes Secret manifest's ``kind: Secret`` (the
+detector decodes its values only when that line is in the text it sees).
 """
 from __future__ import annotations
 
@@ -31,7 +33,6 @@ from scanner.history.hits import Hit
 from scanner.rulematch import MAX_LINES, MAX_REACH, line_back, line_forward, text_ok, unvouched_regions
 from scanner.shadow import Shadow
 
-CONTEXT = 2
 _BLOCK = 4096
 _BOM = b"\xef\xbb\xbf"
 
@@ -113,6 +114,76 @@ def _changed_lines(prev: bytes, data: bytes) -> tuple[int, int]:
 
 
 
+# A run shared with the previous version is worth cutting out of a change (_hunks: two edits far
+# apart make one change of everything between them) when it is this much longer than the zones
+# around its ends cover: a zone's own calls (its reach, its bounds, its search) cost about what
+# Hyperscan takes to search 10-20 KB. Measured on sqlalchemy's history (--jobs 1): the chain's
+# time 8.0 -> 8.2 s keeping every run longer than the zones, 7.8 s with 16 KB more, 8.1 s with 64 KB.
+SPLIT_EXTRA = 16384
+# The line-aligned piece of the change looked up in the previous version, and how deep the
+# search splits (each level: one ``find`` in the previous version's part, two compares).
+_PROBE = 256
+_SPLIT_DEPTH = 6
+
+
+def _hunks(prev: bytes, data: bytes, p: int, e: int, keep: int) -> list[tuple[int, int]]:
+    """The change ``data[p:e]`` (``_changed_lines``) as the line-aligned pieces left once runs it
+    shares with the previous version's change are taken out: ``[(p, e)]`` when none is found.
+
+    A run is bytes of ``data`` equal to bytes of ``prev``'s change, whole lines, at least ``keep``
+    long (shorter ones save nothing: the zones around the pieces would cover them). Found by
+    looking up a piece of the change (at its middle, then a quarter either side) in the previous
+    version's and growing the equal bytes both ways, then the same on either side of the run: a
+    few C calls per level, never a walk over lines. The pieces are in order and may be empty:
+    each marks where the text stops being the previous version's at one place (an empty piece
+    between two runs moved apart still changes what a match across it would see).
+    """
+    old_end = e - (len(data) - len(prev))
+    pieces: list[tuple[int, int]] = []
+    stack = [(p, e, p, old_end, _SPLIT_DEPTH)]
+    done: list[tuple[int, int]] = []  # runs, in any order
+    while stack:
+        lo, hi, olo, ohi, depth = stack.pop()
+        run = _run_in(prev, data, lo, hi, olo, ohi, keep) if depth and hi - lo >= 2 * keep else None
+        if run is None:
+            continue
+        a, b, oa, ob = run
+        done.append((a, b))
+        stack.append((lo, a, olo, oa, depth - 1))
+        stack.append((b, hi, ob, ohi, depth - 1))
+    start = p
+    for a, b in sorted(done):
+        pieces.append((start, a))
+        start = b
+    pieces.append((start, e))
+    return pieces
+
+
+def _run_in(prev: bytes, data: bytes, lo: int, hi: int, olo: int, ohi: int,
+            keep: int) -> Optional[tuple[int, int, int, int]]:
+    """Whole lines ``data[a:b]`` equal to ``prev[oa:ob]`` (``lo <= a``, ``b <= hi``, ``olo <= oa``,
+    ``ob <= ohi``), at least ``keep`` long, found around a probe of ``data[lo:hi]``; or None."""
+    span = hi - lo
+    with memoryview(data) as view:
+        for at in (lo + span // 2, lo + span // 4, hi - span // 4):
+            c = data.find(b"\n", at, hi) + 1
+            if not c:
+                continue
+            end = data.find(b"\n", c + _PROBE, hi)
+            if end == -1:
+                continue
+            j = prev.find(view[c:end], olo, ohi)
+            if j == -1:
+                continue
+            back = _same_behind(data, c, prev, j, min(c - lo, j - olo))
+            ahead = _same_ahead(data, c, prev, j, min(hi - c, ohi - j))
+            a = data.find(b"\n", c - back - 1, c) + 1  # the first whole line of the run
+            b = data.rfind(b"\n", c, c + ahead) + 1  # past the last whole line
+            if b - a >= keep:
+                return a, b, j - (c - a), j + (b - c)
+    return None
+
+
 def _unterminated(data: bytes, start: int, end: int) -> int:
     """1 when ``data[start:end]`` ends the text with a line that has no line feed, else 0."""
     return 1 if end == len(data) and end > start and data[-1:] != b"\n" else 0
@@ -128,7 +199,8 @@ class Zone:
 
     __slots__ = ("za", "zb", "ha", "hb", "carried", "_data", "_prev", "_old_newlines", "_numbers")
 
-    def __init__(self, data: bytes, prev: bytes, old_newlines: int, za: int, zb: int, ha: int, hb: int) -> None:
+    def __init__(self, data: bytes, prev: Optional[bytes], old_newlines: int, za: int, zb: int, ha: int,
+                 hb: int) -> None:
         self.za, self.zb = za, zb  # data[za:zb]: the zone (whole lines)
         self.ha, self.hb = ha, hb  # data[ha:hb]: the span searched for the zone's hits (a reach further each side)
         self.carried: list[Hit] = []  # the previous version's hits outside the zone, at their new lines
@@ -155,9 +227,14 @@ class ZoneLines(NamedTuple):
     newlines: int  # line feeds in the whole version (-1: unknown)
 
 
-def _count_lines(data: bytes, prev: bytes, old_newlines: int, za: int, zb: int, ha: int) -> ZoneLines:
+def _count_lines(data: bytes, prev: Optional[bytes], old_newlines: int, za: int, zb: int, ha: int) -> ZoneLines:
     """``ZoneLines`` of the zone ``data[za:zb]``: both versions hold the bytes before ``za`` and
-    after ``zb`` (the zone holds the whole change)."""
+    after ``zb`` (the zone holds the whole change). Without ``prev`` (one of a change's several
+    zones) nothing of the previous version is counted: -1 for its lines and for the version's."""
+    if prev is None:
+        first = data.count(b"\n", 0, za) + 1
+        return ZoneLines(first, first - data.count(b"\n", ha, za), data.count(b"\n", za, zb)
+                         + _unterminated(data, za, zb), -1, -1)
     grow = len(data) - len(prev)
     old_feeds = prev.count(b"\n", za, zb - grow)
     feeds = data.count(b"\n", za, zb)
@@ -199,6 +276,7 @@ class VersionChain:
         self.newlines = 0  # self.data.count(b"\n") along the chain, or -1 when not counted (see Zone)
         self.full_scans = 0
         self.window_scans = 0
+        self.split = 0  # changes judged in pieces (_zones)
 
     @staticmethod
     def unique(hits: list[Hit]) -> list[Hit]:
@@ -246,16 +324,57 @@ class VersionChain:
         text = decode_blob(data)
         return scan(text, 1) if text else []
 
-    def _zone(self, data: bytes) -> Optional[Zone]:
+    def _zones(self, data: bytes) -> Optional[list[Zone]]:
         """Where this version differs from the previous one, widened by the reach (None: scan whole).
 
         A match that touches a changed line holds a secret within the reach of it, and the
         secret of a match that does not lies outside: so the hits in the zone are judged anew
         (from a span one more reach each side, which holds their whole matches), and the rest
         are carried from the previous version, moved by the change in line count.
+
+        When the previous version had no hit at all, a long change is cut into pieces around
+        the runs it shares with the previous version's (``_hunks``), one zone each. A match that
+        touches no piece lies (with all it reads) inside one run, byte for byte text of the
+        previous version: it matched there too, and gave no hit. So nothing outside the zones
+        can hold one, and nothing needs carrying.
         """
         prev = self.data
         p, e = _changed_lines(prev, data)
+        self._note_change(data, p, e)
+        if not self.plain:
+            keep = 4 * self._split_reach() + SPLIT_EXTRA
+            pieces = _hunks(prev, data, p, e, keep) if e - p >= 2 * keep else None
+            if pieces is not None and len(pieces) > 1:
+                self.split += 1
+                return self._piece_zones(data, pieces)
+        zone = self._zone(data, p, e)
+        return None if zone is None else [zone]
+
+    def _piece_zones(self, data: bytes, pieces: list[tuple[int, int]]) -> Optional[list[Zone]]:
+        """One zone per piece of the change (merged where they meet; see ``_zones``)."""
+        bounds: list[list[int]] = []  # [za, zb, lines, bytes]
+        said = False
+        for lo, hi in pieces:
+            (lines, nbytes), says = self._reach(data, lo, hi)
+            if not (self.secret_word or said):
+                said = says if says is not None else data.find(b"Secret", lo, hi) != -1
+            za, zb = line_back(data, lo, lines, nbytes), line_forward(data, hi, lines, nbytes)
+            if bounds and za <= bounds[-1][1]:
+                last = bounds[-1]
+                last[1], last[2], last[3] = max(last[1], zb), max(last[2], lines), max(last[3], nbytes)
+            else:
+                bounds.append([za, zb, lines, nbytes])
+        # The runs are the previous version's text: "Secret" in one was in the previous version.
+        self._secret_next = self.secret_word or said
+        if self._secret_next and may_decode_base64(data):
+            return None  # a manifest now: scan whole
+        return [Zone(data, None, -1, za, zb, line_back(data, za, lines, nbytes), line_forward(data, zb, lines, nbytes))
+                for za, zb, lines, nbytes in bounds]
+
+    def _zone(self, data: bytes, p: int, e: int) -> Optional[Zone]:
+        """The one zone around the change ``data[p:e]``, and the previous version's hits outside it
+        carried to their new lines (None: scan whole)."""
+        prev = self.data
         (lines, nbytes), said = self._reach(data, p, e)
         za, zb = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
         # The previous version was no manifest. This one may be only if it says "Secret": if the
@@ -287,6 +406,13 @@ class VersionChain:
         change says "Secret" when that was learnt on the way (None: not known)."""
         return self.reach, None
 
+    def _note_change(self, data: bytes, p: int, e: int) -> None:
+        """Called once per changed version with the whole change, before any ``_reach``."""
+
+    def _split_reach(self) -> int:
+        """The bytes a change's piece usually reaches (``_zones`` keeps runs four times as long)."""
+        return self.reach[1]
+
     def _region_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         """The keyword path on the span around the zone, keeping the hits in the zone."""
         region = data[zone.ha:zone.hb]
@@ -305,14 +431,19 @@ class VersionChain:
         if self.data == data:
             self.window_scans += 1
             return self.plain, self.newlines
-        zone = self._zone(data)
-        if zone is None:
+        zones = self._zones(data)
+        if zones is None:
             return None, -1
-        found = self._zone_hits(data, zone, might_match, scan)
-        if found is None:
-            return None, zone.newlines
+        newlines = zones[0].newlines if len(zones) == 1 else -1
+        found: list[Hit] = []
+        for zone in zones:
+            hits = self._zone_hits(data, zone, might_match, scan)
+            if hits is None:
+                return None, newlines
+            found.extend(hits)
+            found.extend(zone.carried)
         self.window_scans += 1
-        return found + zone.carried, zone.newlines
+        return found, newlines
 
     def _zone_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> Optional[list[Hit]]:
         """The hits in the zone (None: scan the whole text)."""
@@ -343,7 +474,7 @@ class MatchedChain(VersionChain):
 
     Per version the Python work is a constant number of C-level calls: the
     prefix/suffix compare with the previous version, one Hyperscan scan of
-    the changed lines (with CONTEXT lines each side), line-feed counts; the
+    the span around each zone (a few per version at most), line-feed counts; the
     detector then judges only windows around the matches Hyperscan reports,
     and a window already judged in this chain (the same bytes) is not judged
     again. Hits outside the changed lines are carried by position: those
@@ -436,12 +567,8 @@ class MatchedChain(VersionChain):
         may match a literal's letter without case: the Kelvin sign, the long s); without a shadow
         (not UTF-8, or a custom rule judged around such bytes) the full reach is kept. On
         sqlalchemy's history the spans Hyperscan searches shrink by a quarter (2.09 -> 1.58 GB).
-
-        Called once per changed version, it also notes whether the version is all vouchable
-        bytes (``_clean_now``: its predecessor was and the change is)."""
+        """
         matcher = self.matcher
-        self._change = (p, e)  # (a shadow of this version is the previous one's, edited there)
-        self._clean_now = self.clean and text_ok(data, p, e)
         if not matcher.long_rules or any(hit.rule_id in matcher.long_rules for hit in self.plain):
             return self.reach, None
         lines, nbytes = self.reach
@@ -461,6 +588,15 @@ class MatchedChain(VersionChain):
         if long:
             self.long_reach += 1
         return (self.reach if long else matcher.short_reach), (said if ask else None)
+
+    def _note_change(self, data: bytes, p: int, e: int) -> None:
+        """Notes whether the version is all vouchable bytes (``_clean_now``: its predecessor was
+        and the change is) and where it changed (for its shadow)."""
+        self._change = (p, e)  # (a shadow of this version is the previous one's, edited there)
+        self._clean_now = self.clean and text_ok(data, p, e)
+
+    def _split_reach(self) -> int:
+        return self.matcher.short_reach[1]
 
     def _vouched(self, data: bytes, lo: int, hi: int) -> bool:
         """Does Hyperscan vouch for every byte of ``data[lo:hi]`` (``text_ok``)? Known at once when
