@@ -39,6 +39,7 @@ not UTF-8 leave the regions around them to every rule (``unvouched_regions``).
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import re
 import sys
@@ -104,6 +105,56 @@ class Pattern(NamedTuple):
     reach: int  # bytes a window reaches back from the match end; -1 whole text, -2 keyword window, -3 line
     lines: int  # line feeds a match may hold (reach 0)
     ahead: int  # bytes its lookaheads read past its line
+
+
+def _percent_pattern(rule: int) -> Pattern:
+    """Percent-encoded values are judged decoded (scanner.decode): each escape that can start a
+    decodable run opens its line. A run decodes only to printable UTF-8 (encodings.decode_percent),
+    so it holds an escape of printable ASCII or a UTF-8 lead byte escaped right before a
+    continuation byte; runs of control bytes or lone high bytes never do. x86 assembly in gin's
+    history ("%eax", "%edx") opened 18,914 such windows, none of which decoded."""
+    return Pattern(rb"%(?:[2-7][0-9A-Fa-f]|[C-Fc-f][0-9A-Fa-f]%[89ABab][0-9A-Fa-f])", 0, rule, 0, 0, 0)
+
+
+def compile_processes() -> int:
+    """How many processes a first compile of the databases may use: one per CPU (four at most),
+    as forked helpers (a helper inherits the rules; only results are pickled). 1 where this
+    process cannot fork, is itself a pool's worker (which may have no children), or runs another
+    thread (a fork copies the locks another thread may hold, such as the regex module's)."""
+    import multiprocessing
+    import threading
+
+    if (threading.active_count() > 1 or multiprocessing.current_process().daemon
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+# The matcher whose databases forked helpers are compiling (set around the fork, see _compile).
+_COMPILING: Optional["RuleMatcher"] = None
+
+
+def _rule_patterns_part(indices: Sequence[int]) -> dict[int, tuple[list[Pattern], str]]:
+    """In a helper: the patterns and mode of each rule of ``indices``."""
+    matcher = _COMPILING
+    assert matcher is not None
+    return {index: matcher._rule_patterns(index, matcher.rules[index]) for index in indices}
+
+
+def _database(patterns: Sequence[Pattern]) -> Any:
+    import hyperscan as hs
+
+    db = hs.Database(mode=hs.HS_MODE_BLOCK)
+    db.compile(expressions=[p.expression for p in patterns], ids=list(range(len(patterns))),
+               elements=len(patterns), flags=[p.flags for p in patterns])
+    return db
+
+
+def _serialized_database(patterns: Sequence[Pattern]) -> bytes:
+    """In a helper: the main database, compiled and serialized (a database object cannot be pickled)."""
+    import hyperscan as hs
+
+    return bytes(hs.dumpb(_database(patterns)))
 
 
 def _windowed(expression: bytes, flags: int, index: int, rule: Rule, feeds: int, width: int) -> Pattern:
@@ -736,80 +787,78 @@ class RuleMatcher:
 
         Pure (nothing on ``self`` changes), so ``bench/hsdb.py`` can time each expression alone.
         """
-        import regex
-
-        hs = self._hs
         patterns: list[Pattern] = []
         modes: list[str] = []
         for index, rule in enumerate(self.rules):
-            if rule.content == "binary":
-                # Binary rules judge only blobs the sources call binary, which never reach this
-                # database (its texts are text): compiled, a DER key's "\A\x30.{16,}" matched at every
-                # offset of each text starting with "0", and too many matches sent it to the keyword path.
-                modes.append("binary")
-                continue
-            if not rule.keywords and rule.path:
-                # Chosen by path (.pgpass lines): the sources scan such files whole, never in
-                # windows (Detector.reads_path); compiled, "^([^:#\s][^:\s]{0,252}):..." ran an
-                # automaton over every line of every other file.
-                modes.append("path")
-                continue
-            if rule.hyperscan is not None and rule.scope != "text":
-                approximation = self._approximate(index, rule)
-                if approximation is not None:
-                    patterns.append(approximation)
-                    modes.append("approximate")
-                    continue
-            mode = "keyword"
-            # A rule the detector searches whole texts for only because of a long repetition
-            # still has matches a window can hold when its longest match fits MAX_REACH.
-            feeds = _max_line_feeds(rule.regex)
-            width = _max_width(rule.regex)
-            few_lines = feeds <= MAX_LINES
-            if rule.scope != "text" and (not rule.whole_text or few_lines or width + BEFORE <= MAX_REACH):
-                try:
-                    groupindex = dict(regex.compile(rule.regex, regex.VERSION0).groupindex)
-                except regex.error:
-                    groupindex = {}
-                translated, widened = translate(rule.regex, groupindex)
-                expression = translated.encode("utf-8", "surrogatepass")
-                db = None if widened else self._try(expression, 0)
-                if db is not None:
-                    mode = "exact"
-                else:
-                    db = self._try(expression, hs.HS_FLAG_PREFILTER)
-                    mode = "prefilter" if db is not None else "fallback"
-                if db is not None and self._unanchored(db, rule):
-                    mode = "anchored"  # by its keywords, as on the keyword path
-                if mode in ("exact", "prefilter"):
-                    patterns.append(_windowed(expression, 0 if mode == "exact" else hs.HS_FLAG_PREFILTER,
-                                              index, rule, feeds, width))
-            if mode == "keyword" and rule.scope == "text" and rule.hyperscan is not None:
-                gate = open_loose_repeats(rule.hyperscan)[0].encode("utf-8")  # the bounded-repeat miss
-                if self._try(gate, 0) is not None:
-                    # Its expression, not its keywords, says when the whole text is searched: a
-                    # Kubernetes Secret's "kind: Secret" line, not "secret" anywhere (express's
-                    # History.md sent 557 whole versions through kubernetes-secret-data's regex).
-                    patterns.append(Pattern(gate, hs.HS_FLAG_SINGLEMATCH, index, -1, 0, 0))
-                    modes.append("gate")
-                    continue
+            found, mode = self._rule_patterns(index, rule)
+            patterns.extend(found)
             modes.append(mode)
-            if mode in ("keyword", "fallback", "anchored"):
-                # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
-                # so such a rule matches "" at every scan through an always-matching pattern.
-                for keyword in rule.keywords or ("",):
-                    patterns.append(Pattern(
-                        re.escape(keyword).encode("utf-8") if keyword else b"(?s).",
-                        hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if mode == "keyword" or not keyword else 0),
-                        index, -1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2, 0, 0))
-        # Percent-encoded values are judged decoded (scanner.decode): each escape that can start a
-        # decodable run opens its line. A run decodes only to printable UTF-8 (encodings.decode_percent),
-        # so it holds an escape of printable ASCII or a UTF-8 lead byte escaped right before a
-        # continuation byte; runs of control bytes or lone high bytes never do. x86 assembly in
-        # gin's history ("%eax", "%edx") opened 18,914 such windows, none of which decoded.
-        patterns.append(Pattern(rb"%(?:[2-7][0-9A-Fa-f]|[C-Fc-f][0-9A-Fa-f]%[89ABab][0-9A-Fa-f])", 0,
-                                len(self.rules), 0, 0, 0))
+        patterns.append(_percent_pattern(len(self.rules)))
         return patterns, modes
+
+    def _rule_patterns(self, index: int, rule: Rule) -> tuple[list[Pattern], str]:
+        """One rule's patterns and its mode (see ``patterns``)."""
+        import regex
+
+        hs = self._hs
+        found: list[Pattern] = []
+        if rule.content == "binary":
+            # Binary rules judge only blobs the sources call binary, which never reach this
+            # database (its texts are text): compiled, a DER key's "\A\x30.{16,}" matched at every
+            # offset of each text starting with "0", and too many matches sent it to the keyword path.
+            return found, "binary"
+        if not rule.keywords and rule.path:
+            # Chosen by path (.pgpass lines): the sources scan such files whole, never in
+            # windows (Detector.reads_path); compiled, "^([^:#\s][^:\s]{0,252}):..." ran an
+            # automaton over every line of every other file.
+            return found, "path"
+        if rule.hyperscan is not None and rule.scope != "text":
+            approximation = self._approximate(index, rule)
+            if approximation is not None:
+                found.append(approximation)
+                return found, "approximate"
+        mode = "keyword"
+        # A rule the detector searches whole texts for only because of a long repetition
+        # still has matches a window can hold when its longest match fits MAX_REACH.
+        feeds = _max_line_feeds(rule.regex)
+        width = _max_width(rule.regex)
+        few_lines = feeds <= MAX_LINES
+        if rule.scope != "text" and (not rule.whole_text or few_lines or width + BEFORE <= MAX_REACH):
+            try:
+                groupindex = dict(regex.compile(rule.regex, regex.VERSION0).groupindex)
+            except regex.error:
+                groupindex = {}
+            translated, widened = translate(rule.regex, groupindex)
+            expression = translated.encode("utf-8", "surrogatepass")
+            db = None if widened else self._try(expression, 0)
+            if db is not None:
+                mode = "exact"
+            else:
+                db = self._try(expression, hs.HS_FLAG_PREFILTER)
+                mode = "prefilter" if db is not None else "fallback"
+            if db is not None and self._unanchored(db, rule):
+                mode = "anchored"  # by its keywords, as on the keyword path
+            if mode in ("exact", "prefilter"):
+                found.append(_windowed(expression, 0 if mode == "exact" else hs.HS_FLAG_PREFILTER,
+                                   index, rule, feeds, width))
+        if mode == "keyword" and rule.scope == "text" and rule.hyperscan is not None:
+            gate = open_loose_repeats(rule.hyperscan)[0].encode("utf-8")  # the bounded-repeat miss
+            if self._try(gate, 0) is not None:
+                # Its expression, not its keywords, says when the whole text is searched: a
+                # Kubernetes Secret's "kind: Secret" line, not "secret" anywhere (express's
+                # History.md sent 557 whole versions through kubernetes-secret-data's regex).
+                found.append(Pattern(gate, hs.HS_FLAG_SINGLEMATCH, index, -1, 0, 0))
+                return found, "gate"
+        if mode in ("keyword", "fallback", "anchored"):
+            # Without keywords the rule is a candidate everywhere: an empty literal is rejected,
+            # so such a rule matches "" at every scan through an always-matching pattern.
+            for keyword in rule.keywords or ("",):
+                found.append(Pattern(
+                    re.escape(keyword).encode("utf-8") if keyword else b"(?s).",
+                    hs.HS_FLAG_CASELESS | (hs.HS_FLAG_SINGLEMATCH if mode == "keyword" or not keyword else 0),
+                    index, -1 if mode == "keyword" or not keyword else -3 if rule.scope == "line" else -2, 0, 0))
+        return found, mode
+
 
     def _approximate(self, index: int, rule: Rule) -> Optional[Pattern]:
         """The rule's ``hyperscan`` expression as its pattern (None when Hyperscan rejects it: the rule
@@ -830,18 +879,47 @@ class RuleMatcher:
         return _windowed(expression, 0, index, rule, feeds, width)
 
     def _compile(self) -> Any:
+        """The databases, compiled (the first run on a machine or after a rule change: about 12 s on
+        one core, most of it Hyperscan trying each expression alone and compiling the main and
+        shadow databases). Where this process may fork (``compile_processes``), the rules are split
+        among forked helpers, and one compiles the main database while this process compiles the
+        others."""
         hs = self._hs
-        patterns, self.modes = self.patterns()
+        helpers = compile_processes()
+        if helpers < 2:
+            patterns, self.modes = self.patterns()
+            self._set_patterns(patterns)
+            db = _database(patterns)
+            self._long_db, self._long_shadow_db = self._compile_long(patterns)
+            self._shadow_db = self._compile_shadow(patterns)
+            return db
+        import multiprocessing
+
+        global _COMPILING
+        _COMPILING = self
+        try:
+            with multiprocessing.get_context("fork").Pool(helpers) as pool:
+                # every n-th rule to each helper: the costly ones (long regexes) are not adjacent
+                parts = pool.map(_rule_patterns_part, [range(k, len(self.rules), helpers) for k in range(helpers)])
+                done: dict[int, tuple[list[Pattern], str]] = {}
+                for part in parts:
+                    done.update(part)
+                patterns = [p for index in range(len(self.rules)) for p in done[index][0]]
+                patterns.append(_percent_pattern(len(self.rules)))
+                self.modes = [done[index][1] for index in range(len(self.rules))]
+                self._set_patterns(patterns)
+                main = pool.apply_async(_serialized_database, (patterns,))
+                self._long_db, self._long_shadow_db = self._compile_long(patterns)
+                self._shadow_db = self._compile_shadow(patterns)
+                return hs.loadb(main.get(), hs.HS_MODE_BLOCK)
+        finally:
+            _COMPILING = None
+
+    def _set_patterns(self, patterns: Sequence[Pattern]) -> None:
         self.pattern_rule = [p.rule for p in patterns]
         self.pattern_reach = [p.reach for p in patterns]
         self.pattern_lines = [p.lines for p in patterns]
         self.pattern_ahead = [p.ahead for p in patterns]
-        db = hs.Database(mode=hs.HS_MODE_BLOCK)
-        db.compile(expressions=[p.expression for p in patterns], ids=list(range(len(patterns))),
-                   elements=len(patterns), flags=[p.flags for p in patterns])
-        self._long_db, self._long_shadow_db = self._compile_long(patterns)
-        self._shadow_db = self._compile_shadow(patterns)
-        return db
 
     def _compile_long(self, patterns: Sequence[Pattern]) -> tuple[Any, Any]:
         """The databases ``long_match`` scans, on texts and on their shadows: per long rule, the
