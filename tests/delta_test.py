@@ -8,7 +8,8 @@ import pytest
 
 from scanner.detect import Detector
 from scanner.history.blobs import whole_text_gate
-from scanner.history.delta import MatchedChain, VersionChain, _changed_lines, _hunks, _same_ahead, _same_behind
+from scanner.history.delta import (SPLIT_EXTRA, MatchedChain, VersionChain, _changed_lines, _hunks, _same_ahead,
+                                   _same_behind)
 from scanner.history.hits import Hit
 from scanner.models import Fragment
 from scanner.rules import builtin_rules
@@ -151,62 +152,59 @@ def _chains(detectors: tuple[Detector, Detector, list[Any]]) -> list[VersionChai
     return chains
 
 
+def _judged_in_pieces(detectors: tuple[Detector, Detector, list[Any]], old: bytes, new: bytes, path: str,
+                      rule_id: str) -> None:
+    """``old`` has no hit, ``new`` one of ``rule_id``: each chain finds it, judging the change in pieces."""
+    python, detector, _ = detectors
+    for chain in _chains(detectors):
+        assert _chain_hits(chain, detector, old, path) == _whole_hits(python, old, path) == set()
+        want = _whole_hits(python, new, path)
+        assert {hit[0] for hit in want} == {rule_id}
+        assert _chain_hits(chain, detector, new, path) == want
+        assert chain.split == 1
+
+
 def test_a_value_moved_under_its_name_from_far_away_is_found_where_the_pieces_meet(
         detectors: tuple[Detector, Detector, list[Any]]) -> None:
     # generic-secret-name-value reads the name's line and the value's: neither alone is a hit, so
     # the previous version has none and the chain judges the move (a deletion and an insertion
     # 100 KB apart) in pieces; the hit straddles the edge of a run that did not change.
-    python, detector, _ = detectors
     rnd = random.Random(11)
     head, middle, tail = _filler(rnd, 600), _filler(rnd, 2400), _filler(rnd, 600)
     name = b"  - name: db_password\n"
     value = b"    value: '" + fake(20, seed=4).encode() + b"'\n"
     old = b"".join(head + [name] + middle + [value] + tail)
     new = b"".join(head + [name, value] + middle + tail)
-    for chain in _chains(detectors):
-        assert _chain_hits(chain, detector, old, "deploy.yaml") == _whole_hits(python, old, "deploy.yaml") == set()
-        want = _whole_hits(python, new, "deploy.yaml")
-        assert {hit[0] for hit in want} == {"generic-secret-name-value"}
-        assert _chain_hits(chain, detector, new, "deploy.yaml") == want
-        assert chain.split == 1
+    _judged_in_pieces(detectors, old, new, "deploy.yaml", "generic-secret-name-value")
 
 
 def test_a_block_moved_up_under_a_name_line_is_judged_where_it_now_starts(
         detectors: tuple[Detector, Detector, list[Any]]) -> None:
     # The moved block (its first line a value) is the previous version's text, and so is all
     # before it: the piece between them is empty, and still a place where the text changed.
-    python, detector, _ = detectors
     rnd = random.Random(12)
     head, gap, rest, tail = _filler(rnd, 300), _filler(rnd, 600), _filler(rnd, 3000), _filler(rnd, 300)
     name = b"  - name: api_token\n"
     value = b"    value: '" + fake(24, seed=5).encode() + b"'\n"
     old = b"".join(head + [name] + gap + [value] + rest + tail)
     new = b"".join(head + [name] + [value] + rest + gap + tail)
-    for chain in _chains(detectors):
-        assert _chain_hits(chain, detector, old, "deploy.yaml") == set()
-        want = _whole_hits(python, new, "deploy.yaml")
-        assert {hit[0] for hit in want} == {"generic-secret-name-value"}
-        assert _chain_hits(chain, detector, new, "deploy.yaml") == want
-        assert chain.split == 1
+    p, e = _changed_lines(old, new)
+    for chain in _chains(detectors):  # the empty piece this test is about, as each chain cuts
+        assert (p, p) in _hunks(old, new, p, e, 4 * chain._split_reach() + SPLIT_EXTRA)
+    _judged_in_pieces(detectors, old, new, "deploy.yaml", "generic-secret-name-value")
 
 
 def test_a_match_reaching_lines_back_into_a_run_is_judged_with_the_pieces_full_reach(
         detectors: tuple[Detector, Detector, list[Any]]) -> None:
     # A .pypirc section: the header three lines above the password the new version adds is the
     # previous version's text; a far edit makes the change long enough to be cut in pieces.
-    python, detector, _ = detectors
     rnd = random.Random(13)
     head, middle, tail = _filler(rnd, 300), _filler(rnd, 3000), _filler(rnd, 300)
     section = [b"[internal]\n", b"repository = https://pypi.corp.example/simple\n", b"username = ci\n"]
     password = b"password = " + fake(20, seed=6).encode() + b"\n"
     old = b"".join(head + section + middle + tail)
     new = b"".join(head + section + [password] + middle + [b"edited = 1\n"] + tail)
-    for chain in _chains(detectors):
-        assert _chain_hits(chain, detector, old, "settings.cfg") == set()
-        want = _whole_hits(python, new, "settings.cfg")
-        assert {hit[0] for hit in want} == {"pypirc-password"}
-        assert _chain_hits(chain, detector, new, "settings.cfg") == want
-        assert chain.split == 1
+    _judged_in_pieces(detectors, old, new, "settings.cfg", "pypirc-password")
 
 
 @pytest.mark.parametrize("seed", range(4))
