@@ -177,7 +177,9 @@ def _run_in(prev: bytes, data: bytes, lo: int, hi: int, olo: int, ohi: int,
                 continue
             back = _same_behind(data, c, prev, j, min(c - lo, j - olo))
             ahead = _same_ahead(data, c, prev, j, min(hi - c, ohi - j))
-            a = data.find(b"\n", c - back - 1, c) + 1  # the first whole line of the run
+            start = c - back
+            # the first whole line of the run (c, a line start, bounds the search)
+            a = start if start == 0 or data[start - 1] == 10 else data.find(b"\n", start, c) + 1
             b = data.rfind(b"\n", c, c + ahead) + 1  # past the last whole line
             if b - a >= keep:
                 return a, b, j - (c - a), j + (b - c)
