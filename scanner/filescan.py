@@ -19,15 +19,14 @@ calls pay for neither a fork nor Hyperscan's start-up.
 """
 from __future__ import annotations
 
-import signal
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from scanner.decode import may_decode_base64
 from scanner.detect import Detector
 from scanner.encodings import decode_blob, has_lone_cr
+from scanner.forking import forked_pool, ignore_interrupts
 from scanner.models import Finding, Fragment, Incomplete
 from scanner.sources.files import STDIN, Entry, FilesSource, read_file
 
@@ -179,51 +178,13 @@ _WORKER: Optional[FileScanner] = None
 
 def _init_worker(detector: Detector, max_size: int) -> None:
     global _WORKER
-    # Ctrl-C is the parent's to handle (it terminates the pool and exits 130). Workers start with
-    # SIGINT blocked (forked_pool): one that landed before this line is discarded, not raised.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    ignore_interrupts()  # Ctrl-C is the parent's to handle (it terminates the pool and exits 130)
     _WORKER = FileScanner(detector, max_size)  # forked: the parent's matcher is reused, not rebuilt
 
 
 def _scan_chunk(entries: list[Entry]) -> FilesResult:
     assert _WORKER is not None, "_init_worker was not run"
     return _WORKER.scan_entries(entries)
-
-
-@contextmanager
-def forked_pool(count: int, initializer: Callable[..., None], initargs: Sequence[Any] = ()) -> Iterator[Any]:
-    """A ``multiprocessing`` pool of ``count`` workers, forked where the platform can (spawned elsewhere).
-
-    Forked workers share this process's pages copy-on-write (rules, compiled regexes, the
-    Hyperscan database); the garbage collector is frozen until the pool stops, since a
-    collection writes to every object. Workers are forked with SIGINT blocked, so a Ctrl-C
-    between a worker's fork and its initializer prints no traceback (here it stays pending and
-    is raised once unblocked). The pool is terminated on the way out, whatever happened.
-    """
-    import gc
-    import multiprocessing
-
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    frozen = gc.get_freeze_count() == 0  # else a caller froze objects of its own: leave them so
-    gc.freeze()
-    pool = None
-    try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
-        try:
-            pool = ctx.Pool(count, initializer=initializer, initargs=tuple(initargs))
-        finally:
-            if old is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, old)
-        yield pool
-    finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-        if frozen:
-            gc.unfreeze()
 
 
 def chunks(entries: Sequence[Entry], count: int) -> list[list[Entry]]:

@@ -893,12 +893,12 @@ class RuleMatcher:
             self._long_db, self._long_shadow_db = self._compile_long(patterns)
             self._shadow_db = self._compile_shadow(patterns)
             return db
-        import multiprocessing
+        from scanner.forking import forked_pool, ignore_interrupts
 
         global _COMPILING
         _COMPILING = self
         try:
-            with multiprocessing.get_context("fork").Pool(helpers) as pool:
+            with forked_pool(helpers, ignore_interrupts) as pool:
                 # every n-th rule to each helper: the costly ones (long regexes) are not adjacent
                 parts = pool.map(_rule_patterns_part, [range(k, len(self.rules), helpers) for k in range(helpers)])
                 done: dict[int, tuple[list[Pattern], str]] = {}

@@ -240,3 +240,41 @@ def test_baseline_file_is_never_half_written(tmp_path: Path) -> None:
     assert code in (0, 130), err
     assert b"Traceback" not in err
     json.loads(baseline.read_text())
+
+
+def _forked_scanners(session: int) -> list[int]:
+    """The scanner's forked processes (its own command line, another pid) in its session."""
+    found = subprocess.run(["pgrep", "-s", str(session), "-f", "scanner history"], capture_output=True)
+    return [int(pid) for pid in found.stdout.split() if int(pid) != session]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a first compile forks helpers only with two CPUs or more")
+def test_ctrl_c_during_the_first_compile_of_the_rules(tmp_path: Path) -> None:
+    # An empty cache directory: the rules' databases are compiled first, by forked helpers, for
+    # seconds on any machine. The group is frozen while it is looked at, so the interrupt lands
+    # while the helpers run and before any database is written.
+    repo = history_repo(tmp_path / "repo", commits=200)
+    cache = tmp_path / "cache"
+    env = dict(os.environ, MCP_SCAN_CACHE_DIR=str(cache))
+    proc = subprocess.Popen(scanner_cmd("history", "--no-cache", "--no-config", str(repo)), cwd=str(tmp_path),
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_as_in_a_terminal)
+    for _poll in range(60_000):  # a hang guard (10 minutes), not a time budget
+        if proc.poll() is not None:
+            break
+        os.killpg(proc.pid, signal.SIGSTOP)
+        compiling = bool(_forked_scanners(proc.pid)) and not list(cache.glob("rules-*.hsdb"))
+        if compiling:
+            os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGCONT)
+        if compiling:
+            break
+        time.sleep(0.01)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in out + err and b"interrupted" in err
+    assert not _forked_scanners(proc.pid)  # no helper left behind
+    assert not list(cache.glob("rules-*.hsdb"))  # nothing half written
+    again = subprocess.run(scanner_cmd("history", "--no-cache", "--no-config", str(repo)), cwd=str(tmp_path),
+                           env=env, capture_output=True, timeout=600)
+    assert again.returncode == 1 and b"stripe" in again.stdout.lower(), again.stderr

@@ -109,15 +109,18 @@ class Workers:
         import gc
         import multiprocessing
 
-        if self._warming is not None:
-            self._warming.join()  # no other thread may be alive at the fork
-            self._warming = None
+        self._warmed()  # no other thread may be alive at the fork
 
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self.frozen = gc.get_freeze_count() == 0  # else a caller froze objects of its own: leave them so
         gc.freeze()
         self.pool = ctx.Pool(count, initializer=init_worker, initargs=(self.repo, self.detector, self.line_delta))
+
+    def _warmed(self) -> None:
+        if self._warming is not None:
+            self._warming.join()
+            self._warming = None
 
     def close(self) -> None:
         """Stop the workers (at once: called after the results are in, or on an error or Ctrl-C)."""
@@ -151,6 +154,9 @@ class Workers:
                     progress(done_blobs, total_blobs, done_bytes, total_bytes)
                 yield res
 
+        # The warming thread ends first: a first compile of the rules' databases forks helpers
+        # only while no other thread runs (rulematch.compile_processes).
+        self._warmed()
         BlobScanner.make_matcher(self.detector)  # compiled (or loaded) once, before any fork
         if min(self.jobs, len(chunks)) == 1:
             return reported(self._here(chunks))
