@@ -20,31 +20,39 @@ def ignore_interrupts() -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+def start_pool(count: int, initializer: Callable[..., None], initargs: Sequence[Any] = ()) -> Any:
+    """A ``multiprocessing`` pool of ``count`` workers, forked where the platform can (spawned
+    elsewhere), with SIGINT blocked across the fork: a Ctrl-C between a worker's fork and its
+    initializer (``ignore_interrupts``) prints no traceback (here it stays pending and is raised
+    once unblocked)."""
+    import multiprocessing
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
+    try:
+        return ctx.Pool(count, initializer=initializer, initargs=tuple(initargs))
+    finally:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 @contextmanager
 def forked_pool(count: int, initializer: Callable[..., None], initargs: Sequence[Any] = ()) -> Iterator[Any]:
     """A ``multiprocessing`` pool of ``count`` workers, forked where the platform can (spawned elsewhere).
 
     Forked workers share this process's pages copy-on-write (rules, compiled regexes, the
     Hyperscan database); the garbage collector is frozen until the pool stops, since a
-    collection writes to every object. Workers are forked with SIGINT blocked, so a Ctrl-C
-    between a worker's fork and its initializer prints no traceback (here it stays pending and
-    is raised once unblocked). The pool is terminated on the way out, whatever happened.
+    collection writes to every object. Started by ``start_pool``; terminated on the way out,
+    whatever happened.
     """
     import gc
-    import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     frozen = gc.get_freeze_count() == 0  # else a caller froze objects of its own: leave them so
     gc.freeze()
     pool = None
     try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if hasattr(signal, "pthread_sigmask") else None
-        try:
-            pool = ctx.Pool(count, initializer=initializer, initargs=tuple(initargs))
-        finally:
-            if old is not None:
-                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        pool = start_pool(count, initializer, initargs)
         yield pool
     finally:
         if pool is not None:

@@ -8,7 +8,6 @@ and one memory-speed scan, nothing in Python per line.
 """
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -18,6 +17,7 @@ from typing import IO, Any, Optional
 from scanner.detect import Detector
 from scanner.encodings import decode_blob
 from scanner.errors import ScanError
+from scanner.forking import ignore_interrupts
 from scanner.history.delta import MatchedChain, VersionChain, always
 from scanner.history.hits import Hit
 from scanner.gitcmd import DELTA_BASE_CACHE, feed, git_failure, run_git, spawn_git
@@ -364,8 +364,7 @@ _WORKER: Optional[BlobScanner] = None
 def init_worker(repo: str, detector: Detector, delta: bool = True) -> None:
     """Pool initializer: one BlobScanner (one cat-file stream) per worker process."""
     global _WORKER
-    # Ctrl-C is the parent's to handle: it terminates the pool and exits 130.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_interrupts()  # Ctrl-C is the parent's to handle: it terminates the pool and exits 130
     _WORKER = BlobScanner(repo, detector, delta)
 
 

@@ -107,15 +107,13 @@ class Workers:
 
     def _start(self, count: int) -> None:
         import gc
-        import multiprocessing
+
+        from scanner.forking import start_pool
 
         self._warmed()  # no other thread may be alive at the fork
-
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         self.frozen = gc.get_freeze_count() == 0  # else a caller froze objects of its own: leave them so
         gc.freeze()
-        self.pool = ctx.Pool(count, initializer=init_worker, initargs=(self.repo, self.detector, self.line_delta))
+        self.pool = start_pool(count, init_worker, (self.repo, self.detector, self.line_delta))
 
     def _warmed(self) -> None:
         if self._warming is not None:
