@@ -107,8 +107,8 @@ def _print_matching(matching: Any) -> None:
     if unshadowed:
         print(f"matching: {len(unshadowed)} rule(s) not rewritten for shadows, judged by Python around every "
               f"non-ASCII character: {', '.join(unshadowed)}", file=sys.stderr)
-    for key in ("full_scans", "delta_scans", "split", "long_reach", "shadowed", "windows_judged", "windows_reused",
-                "keyword_path"):
+    for key in ("full_scans", "delta_scans", "changes_in_pieces", "long_reach", "shadowed", "windows_judged",
+                "windows_reused", "keyword_path"):
         if key in matching:
             print(f"matching: {key.replace('_', ' ')}: {matching[key]}", file=sys.stderr)
     for key, value in sorted(matching.items()):

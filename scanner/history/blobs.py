@@ -218,7 +218,7 @@ class BlobScanner:
         if isinstance(chain, MatchedChain):
             counters.update({"windows_judged": chain.judged, "windows_reused": chain.reused,
                              "keyword_path": chain.keyword_path, "long_reach": chain.long_reach,
-                             "split": chain.split, "shadowed": chain.shadowed})
+                             "changes_in_pieces": chain.split, "shadowed": chain.shadowed})
             counters.update({f"keyword_path:{k}": v for k, v in chain.reasons.items()})
             counters.update({f"whole_text:{k}": v for k, v in chain.whole_rules.items()})
             counters.update({f"whole_span:{k}": v for k, v in chain.whole_spans.items()})
