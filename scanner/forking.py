@@ -1,7 +1,8 @@
 """Worker pools forked from this process, and what their workers do about Ctrl-C.
 
 Forked workers share this process's pages copy-on-write (rules, compiled regexes, the Hyperscan
-database): the file scan's workers and the first compile's helpers start this way.
+database): the history scan's and the file scan's workers and the first compile's helpers all
+start through ``start_pool``.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 def ignore_interrupts() -> None:
     """A pool initializer: Ctrl-C is the parent's to handle (it terminates the pool and exits 130).
-    Workers start with SIGINT blocked (``forked_pool``): one that landed before this is discarded,
+    Workers start with SIGINT blocked (``start_pool``): one that landed before this is discarded,
     not raised (no traceback from a worker)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):

@@ -879,9 +879,9 @@ class RuleMatcher:
         return _windowed(expression, 0, index, rule, feeds, width)
 
     def _compile(self) -> Any:
-        """The databases, compiled (the first run on a machine or after a rule change: about 12 s on
-        one core, most of it Hyperscan trying each expression alone and compiling the main and
-        shadow databases). Where this process may fork (``compile_processes``), the rules are split
+        """The databases, compiled (the first run on a machine or after a rule change: 10.5 s on one
+        core here, half of it Hyperscan trying each expression alone, most of the rest compiling
+        the main and shadow databases). Where this process may fork (``compile_processes``), the rules are split
         among forked helpers, and one compiles the main database while this process compiles the
         others."""
         hs = self._hs
