@@ -782,15 +782,17 @@ class RuleMatcher:
             pass
         return bool(hit)
 
-    def patterns(self) -> tuple[list[Pattern], list[str]]:
-        """What the database is compiled from: one ``Pattern`` per expression, and each rule's mode.
+    def patterns(self, done: Optional[dict[int, tuple[list[Pattern], str]]] = None
+                 ) -> tuple[list[Pattern], list[str]]:
+        """What the database is compiled from: one ``Pattern`` per expression, and each rule's mode
+        (``done``: each rule's, already worked out by helpers).
 
         Pure (nothing on ``self`` changes), so ``bench/hsdb.py`` can time each expression alone.
         """
         patterns: list[Pattern] = []
         modes: list[str] = []
         for index, rule in enumerate(self.rules):
-            found, mode = self._rule_patterns(index, rule)
+            found, mode = done[index] if done is not None else self._rule_patterns(index, rule)
             patterns.extend(found)
             modes.append(mode)
         patterns.append(_percent_pattern(len(self.rules)))
@@ -881,18 +883,13 @@ class RuleMatcher:
     def _compile(self) -> Any:
         """The databases, compiled (the first run on a machine or after a rule change: 10.5 s on one
         core here, half of it Hyperscan trying each expression alone, most of the rest compiling
-        the main and shadow databases). Where this process may fork (``compile_processes``), the rules are split
-        among forked helpers, and one compiles the main database while this process compiles the
-        others."""
-        hs = self._hs
+        the main and shadow databases). Where this process may fork (``compile_processes``), the
+        rules are split among forked helpers, and one compiles the main database while this
+        process compiles the others."""
         helpers = compile_processes()
         if helpers < 2:
             patterns, self.modes = self.patterns()
-            self._set_patterns(patterns)
-            db = _database(patterns)
-            self._long_db, self._long_shadow_db = self._compile_long(patterns)
-            self._shadow_db = self._compile_shadow(patterns)
-            return db
+            return self._databases(patterns)
         from scanner.forking import forked_pool, ignore_interrupts
 
         global _COMPILING
@@ -904,22 +901,22 @@ class RuleMatcher:
                 done: dict[int, tuple[list[Pattern], str]] = {}
                 for part in parts:
                     done.update(part)
-                patterns = [p for index in range(len(self.rules)) for p in done[index][0]]
-                patterns.append(_percent_pattern(len(self.rules)))
-                self.modes = [done[index][1] for index in range(len(self.rules))]
-                self._set_patterns(patterns)
-                main = pool.apply_async(_serialized_database, (patterns,))
-                self._long_db, self._long_shadow_db = self._compile_long(patterns)
-                self._shadow_db = self._compile_shadow(patterns)
-                return hs.loadb(main.get(), hs.HS_MODE_BLOCK)
+                patterns, self.modes = self.patterns(done)
+                return self._databases(patterns, pool)
         finally:
             _COMPILING = None
 
-    def _set_patterns(self, patterns: Sequence[Pattern]) -> None:
+    def _databases(self, patterns: list[Pattern], pool: Any = None) -> Any:
+        """The main database of ``patterns`` (compiled by one of ``pool``'s helpers, when given, while
+        this process compiles the long and shadow ones), and the pattern tables."""
         self.pattern_rule = [p.rule for p in patterns]
         self.pattern_reach = [p.reach for p in patterns]
         self.pattern_lines = [p.lines for p in patterns]
         self.pattern_ahead = [p.ahead for p in patterns]
+        main = pool.apply_async(_serialized_database, (patterns,)) if pool is not None else None
+        self._long_db, self._long_shadow_db = self._compile_long(patterns)
+        self._shadow_db = self._compile_shadow(patterns)
+        return self._hs.loadb(main.get(), self._hs.HS_MODE_BLOCK) if main is not None else _database(patterns)
 
     def _compile_long(self, patterns: Sequence[Pattern]) -> tuple[Any, Any]:
         """The databases ``long_match`` scans, on texts and on their shadows: per long rule, the

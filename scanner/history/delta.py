@@ -91,21 +91,12 @@ def _same_behind(a: bytes, ae: int, b: bytes, be: int, limit: int) -> int:
     return lo
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
-    """Length of the common prefix of ``a`` and ``b``."""
-    return _same_ahead(a, 0, b, 0, min(len(a), len(b)))
-
-
-def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
-    """Length of the common suffix of ``a`` and ``b``, at most ``limit``."""
-    return _same_behind(a, len(a), b, len(b), limit)
-
 def _changed_lines(prev: bytes, data: bytes) -> tuple[int, int]:
     """``(p, e)``: ``data[p:e]`` is the run of whole lines where ``data`` differs from ``prev``
     (common prefix back to a line start, common suffix forward to one); the rest is shared."""
-    p = _common_prefix(prev, data)
+    p = _same_ahead(prev, 0, data, 0, min(len(prev), len(data)))
     p = data.rfind(b"\n", 0, p) + 1  # back to a line start
-    s = _common_suffix(prev, data, min(len(prev), len(data)) - p)
+    s = _same_behind(prev, len(prev), data, len(data), min(len(prev), len(data)) - p)
     e = len(data) - s
     if 0 < e < len(data) and data[e - 1] != 10:
         nl = data.find(b"\n", e)
@@ -343,21 +334,19 @@ class VersionChain:
         prev = self.data
         p, e = _changed_lines(prev, data)
         self._note_change(data, p, e)
+        pieces = [(p, e)]
         if not self.plain:
             keep = 4 * self._split_reach() + SPLIT_EXTRA
-            pieces = _hunks(prev, data, p, e, keep) if e - p >= 2 * keep else None
-            if pieces is not None and len(pieces) > 1:
-                self.split += 1
-                return self._piece_zones(data, pieces)
-        zone = self._zone(data, p, e)
-        return None if zone is None else [zone]
-
-    def _piece_zones(self, data: bytes, pieces: list[tuple[int, int]]) -> Optional[list[Zone]]:
-        """One zone per piece of the change (merged where they meet; see ``_zones``)."""
-        bounds: list[list[int]] = []  # [za, zb, lines, bytes]
+            if e - p >= 2 * keep:
+                pieces = _hunks(prev, data, p, e, keep)
+                self.split += len(pieces) > 1
+        bounds: list[list[int]] = []  # [za, zb, lines, bytes], merged where the pieces' zones meet
         said = False
         for lo, hi in pieces:
             (lines, nbytes), says = self._reach(data, lo, hi)
+            # The previous version was no manifest. This one may be only if it says "Secret": if the
+            # previous one did not, a piece must (runs are its text; no slice: changes add up to a
+            # quarter of the history).
             if not (self.secret_word or said):
                 said = says if says is not None else data.find(b"Secret", lo, hi) != -1
             za, zb = line_back(data, lo, lines, nbytes), line_forward(data, hi, lines, nbytes)
@@ -366,28 +355,20 @@ class VersionChain:
                 last[1], last[2], last[3] = max(last[1], zb), max(last[2], lines), max(last[3], nbytes)
             else:
                 bounds.append([za, zb, lines, nbytes])
-        # The runs are the previous version's text: "Secret" in one was in the previous version.
         self._secret_next = self.secret_word or said
         if self._secret_next and may_decode_base64(data):
             return None  # a manifest now: scan whole
-        return [Zone(data, None, -1, za, zb, line_back(data, za, lines, nbytes), line_forward(data, zb, lines, nbytes))
-                for za, zb, lines, nbytes in bounds]
+        # One change: the previous version's line counts apply to its zone. In pieces they do not
+        # (the runs moved), and there is nothing to carry.
+        one = len(pieces) == 1
+        zones = [Zone(data, prev if one else None, self.newlines if one else -1, za, zb,
+                      line_back(data, za, lines, nbytes), line_forward(data, zb, lines, nbytes))
+                 for za, zb, lines, nbytes in bounds]
+        return zones if not self.plain or self._carry(zones[0]) else None
 
-    def _zone(self, data: bytes, p: int, e: int) -> Optional[Zone]:
-        """The one zone around the change ``data[p:e]``, and the previous version's hits outside it
-        carried to their new lines (None: scan whole)."""
-        prev = self.data
-        (lines, nbytes), said = self._reach(data, p, e)
-        za, zb = line_back(data, p, lines, nbytes), line_forward(data, e, lines, nbytes)
-        # The previous version was no manifest. This one may be only if it says "Secret": if the
-        # previous one did not, the change must (no slice: changes add up to a quarter of the history).
-        self._secret_next = self.secret_word or (said if said is not None else data.find(b"Secret", p, e) != -1)
-        if self._secret_next and may_decode_base64(data):
-            return None  # a manifest now: scan whole
-        ha, hb = line_back(data, za, lines, nbytes), line_forward(data, zb, lines, nbytes)
-        zone = Zone(data, prev, self.newlines, za, zb, ha, hb)
-        if not self.plain:
-            return zone  # nothing to carry: the line numbers wait until a window needs them
+    def _carry(self, zone: Zone) -> bool:
+        """Carry the previous version's hits outside the (one) zone to their new lines; False when
+        one reaches across the zone's edge (judge the whole text)."""
         first, _, zone_lines, old_zone_lines, _ = zone.numbers()
         old_end = first + old_zone_lines  # the first line after the zone, before
         shift = zone_lines - old_zone_lines
@@ -400,8 +381,8 @@ class VersionChain:
                 carried.append(hit._replace(line=hit.line + shift,
                                             end_line=hit.end_line + shift if hit.end_line is not None else None))
             elif hit.line < first or last >= old_end:
-                return None  # a secret reaching across the zone's edge: judge the whole text
-        return zone
+                return False
+        return True
 
     def _reach(self, data: bytes, p: int, e: int) -> tuple[tuple[int, int], Optional[bool]]:
         """How far from the change ``data[p:e]`` a match may reach (lines, bytes), and whether the
