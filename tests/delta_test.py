@@ -253,3 +253,60 @@ def test_long_files_edited_far_apart_give_every_version_the_whole_files_hits(
             assert _chain_hits(chain, detector, text, "settings.py") == want
     # a version after one with no hit is judged in pieces; with a hit to carry, never
     assert all(bool(chain.split) != bool(seed % 2) for chain in chains)
+
+
+# -- the span Hyperscan searches around a change ----------------------------------------------
+
+def _cohere_across_lines(seed: int) -> list[bytes]:
+    """A cohere-api-key match over ten lines (its name, blank lines, "(x", "=", the key): the
+    secret on the last line, the match starting nine lines above it."""
+    return [b"COHERE_API_KEY(\n", b"\n", b"\n", b"x\n", b"\n", b"\n", b"=\n", b"\n", b"\n",
+            b"'" + fake(40, seed=seed).encode() + b"'\n"]
+
+
+def _long_lines(count: int, start: int = 0) -> list[bytes]:
+    # 100 bytes a line: a reach of 17 lines is more bytes than the short byte reach
+    return [b"# line %06d " % i + b"." * 86 + b"\n" for i in range(start, start + count)]
+
+
+def test_a_kept_hit_whose_match_starts_above_the_zone_is_found_again_from_the_wider_span(
+        detectors: tuple[Detector, Detector, list[Any]]) -> None:
+    # The previous version has the hit; the change is 15 lines below its secret, so the zone
+    # (17 lines each side) holds the secret but not the match's first line. Its hit is dropped
+    # from the carry and must be found again: from the span a reach wider than the zone.
+    python, detector, _ = detectors
+    block = _cohere_across_lines(21)
+    head, middle, tail = _long_lines(200), _long_lines(14, 1000), _long_lines(200, 2000)
+    old = b"".join(head + block + middle + [b"# line that will change\n"] + tail)
+    new = b"".join(head + block + middle + [b"# the line that changed\n"] + tail)
+    want = _whole_hits(python, new, "settings.py")
+    assert {hit[0] for hit in want} == {"cohere-api-key"} and _whole_hits(python, old, "settings.py") == want
+    for chain in _chains(detectors):
+        assert _chain_hits(chain, detector, old, "settings.py") == want
+        assert _chain_hits(chain, detector, new, "settings.py") == want
+
+
+def test_after_a_clean_version_only_matches_the_change_touches_or_reads_are_new(
+        detectors: tuple[Detector, Detector, list[Any]]) -> None:
+    # With no hit in the previous version the matched chain searches the zone alone. Hits it must
+    # still see: a match reaching from the change down nine lines to its key, one reaching up
+    # from the change to a name nine lines above, and a secret on the line after a changed
+    # "allow next line" marker (its context, not its text, changed).
+    python, detector, _ = detectors
+    head, tail = _long_lines(200), _long_lines(200, 2000)
+    block = _cohere_across_lines(22)
+    marker = b"# pragma: allowlist nextline secret\n"
+    stripe = b"STRIPE_KEY = '" + stripe_live_key(23).encode() + b"'\n"
+    cases = [
+        (head + [b"# placeholder\n"] + block[1:] + tail, head + block + tail),  # the name line arrives
+        (head + block[:-1] + [b"'tbd'\n"] + tail, head + block + tail),  # the key line arrives
+        (head + [marker, stripe] + tail, head + [b"# reviewed\n", stripe] + tail),  # the marker goes
+    ]
+    for old_lines, new_lines in cases:
+        old, new = b"".join(old_lines), b"".join(new_lines)
+        assert _whole_hits(python, old, "settings.py") == set()
+        want = _whole_hits(python, new, "settings.py")
+        assert want
+        for chain in _chains(detectors):
+            assert _chain_hits(chain, detector, old, "settings.py") == set()
+            assert _chain_hits(chain, detector, new, "settings.py") == want

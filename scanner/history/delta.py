@@ -628,7 +628,7 @@ class MatchedChain(VersionChain):
             self._because("non-ascii")
             return None
         self.full_scans += 1
-        found, _ = self._judge(data, data, 0, lambda: (1, 1, len(data) + 2), scan, regions, whole=True, view=view)
+        found, _ = self._judge(data, 0, len(data), lambda: (1, 1, len(data) + 2), scan, regions, whole=True, view=view)
         if found is None:
             self._because("too-many-matches")
             self.full_scans -= 1
@@ -663,11 +663,11 @@ class MatchedChain(VersionChain):
 
         return alone
 
-    def _judge(self, data: bytes, span: bytes, offset: int, numbering: Callable[[], tuple[int, int, int]],
+    def _judge(self, data: bytes, offset: int, end: int, numbering: Callable[[], tuple[int, int, int]],
                scan: ScanFn, regions: Optional[list[tuple[int, int]]] = None,
                whole: bool = False, bounds: Optional[tuple[int, int]] = None,
                view: Optional[Shadow] = None) -> tuple[Optional[list[Hit]], bool]:
-        """Hits in windows around the rule matches in ``span`` (``data[offset:...]``) that touch the
+        """Hits in windows around the rule matches in the span ``data[offset:end]`` that touch the
         span's lines ``keep`` (``bounds``: the same as bytes of ``data``, when known): a window reaches
         past the span, where the hits are carried from the previous version. ``numbering()`` gives
         ``(line number of the span's first line, keep's first line, the line after keep's last)``,
@@ -681,7 +681,7 @@ class MatchedChain(VersionChain):
         of the span instead, and only the rules it could not be rewritten for judge the regions
         around unvouched characters.
         """
-        windows, needs_whole = self.matcher.search(data, offset, offset + len(span), regions or (),
+        windows, needs_whole = self.matcher.search(data, offset, end, regions or (),
                                                    whole=self._alone(data, scan) if whole else None, view=view)
         if windows is None:
             return None, needs_whole
@@ -721,24 +721,33 @@ class MatchedChain(VersionChain):
         return found, False
 
     def _zone_hits(self, data: bytes, zone: Zone, might_match: MatchFn, scan: ScanFn) -> Optional[list[Hit]]:
-        """The zone's hits from Hyperscan's windows over the span around it (None: scan whole)."""
+        """The zone's hits from Hyperscan's windows over the span around it (None: scan whole).
+
+        When the previous version had no hit, Hyperscan searches the zone alone, not the span a
+        reach further each side: every match touching the change (or reading it as context, on
+        the line after it) lies in the zone, and any other is byte for byte one of the previous
+        version, with the same context, which gave no hit. The span's extra reach is there to
+        find again the carried version's hits in the zone; with none, it only doubled the bytes
+        Hyperscan searched per change. (The keyword path below still reads the whole span: its
+        detector sees no more than the text it is given.)"""
+        lo, hi = (zone.za, zone.zb) if not self.plain else (zone.ha, zone.hb)
+
         def numbering() -> tuple[int, int, int]:
             first, first_span, lines, _, _ = zone.numbers()
-            return first_span, first, first + lines
+            return (first_span if lo == zone.ha else first), first, first + lines
 
-        span = data[zone.ha:zone.hb]
         found: Optional[list[Hit]] = None
         regions: Optional[list[tuple[int, int]]] = []
         view = None
-        if not self._vouched(data, zone.ha, zone.hb):
+        if not self._vouched(data, lo, hi):
             view = self._shadow(data)
             if view is None:
                 # every region lies in the span, so judging it costs no more than the keyword path
-                regions = unvouched_regions(data, self.matcher.max_lines, zone.ha, zone.hb, most=1.0)
+                regions = unvouched_regions(data, self.matcher.max_lines, lo, hi, most=1.0)
                 if regions:  # a match holding a zone secret lies in the span: no need to look past it
-                    regions = [(max(lo, zone.ha), min(hi, zone.hb)) for lo, hi in regions]
+                    regions = [(max(a, lo), min(b, hi)) for a, b in regions]
         if regions is not None:
-            found, whole = self._judge(data, span, zone.ha, numbering, scan, regions,
+            found, whole = self._judge(data, lo, hi, numbering, scan, regions,
                                        bounds=(zone.za, zone.zb), view=view)
             if whole:  # the whole version, through Hyperscan's windows (_matched_whole)
                 rule_id = self.matcher.rules[self.matcher.whole_by].id
