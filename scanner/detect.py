@@ -33,7 +33,7 @@ from scanner.encodings import decode_value
 from scanner.entropy import FILLER, SLOT, char_classes, placeholder_kind, shannon_entropy
 from scanner.lazyre import lazy
 from scanner.models import Finding, Fragment, Incomplete, confidence_rank, severity_rank
-from scanner.prefilter import ASCII_LOWERING, HyperscanPrefilter, PythonPrefilter, hyperscan_available
+from scanner.prefilter import HyperscanPrefilter, PythonPrefilter, hyperscan_available, without_ascii_lowering
 from scanner.rules import CREDENTIAL_WORDS, Rule
 
 
@@ -77,7 +77,7 @@ class KeywordOccurrences:
             # here: a CA bundle or a minified script holding one keeps its offsets (requests'
             # cacert.pem versions, 300 KB each), and a window never opens where no prefilter saw
             # a keyword.
-            text = text.translate(ASCII_LOWERING)
+            text = without_ascii_lowering(text)
         lowered = text.lower()
         # Should lower() still change offsets, every rule searches the whole text.
         self.lowered: Optional[str] = lowered if len(lowered) == len(text) else None

@@ -37,6 +37,15 @@ SMALL_INPUT = 4096
 ASCII_LOWERING = {0x212A: "\ufffd", 0x130: "\ufffd"}
 
 
+def without_ascii_lowering(text: str) -> str:
+    """``text`` with both characters replaced (``ASCII_LOWERING``), the same length. Two
+    ``str.replace`` passes: ``str.translate`` with a table looks each character up in Python's
+    mapping, 0.11 s on a 2 MB text decoded with replacement characters (requests' logo)."""
+    for char, replacement in ASCII_LOWERING.items():
+        text = text.replace(chr(char), replacement)
+    return text
+
+
 def _trie_regex(words: Sequence[str]) -> str:
     """An alternation of ``words`` factored into a trie, so matching is one pass
     with no backtracking across alternatives that share a prefix."""
@@ -83,7 +92,7 @@ class PythonPrefilter:
         if not self.keywords:
             return set()
         if isinstance(data, str) and ("\u212a" in data or "\u0130" in data):
-            data = data.translate(ASCII_LOWERING)
+            data = without_ascii_lowering(data)
         if len(data) <= SMALL_INPUT:
             # A diff hunk is a few hundred bytes: a C substring search per
             # keyword finishes before the trie regex would even be compiled.
