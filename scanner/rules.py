@@ -147,7 +147,9 @@ class Rule:
         """The compiled regex, built on first use (most rules never run on a small diff)."""
         import regex
 
-        return regex.compile(self.regex, regex.VERSION0)
+        from scanner.regexcache import compile_pattern
+
+        return compile_pattern(self.regex, regex.VERSION0)
 
     @functools.cached_property
     def whole_text(self) -> bool:
@@ -226,9 +228,9 @@ class Rule:
 
     @functools.cached_property
     def allow_patterns(self) -> "tuple[Pattern[str], ...]":
-        import regex
+        from scanner.regexcache import compile_pattern
 
-        return tuple(regex.compile(p) for p in self.allow_regexes)
+        return tuple(compile_pattern(p) for p in self.allow_regexes)
 
     def secret_span(self, match: "Match[str]") -> tuple[int, int]:
         """Where the secret sits inside a match of this rule's regex."""
