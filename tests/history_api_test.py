@@ -9,7 +9,7 @@ from scanner.detect import Detector
 from scanner.errors import ScanError
 from scanner.record import replace
 from scanner.rules import builtin_rules
-from scanner.history import pool, walk
+from scanner.history import blobs, pool, walk
 from scanner.history.blobs import PendingSizes, blob_sizes
 from scanner.history.scan import scan_history
 from tests.fakes import fake, stripe_live_key
@@ -299,23 +299,34 @@ def test_split_walk_in_a_sha256_repository(tmp_path: Any, monkeypatch: pytest.Mo
     assert all(len(oid) == 64 for oid in one.blobs)
 
 
-def test_a_whole_history_compiles_the_large_rule_regexes_once_before_the_workers_fork(git_repo: GitRepo) -> None:
-    """Each worker would otherwise compile them itself (5-70 ms each); a range scan does not."""
+def _compiled_in_worker() -> list[bool]:
+    """A pool task: which of the worker's rules have their regex compiled."""
+    from scanner.history.blobs import worker_scanner
+
+    return ["pattern" in r.__dict__ for r in worker_scanner().detector.running_rules]
+
+
+def test_a_whole_history_forks_its_pool_before_the_walk_and_each_worker_compiles_the_large_regexes(
+        git_repo: GitRepo) -> None:
+    """The workers compile them while this process walks (5-70 ms each where no compiled copy is
+    cached); a range scan forks nothing ahead and compiles nothing."""
     git_repo.stage("a.py", "x = 1\n")
     git_repo.commit("one")
     def fresh() -> list[Any]:  # copies: builtin_rules() is shared, and so are its compiled patterns
-        return [replace(r) for r in builtin_rules() if len(r.regex) > pool.LARGE_REGEX]
+        return [replace(r) for r in builtin_rules() if len(r.regex) > blobs.LARGE_REGEX]
 
     large = fresh()
     assert large and not any("pattern" in r.__dict__ for r in large)
     detector = Detector(large)
     workers = pool.Workers(str(git_repo.path), detector, True, jobs=2, warm=True)
+    assert workers.early and workers.pool is None  # nothing forked until asked
     try:
-        workers._start(1)
-        assert workers._warming is None  # joined: no thread alive at the fork
-        assert all("pattern" in r.__dict__ for r in detector.running_rules)
+        workers.prestart()
+        compiled = [workers.pool.apply(_compiled_in_worker) for _ in range(4)]
+        assert all(c and all(c) for c in compiled)
+        assert not any("pattern" in r.__dict__ for r in detector.running_rules)  # the workers', not ours
     finally:
         workers.close()
     cold = fresh()
     ranged = pool.Workers(str(git_repo.path), Detector(cold), True, jobs=2, warm=False)
-    assert ranged._warming is None and not any("pattern" in r.__dict__ for r in cold)
+    assert not ranged.early and ranged.pool is None and not any("pattern" in r.__dict__ for r in cold)

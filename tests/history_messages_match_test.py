@@ -76,3 +76,37 @@ def test_messages_through_hyperscan_windows_equal_the_keyword_path(git_repo: Git
     hyperscan = _findings(git_repo)
     assert len({f[2] for f in hyperscan}) >= 4  # most messages hold a finding
     assert hyperscan == _findings(git_repo, MCP_SCAN_MATCH="keywords")
+
+
+def _raw_commit(repo: GitRepo, message: bytes) -> str:
+    """A commit whose message git's own commands would refuse (a NUL byte), on the current branch."""
+    tree = repo.git("rev-parse", "HEAD^{tree}").strip()
+    parent = repo.git("rev-parse", "HEAD").strip()
+    body = (f"tree {tree}\nparent {parent}\nauthor A <a@example.com> 1700000000 +0000\n"
+            f"committer A <a@example.com> 1700000000 +0000\n\n").encode() + message
+    oid = repo.git("hash-object", "-t", "commit", "--literally", "-w", "--stdin", input=body).strip()
+    branch = repo.git("symbolic-ref", "HEAD").strip()
+    repo.git("update-ref", branch, oid)
+    return oid
+
+
+def test_messages_scanned_while_the_history_is_walked_equal_those_read_after_it(git_repo: GitRepo) -> None:
+    """A cold whole history on two workers scans every message in a worker during the walk
+    (``git log --all``, no list of commits to check the records against); one worker reads the
+    walk's commits after it. Messages that look like the start of another record (a commit id
+    on a line of its own, after a NUL byte) must not cut a message short there."""
+    first = git_repo.commit("first")
+    git_repo.commit(f"notes\n{first}\nSTRIPE_KEY={stripe_live_key(seed=21)}")
+    _raw_commit(git_repo, f"body\0{first}\nAWS_SECRET_ACCESS_KEY={fake(40, seed=22)}\n".encode())
+    git_repo.git("checkout", "-q", "-b", "side", first)
+    git_repo.commit(f"side: token=ghp_{fake(36, seed=23)}")
+    git_repo.git("checkout", "-q", "-")
+
+    def found(jobs: int) -> list[tuple[Any, ...]]:
+        result = scan_history(str(git_repo.path), Detector(_fresh_rules()), use_cache=False, jobs=jobs)
+        return sorted((f.rule_id, f.path, f.commit, f.secret, f.line) for f in result.findings)
+
+    during, after = found(2), found(1)
+    assert during == after
+    secrets = {f[3] for f in during}
+    assert stripe_live_key(seed=21) in secrets and "ghp_" + fake(36, seed=23) in secrets  # the side branch's

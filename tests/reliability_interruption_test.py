@@ -278,3 +278,30 @@ def test_ctrl_c_during_the_first_compile_of_the_rules(tmp_path: Path) -> None:
     again = subprocess.run(scanner_cmd("history", "--no-cache", "--no-config", str(repo)), cwd=str(tmp_path),
                            env=env, capture_output=True, timeout=600)
     assert again.returncode == 1 and b"stripe" in again.stdout.lower(), again.stderr
+
+
+def test_ctrl_c_during_the_walk_with_the_pool_already_forked(tmp_path: Path) -> None:
+    # A cold whole history large enough for every worker forks its pool before the walk, and one
+    # worker scans the commit messages meanwhile. The group is frozen while it is looked at, so
+    # the interrupt lands while the walk's git log runs, the workers alive, no blob read yet.
+    repo = history_repo(tmp_path / "repo", commits=8000)
+    proc = start("history", "--no-cache", "--no-config", "--jobs", "2", ".", cwd=repo)
+    landed = False
+    for _poll in range(60_000):  # a hang guard (10 minutes), not a time budget
+        if proc.poll() is not None:
+            break
+        os.killpg(proc.pid, signal.SIGSTOP)
+        walking = subprocess.run(["pgrep", "-s", str(proc.pid), "-f", "log --raw"], capture_output=True).stdout
+        landed = bool(walking and _forked_scanners(proc.pid) and not _cat_file_pids(proc.pid))
+        if landed:
+            os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGCONT)
+        if landed:
+            break
+        time.sleep(0.005)
+    out, err = proc.communicate(timeout=120)
+    assert landed, f"the walk ended (exit {proc.returncode}) before it was seen with the pool forked"
+    assert proc.returncode == 130, err
+    assert b"Traceback" not in out + err and b"interrupted" in err
+    assert not _forked_scanners(proc.pid)  # no worker left behind
+    assert subprocess.run(["pgrep", "-s", str(proc.pid)], capture_output=True).stdout == b""  # nor any git

@@ -361,14 +361,33 @@ def _widen_pipe(stream: IO[bytes]) -> None:
 _WORKER: Optional[BlobScanner] = None
 
 
-def init_worker(repo: str, detector: Detector, delta: bool = True) -> None:
-    """Pool initializer: one BlobScanner (one cat-file stream) per worker process."""
+# A regex this long is compiled by each worker of a whole history as it starts (Workers.prestart):
+# the context rules' (secret-named keys with the words that are no secret's name), which most
+# histories need and which cost regex 5-70 ms each to parse where no compiled copy is cached.
+LARGE_REGEX = 1500
+
+
+def init_worker(repo: str, detector: Detector, delta: bool = True, warm: bool = False) -> None:
+    """Pool initializer: one BlobScanner (one cat-file stream) per worker process; with ``warm``,
+    the large regexes compiled up front (the worker forked before the walk has time for it)."""
     global _WORKER
     ignore_interrupts()  # Ctrl-C is the parent's to handle: it terminates the pool and exits 130
     _WORKER = BlobScanner(repo, detector, delta)
+    if warm:
+        for rule in detector.running_rules:
+            if len(rule.regex) > LARGE_REGEX:
+                try:
+                    rule.pattern
+                except Exception:  # a rule regex fails where it is used, in the detector, as before
+                    pass
+
+
+def worker_scanner() -> BlobScanner:
+    """This worker's BlobScanner (``init_worker``)."""
+    assert _WORKER is not None, "init_worker was not run"
+    return _WORKER
 
 
 def scan_chunk(tasks: Sequence[Task]) -> ChunkResult:
     """Pool task: scan one chunk in this worker's stream."""
-    assert _WORKER is not None, "init_worker was not run"
-    return _WORKER.scan(tasks)
+    return worker_scanner().scan(tasks)

@@ -15,6 +15,7 @@ hits only, the message read again when ``--show-secrets`` needs the secret.
 """
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,8 +34,6 @@ from scanner.models import Finding, Fragment, Incomplete
 from scanner.rules import Rule
 
 COMMIT_MESSAGE = "<commit message>"
-# NUL cannot appear in a commit id: it starts each record, the id ends at the first newline.
-_FORMAT = "--format=%x00%H%n%B"
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -45,6 +44,36 @@ class MessageResult:
     findings: list[Finding] = field(default_factory=list)
     incomplete: list[Incomplete] = field(default_factory=list)
     hits: dict[str, list[Hit]] = field(default_factory=dict)
+
+
+@dataclass
+class EarlyMessages:
+    """Every reachable commit's message, scanned at the start of a cold whole-history scan by a
+    pool worker while this process walks the history (``scan_every_message``): hits per commit
+    id, the commits a rule could not finish, and those records."""
+
+    hits: dict[str, list[Hit]] = field(default_factory=dict)
+    unfinished: set[str] = field(default_factory=set)
+    incomplete: list[Incomplete] = field(default_factory=list)
+
+
+def scan_every_message(repo: str, detector: Detector, suffix: str) -> EarlyMessages:
+    """The messages of every commit every ref reaches (one ``git log --all``), each scanned as
+    ``scan_messages`` scans it; ``suffix`` ends their cache keys (``message_key``)."""
+    early = EarlyMessages()
+    scanned = MessageResult()
+    gate = keyword_gate(detector)
+    chain = _matched_chain(detector)
+    clean: list[Hit] = []  # shared by the messages without a hit (pickled once)
+    for sha, data in _commit_messages(repo, None):
+        key = f"message:{sha}{suffix}"
+        hits = _scan_one(detector, gate, data, Fragment(text="", path=COMMIT_MESSAGE, commit=sha), key,
+                         scanned, chain)
+        early.hits[sha] = hits or clean
+        if key not in scanned.hits:
+            early.unfinished.add(sha)
+    early.incomplete = scanned.incomplete
+    return early
 
 
 def _reread(cache: BlobCache, key: str, need_secrets: bool) -> bool:
@@ -60,10 +89,12 @@ def message_key(oid: str, path: str, key_of: Callable[[str, str], str]) -> str:
 
 
 def scan_messages(repo: str, detector: Detector, commits: Sequence[tuple[str, str, str]], tags: Sequence[TagMessage],
-                  cache: BlobCache, key_of: Callable[[str, str], str], need_secrets: bool = False) -> MessageResult:
+                  cache: BlobCache, key_of: Callable[[str, str], str], need_secrets: bool = False,
+                  early: Optional[EarlyMessages] = None) -> MessageResult:
     """Scan the messages of ``commits`` (walk order) and ``tags``; ``cache`` answers those it has scanned.
 
-    ``cache`` is the history's ``BlobCache`` (``scanned`` keys, ``hits``).
+    ``cache`` is the history's ``BlobCache`` (``scanned`` keys, ``hits``). ``early`` answers the
+    commits it scanned (``scan_every_message``); any other (a ref moved meanwhile) is read here.
     """
     result = MessageResult()
     rules = {rule.id: rule for rule in detector.rules}
@@ -76,8 +107,18 @@ def scan_messages(repo: str, detector: Detector, commits: Sequence[tuple[str, st
             if key in cache.hits:
                 found.append((order, Fragment(text="", path=COMMIT_MESSAGE, commit=sha, author=author, date=date),
                               cache.hits[key]))
+        elif early is not None and sha in early.hits:
+            hits = early.hits[sha]
+            if sha not in early.unfinished:
+                result.hits[key] = hits
+            if hits:
+                found.append((order, Fragment(text="", path=COMMIT_MESSAGE, commit=sha, author=author, date=date),
+                              hits))
         else:
             todo[sha] = (order, Fragment(text="", path=COMMIT_MESSAGE, commit=sha, author=author, date=date))
+    if early is not None:
+        walked = {sha for sha, _, _ in commits}
+        result.incomplete.extend(r for r in early.incomplete if r.commit in walked)
     gate: Optional[Callable[[bytes], bool]] = None  # built once, only when something is read
     chain: Optional[MatchedChain] = None
     if todo:
@@ -180,28 +221,40 @@ def _scan_one(detector: Detector, gate: Callable[[bytes], bool], data: bytes, wh
     return hits
 
 
-def _commit_messages(repo: str, shas: Sequence[str]) -> Iterator[tuple[str, bytes]]:
-    """``(commit id, raw message)`` for ``shas``, from one ``git log`` streamed as it runs."""
-    if not shas:
+def _commit_messages(repo: str, shas: Optional[Sequence[str]]) -> Iterator[tuple[str, bytes]]:
+    """``(commit id, raw message)`` for ``shas`` (None: every commit every ref reaches), from one
+    ``git log`` streamed as it runs."""
+    if shas is not None and not shas:
         return
-    args = ["log", "--no-walk=unsorted", "--stdin", "--no-color", _FORMAT]
-    proc = spawn_git(args, repo, stdin=True)
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    # Each record starts with NUL and a word drawn for this run: a message holding a NUL and a
+    # commit id on a line (git prints none after a NUL today; nothing here relies on it) cannot
+    # guess the word, so it cannot pass for the start of another record and hide its own rest.
+    mark = secrets.token_hex(8).encode("ascii")
+    form = f"--format=%x00{mark.decode('ascii')}%H%n%B"
+    if shas is None:
+        args = ["log", "--all", "--no-color", form, "--end-of-options"]
+    else:
+        args = ["log", "--no-walk=unsorted", "--stdin", "--no-color", form]
+    proc = spawn_git(args, repo, stdin=shas is not None)
+    assert proc.stdout is not None and proc.stderr is not None
     errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
     drain.start()
-    feeder = threading.Thread(target=feed, args=(proc.stdin, "".join(f"{s}\n" for s in shas).encode("ascii")),
-                              kwargs={"close": True}, daemon=True)
-    feeder.start()
-    wanted = set(shas)
+    feeder: Optional[threading.Thread] = None
+    if shas is not None:
+        assert proc.stdin is not None
+        feeder = threading.Thread(target=feed, args=(proc.stdin, "".join(f"{s}\n" for s in shas).encode("ascii")),
+                                  kwargs={"close": True}, daemon=True)
+        feeder.start()
+    wanted = set(shas) if shas is not None else None
     seen = 0
     current: Optional[str] = None
     parts: list[bytes] = []
     try:
         for token in nul_tokens(proc.stdout):
             sha, newline, rest = token.partition(b"\n")
-            name = sha.decode("ascii", "replace")
-            if newline and name in wanted:
+            name = sha[len(mark):].decode("ascii", "replace")
+            if newline and sha.startswith(mark) and (wanted is None or name in wanted):
                 if current is not None:
                     yield current, b"\0".join(parts)
                 current, parts = name, [rest]
@@ -212,12 +265,13 @@ def _commit_messages(repo: str, shas: Sequence[str]) -> Iterator[tuple[str, byte
             yield current, b"\0".join(parts)
     finally:
         proc.stdout.close()
-        feeder.join()
+        if feeder is not None:
+            feeder.join()
         proc.wait()
         drain.join()
     if proc.returncode != 0:
         raise git_failure(args, b"".join(errors), repo)
-    if seen != len(wanted):
+    if wanted is not None and seen != len(wanted):
         # Fail closed: a message never read may hold a secret.
         raise ScanError(f"git log gave {seen} messages for {len(wanted)} commits",
                         "check the repository with `git fsck`")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import pickle
-import threading
 from collections.abc import Iterable, Iterator
 from typing import Any, Optional
 
 from scanner.detect import Detector
-from scanner.history.blobs import BlobScanner, ChunkResult, Task, init_worker, scan_chunk
+from scanner.history.blobs import BlobScanner, ChunkResult, Task, init_worker, scan_chunk, worker_scanner
+from scanner.history.messages import EarlyMessages, scan_every_message
 from scanner.history.progress import Progress
 from scanner.history.walk import Walk
 
@@ -95,30 +95,37 @@ class Workers:
         self.jobs = worker_limit(jobs)
         self.pool: Any = None
         self.frozen = False
-        # The context rules' large regexes (secret-named keys with their lists of words that are
-        # no secret's name) cost the ``regex`` module 5-70 ms each to compile, and a whole history
-        # (``warm``) needs them: compiled here, while the walk waits on git, the workers inherit
-        # them instead of each compiling its own (gin: 1.36 s of compiling across three processes,
-        # 0.54 s after). A short range (a push, a pull request) may need none of them.
-        self._warming: Optional[threading.Thread] = None
-        if warm and self.jobs > 1:
-            self._warming = threading.Thread(target=_compile_large, args=(detector,), daemon=True)
-            self._warming.start()
+        # A whole history (``warm``) on several CPUs forks its pool before the walk (``prestart``):
+        # the workers compile the context rules' large regexes while this process walks, and one
+        # of them reads and scans the commit messages (``every_message``). A short range (a push,
+        # a pull request) may need neither, and may fit one chunk: its pool waits for the chunks.
+        self.early = warm and self.jobs > 1
 
-    def _start(self, count: int) -> None:
+    def fills_pool(self, objects: int) -> bool:
+        """Would a history of ``objects`` objects (blobs among them) give every worker a chunk?
+        Only then is the whole pool forked before the walk: a smaller one waits for its chunks,
+        and forks no more workers than it has chunks (none for one)."""
+        return objects >= self.jobs * _chunk_blobs
+
+    def prestart(self) -> None:
+        """Fork the pool now (before the walk, which starts threads; see ``early``)."""
+        BlobScanner.make_matcher(self.detector)  # compiled (or loaded) once, before the fork
+        self._start(self.jobs, warm=True)
+
+    def every_message(self, suffix: str) -> Any:
+        """Start scanning every reachable commit's message in a worker (``scan_every_message``);
+        the pool must be started. Returns its pending result (``get()`` it before the chunks'
+        last result: the pool stops then)."""
+        return self.pool.apply_async(_every_message, (suffix,))
+
+    def _start(self, count: int, warm: bool = False) -> None:
         import gc
 
         from scanner.forking import start_pool
 
-        self._warmed()  # no other thread may be alive at the fork
         self.frozen = gc.get_freeze_count() == 0  # else a caller froze objects of its own: leave them so
         gc.freeze()
-        self.pool = start_pool(count, init_worker, (self.repo, self.detector, self.line_delta))
-
-    def _warmed(self) -> None:
-        if self._warming is not None:
-            self._warming.join()
-            self._warming = None
+        self.pool = start_pool(count, init_worker, (self.repo, self.detector, self.line_delta, warm))
 
     def close(self) -> None:
         """Stop the workers (at once: called after the results are in, or on an error or Ctrl-C)."""
@@ -152,14 +159,13 @@ class Workers:
                     progress(done_blobs, total_blobs, done_bytes, total_bytes)
                 yield res
 
-        # The warming thread ends first: a first compile of the rules' databases forks helpers
-        # only while no other thread runs (rulematch.compile_processes).
-        self._warmed()
-        BlobScanner.make_matcher(self.detector)  # compiled (or loaded) once, before any fork
-        if min(self.jobs, len(chunks)) == 1:
-            return reported(self._here(chunks))
+        if self.pool is None:
+            BlobScanner.make_matcher(self.detector)  # compiled (or loaded) once, before any fork
+            if min(self.jobs, len(chunks)) == 1:
+                return reported(self._here(chunks))
         payloads = [(pickle.dumps(c, pickle.HIGHEST_PROTOCOL), id(c)) for c in chunks]
-        self._start(min(self.jobs, len(chunks)))
+        if self.pool is None:
+            self._start(min(self.jobs, len(chunks)))
         return reported(self._collected(self.pool.imap_unordered(_scan_pickled, payloads)))
 
     def _here(self, chunks: list[list[Task]]) -> Iterator[tuple[ChunkResult, int]]:
@@ -178,17 +184,10 @@ class Workers:
             self.close()
 
 
-# A regex this long is compiled before the workers fork (see Workers): the context rules'.
-LARGE_REGEX = 1500
-
-
-def _compile_large(detector: Detector) -> None:
-    for rule in detector.running_rules:
-        if len(rule.regex) > LARGE_REGEX:
-            try:
-                rule.pattern
-            except Exception:  # a rule regex fails where it is used, in the detector, as before
-                pass
+def _every_message(suffix: str) -> EarlyMessages:
+    """A worker's task: every reachable commit's message (see ``Workers.every_message``)."""
+    scanner = worker_scanner()
+    return scan_every_message(scanner.repo, scanner.detector, suffix)
 
 
 def _scan_pickled(item: tuple[bytes, int]) -> tuple[ChunkResult, int]:

@@ -135,7 +135,7 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
           cache_dir: Optional[Path] = None) -> HistoryResult:
     from scanner.history.attribution import attribute, head_tree
     from scanner.history.cache import cache_key, cache_path, load_or_empty
-    from scanner.history.messages import scan_messages
+    from scanner.history.messages import COMMIT_MESSAGE, scan_messages
     from scanner.rules import ruleset_hash
 
     if shallow:
@@ -149,22 +149,6 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
 
         identity = repository_identity(repo, common_dir)
         base = cache_dir / identity[:32]
-    if revs is not None and not revs:
-        walk = Walk()  # objects only: no commit to walk
-    elif use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
-        from scanner.history.walkcache import cached_walk
-
-        walk = cached_walk(repo, base, revs, lambda r, x: run_walk(repo, r, x, workers.jobs), identity, result.warnings)
-    else:
-        walk = run_walk(repo, revs, exclude, workers.jobs)
-    path_rules = [r for r in detector.running_rules if r.path]
-    key_of = _key_function(path_rules, any(not r.vendored for r in detector.running_rules),
-                           any(not r.docs for r in detector.running_rules))
-    commit_count = len(walk.commits)
-    reached = _ref_objects(repo, revs, objects)
-    result.errors.extend(reached.errors)
-    _add_ref_blobs(walk, reached.blobs, key_of)
-
     options = {"max_blob_size": max_blob_size, "every_path": True,
                "min_confidence": detector.min_confidence, "stopwords": list(detector.stopwords),
                "allow": [p.pattern for p in detector.allow_patterns]}
@@ -175,6 +159,28 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     elif cache.status == "foreign":
         result.warnings.append(f"ignored a history cache written for another repository, rule set or format "
                                f"({cache.path}); it will be rebuilt")
+    path_rules = [r for r in detector.running_rules if r.path]
+    key_of = _key_function(path_rules, any(not r.vendored for r in detector.running_rules),
+                           any(not r.docs for r in detector.running_rules))
+    early: Any = None
+    if workers.early and not cache.scanned and workers.fills_pool(_object_count(repo)):
+        # A cold whole history, large enough to keep every worker busy: the pool starts before
+        # the walk, and one worker reads and scans every commit message meanwhile (the walk
+        # keeps one core busy; sqlalchemy: ~0.5 s of message work off the blob scan's two cores).
+        workers.prestart()
+        early = workers.every_message(key_of("", COMMIT_MESSAGE))
+    if revs is not None and not revs:
+        walk = Walk()  # objects only: no commit to walk
+    elif use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
+        from scanner.history.walkcache import cached_walk
+
+        walk = cached_walk(repo, base, revs, lambda r, x: run_walk(repo, r, x, workers.jobs), identity, result.warnings)
+    else:
+        walk = run_walk(repo, revs, exclude, workers.jobs)
+    commit_count = len(walk.commits)
+    reached = _ref_objects(repo, revs, objects)
+    result.errors.extend(reached.errors)
+    _add_ref_blobs(walk, reached.blobs, key_of)
     partial = _is_partial_clone(repo)
     # Nothing cached (a first or --no-cache run): every blob of the walk is read, so git sizes them
     # while this process plans them. Not in a partial clone: asking about a promised blob fetches it.
@@ -222,7 +228,8 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     # The workers start on the blobs while this process scans the commit messages (reading the
     # blobs' results after, so that one cache save below covers both).
     chunks = workers.start(pack_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks))
-    messages = scan_messages(repo, detector, walk.commits[:commit_count], reached.tags, cache, key_of, need_secrets)
+    messages = scan_messages(repo, detector, walk.commits[:commit_count], reached.tags, cache, key_of, need_secrets,
+                             early.get() if early is not None else None)
     result.incomplete.extend(messages.incomplete)
     if use_cache:
         cache.add(messages.hits)
@@ -321,6 +328,19 @@ def _introduced_by(walk: Walk, records: Sequence[Incomplete]) -> list[Incomplete
                 commit = walk.commits[index][0]
         named.append(record.replace(commit=commit))
     return named
+
+
+def _object_count(repo: str) -> int:
+    """Objects in the repository's own store, loose and packed (git's count, no walk); 0 if unknown."""
+    try:
+        out = run_git(["count-objects", "-v"], cwd=repo).decode("ascii", "replace")
+    except ScanError:
+        return 0
+    fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    try:
+        return int(fields.get("count", 0)) + int(fields.get("in-pack", 0))
+    except ValueError:
+        return 0
 
 
 def _repo_info(repo: str) -> tuple[Path, bool]:
