@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from scanner.detect import Detector
+from scanner.history import pool
 from scanner.history.scan import scan_history
 from scanner.rules import builtin_rules
 from tests.fakes import fake, stripe_live_key
@@ -78,19 +79,22 @@ def test_messages_through_hyperscan_windows_equal_the_keyword_path(git_repo: Git
     assert hyperscan == _findings(git_repo, MCP_SCAN_MATCH="keywords")
 
 
-def _raw_commit(repo: GitRepo, message: bytes) -> str:
-    """A commit whose message git's own commands would refuse (a NUL byte), on the current branch."""
+def _raw_commit(repo: GitRepo, message: bytes, encoding: str = "") -> str:
+    """A commit written byte for byte (a NUL in its message, which git's own commands refuse; an
+    ``encoding`` header), on the current branch."""
     tree = repo.git("rev-parse", "HEAD^{tree}").strip()
     parent = repo.git("rev-parse", "HEAD").strip()
+    named = f"encoding {encoding}\n" if encoding else ""
     body = (f"tree {tree}\nparent {parent}\nauthor A <a@example.com> 1700000000 +0000\n"
-            f"committer A <a@example.com> 1700000000 +0000\n\n").encode() + message
+            f"committer A <a@example.com> 1700000000 +0000\n{named}\n").encode() + message
     oid = repo.git("hash-object", "-t", "commit", "--literally", "-w", "--stdin", input=body).strip()
     branch = repo.git("symbolic-ref", "HEAD").strip()
     repo.git("update-ref", branch, oid)
     return oid
 
 
-def test_messages_scanned_while_the_history_is_walked_equal_those_read_after_it(git_repo: GitRepo) -> None:
+def test_messages_scanned_while_the_history_is_walked_equal_those_read_after_it(
+        git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     """A cold whole history on two workers scans every message in a worker during the walk
     (``git log --all``, no list of commits to check the records against); one worker reads the
     walk's commits after it. Messages that look like the start of another record (a commit id
@@ -106,7 +110,29 @@ def test_messages_scanned_while_the_history_is_walked_equal_those_read_after_it(
         result = scan_history(str(git_repo.path), Detector(_fresh_rules()), use_cache=False, jobs=jobs)
         return sorted((f.rule_id, f.path, f.commit, f.secret, f.line) for f in result.findings)
 
+    monkeypatch.setattr(pool, "_chunk_blobs", 1)  # a chunk per blob: this tiny history fills the pool
+    started: list[str] = []
+    every_message = pool.Workers.every_message
+
+    def noted(self: pool.Workers, suffix: str) -> Any:
+        started.append(suffix)
+        return every_message(self, suffix)
+
+    monkeypatch.setattr(pool.Workers, "every_message", noted)
     during, after = found(2), found(1)
+    assert started  # the first scan read the messages during its walk
     assert during == after
     secrets = {f[3] for f in during}
     assert stripe_live_key(seed=21) in secrets and "ghp_" + fake(36, seed=23) in secrets  # the side branch's
+    assert fake(40, seed=22) in secrets  # past the NUL, where git log stops printing a message
+
+
+def test_a_message_in_another_encoding_is_read_as_git_log_shows_it(git_repo: GitRepo) -> None:
+    git_repo.commit("first")
+    key = stripe_live_key(seed=24)
+    oid = _raw_commit(git_repo, "Müller: STRIPE_KEY=".encode("latin-1") + key.encode() + b"\n",
+                      encoding="ISO-8859-1")
+    shown = git_repo.git("log", "-1", "--format=%B", oid)
+    assert shown.startswith("Müller")  # git log decodes it
+    result = scan_history(str(git_repo.path), Detector(_fresh_rules()), use_cache=False, jobs=1)
+    assert [(f.commit, f.secret, f.line, f.column) for f in result.findings] == [(oid, key, 1, 20)]

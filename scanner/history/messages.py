@@ -7,15 +7,17 @@ several commit messages is attributed to the first commit in the walk's
 topological order, with ``commits`` counting them all.
 
 The walk already lists the scanned range's commits, so one streamed
-``git log --no-walk --stdin`` reads the messages of those the cache has not
-answered; no git call per commit, and a range (``--since``, ``--branch``,
-CI and pre-push ranges) holds only its own commits' messages. Messages are
+``git cat-file --batch`` reads the messages of those the cache has not
+answered, from the commit objects themselves (``_commit_messages``); no git
+call per commit, and a range (``--since``, ``--branch``, CI and pre-push
+ranges) holds only its own commits' messages. A cold whole history has them
+read and scanned by a worker during the walk (``scan_every_message``). Messages are
 cached like blobs, keyed by the commit or tag id (``message_key``): redacted
 hits only, the message read again when ``--show-secrets`` needs the secret.
 """
 from __future__ import annotations
 
-import secrets
+import codecs
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,13 +25,12 @@ from typing import Any, Optional
 
 from scanner.detect import Detector, rule_finding
 from scanner.errors import ScanError
-from scanner.gitcmd import feed, git_failure, spawn_git
+from scanner.gitcmd import feed, git_failure, run_git, spawn_git
 from scanner.history.blobs import BlobScanner, keyword_gate
 from scanner.history.delta import MatchedChain
 from scanner.history.cache import BlobCache
 from scanner.history.hits import Hit
 from scanner.history.refs import TagMessage
-from scanner.history.walk import nul_tokens
 from scanner.models import Finding, Fragment, Incomplete
 from scanner.rules import Rule
 
@@ -222,56 +223,60 @@ def _scan_one(detector: Detector, gate: Callable[[bytes], bool], data: bytes, wh
 
 
 def _commit_messages(repo: str, shas: Optional[Sequence[str]]) -> Iterator[tuple[str, bytes]]:
-    """``(commit id, raw message)`` for ``shas`` (None: every commit every ref reaches), from one
-    ``git log`` streamed as it runs."""
-    if shas is not None and not shas:
-        return
-    # Each record starts with NUL and a word drawn for this run: a message holding a NUL and a
-    # commit id on a line (git prints none after a NUL today; nothing here relies on it) cannot
-    # guess the word, so it cannot pass for the start of another record and hide its own rest.
-    mark = secrets.token_hex(8).encode("ascii")
-    form = f"--format=%x00{mark.decode('ascii')}%H%n%B"
+    """``(commit id, message)`` for ``shas`` (None: every commit every ref reaches), read from the
+    commit objects themselves through one ``git cat-file --batch``.
+
+    Not ``git log --format=%B``: git prints a message only up to its first NUL byte, and a
+    commit written by another tool (or ``git hash-object --literally``) can hold text past one,
+    which every clone and remote keeps. The message is the object's bytes after its header, in
+    UTF-8 (a commit naming another ``encoding`` is decoded from it, as git log does).
+    """
     if shas is None:
-        args = ["log", "--all", "--no-color", form, "--end-of-options"]
-    else:
-        args = ["log", "--no-walk=unsorted", "--stdin", "--no-color", form]
-    proc = spawn_git(args, repo, stdin=shas is not None)
-    assert proc.stdout is not None and proc.stderr is not None
+        shas = run_git(["rev-list", "--all", "--end-of-options"], cwd=repo).decode("ascii", "replace").split()
+    if not shas:
+        return
+    args = ["cat-file", "--batch"]
+    proc = spawn_git(args, repo, stdin=True)
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     errors: list[bytes] = []
     drain = threading.Thread(target=lambda: errors.append(proc.stderr.read() if proc.stderr else b""), daemon=True)
     drain.start()
-    feeder: Optional[threading.Thread] = None
-    if shas is not None:
-        assert proc.stdin is not None
-        feeder = threading.Thread(target=feed, args=(proc.stdin, "".join(f"{s}\n" for s in shas).encode("ascii")),
-                                  kwargs={"close": True}, daemon=True)
-        feeder.start()
-    wanted = set(shas) if shas is not None else None
-    seen = 0
-    current: Optional[str] = None
-    parts: list[bytes] = []
+    feeder = threading.Thread(target=feed, args=(proc.stdin, "".join(f"{s}\n" for s in shas).encode("ascii")),
+                              kwargs={"close": True}, daemon=True)
+    feeder.start()
+    out = proc.stdout
     try:
-        for token in nul_tokens(proc.stdout):
-            sha, newline, rest = token.partition(b"\n")
-            name = sha[len(mark):].decode("ascii", "replace")
-            if newline and sha.startswith(mark) and (wanted is None or name in wanted):
-                if current is not None:
-                    yield current, b"\0".join(parts)
-                current, parts = name, [rest]
-                seen += 1
-            elif current is not None:
-                parts.append(token)  # a NUL inside a message (rare, but git allows it): same message
-        if current is not None:
-            yield current, b"\0".join(parts)
+        for sha in shas:
+            header = out.readline().split()
+            if len(header) != 3 or header[1] != b"commit":
+                # Fail closed: a message never read may hold a secret.
+                raise ScanError(f"cannot read the message of commit {sha}: "
+                                f"{b' '.join(header).decode('ascii', 'replace') or 'git cat-file stopped'}",
+                                "check the repository with `git fsck`")
+            data = out.read(int(header[2]))
+            out.read(1)  # the newline after the object
+            yield sha, _message(data)
     finally:
-        proc.stdout.close()
-        if feeder is not None:
-            feeder.join()
+        out.close()
+        feeder.join()
         proc.wait()
         drain.join()
     if proc.returncode != 0:
         raise git_failure(args, b"".join(errors), repo)
-    if wanted is not None and seen != len(wanted):
-        # Fail closed: a message never read may hold a secret.
-        raise ScanError(f"git log gave {seen} messages for {len(wanted)} commits",
-                        "check the repository with `git fsck`")
+
+
+def _message(commit: bytes) -> bytes:
+    """The message of a raw commit object (what follows the first empty line), in UTF-8."""
+    head, blank, message = commit.partition(b"\n\n")
+    if not blank:
+        return b""
+    for line in head.split(b"\n"):
+        if line.startswith(b"encoding "):
+            name = line[9:].strip().decode("ascii", "replace")
+            try:
+                if codecs.lookup(name).name != "utf-8":
+                    return message.decode(name, "replace").encode("utf-8")
+            except (LookupError, ValueError):
+                pass  # a name Python does not know: the bytes as they are, decoded as UTF-8 later
+            break
+    return message
