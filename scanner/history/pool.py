@@ -163,9 +163,12 @@ class Workers:
             BlobScanner.make_matcher(self.detector)  # compiled (or loaded) once, before any fork
             if min(self.jobs, len(chunks)) == 1:
                 return reported(self._here(chunks))
-        payloads = [(pickle.dumps(c, pickle.HIGHEST_PROTOCOL), id(c)) for c in chunks]
+        payloads: Iterable[tuple[bytes, int]] = ((pickle.dumps(c, pickle.HIGHEST_PROTOCOL), id(c)) for c in chunks)
         if self.pool is None:
+            payloads = list(payloads)  # pickled before the fork (see the class comment)
             self._start(min(self.jobs, len(chunks)))
+        # (A pool forked before the walk shares none of it: the pool's feeder pickles as it sends,
+        # and the first chunks are scanned while the last are pickled.)
         return reported(self._collected(self.pool.imap_unordered(_scan_pickled, payloads)))
 
     def _here(self, chunks: list[list[Task]]) -> Iterator[tuple[ChunkResult, int]]:

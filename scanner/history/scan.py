@@ -225,8 +225,9 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     hits: dict[str, list[Hit]] = dict(cache.hits)
     counters = {"blobs": 0, "bytes": 0, "binary": 0}
     matching: dict[str, int] = {}
-    # The workers start on the blobs while this process scans the commit messages (reading the
-    # blobs' results after, so that one cache save below covers both).
+    # The workers start on the blobs while this process scans the commit messages, or collects
+    # them from the worker that scanned them during the walk (reading the blobs' results after,
+    # so that one cache save below covers both).
     chunks = workers.start(pack_chunks(tasks, walk), progress, len(tasks), sum(t[1] for t in tasks))
     messages = scan_messages(repo, detector, walk.commits[:commit_count], reached.tags, cache, key_of, need_secrets,
                              early.get() if early is not None else None)
