@@ -28,6 +28,7 @@ else:  # at run time: without importing dataclasses (scanner/record.py says why)
 # Inline markers that suppress a hit on their line (shared with the audit).
 from scanner.allow import ALLOW_MARKERS, ALLOW_NEXT_LINE
 from scanner.decode import decoded_hits
+from scanner.digest import sha256_hex
 from scanner.documentation import in_doctest
 from scanner.encodings import decode_value
 from scanner.entropy import FILLER, SLOT, char_classes, placeholder_kind, shannon_entropy
@@ -262,22 +263,7 @@ SHORT_PREFIXED = 20
 
 def fingerprint(rule_id: str, secret: str) -> str:
     """Content fingerprint: the same secret under the same rule, wherever it moves."""
-    return _sha256()(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass")).hexdigest()
-
-
-@functools.lru_cache(maxsize=None)
-def _sha256() -> Any:
-    """SHA-256 without loading OpenSSL where CPython has its own (``_sha2`` from 3.12, ``_sha256``
-    before): ``hashlib`` loads libcrypto, ~3 ms of a blocked commit's start-up, for one short
-    digest. Same function, same digests (tests/detect_test.py checks against hashlib)."""
-    try:
-        from _sha2 import sha256
-    except ImportError:
-        try:
-            from _sha256 import sha256
-        except ImportError:  # another interpreter, or a build without them
-            from hashlib import sha256
-    return sha256
+    return sha256_hex(f"{rule_id}\0{secret}".encode("utf-8", "surrogatepass"))
 
 
 def line_and_column(text: str, offset: int) -> tuple[int, int]:

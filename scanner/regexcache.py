@@ -20,13 +20,13 @@ works differently inside costs the parse, never a wrong pattern.
 """
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import threading
 from pathlib import Path
 from typing import Any, Optional
 
+from scanner.digest import sha256_hex
 from scanner.paths import cache_dir
 
 _RECORDING = threading.Lock()  # the engine is swapped for a recorder module-wide while one compiles
@@ -63,7 +63,7 @@ def _internals() -> Any:
 def _entry(pattern: str, flags: int, engine: Any) -> Path:
     import regex
 
-    key = hashlib.sha256(f"{flags}\0{pattern}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    key = sha256_hex(f"{flags}\0{pattern}".encode("utf-8", "surrogatepass"))[:32]
     return cache_dir() / f"regex-{regex.__version__}-{engine.MAGIC}" / f"{key}.marshal"
 
 

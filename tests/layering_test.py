@@ -23,7 +23,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "scanner.errors", "scanner.lazyre", "scanner.paths", "scanner.models", "scanner.version",
         "scanner.display", "scanner.jsontext", "scanner.der", "scanner.entropy", "scanner.allow",
         "scanner.encodings", "scanner.record", "scanner.vendored", "scanner.documentation", "scanner.forking",
-        "scanner.regexcache",
+        "scanner.regexcache", "scanner.digest",
     ),
     # The rule model: loading, validating and hashing rule files.
     "rules": ("scanner.rules", "scanner.validators"),

@@ -15,6 +15,7 @@ import signal
 import string
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -160,18 +161,12 @@ def _signal_mid_scan(proc: subprocess.Popen[bytes], sig: int, after_bytes: int) 
     still true when the signal is sent: while a ``cat-file --batch`` runs the
     scan has not reached its report, whatever the machine's speed or load.
     """
-    for _poll in range(60_000):  # a hang guard (10 minutes), not a time budget
-        if proc.poll() is not None:
-            break
-        os.killpg(proc.pid, signal.SIGSTOP)
+    def streamed() -> bool:
         pids = _cat_file_pids(proc.pid)
-        if pids and _bytes_streamed(pids) >= after_bytes:
-            os.killpg(proc.pid, sig)
-            os.killpg(proc.pid, signal.SIGCONT)
-            return
-        os.killpg(proc.pid, signal.SIGCONT)
-        time.sleep(0.01)
-    raise AssertionError(f"the scan ended (exit {proc.poll()}) before it streamed {after_bytes} bytes of blobs")
+        return bool(pids) and _bytes_streamed(pids) >= after_bytes
+
+    if not _signal_once(proc, streamed, sig):
+        raise AssertionError(f"the scan ended (exit {proc.poll()}) before it streamed {after_bytes} bytes of blobs")
 
 
 def _cache_files(repo: Path) -> list[Path]:
@@ -248,6 +243,24 @@ def _forked_scanners(session: int) -> list[int]:
     return [int(pid) for pid in found.stdout.split() if int(pid) != session]
 
 
+def _signal_once(proc: subprocess.Popen[bytes], seen: Callable[[], bool], sig: int = signal.SIGINT,
+                 pause: float = 0.01) -> bool:
+    """Send ``sig`` to the scanner's group the first time ``seen()`` holds, the group frozen while
+    it is asked (what it sees is still true when the signal lands); False if the scan ended first."""
+    for _poll in range(60_000):  # a hang guard (10 minutes), not a time budget
+        if proc.poll() is not None:
+            return False
+        os.killpg(proc.pid, signal.SIGSTOP)
+        landed = seen()
+        if landed:
+            os.killpg(proc.pid, sig)
+        os.killpg(proc.pid, signal.SIGCONT)
+        if landed:
+            return True
+        time.sleep(pause)
+    return False
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="a first compile forks helpers only with two CPUs or more")
 def test_ctrl_c_during_the_first_compile_of_the_rules(tmp_path: Path) -> None:
     # An empty cache directory: the rules' databases are compiled first, by forked helpers, for
@@ -259,17 +272,7 @@ def test_ctrl_c_during_the_first_compile_of_the_rules(tmp_path: Path) -> None:
     proc = subprocess.Popen(scanner_cmd("history", "--no-cache", "--no-config", str(repo)), cwd=str(tmp_path),
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             preexec_fn=_as_in_a_terminal)
-    for _poll in range(60_000):  # a hang guard (10 minutes), not a time budget
-        if proc.poll() is not None:
-            break
-        os.killpg(proc.pid, signal.SIGSTOP)
-        compiling = bool(_forked_scanners(proc.pid)) and not list(cache.glob("rules-*.hsdb"))
-        if compiling:
-            os.killpg(proc.pid, signal.SIGINT)
-        os.killpg(proc.pid, signal.SIGCONT)
-        if compiling:
-            break
-        time.sleep(0.01)
+    _signal_once(proc, lambda: bool(_forked_scanners(proc.pid)) and not list(cache.glob("rules-*.hsdb")))
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert b"Traceback" not in out + err and b"interrupted" in err
@@ -286,19 +289,11 @@ def test_ctrl_c_during_the_walk_with_the_pool_already_forked(tmp_path: Path) -> 
     # the interrupt lands while the walk's git log runs, the workers alive, no blob read yet.
     repo = history_repo(tmp_path / "repo", commits=8000)
     proc = start("history", "--no-cache", "--no-config", "--jobs", "2", ".", cwd=repo)
-    landed = False
-    for _poll in range(60_000):  # a hang guard (10 minutes), not a time budget
-        if proc.poll() is not None:
-            break
-        os.killpg(proc.pid, signal.SIGSTOP)
+    def walking_with_the_pool() -> bool:
         walking = subprocess.run(["pgrep", "-s", str(proc.pid), "-f", "log --raw"], capture_output=True).stdout
-        landed = bool(walking and _forked_scanners(proc.pid) and not _cat_file_pids(proc.pid))
-        if landed:
-            os.killpg(proc.pid, signal.SIGINT)
-        os.killpg(proc.pid, signal.SIGCONT)
-        if landed:
-            break
-        time.sleep(0.005)
+        return bool(walking and _forked_scanners(proc.pid) and not _cat_file_pids(proc.pid))
+
+    landed = _signal_once(proc, walking_with_the_pool, pause=0.005)
     out, err = proc.communicate(timeout=120)
     assert landed, f"the walk ended (exit {proc.returncode}) before it was seen with the pool forked"
     assert proc.returncode == 130, err
