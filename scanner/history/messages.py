@@ -11,8 +11,8 @@ The walk already lists the scanned range's commits, so one streamed
 answered, from the commit objects themselves (``_commit_messages``); no git
 call per commit, and a range (``--since``, ``--branch``, CI and pre-push
 ranges) holds only its own commits' messages. A cold whole history has them
-read and scanned by a worker during the walk (``scan_every_message``). Messages are
-cached like blobs, keyed by the commit or tag id (``message_key``): redacted
+read and scanned by a worker during the walk (``scan_every_message``). Messages
+are cached like blobs, keyed by the commit or tag id (``message_key``): redacted
 hits only, the message read again when ``--show-secrets`` needs the secret.
 """
 from __future__ import annotations
@@ -59,8 +59,9 @@ class EarlyMessages:
 
 
 def scan_every_message(repo: str, detector: Detector, suffix: str) -> EarlyMessages:
-    """The messages of every commit every ref reaches (one ``git log --all``), each scanned as
-    ``scan_messages`` scans it; ``suffix`` ends their cache keys (``message_key``)."""
+    """The messages of every commit every ref reaches (``git rev-list --all``, then one
+    ``git cat-file --batch``), each scanned as ``scan_messages`` scans it; ``suffix`` ends their
+    cache keys (``message_key``)."""
     early = EarlyMessages()
     scanned = MessageResult()
     gate = keyword_gate(detector)

@@ -3,7 +3,8 @@
 ``pack_chunks`` packs the blobs to read (all versions of a path together, newest
 first, so git's delta-base cache and the line-delta scan work); ``Workers``
 scans them with ``scanner.history.blobs``, in this process when one worker is
-enough, else in a pool forked once the chunks are counted.
+enough, else in a pool forked once the chunks are counted, or, for a cold whole
+history that fills it, before the walk (one worker scans the commit messages then).
 """
 from __future__ import annotations
 
@@ -77,9 +78,11 @@ def worker_limit(jobs: Optional[int]) -> int:
 class Workers:
     """The scanning processes: this process alone, or a pool of forked workers, at most one per chunk.
 
-    The pool starts only once the chunks are known: a scan with one chunk
-    forks nothing, and no scan forks more workers than it has chunks or than
-    ``worker_limit`` allows. This process holds the walk by then, and the
+    The pool starts once the chunks are known: a scan with one chunk forks
+    nothing, and no scan forks more workers than it has chunks or than
+    ``worker_limit`` allows. (A cold whole history whose objects fill every
+    worker with chunks forks them all before the walk instead: ``prestart``;
+    they share none of the walk.) This process holds the walk by then, and the
     workers share its pages copy-on-write. To keep them shared: everything is
     frozen out of the garbage collector until the pool stops (a collection,
     here or in a worker, writes to every object), the chunks are pickled

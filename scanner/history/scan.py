@@ -18,7 +18,8 @@ each in its module of ``scanner/history/``:
    over 5 MiB in slices, ``large``);
 5. hits are attributed to the commit that introduced them (``attribution``);
 6. commit and annotated-tag messages are scanned as texts of their own
-   (``messages``), by this process while the workers read the blobs.
+   (``messages``), by this process while the workers read the blobs; on a
+   cold whole history, by a worker while this process walks (``pool``).
 
 ``scan_history`` is used by ``mcp-scan history``, ``ci``, ``pre-push``,
 ``pre-receive``, ``sweep`` and ``baseline``; the design in brief is in the
