@@ -55,7 +55,7 @@ from scanner.shadow import SEPARATORS, Shadow, Unshadowable, collect_groups, sha
 SECRET_WORD = "Secret"
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 18
+FORMAT = 19
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -668,6 +668,7 @@ class RuleMatcher:
         self._long_db: Any = None  # the long patterns alone (see long_match)
         self._long_shadow_db: Any = None  # the same rewritten for shadows
         self._secret_id = -1  # the long databases' id of SECRET_WORD (see long_match)
+        self._long_reach: list[int] = []  # per long database id: the reach of its rule (0: the word)
         # Every pattern again, rewritten for the shadow of a text (scanner.shadow), under the same
         # ids; and the rules some pattern of which could not be rewritten (judged by Python
         # around every character Hyperscan cannot vouch for, as before the shadow).
@@ -726,6 +727,7 @@ class RuleMatcher:
             self._shadow_db = self._hs.loadb(stored["shadow"], self._hs.HS_MODE_BLOCK) if stored["shadow"] else None
             self.unshadowed = frozenset(stored["unshadowed"])
             self._secret_id = stored["secret_id"]
+            self._long_reach = stored["long_reach"]
             self.shadow_keywords = frozenset(stored["shadow_keywords"])
             touch(path)
             return db
@@ -742,7 +744,7 @@ class RuleMatcher:
                                  "shadow": self._hs.dumpb(self._shadow_db) if self._shadow_db is not None else b"",
                                  "unshadowed": sorted(self.unshadowed),
                                  "shadow_keywords": sorted(self.shadow_keywords),
-                                 "secret_id": self._secret_id},
+                                 "secret_id": self._secret_id, "long_reach": self._long_reach},
                                 pickle.HIGHEST_PROTOCOL)
             atomic_write(path, blob)
             prune(path.parent, "rules-*.hsdb", keep=KEEP_DATABASES)
@@ -925,10 +927,13 @@ class RuleMatcher:
         ran at half the main database's speed), or its expressions when the regex shows no such
         literal. No shadow database when a pattern cannot be rewritten for shadows."""
         hs = self._hs
-        long_rules = sorted({p.rule for p, reach in zip(patterns, self._reaches()) if reach > LONG_REACH})
+        reaches = self._reaches()
+        long_rules = sorted({p.rule for p, reach in zip(patterns, reaches) if reach > LONG_REACH})
+        rule_reach = {index: max(r for p, r in zip(patterns, reaches) if p.rule == index) for index in long_rules}
         expressions: list[bytes] = []
         flags: list[int] = []
         shadows: Optional[list[bytes]] = []
+        self._long_reach = []
         for index in long_rules:
             rule = self.rules[index]
             literals = required_literals(rule.regex)
@@ -941,6 +946,7 @@ class RuleMatcher:
             for expression, flag, source, caseless in sources:
                 expressions.append(expression)
                 flags.append(flag | hs.HS_FLAG_SINGLEMATCH)
+                self._long_reach.append(rule_reach[index])
                 try:
                     if shadows is not None:
                         shadows.append(shadow_pattern(source, ignore_case=caseless).encode("ascii"))
@@ -952,6 +958,7 @@ class RuleMatcher:
         self._secret_id = len(expressions)
         expressions.append(re.escape(SECRET_WORD).encode("ascii"))
         flags.append(hs.HS_FLAG_SINGLEMATCH)
+        self._long_reach.append(0)
         if shadows is not None:
             shadows.append(re.escape(SECRET_WORD).encode("ascii"))
         db = hs.Database(mode=hs.HS_MODE_BLOCK)
@@ -1128,10 +1135,12 @@ class RuleMatcher:
             return None, True
         return (view.to_bytes(windows) if view is not None else windows), False
 
-    def long_match(self, data: bytes, secret_word: bool = False) -> tuple[bool, bool]:
-        """Could a long rule's match (a pattern reaching further than LONG_REACH) lie in ``data``?
-        With ``secret_word``, also: does ``data`` hold the word ``Secret`` (a chain asks it of every
-        change, and the gate already reads the bytes around the change: one pass, not two)?"""
+    def long_match(self, data: bytes, secret_word: bool = False) -> tuple[int, bool]:
+        """How far a long rule's match (a pattern reaching further than LONG_REACH) that lies in
+        ``data`` may reach: the largest reach of the long rules whose literal ``data`` holds (0:
+        none can match there). With ``secret_word``, also: does ``data`` hold the word ``Secret``
+        (a chain asks it of every change, and the gate already reads the bytes around the change:
+        one pass, not two)?"""
         return self._gate(self._long_db, self._long_scratch, data, secret_word)
 
     @property
@@ -1140,26 +1149,32 @@ class RuleMatcher:
         left to judge the regions around unvouched characters itself)?"""
         return self._long_shadow_db is not None and not self.unshadowed
 
-    def long_match_shadow(self, shadow: bytes, secret_word: bool = False) -> tuple[bool, bool]:
+    def long_match_shadow(self, shadow: bytes, secret_word: bool = False) -> tuple[int, bool]:
         """``long_match`` for a span of a text's shadow (``scanner.shadow``: ASCII stays itself,
         so the word is in the shadow exactly where it is in the text)."""
         return self._gate(self._long_shadow_db, self._long_shadow_scratch, shadow, secret_word)
 
-    def _gate(self, db: Any, scratch: Any, data: bytes, secret_word: bool) -> tuple[bool, bool]:
+    def _gate(self, db: Any, scratch: Any, data: bytes, secret_word: bool) -> tuple[int, bool]:
         if db is None:
-            return False, secret_word and SECRET_WORD.encode("ascii") in data
-        found = [False, False]  # a long pattern's literal, the word
+            return 0, secret_word and SECRET_WORD.encode("ascii") in data
+        reach_of = self._long_reach
+        farthest = max(reach_of)
+        reach = [0]  # the largest reach of a long rule whose literal is here
+        said = [False]  # the word
         word = self._secret_id
 
         def on_match(pattern: int, *_args: Any) -> bool:
-            found[pattern == word] = True
-            return found[0] and (found[1] or not secret_word)  # True: all that was asked is known
+            if pattern == word:
+                said[0] = True
+            elif reach_of[pattern] > reach[0]:
+                reach[0] = reach_of[pattern]
+            return reach[0] == farthest and (said[0] or not secret_word)  # True: all asked is known
 
         try:
             db.scan(data, match_event_handler=on_match, scratch=scratch)
         except self._hs.ScanTerminated:
             pass
-        return found[0], found[1]
+        return reach[0], said[0]
 
     def windows(self, data: bytes, matches: list[tuple[int, int]], regions: Sequence[tuple[int, int]] = (),
                 whole: Optional[Callable[[frozenset[int]], bool]] = None,

@@ -175,3 +175,23 @@ def test_a_long_match_undone_by_a_change_far_above_its_secret_is_gone_at_head(gi
                           use_cache=False)
     assert [(f.rule_id, f.commit, f.extra["present_at_head"]) for f in result.findings] == [
         ("jwk-private-key", made, False)]
+
+
+def test_a_change_is_widened_only_by_the_reach_of_the_long_rules_whose_literal_is_near() -> None:
+    """The gate answers the largest reach among the long rules that can match around a change
+    (their literal is there), not the longest rule's whenever any literal is."""
+    hs = pytest.importorskip("hyperscan")
+    assert hs
+    from scanner.rulematch import RuleMatcher
+
+    matcher = RuleMatcher(list(builtin_rules()))
+    reach_of = {rule.id: max(r for i, r in enumerate(matcher._reaches()) if matcher.pattern_rule[i] == index)
+                for index, rule in enumerate(matcher.rules) if rule.id in matcher.long_rules}
+    short, full = matcher.short_reach[1], matcher.reach[1]
+    assert full == max(reach_of.values()) > reach_of["connection-string-password"] > short
+    code = b"x = compute(y)\n" * 40
+    assert matcher.long_match(code) == (0, False)
+    assert matcher.long_match(code + b"db_password = get()\n" + code)[0] == max(
+        reach_of["connection-string-password"], reach_of["pypirc-password"])
+    assert matcher.long_match(code + b"machine example.org\n" + code)[0] == reach_of["netrc-password"] == full
+    assert matcher.long_match(code + b"kind: Secret\n", True) == (0, True)

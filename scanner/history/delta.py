@@ -536,9 +536,11 @@ class MatchedChain(VersionChain):
         return _unique(hits)
 
     def _reach(self, data: bytes, p: int, e: int) -> tuple[tuple[int, int], Optional[bool]]:
-        """The matcher's short reach where no long rule can match across the change, else its
-        full reach; and, while the file has not said "Secret", whether the change does (the
-        gate's scan reads the bytes around the change anyway: the word is one more literal).
+        """The matcher's short reach where no long rule can match across the change, else the
+        largest reach of the long rules that can (a .netrc entry's 4.6 KB only where "machine"
+        is near, a connection string's 2 KB where "password" is); and, while the file has not
+        said "Secret", whether the change does (the gate's scan reads the bytes around the change
+        anyway: the word is one more literal).
 
         A long rule's match that touches the change (or whose lookarounds read into it) lies
         within the full reach of it, and holds one of the literals the rule's every match holds
@@ -560,17 +562,18 @@ class MatchedChain(VersionChain):
         # (p and e are line bounds, and the word holds no line feed): the same scan tells.
         ask = not self.secret_word
         if self._vouched(data, lo, hi):
-            long, said = matcher.long_match(data[lo:hi], ask)
+            needed, said = matcher.long_match(data[lo:hi], ask)
         else:
             view = self._shadow(data) if matcher.long_shadows else None
             if view is None:
-                long, said, ask = True, False, False
+                needed, said, ask = nbytes, False, False
             else:
                 a, b = view.chars(lo, hi)
-                long, said = matcher.long_match_shadow(view.text[a:b], ask)
-        if long:
+                needed, said = matcher.long_match_shadow(view.text[a:b], ask)
+        short_lines, short_bytes = matcher.short_reach
+        if needed > short_bytes:
             self.long_reach += 1
-        return (self.reach if long else matcher.short_reach), (said if ask else None)
+        return (short_lines, max(short_bytes, needed)), (said if ask else None)
 
     def _note_change(self, data: bytes, p: int, e: int) -> None:
         """Notes whether the version is all vouchable bytes (``_clean_now``: its predecessor was
