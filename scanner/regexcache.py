@@ -27,9 +27,13 @@ from pathlib import Path
 from typing import Any, Optional
 
 from scanner.digest import sha256_hex
-from scanner.paths import cache_dir
+from scanner.paths import cache_dir, prune, touch
 
 _RECORDING = threading.Lock()  # the engine is swapped for a recorder module-wide while one compiles
+# Entries kept per regex version, the most recently used first (the built-in rules need about a
+# thousand; older rule versions' entries go once there are more).
+KEEP_ENTRIES = 4096
+_tidied = False  # whether this process has pruned the cache directory (once, on its first store)
 
 
 def compile_pattern(pattern: str, flags: int = 0) -> Any:
@@ -44,6 +48,7 @@ def compile_pattern(pattern: str, flags: int = 0) -> Any:
     try:
         compiled = engine.compile(*marshal.loads(path.read_bytes()))
         if compiled.pattern == pattern:
+            touch(path)  # used: pruning keeps it
             return compiled
     except Exception:  # no entry yet, or a damaged or foreign one: compiled and stored anew below
         pass
@@ -135,3 +140,23 @@ def _store(path: Path, args: tuple[Any, ...]) -> None:
             tmp.unlink()
         except OSError:
             pass
+        return
+    _tidy(path.parent)
+
+
+def _tidy(directory: Path) -> None:
+    """Once per process, on its first new entry: drop other regex versions' directories, and all
+    but the KEEP_ENTRIES most recently used entries of this one."""
+    global _tidied
+    if _tidied:
+        return
+    _tidied = True
+    import shutil
+
+    try:
+        for stale in directory.parent.glob("regex-*"):
+            if stale != directory and stale.is_dir():
+                shutil.rmtree(stale, ignore_errors=True)
+    except OSError:
+        pass
+    prune(directory, "*.marshal", keep=KEEP_ENTRIES)

@@ -103,3 +103,30 @@ def test_an_unwritable_cache_directory_still_compiles(tmp_path: Path, monkeypatc
     regex.purge()
     assert compile_pattern(r"AKIA[0-9A-Z]{16}").search("id AKIAABCDEFGHIJKLMNOP")
     assert not list(tmp_path.glob("**/*.tmp"))  # no temporary left behind
+
+
+def test_other_regex_versions_and_the_least_used_entries_are_pruned(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner import regexcache
+    from scanner.regexcache import _internals
+
+    monkeypatch.setenv("MCP_SCAN_CACHE_DIR", str(tmp_path))
+    stale = tmp_path / "regex-2001.1.1-1"
+    stale.mkdir()
+    (stale / "0.marshal").write_bytes(b"old")
+    monkeypatch.setattr(regexcache, "_tidied", False)
+    monkeypatch.setattr(regexcache, "KEEP_ENTRIES", 3)
+    patterns = [f"key_{n}_[A-Z0-9]{{{16 + n}}}" for n in range(5)]
+    directory = _entry(patterns[0], 0, _internals()._regex).parent
+    directory.mkdir(parents=True)
+    for n, pattern in enumerate(patterns[1:]):  # four older entries, the first used least recently
+        regex.purge()
+        compile_pattern(pattern)
+        os.utime(_entry(pattern, 0, _internals()._regex), (1_000_000 + n, 1_000_000 + n))
+    monkeypatch.setattr(regexcache, "_tidied", False)  # a new process
+    regex.purge()
+    compile_pattern(patterns[0])  # a new entry: this process tidies
+    assert not stale.exists()
+    kept = sorted(p.name for p in directory.glob("*.marshal"))
+    assert len(kept) == 3 and _entry(patterns[0], 0, _internals()._regex).name in kept
+    assert _entry(patterns[1], 0, _internals()._regex).name not in kept  # the least recently used
