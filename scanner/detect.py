@@ -71,15 +71,13 @@ class KeywordOccurrences:
 
     def __init__(self, text: str, present: set[str]) -> None:
         self.text = text
-        if "\u212a" in text or "\u0130" in text:
-            # The Kelvin sign and U+0130 (I with dot above) lower to ASCII letters (the latter
-            # growing to "i" and a combining dot, shifting every later offset). The prefilters
-            # take neither for a keyword's letter (prefilter.ASCII_LOWERING), nor do the windows
-            # here: a CA bundle or a minified script holding one keeps its offsets (requests'
-            # cacert.pem versions, 300 KB each), and a window never opens where no prefilter saw
-            # a keyword.
-            text = without_ascii_lowering(text)
-        lowered = text.lower()
+        # The Kelvin sign and U+0130 (I with dot above) lower to ASCII letters (the latter
+        # growing to "i" and a combining dot, shifting every later offset). The prefilters
+        # take neither for a keyword's letter (prefilter.ASCII_LOWERING), nor do the windows
+        # here: a CA bundle or a minified script holding one keeps its offsets (requests'
+        # cacert.pem versions, 300 KB each), and a window never opens where no prefilter saw
+        # a keyword.
+        lowered = without_ascii_lowering(text).lower()
         # Should lower() still change offsets, every rule searches the whole text.
         self.lowered: Optional[str] = lowered if len(lowered) == len(text) else None
         self.present = present

@@ -681,6 +681,7 @@ class RuleMatcher:
         self._long_shadow_scratch = (hyperscan.Scratch(self._long_shadow_db)
                                      if self._long_shadow_db is not None else None)
         self._shadow_scratch = hyperscan.Scratch(self._shadow_db) if self._shadow_db is not None else None
+        self._long_farthest = max(self._long_reach, default=0)  # the gate's answer when it can stop
         self.max_lines = max(self.pattern_lines, default=0)  # line feeds a windowed match may hold
         # How far a windowed match may reach from the secret it holds (lines, bytes): a version
         # chain judges anew the hits that close to a change.
@@ -1157,8 +1158,7 @@ class RuleMatcher:
     def _gate(self, db: Any, scratch: Any, data: bytes, secret_word: bool) -> tuple[int, bool]:
         if db is None:
             return 0, secret_word and SECRET_WORD.encode("ascii") in data
-        reach_of = self._long_reach
-        farthest = max(reach_of)
+        reach_of, farthest = self._long_reach, self._long_farthest
         reach = [0]  # the largest reach of a long rule whose literal is here
         said = [False]  # the word
         word = self._secret_id

@@ -111,9 +111,6 @@ def test_other_regex_versions_and_the_least_used_entries_are_pruned(tmp_path: Pa
     from scanner.regexcache import _internals
 
     monkeypatch.setenv("MCP_SCAN_CACHE_DIR", str(tmp_path))
-    stale = tmp_path / "regex-2001.1.1-1"
-    stale.mkdir()
-    (stale / "0.marshal").write_bytes(b"old")
     monkeypatch.setattr(regexcache, "_tidied", False)
     monkeypatch.setattr(regexcache, "KEEP_ENTRIES", 3)
     patterns = [f"key_{n}_[A-Z0-9]{{{16 + n}}}" for n in range(5)]
@@ -123,6 +120,9 @@ def test_other_regex_versions_and_the_least_used_entries_are_pruned(tmp_path: Pa
         regex.purge()
         compile_pattern(pattern)
         os.utime(_entry(pattern, 0, _internals()._regex), (1_000_000 + n, 1_000_000 + n))
+    stale = tmp_path / "regex-2001.1.1-1"  # an older regex release's entries
+    stale.mkdir()
+    (stale / "0.marshal").write_bytes(b"old")
     monkeypatch.setattr(regexcache, "_tidied", False)  # a new process
     regex.purge()
     compile_pattern(patterns[0])  # a new entry: this process tidies
