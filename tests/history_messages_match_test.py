@@ -119,12 +119,52 @@ def test_messages_scanned_while_the_history_is_walked_equal_those_read_after_it(
         return every_message(self, suffix)
 
     monkeypatch.setattr(pool.Workers, "every_message", noted)
+    lists: list[int] = []
+    listed = pool.EarlyMessageTask.listed
+
+    def counted(self: pool.EarlyMessageTask, commits: bytes) -> None:
+        lists.append(len(commits.split()))
+        listed(self, commits)
+
+    monkeypatch.setattr(pool.EarlyMessageTask, "listed", counted)
     during, after = found(2), found(1)
     assert started  # the first scan read the messages during its walk
+    assert lists == [4]  # from the walk's own list of the commits, every branch's
     assert during == after
     secrets = {f[3] for f in during}
     assert stripe_live_key(seed=21) in secrets and "ghp_" + fake(36, seed=23) in secrets  # the side branch's
     assert fake(40, seed=22) in secrets  # past the NUL, where git log stops printing a message
+
+
+def test_messages_scanned_during_a_walk_the_cache_answered_are_listed_by_the_worker(
+        git_repo: GitRepo, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """A stored walk is not walked again, so no list of commits comes from it: the worker
+    lists them itself (``git rev-list --all``), and every message is still read."""
+    git_repo.commit("first")
+    git_repo.commit(f"deploy: STRIPE_KEY={stripe_live_key(seed=24)}")
+    git_repo.git("checkout", "-q", "-b", "side", "HEAD~1")
+    git_repo.commit(f"side: token=ghp_{fake(36, seed=25)}")
+    git_repo.git("checkout", "-q", "-")
+    monkeypatch.setattr(pool, "_chunk_blobs", 1)
+    lists: list[int] = []
+    listed = pool.EarlyMessageTask.listed
+    monkeypatch.setattr(pool.EarlyMessageTask, "listed",
+                        lambda self, commits: (lists.append(1), listed(self, commits))[1])
+    unlisted: list[int] = []
+    start = pool.EarlyMessageTask.start
+    monkeypatch.setattr(pool.EarlyMessageTask, "start",
+                        lambda self: (unlisted.append(self.pending is None), start(self))[1])
+    rules = _fresh_rules()
+    first = scan_history(str(git_repo.path), Detector(rules), jobs=2, cache_dir=tmp_path)
+    assert lists == [1] and unlisted[0] is False  # started from the walk's list
+    # Another rule set: the blobs' cache does not answer it, the stored walk does.
+    second = scan_history(str(git_repo.path), Detector([r for r in rules if r.id != "aws-access-key-id"]),
+                          jobs=2, cache_dir=tmp_path)
+    # (each scan calls start() after its walk, and get() again): the second found it unstarted
+    assert lists == [1] and unlisted == [False, False, True, False]
+    key = sorted((f.rule_id, f.commit, f.secret) for f in first.findings)
+    assert key == sorted((f.rule_id, f.commit, f.secret) for f in second.findings)
+    assert {stripe_live_key(seed=24), "ghp_" + fake(36, seed=25)} <= {f.secret for f in second.findings}
 
 
 def test_a_message_in_another_encoding_is_read_as_git_log_shows_it(git_repo: GitRepo) -> None:

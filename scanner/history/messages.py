@@ -58,16 +58,17 @@ class EarlyMessages:
     incomplete: list[Incomplete] = field(default_factory=list)
 
 
-def scan_every_message(repo: str, detector: Detector, suffix: str) -> EarlyMessages:
-    """The messages of every commit every ref reaches (``git rev-list --all``, then one
-    ``git cat-file --batch``), each scanned as ``scan_messages`` scans it; ``suffix`` ends their
-    cache keys (``message_key``)."""
+def scan_every_message(repo: str, detector: Detector, suffix: str, commits: Optional[bytes] = None) -> EarlyMessages:
+    """The messages of every commit every ref reaches (``commits``, one id per line, else
+    ``git rev-list --all``; then one ``git cat-file --batch``), each scanned as ``scan_messages``
+    scans it; ``suffix`` ends their cache keys (``message_key``)."""
     early = EarlyMessages()
     scanned = MessageResult()
     gate = keyword_gate(detector)
     chain = _matched_chain(detector)
     clean: list[Hit] = []  # shared by the messages without a hit (pickled once)
-    for sha, data in _commit_messages(repo, None):
+    listed = commits.decode("ascii", "replace").split() if commits is not None else None
+    for sha, data in _commit_messages(repo, listed):
         key = f"message:{sha}{suffix}"
         hits = _scan_one(detector, gate, data, Fragment(text="", path=COMMIT_MESSAGE, commit=sha), key,
                          scanned, chain)

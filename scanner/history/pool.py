@@ -115,11 +115,10 @@ class Workers:
         BlobScanner.make_matcher(self.detector)  # compiled (or loaded) once, before the fork
         self._start(self.jobs, warm=True)
 
-    def every_message(self, suffix: str) -> Any:
-        """Start scanning every reachable commit's message in a worker (``scan_every_message``);
-        the pool must be started. Returns its pending result (``get()`` it before the chunks'
-        last result: the pool stops then)."""
-        return self.pool.apply_async(_every_message, (suffix,))
+    def every_message(self, suffix: str) -> "EarlyMessageTask":
+        """The task of scanning every reachable commit's message in a worker (``scan_every_message``);
+        the pool must be started."""
+        return EarlyMessageTask(self.pool, suffix)
 
     def _start(self, count: int, warm: bool = False) -> None:
         import gc
@@ -190,10 +189,39 @@ class Workers:
             self.close()
 
 
-def _every_message(suffix: str) -> EarlyMessages:
-    """A worker's task: every reachable commit's message (see ``Workers.every_message``)."""
+class EarlyMessageTask:
+    """Every reachable commit's message, scanned by one pool worker while this process walks.
+
+    It starts as soon as the walk has listed the commits (``listed``: ``git rev-list`` over
+    every ref, which the walk runs first anyway), else once the walk is done (``start``: the
+    worker lists them itself). ``get()`` its result before the chunks' last one: the pool stops
+    then.
+    """
+
+    def __init__(self, pool: Any, suffix: str) -> None:
+        self.pool, self.suffix = pool, suffix
+        self.pending: Any = None
+
+    def listed(self, commits: bytes) -> None:
+        """Start on ``commits`` (one id per line: every commit every ref reaches)."""
+        if self.pending is None:
+            self.pending = self.pool.apply_async(_every_message, (self.suffix, commits))
+
+    def start(self) -> None:
+        """Start, listing the commits in the worker, unless ``listed`` started it."""
+        if self.pending is None:
+            self.pending = self.pool.apply_async(_every_message, (self.suffix, None))
+
+    def get(self) -> EarlyMessages:
+        self.start()
+        result: EarlyMessages = self.pending.get()
+        return result
+
+
+def _every_message(suffix: str, commits: Optional[bytes]) -> EarlyMessages:
+    """A worker's task: every reachable commit's message (see ``EarlyMessageTask``)."""
     scanner = worker_scanner()
-    return scan_every_message(scanner.repo, scanner.detector, suffix)
+    return scan_every_message(scanner.repo, scanner.detector, suffix, commits)
 
 
 def _scan_pickled(item: tuple[bytes, int]) -> tuple[ChunkResult, int]:

@@ -40,7 +40,7 @@ from scanner.gitcmd import run_git
 from scanner.history.blobs import PendingSizes, Task, blob_sizes
 from scanner.history.hits import Hit
 from scanner.history.large import WHOLE_READ_LIMIT, scan_large_blob
-from scanner.history.pool import Workers, pack_chunks
+from scanner.history.pool import EarlyMessageTask, Workers, pack_chunks
 from scanner.history.progress import Progress
 from scanner.history.refs import RefObjects
 from scanner.history.walk import Walk, rev_args, run_walk
@@ -163,21 +163,26 @@ def _scan(repo: str, detector: Detector, workers: Workers, result: HistoryResult
     path_rules = [r for r in detector.running_rules if r.path]
     key_of = _key_function(path_rules, any(not r.vendored for r in detector.running_rules),
                            any(not r.docs for r in detector.running_rules))
-    early: Any = None
+    early: Optional[EarlyMessageTask] = None
     if workers.early and not cache.scanned and workers.fills_pool(_object_count(repo)):
         # A cold whole history, large enough to keep every worker busy: the pool starts before
         # the walk, and one worker reads and scans every commit message meanwhile (the walk
-        # keeps one core busy; sqlalchemy: ~0.5 s of message work off the blob scan's two cores).
+        # keeps one core busy; sqlalchemy: ~0.5 s of message work off the blob scan's two cores),
+        # from the walk's own list of the commits once it has one.
         workers.prestart()
         early = workers.every_message(key_of("", COMMIT_MESSAGE))
+    listed = early.listed if early is not None else None
     if revs is not None and not revs:
         walk = Walk()  # objects only: no commit to walk
     elif use_cache and not exclude and not any(".." in r or r.startswith("^") for r in revs or ()):
         from scanner.history.walkcache import cached_walk
 
-        walk = cached_walk(repo, base, revs, lambda r, x: run_walk(repo, r, x, workers.jobs), identity, result.warnings)
+        walk = cached_walk(repo, base, revs, lambda r, x: run_walk(repo, r, x, workers.jobs, listed), identity,
+                           result.warnings)
     else:
-        walk = run_walk(repo, revs, exclude, workers.jobs)
+        walk = run_walk(repo, revs, exclude, workers.jobs, listed)
+    if early is not None:
+        early.start()  # (when the walk listed no commits: the worker lists them itself)
     commit_count = len(walk.commits)
     reached = _ref_objects(repo, revs, objects)
     result.errors.extend(reached.errors)

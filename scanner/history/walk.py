@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Optional
 
@@ -172,7 +172,8 @@ def parse_log(stream: IO[bytes]) -> Walk:
 PARALLEL_WALK_MIN = 4000
 
 
-def run_walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], parts: int = 1) -> Walk:
+def run_walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], parts: int = 1,
+             listed: Optional[Callable[[bytes], None]] = None) -> Walk:
     """The one history walk, split across ``parts`` git processes on a long history.
 
     One ``git log`` spends about a second per 25,000 commits diffing trees on
@@ -180,6 +181,10 @@ def run_walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], p
     ``rev-list`` orders the commits (cheap) and each part's ``git log`` diffs
     one contiguous slice; the parsed slices are joined in order, so the walk is
     the same as one process's. Bad revisions are usage errors (exit 2).
+
+    ``listed`` is handed that list (one commit id per line) before the logs start, when it
+    names every commit ``revs`` reach (``exclude`` is empty): what else needs the commits
+    (their messages) need not list them again.
     """
     if parts <= 1:
         return _log(repo, log_args(revs, exclude))
@@ -187,6 +192,8 @@ def run_walk(repo: str, revs: Optional[Sequence[str]], exclude: Sequence[str], p
         out = run_git(["rev-list", "--topo-order", "--reverse", *rev_args(revs, exclude), "--"], cwd=repo)
     except ScanError:
         out = b""  # one git log below reports the failure in its own words
+    if listed is not None and out and not exclude:
+        listed(out)
     # one commit id per line, all of one length (SHA-1 or SHA-256): slices are cut by offset
     line = out.find(b"\n") + 1
     if not line or len(out) % line or len(out) // line < PARALLEL_WALK_MIN:
