@@ -147,13 +147,19 @@ def test_messages_scanned_during_a_walk_the_cache_answered_are_listed_by_the_wor
     git_repo.git("checkout", "-q", "-")
     monkeypatch.setattr(pool, "_chunk_blobs", 1)
     lists: list[int] = []
-    listed = pool.EarlyMessageTask.listed
-    monkeypatch.setattr(pool.EarlyMessageTask, "listed",
-                        lambda self, commits: (lists.append(1), listed(self, commits))[1])
-    unlisted: list[int] = []
-    start = pool.EarlyMessageTask.start
-    monkeypatch.setattr(pool.EarlyMessageTask, "start",
-                        lambda self: (unlisted.append(self.pending is None), start(self))[1])
+    unlisted: list[bool] = []
+    listed, start = pool.EarlyMessageTask.listed, pool.EarlyMessageTask.start
+
+    def counted(self: pool.EarlyMessageTask, commits: bytes) -> None:
+        lists.append(1)
+        listed(self, commits)
+
+    def noted(self: pool.EarlyMessageTask) -> None:
+        unlisted.append(self.pending is None)
+        start(self)
+
+    monkeypatch.setattr(pool.EarlyMessageTask, "listed", counted)
+    monkeypatch.setattr(pool.EarlyMessageTask, "start", noted)
     rules = _fresh_rules()
     first = scan_history(str(git_repo.path), Detector(rules), jobs=2, cache_dir=tmp_path)
     assert lists == [1] and unlisted[0] is False  # started from the walk's list
