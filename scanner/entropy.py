@@ -18,6 +18,7 @@ _PLACEHOLDER = lazy(
     ^\$\{[^}]*\}$ | ^\$[a-z_][a-z0-9_]*$ | ^%[a-z_][a-z0-9_]*%$ | \{\{.*\}\} | ^<[^>]*>$
     | \$\{(?:env:|secrets?\.|vars\.)?[a-z_][a-z0-9_.]*\}
     | \byour[_\-\s]?(?:own[_\-]?)?(?:api[_\-]?)?(?:key|token|secret|password|pass|access|client|app)
+    | ^<?your\S{0,40}?(?:key|token|secret|passw|pwd)  # "yourStrong(!)Password": a vendor's sample slot
     | _here\b | -here\b | \bhere$
     | x{4,} | \*{3,} | \#{4,} | [•●]{3,} | \.{3} | …
     | ^\[[^\]]*\]$ | ^<[^>]*$ | ^[^<]*>$

@@ -31,6 +31,17 @@ def test_templates_brackets_and_masks_are_placeholders(value: str) -> None:
     assert is_placeholder(value)
 
 
+@pytest.mark.parametrize("value", ["yourStrong(!)Password", "YourSecretApiKey", "<yourpassword>", "yourtoken123"])
+def test_a_value_that_opens_with_your_and_names_a_credential_is_a_slot(value: str) -> None:
+    """A vendor's sample (SQL Server's documented SA password) and the slots people copy from it."""
+    assert is_placeholder(value)
+
+
+@pytest.mark.parametrize("value", ["Yoursa1fe9ZqLm", "younger9Zq8Lm", "Kq7yourZx2Vw9"])
+def test_a_random_value_holding_your_is_not_a_slot(value: str) -> None:
+    assert not is_placeholder(value)
+
+
 @pytest.mark.parametrize("value", [
     "00000000-0000-0000-0000-000000000000", "ffffffffffffffffffff", "aaaaaaaaaaaaaaaa1",
 ])
