@@ -38,14 +38,16 @@ def is_documentation(path: str) -> bool:
 
 
 # Python's interactive prompts as doctest writes them: ">>> " starts an input line, "... " continues
-# one. (JavaScript's spread "...args" has no space after the dots.)
-_PROMPT = lazy(r"[ \t]*(?:>>>|\.\.\.)(?:[ \t]|$)")
+# one (JavaScript's spread "...args" has no space after the dots); PowerShell's "PS> " and
+# "PS C:\path> ", as comment-based help writes its examples.
+_PROMPT = lazy(r"[ \t]*(?:>>>|\.\.\.)(?:[ \t]|$)|[ \t]*PS(?:[ \t]+[A-Za-z]:\\[^>\r\n]{0,200})?>[ \t]")
 _INPUT = lazy(r"[ \t]*>>>(?:[ \t]|$)")
 
 
 def in_doctest(line: str, previous: str) -> bool:
-    """True when ``line`` belongs to an interactive-session example (a doctest in a docstring or a
-    REPL transcript): it starts with a prompt, or it is the output printed under a ``>>>`` line.
+    """True when ``line`` belongs to an interactive-session example (a doctest in a docstring, a
+    REPL transcript, a PowerShell help example): it starts with a prompt, or it is the output
+    printed under a ``>>>`` line.
 
     A doctest must run the same way every time, so a credential in one is a fixture of the example,
     not a deployment's secret. Judged from the line and the one above it only, as the allow

@@ -120,6 +120,9 @@ def _found(text: str, path: str = "pkg/urls.py") -> list[tuple[str, str]]:
     f'    >>> conn = connect(\n    ...     password="{DOCTEST_PASSWORD}")\n',     # a continuation
     f'    >>> print(URLObject("http://x").with_auth("otheruser", "pw"))\n    {DOCTEST_URL}\n',  # output
     f'>>> print(URLObject("{DOCTEST_URL}").password)\n',
+    # PowerShell comment-based help: an example session line
+    f'    PS C:\\> New-DbaLogin -Login app -SecurePassword (ConvertTo-SecureString "{DOCTEST_PASSWORD}" -AsPlainText -Force)\n',
+    f'PS> Connect-Db -Password (ConvertTo-SecureString -String "{DOCTEST_PASSWORD}" -AsPlainText -Force)\n',
 ])
 def test_doctests_are_examples_for_the_context_rules(text: str) -> None:
     assert _found(text) == []
@@ -131,6 +134,7 @@ def test_the_same_values_in_code_and_provider_keys_in_doctests_are_found() -> No
         f'URL = "{DOCTEST_URL}"\n')
     # a line under a prompt line's output is code again
     assert _found(f'    >>> f()\n    1\n    \n    password = "{DOCTEST_PASSWORD}"\n')
+    assert _found(f'$pw = ConvertTo-SecureString "{DOCTEST_PASSWORD}" -AsPlainText -Force\n', "deploy.ps1")
     google = _found(f'    >>> client = Client(key="{GOOGLE_KEY}")\n')
     assert [rule for rule, _ in google] == ["gcp-api-key"]
 
