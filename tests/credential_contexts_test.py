@@ -1,0 +1,93 @@
+"""A credential in every common place people write one: each context, with a generated value,
+through the whole detector (and the pure-Python engine), must be found with its exact value.
+
+The table grew from probes of contexts nobody here wrote rules for first (database clients,
+archive and key tools, remote-access clients, SQL, PowerShell, DSLs, env-prefixed commands):
+each miss became a general rule from the tool's documented syntax, and stays here so no later
+change loses it. Values are fakes (``tests.fakes``); ``{s}`` marks where the value goes.
+"""
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from scanner.detect import Detector
+from scanner.rules import builtin_rules
+from tests.fakes import fake
+
+CONTEXTS: list[tuple[str, str]] = [
+    # (file name, text)
+    ("app.php", "<?php\n$config = array(\n  'db_password' => '{s}',\n);\n"),
+    ("mailer.php", "<?php\n$mail->Password = '{s}';\n"),
+    ("config.rb", "config = {{ username: 'deploy', password: '{s}' }}\n"),
+    ("main.go", "cfg := Config{{\n\tUser: \"svc\",\n\tPassword: \"{s}\",\n}}\n"),
+    ("Db.java", "ds.setPassword(\"{s}\");\n"),
+    ("Client.java", "client = Client.builder().withApiKey(\"{s}\").build();\n"),
+    ("Net.cs", "var cred = new NetworkCredential(\"svc\", \"{s}\");\n"),
+    ("deploy.ps1", "$pw = ConvertTo-SecureString \"{s}\" -AsPlainText -Force\n"),
+    ("setup.bat", "net user backup {s} /add\n"),
+    ("users.sql", "CREATE USER 'app'@'%' IDENTIFIED BY '{s}';\n"),
+    ("roles.sql", "ALTER USER app WITH PASSWORD '{s}';\n"),
+    ("logins.sql", "CREATE LOGIN svc_etl WITH PASSWORD = '{s}';\n"),
+    ("vars.yml", "ansible_become_password: {s}\n"),
+    ("deploy.yaml", "env:\n  - name: DB_PASSWORD\n    value: \"{s}\"\n"),
+    ("cache.sh", "redis-cli -h cache.internal -a {s} ping\n"),
+    ("db.sh", "mysql -u root -p{s} -h db.internal\n"),
+    ("secret.sh", "kubectl create secret generic db --from-literal=password={s}\n"),
+    ("psql.sh", "PGPASSWORD={s} psql -h db -U app\n"),
+    ("remote.bat", "psexec \\\\host -u admin -p {s} cmd\n"),
+    ("config.h", "#define API_KEY \"{s}\"\n"),
+    ("Module1.vb", "Dim password As String = \"{s}\"\n"),
+    ("settings.properties", "spring.datasource.password={s}\n"),
+    ("db.ini", "[database]\npassword = {s}\n"),
+    ("main.tf", "resource \"x\" \"y\" {{\n  admin_password = \"{s}\"\n}}\n"),
+    ("conn.xml", "<connection user=\"svc\" password=\"{s}\"/>\n"),
+    ("Dockerfile", "ENV DB_PASSWORD={s}\n"),
+    ("docker-compose.yml", "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: {s}\n"),
+    ("store.go", "db, err := sql.Open(\"mysql\", \"app:{s}@tcp(db.internal:3306)/shop\")\n"),
+    ("azure.sh", "az login -u ops@contoso.com -p {s}\n"),
+    ("mssql.sh", "sqlcmd -S db.internal -U sa -P {s} -Q \"SELECT 1\"\n"),
+    ("mongo.sh", "mongo --host db -u admin -p {s} --authenticationDatabase admin\n"),
+    ("backup.sh", "zip -P {s} backup.zip db.sql\n"),
+    ("archive.sh", "7z a -p{s} backup.7z db.sql\n"),
+    ("pkcs12.sh", "openssl pkcs12 -export -in c.pem -inkey k.pem -out c.p12 -passout pass:{s}\n"),
+    ("keystore.sh", "keytool -importkeystore -srckeystore a.jks -srcstorepass {s} -destkeystore b.p12\n"),
+    ("decrypt.sh", "gpg --batch --passphrase {s} -d secrets.gpg\n"),
+    ("rabbit.sh", "rabbitmqctl add_user deploy {s}\n"),
+    ("web.sh", "htpasswd -b /etc/nginx/.htpasswd admin {s}\n"),
+    ("apt.sh", "echo {s} | sudo -S apt-get update\n"),
+    ("users.sh", "echo 'deploy:{s}' | chpasswd\n"),
+    ("share.sh", "smbclient //fs/share -U backup%{s}\n"),
+    ("rdp.sh", "xfreerdp /v:host /u:admin /p:{s}\n"),
+    ("sync.sh", "lftp -u deploy,{s} sftp://files.internal\n"),
+    ("keys.sh", "ssh-keygen -t ed25519 -N '{s}' -f id_deploy\n"),
+    ("mount.sh", "mount -t cifs //fs/s /mnt/s -o username=backup,password={s},vers=3.0\n"),
+    ("registry.sh", "echo \"{s}\" | docker login -u ci --password-stdin registry.corp.io\n"),
+    ("build.gradle", "credentials {{\n    username 'deploy'\n    password '{s}'\n}}\n"),
+    ("settings.xml", "<server>\n  <id>internal</id>\n  <password>{s}</password>\n</server>\n"),
+    ("main.yml", "      - run: |\n          EMAIL=ops@corp.io AUTH_TOKEN={s} ./report\n"),
+]
+
+
+def _value(index: int) -> str:
+    return "Kv" + fake(14, seed=700 + index) + "7q"  # mixed case and digits: a password's shape
+
+
+@pytest.fixture(scope="module", params=["auto", "python"])
+def detector(request: pytest.FixtureRequest) -> Detector:
+    return Detector(list(builtin_rules()), engine=request.param)
+
+
+@pytest.mark.parametrize(("index", "name", "template"), [(i, n, t) for i, (n, t) in enumerate(CONTEXTS)],
+                         ids=[n for n, _ in CONTEXTS])
+def test_a_credential_in_a_common_context_is_found(detector: Detector, index: int, name: str, template: str) -> None:
+    secret = _value(index)
+    found = detector.scan_text(template.format(s=secret), name)
+    assert secret in {f.secret for f in found}, [f.rule_id for f in found]
+
+
+def test_a_basic_credential_in_a_proxy_header_directive_is_found(detector: Detector) -> None:
+    value = base64.b64encode(f"svc:{_value(99)}".encode()).decode()
+    found = detector.scan_text(f'proxy_set_header Authorization "Basic {value}";\n', "nginx.conf")
+    assert value in {f.secret for f in found}
