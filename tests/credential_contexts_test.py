@@ -67,6 +67,23 @@ CONTEXTS: list[tuple[str, str]] = [
     ("build.gradle", "credentials {{\n    username 'deploy'\n    password '{s}'\n}}\n"),
     ("settings.xml", "<server>\n  <id>internal</id>\n  <password>{s}</password>\n</server>\n"),
     ("main.yml", "      - run: |\n          EMAIL=ops@corp.io AUTH_TOKEN={s} ./report\n"),
+    ("vault.sh", "vault kv put secret/app password={s}\n"),
+    ("install.sh", "helm install app ./chart --set db.password={s}\n"),
+    ("run.sh", "docker run -e POSTGRES_PASSWORD={s} -d postgres:16\n"),
+    ("release.sh", "heroku config:set SECRET_KEY={s} -a app\n"),
+    ("login.sh", "curl -d \"username=admin&password={s}\" https://app.internal/login\n"),
+    ("fstab", "//fs/share /mnt/share cifs username=backup,password={s},vers=3.0 0 0\n"),
+    ("ssh.sh", "SSHPASS={s} sshpass -e ssh deploy@host\n"),
+    ("haproxy.cfg", "userlist admins\n  user admin insecure-password {s}\n"),
+    ("wpa_supplicant.conf", "network={{\n  ssid=\"corp\"\n  psk=\"{s}\"\n}}\n"),
+    ("postfix/sasl_passwd", "[smtp.gmail.com]:587 ops@corp.io:{s}\n"),
+    ("ci.sh", "gh secret set API_TOKEN --body {s}\n"),
+    ("npm.sh", "npm config set //registry.internal/:_password {s}\n"),
+    ("rds.sh", "aws rds create-db-instance --db-instance-identifier app --master-user-password {s}\n"),
+    ("api.postman_collection.json", "{{\"key\": \"X-API-Key\", \"value\": \"{s}\", \"type\": \"text\"}}\n"),
+    ("secrets.rb", "ENV['SECRET_KEY_BASE'] ||= '{s}'\n"),
+    ("Startup.cs", "Environment.SetEnvironmentVariable(\"API_KEY\", \"{s}\");\n"),
+    ("db.xml", "<password><![CDATA[{s}]]></password>\n"),
 ]
 
 
