@@ -26,6 +26,7 @@ CONTEXTS: list[tuple[str, str]] = [
     ("Client.java", "client = Client.builder().withApiKey(\"{s}\").build();\n"),
     ("Net.cs", "var cred = new NetworkCredential(\"svc\", \"{s}\");\n"),
     ("deploy.ps1", "$pw = ConvertTo-SecureString \"{s}\" -AsPlainText -Force\n"),
+    ("provision.ps1", "$pw = ConvertTo-SecureString -AsPlainText -Force -String '{s}'\n"),
     ("setup.bat", "net user backup {s} /add\n"),
     ("users.sql", "CREATE USER 'app'@'%' IDENTIFIED BY '{s}';\n"),
     ("roles.sql", "ALTER USER app WITH PASSWORD '{s}';\n"),
