@@ -107,18 +107,16 @@ def scan_messages(repo: str, detector: Detector, commits: Sequence[tuple[str, st
     for order, (sha, author, date) in enumerate(commits):
         key = f"message:{sha}{suffix}"
         if key in cache.scanned and not _reread(cache, key, need_secrets):
-            if key in cache.hits:
-                found.append((order, Fragment(text="", path=COMMIT_MESSAGE, commit=sha, author=author, date=date),
-                              cache.hits[key]))
+            hits = cache.hits.get(key, [])
         elif early is not None and sha in early.hits:
             hits = early.hits[sha]
             if sha not in early.unfinished:
                 result.hits[key] = hits
-            if hits:
-                found.append((order, Fragment(text="", path=COMMIT_MESSAGE, commit=sha, author=author, date=date),
-                              hits))
         else:
             todo[sha] = (order, Fragment(text="", path=COMMIT_MESSAGE, commit=sha, author=author, date=date))
+            continue
+        if hits:  # answered (by the cache or the early worker) and holding a finding
+            found.append((order, Fragment(text="", path=COMMIT_MESSAGE, commit=sha, author=author, date=date), hits))
     if early is not None:
         walked = {sha for sha, _, _ in commits}
         result.incomplete.extend(r for r in early.incomplete if r.commit in walked)
