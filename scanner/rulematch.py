@@ -55,7 +55,7 @@ from scanner.shadow import SEPARATORS, Shadow, Unshadowable, collect_groups, sha
 SECRET_WORD = "Secret"
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 19
+FORMAT = 20
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -997,6 +997,13 @@ class RuleMatcher:
             mode = self.modes[p.rule] if rule is not None else ""
             if mode == "approximate" and rule is not None and rule.keywords:
                 named = self._from_lookbehind(rule)
+                if named is None and "(?<=" not in rule.regex:
+                    # No lookbehind to start from: the whole regex, where it is anchored itself
+                    # (a directive or call name opens it), beats a window at every keyword. Not
+                    # where a positive lookbehind holds its context (an inline assignment's "&" or
+                    # flag, a hash line's "}"): the prefilter form drops it, and the rewrite then
+                    # matched ordinary assignments and URLs by the thousand.
+                    named = self._from_lookbehind(rule, whole=True)
                 if named is None:
                     anchored.append(p.rule)
                     continue
@@ -1036,16 +1043,57 @@ class RuleMatcher:
         self.shadow_keywords = frozenset(anchored)
         return db
 
-    def _from_lookbehind(self, rule: Rule) -> Optional[bytes]:
+    def _from_lookbehind(self, rule: Rule, whole: bool = False) -> Optional[bytes]:
         """The rule's regex rewritten for shadows from its last top-level lookbehind on
-        (``shadow_expression``), or None where there is none, Hyperscan rejects it or it still
-        matches ordinary code holding none of the rule's keywords."""
+        (``shadow_expression``; with ``whole``, all of it), or None where there is none, Hyperscan
+        rejects it or it still matches ordinary code holding none of the rule's keywords."""
         try:
-            expression = shadow_pattern(rule.regex, from_lookbehind=True).encode("ascii")
+            expression = shadow_pattern(rule.regex, from_lookbehind=not whole).encode("ascii")
         except (Unshadowable, RecursionError):
             return None
         db = self._try(expression, self._hs.HS_FLAG_PREFILTER)
-        return expression if db is not None and not self._unanchored(db, rule) else None
+        if db is None or self._unanchored(db, rule):
+            return None
+        return expression if not whole or self._finds_examples(db, rule) else None
+
+    def _finds_examples(self, db: Any, rule: Rule) -> bool:
+        """Does the shadow database ``db`` end a match wherever the rule's regex ends one in its
+        examples, as they are and behind other text? Hyperscan was seen to lose a whole rewritten
+        regex's match behind twenty word characters (generic-secret-setter-call: found in
+        ``Client.builder().withApiKey(...)``, lost in ``Clientxbuilder().withApiKey(...)``, where
+        Python's re finds both); such a rule keeps its keyword windows."""
+        import regex
+
+        from scanner.regexcache import compile_pattern
+        from scanner.shadow import shadow
+
+        # Compiled here, not as ``rule.pattern``: a history's workers compile the large regexes
+        # they use themselves (blobs.init_worker); this process keeps none of them.
+        pattern = compile_pattern(rule.regex, regex.VERSION0)
+        ends: list[int] = []
+
+        def on_match(_pattern: int, _start: int, end: int, *_args: Any) -> None:
+            ends.append(end)
+
+        scratch = self._hs.Scratch(db)
+        for example in rule.examples:
+            texts = [example, example + " \u00e9"]
+            for found in pattern.finditer(example):
+                at = found.start()
+                texts.extend(example[:at] + filler + example[at:]
+                             for filler in ("x" * 20, "x" * 20 + "().", "\u00e9", "\u00e9 ", "Client.\u00e9bu"))
+            for text in texts:
+                matches = [m.end() for m in pattern.finditer(text) if m.end() > m.start()]
+                if not matches:
+                    continue
+                ends.clear()
+                try:
+                    db.scan(shadow(text.encode("utf-8")), match_event_handler=on_match, scratch=scratch)
+                except Exception:
+                    return False
+                if not set(matches) <= set(ends):
+                    return False
+        return True
 
     def _try_all(self, expressions: list[bytes], ids: list[int], flags: list[int], rejected: set[int]) -> Any:
         """One database of the expressions; where Hyperscan rejects it, of those it takes alone
