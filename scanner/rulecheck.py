@@ -65,7 +65,11 @@ def uncovered_matches(rule: Rule, text: str) -> list[str]:
 
     if rule.hyperscan is None:
         return []
-    ends = expression_ends(rule.hyperscan, text.encode("ascii"))
+    from scanner.rulematch import open_loose_repeats
+
+    # As the matcher compiles it (RuleMatcher._approximate): loose bounded repeats made open, the
+    # form in which Hyperscan finds every match (bounded, it loses some behind long words).
+    ends = expression_ends(open_loose_repeats(rule.hyperscan)[0], text.encode("ascii"))
     if ends is None:
         return []
     if rule.scope == "text":

@@ -118,6 +118,28 @@ CONTEXTS: list[tuple[str, str]] = [
     ("keepalived.conf", "    authentication {{\n        auth_type PASS\n        auth_pass {s}\n    }}\n"),
     ("router.cfg", "enable secret 0 {s}\n"),
     ("client.ovpn", "<auth-user-pass>\ndeploy\n{s}\n</auth-user-pass>\n"),
+    # the fifth probe (2026-12-07): XML and plist entries, YAML anchors and block scalars, tuples,
+    # brace initialisers, Android Gradle fields, single-dash parameters, Windows commands, config
+    # setters, env fallbacks of other languages, Ansible inventories
+    ("strings.xml", "<resources>\n    <string name=\"api_key\">{s}</string>\n</resources>\n"),
+    ("props.xml", "<entry key=\"db.password\">{s}</entry>\n"),
+    ("Info.plist", "<dict>\n\t<key>APIKey</key>\n\t<string>{s}</string>\n</dict>\n"),
+    ("vars.yml", "db_password: &pw {s}\n"),
+    ("tags.yml", "db_password: !!str {s}\n"),
+    ("values.yaml", "auth:\n  password: |\n    {s}\n"),
+    ("sys.config", "[{{app, [{{password, \"{s}\"}}]}}].\n"),
+    ("keys.cpp", "const std::string kApiKey{{\"{s}\"}};\n"),
+    ("build.gradle", "buildConfigField \"String\", \"API_KEY\", \"\\\"{s}\\\"\"\n"),
+    ("Connect.ps1", "Connect-Service -Server api.corp.io -ApiKey \"{s}\"\n"),
+    ("curl.sh", "curl --oauth2-bearer {s} https://api.corp.io/v1/me\n"),
+    ("creds.bat", "cmdkey /add:fileserver /user:CORP\\backup /pass:{s}\n"),
+    ("task.bat", "schtasks /create /tn backup /tr backup.cmd /sc daily /ru CORP\\svc /rp {s}\n"),
+    ("share.bat", "net use \\\\fs01\\share {s} /user:CORP\\backup\n"),
+    ("deploy.sh", "pulumi config set dbPassword {s}\n"),
+    ("main.rs", "let key = std::env::var(\"API_KEY\").unwrap_or(\"{s}\".to_string());\n"),
+    ("Config.swift", "let key = ProcessInfo.processInfo.environment[\"API_KEY\"] ?? \"{s}\"\n"),
+    ("settings.py", "SECRET_KEY = config('SECRET_KEY', default='{s}')\n"),
+    ("hosts.ini", "[web]\nweb1 ansible_host=10.0.0.5 ansible_user=deploy ansible_password={s}\n"),
 ]
 
 
