@@ -980,10 +980,11 @@ class RuleMatcher:
         rule's regex (a gate is a superset only on ASCII); a keyword or escape pattern from its
         own expression. An approximated rule (its approximation is a superset only on ASCII) is
         rewritten from its regex's last top-level lookbehind on, where a generic rule keeps the
-        key name it needs (without it, its regex matched every assignment); where that finds no
-        lookbehind or still matches ordinary code (``_unanchored``), it is anchored by its
-        keywords instead, under new ids (keyword windows, as on the keyword path; those rules
-        are ``shadow_keywords``). Compiled in prefilter form (a superset; it lets Hyperscan
+        key name it needs (without it, its regex matched every assignment); with no such
+        lookbehind, its whole regex, when that holds no positive lookbehind and finds the rule's
+        examples (``_finds_examples``); where neither can be had or the rewrite still matches
+        ordinary code (``_unanchored``), it is anchored by its keywords instead, under new ids
+        (keyword windows, as on the keyword path; those rules are ``shadow_keywords``). Compiled in prefilter form (a superset; it lets Hyperscan
         simplify what is too large). A pattern that cannot be rewritten or compiled leaves its
         rule in ``unshadowed``."""
         hs = self._hs
@@ -996,14 +997,14 @@ class RuleMatcher:
             rule = self.rules[p.rule] if p.rule < len(self.rules) else None
             mode = self.modes[p.rule] if rule is not None else ""
             if mode == "approximate" and rule is not None and rule.keywords:
-                named = self._from_lookbehind(rule)
+                named = self._shadow_rewrite(rule)
                 if named is None and "(?<=" not in rule.regex:
                     # No lookbehind to start from: the whole regex, where it is anchored itself
                     # (a directive or call name opens it), beats a window at every keyword. Not
                     # where a positive lookbehind holds its context (an inline assignment's "&" or
                     # flag, a hash line's "}"): the prefilter form drops it, and the rewrite then
                     # matched ordinary assignments and URLs by the thousand.
-                    named = self._from_lookbehind(rule, whole=True)
+                    named = self._shadow_rewrite(rule, whole=True)
                 if named is None:
                     anchored.append(p.rule)
                     continue
@@ -1043,7 +1044,7 @@ class RuleMatcher:
         self.shadow_keywords = frozenset(anchored)
         return db
 
-    def _from_lookbehind(self, rule: Rule, whole: bool = False) -> Optional[bytes]:
+    def _shadow_rewrite(self, rule: Rule, whole: bool = False) -> Optional[bytes]:
         """The rule's regex rewritten for shadows from its last top-level lookbehind on
         (``shadow_expression``; with ``whole``, all of it), or None where there is none, Hyperscan
         rejects it or it still matches ordinary code holding none of the rule's keywords."""

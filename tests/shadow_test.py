@@ -137,7 +137,7 @@ def test_every_rule_match_next_to_other_characters_has_a_shadow_match_ending_the
             continue
         patterns = {p for p, r in enumerate(matcher.pattern_rule) if r == index}
         # rules searched by their keywords in the shadow: keyword rules, and approximated ones
-        # that no rewrite from their last lookbehind anchors (RuleMatcher._from_lookbehind)
+        # that no rewrite for shadows anchors (RuleMatcher._shadow_rewrite)
         keyword_only = bool(rule.keywords) and (matcher.modes[index] in ("keyword", "fallback", "anchored")
                                                 or index in matcher.shadow_keywords)
         for example in rule.examples:
