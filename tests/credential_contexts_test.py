@@ -142,6 +142,15 @@ CONTEXTS: list[tuple[str, str]] = [
     ("Config.swift", "let key = ProcessInfo.processInfo.environment[\"API_KEY\"] ?? \"{s}\"\n"),
     ("settings.py", "SECRET_KEY = config('SECRET_KEY', default='{s}')\n"),
     ("hosts.ini", "[web]\nweb1 ansible_host=10.0.0.5 ansible_user=deploy ansible_password={s}\n"),
+    # the sixth probe (2026-12-07): argument lists (MCP servers' args), name/value lists, Perl's
+    # %ENV, literals echoed into secret-named files and profiles, API keys in URL queries
+    ("mcp.json", "{{\"mcpServers\": {{\"api\": {{\"args\": [\"--token\", \"{s}\"]}}}}}}\n"),
+    ("session.har", "{{\"name\": \"Authorization\", \"value\": \"Bearer {s}\"}}\n"),
+    ("env.pl", "$ENV{{'API_TOKEN'}} = '{s}';\n"),
+    ("token.sh", "printf \"%s\" \"{s}\" > ~/.config/app/token\n"),
+    ("profile.sh", "echo \"export API_KEY={s}\" >> ~/.bashrc\n"),
+    ("pw.sh", "echo \"{s}\" > /etc/app/db_password\n"),
+    ("query.sh", "curl \"https://api.corp.io/v1/data?apikey={s}\"\n"),
 ]
 
 
