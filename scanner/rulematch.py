@@ -984,9 +984,9 @@ class RuleMatcher:
         lookbehind, its whole regex, when that holds no positive lookbehind and finds the rule's
         examples (``_finds_examples``); where neither can be had or the rewrite still matches
         ordinary code (``_unanchored``), it is anchored by its keywords instead, under new ids
-        (keyword windows, as on the keyword path; those rules are ``shadow_keywords``). Compiled in prefilter form (a superset; it lets Hyperscan
-        simplify what is too large). A pattern that cannot be rewritten or compiled leaves its
-        rule in ``unshadowed``."""
+        (keyword windows, as on the keyword path; those rules are ``shadow_keywords``). Compiled
+        in prefilter form (a superset; it lets Hyperscan simplify what is too large). A pattern
+        that cannot be rewritten or compiled leaves its rule in ``unshadowed``."""
         hs = self._hs
         expressions: list[bytes] = []
         ids: list[int] = []

@@ -183,18 +183,14 @@ def test_every_context_is_found_in_history_beside_characters_hyperscan_cannot_vo
     such versions through their shadow (``scanner.shadow``), where an approximated rule is found
     by its rewritten regex or its keywords (``RuleMatcher._shadow_rewrite``); none may slip past,
     in the first version or in a later one that only edits a line elsewhere."""
-    secrets: dict[str, str] = {}
-    for index, (name, template) in enumerate(CONTEXTS):
-        secret = _value(index)
-        path = f"c{index:03d}/{name}"
-        secrets[path] = secret
-        git_repo.stage(path, "# caf\u00e9 \u00fcber na\u00efve\n" + template.format(s=secret) + "# \u017fee\n")
-    git_repo.commit("contexts beside non-ASCII text")
-    for index, (name, template) in enumerate(CONTEXTS):
-        path = f"c{index:03d}/{name}"
-        git_repo.stage(path, "# caf\u00e9 \u00fcber na\u00efve\n" + template.format(s=secrets[path]) + "# \u017fee, edited\n")
-    git_repo.commit("an edit elsewhere in each file")
+    texts = {f"c{index:03d}/{name}": template.format(s=_value(index))
+             for index, (name, template) in enumerate(CONTEXTS)}
+    for tail, message in (("# \u017fee\n", "contexts beside non-ASCII text"),
+                          ("# \u017fee, edited\n", "an edit elsewhere in each file")):
+        for path, text in texts.items():
+            git_repo.stage(path, "# caf\u00e9 \u00fcber na\u00efve\n" + text + tail)
+        git_repo.commit(message)
     result = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
     found = {(f.path, f.secret) for f in result.findings}
-    missed = [path for path, secret in secrets.items() if (path, secret) not in found]
+    missed = [path for index, path in enumerate(texts) if (path, _value(index)) not in found]
     assert missed == []
