@@ -235,6 +235,7 @@ CONTEXTS: list[tuple[str, str]] = [
     ("Http.java", 'conn.setRequestProperty("Authorization", "Token {s}");\n'),
     ("client.cs", 'client.DefaultRequestHeaders.Add("X-API-KEY", "{s}");\n'),
     ("hook.php", "curl_setopt($ch, CURLOPT_USERPWD, 'svc:{s}');\n"),
+    ("users.csv", "username,password,email\nadmin,{s},admin@corp.io\n"),
     ("ldap.py", "conn.simple_bind_s('cn=admin,dc=corp,dc=io', '{s}')\n"),
 ]
 
