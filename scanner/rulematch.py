@@ -662,9 +662,13 @@ class RuleMatcher:
         # per rule (and one more for percent escapes): windows its matches opened
         self.candidates = [0] * (len(self.rules) + 1)
         self.whole_by = -1  # the rule that last needed a whole text
-        # The path of the text being matched (set by the version chain): a whole-text rule
-        # with a path condition that excludes it does not send the text down the keyword path.
+        # The path of the text being matched (set by the version chain): a rule whose path
+        # condition excludes it (a context rule in a vendored tree or in prose documentation, a
+        # rule for other kinds of file) opens no window there, and a whole-text one does not send
+        # the text down the keyword path.
         self.path: Optional[str] = None
+        self._runs_here: dict[int, bool] = {}  # per rule: does its path condition admit self.path?
+        self._runs_path: Optional[str] = None  # the path _runs_here answers for
         self._long_db: Any = None  # the long patterns alone (see long_match)
         self._long_shadow_db: Any = None  # the same rewritten for shadows
         self._secret_id = -1  # the long databases' id of SECRET_WORD (see long_match)
@@ -1244,16 +1248,23 @@ class RuleMatcher:
         seen: dict[int, int] = {}  # rule -> end of its last window (later matches inside it add nothing)
         pattern_rule, pattern_reach, pattern_lines = self.pattern_rule, self.pattern_reach, self.pattern_lines
         pattern_ahead = self.pattern_ahead
+        if self._runs_path != self.path:  # the chain scans a path's versions one after another
+            self._runs_here, self._runs_path = {}, self.path
+        runs_here = self._runs_here
         for pattern, end in matches:
             rule = pattern_rule[pattern]
             if end <= seen.get(rule, -1):
                 continue
+            runs = runs_here.get(rule)
+            if runs is None:
+                condition = self.rules[rule].path_pattern if rule < len(self.rules) else None
+                runs = runs_here[rule] = (condition is None or self.path is None
+                                          or condition.search(self.path) is not None)
+            if not runs:
+                seen[rule] = len(data)  # its path condition excludes this text: it cannot match here
+                continue
             reach = pattern_reach[pattern]
             if reach == -1:
-                condition = self.rules[rule].path_pattern
-                if condition is not None and self.path is not None and not condition.search(self.path):
-                    seen[rule] = len(data)  # a rule for other kinds of file: it cannot match here
-                    continue
                 self.candidates[rule] += 1
                 self.whole_by = rule
                 if whole is None:
