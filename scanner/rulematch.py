@@ -1320,6 +1320,7 @@ class RuleMatcher:
             "modes": modes,
             "fallback_rules": [r.id for r, m in zip(self.rules, self.modes) if m == "fallback"],
             "unshadowed_rules": [self.rules[i].id for i in sorted(self.unshadowed) if i < len(self.rules)],
+            "shadow_keyword_rules": [self.rules[i].id for i in sorted(self.shadow_keywords)],
             "candidates": {rule_id: n for n, rule_id in ranked},
         }
 

@@ -342,3 +342,18 @@ def test_every_context_is_found_in_history_beside_characters_hyperscan_cannot_vo
     found = {(f.path, f.secret) for f in result.findings}
     missed = [path for index, path in enumerate(texts) if (path, _value(index)) not in found]
     assert missed == []
+
+
+def test_every_context_is_found_in_history_between_other_lines(git_repo: GitRepo) -> None:
+    """The same credentials with ASCII lines before and after them: history searches such texts
+    with the Hyperscan database, where a rule's ``$`` without ``(?m)`` only matches at the end of
+    the text (``vault login TOKEN`` followed by another command was missed that way)."""
+    texts = {f"c{index:03d}/{name}": "# setup\n" + template.format(s=_value(index)) + "# done\n"
+             for index, (name, template) in enumerate(CONTEXTS)}
+    for path, text in texts.items():
+        git_repo.stage(path, text)
+    git_repo.commit("contexts between other lines")
+    result = scan_history(str(git_repo.path), Detector(list(builtin_rules())), jobs=1, use_cache=False)
+    found = {(f.path, f.secret) for f in result.findings}
+    missed = [path for index, path in enumerate(texts) if (path, _value(index)) not in found]
+    assert missed == []

@@ -294,3 +294,17 @@ def test_a_byte_order_mark_and_other_characters_on_the_first_line(git_repo: GitR
     key_of = lambda r: sorted((f.rule_id, f.line, f.column, f.commit) for f in r.findings)  # noqa: E731
     assert key_of(result) == key_of(python)
     assert ("stripe-live-secret-key", 1, 8, added) in key_of(result)
+
+
+def test_stats_name_the_rules_searched_at_their_keywords_in_non_ascii_texts(git_repo: GitRepo) -> None:
+    """A rule whose rewrite for shadows Hyperscan rejects or loses matches of falls back to its
+    keywords in non-ASCII texts: never silently, ``history --stats`` names each such rule."""
+    matcher = _matcher()
+    expected = sorted(matcher.rules[i].id for i in matcher.shadow_keywords)
+    assert "generic-secret-setter-call" in expected  # (see the test above)
+    git_repo.stage("notes.txt", "caf\u00e9\n")
+    git_repo.commit("one text")
+    result = git_repo.run_mcp_scan("history", ".", "--no-cache", "--no-config", "--stats", "-q")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.decode().splitlines() if "at their keywords in non-ASCII texts" in line]
+    assert len(lines) == 1 and sorted(lines[0].rsplit(": ", 1)[1].split(", ")) == expected

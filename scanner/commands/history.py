@@ -107,6 +107,12 @@ def _print_matching(matching: Any) -> None:
     if unshadowed:
         print(f"matching: {len(unshadowed)} rule(s) not rewritten for shadows, judged by Python around every "
               f"non-ASCII character: {', '.join(unshadowed)}", file=sys.stderr)
+    by_keywords = matching.get("shadow_keyword_rules") or []
+    if by_keywords:
+        # not rewritten for shadows (Hyperscan rejects the rewrite, or loses its matches): found
+        # in non-ASCII texts at their keywords, as on the keyword path
+        print(f"matching: {len(by_keywords)} rule(s) searched at their keywords in non-ASCII texts: "
+              f"{', '.join(by_keywords)}", file=sys.stderr)
     for key in ("full_scans", "delta_scans", "changes_in_pieces", "long_reach", "shadowed", "windows_judged",
                 "windows_reused", "keyword_path"):
         if key in matching:

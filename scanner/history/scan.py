@@ -316,6 +316,7 @@ def _matching_stats(detector: Detector, counters: dict[str, int]) -> dict[str, A
         stats["modes"] = report["modes"]
         stats["fallback_rules"] = report["fallback_rules"]
         stats["unshadowed_rules"] = report["unshadowed_rules"]
+        stats["shadow_keyword_rules"] = report["shadow_keyword_rules"]
     candidates = sorted(((v, k.split(":", 1)[1]) for k, v in counters.items() if k.startswith("candidates:")),
                         reverse=True)
     stats["candidates"] = {name: count for count, name in candidates}
