@@ -1258,8 +1258,9 @@ class RuleMatcher:
             runs = runs_here.get(rule)
             if runs is None:
                 condition = self.rules[rule].path_pattern if rule < len(self.rules) else None
+                # (a compiled regex answers a match or None, OutsideVendored a bool)
                 runs = runs_here[rule] = (condition is None or self.path is None
-                                          or condition.search(self.path) is not None)
+                                          or bool(condition.search(self.path)))
             if not runs:
                 seen[rule] = len(data)  # its path condition excludes this text: it cannot match here
                 continue

@@ -331,3 +331,20 @@ def test_only_escapes_that_can_decode_open_a_percent_window(matcher: RuleMatcher
     expected = _hits(detector, text, "src/asm_notes.txt")
     assert any(hit[0] == "stripe-live-secret-key" for hit in expected)
     assert _chain_hits(MatchedChain(matcher, True), detector, text, "src/asm_notes.txt") == expected
+
+
+def test_a_rule_kept_out_of_a_path_opens_no_window_there(rules: list[Any], matcher: RuleMatcher) -> None:
+    """A context rule (vendored = false) in a vendored tree, or a rule for other kinds of file, cannot
+    match there: its Hyperscan matches open no window (no Python judges them), and the findings are
+    the detector's own for that path."""
+    index = [rule.id for rule in rules].index("generic-password-unquoted")
+    text = f"db_password = Kv{fake(14, seed=41)}7q\n".encode()
+    for path, opens in (("config/app.ini", True), ("node_modules/pkg/app.ini", False)):
+        matcher.path = path
+        windows, _ = matcher.search(text, 0, len(text))
+        assert windows is not None
+        assert any(rules_ is None or index in rules_ for _, _, rules_ in windows) is opens, path
+        chain = MatchedChain(matcher, enabled=False)
+        detector = Detector(rules)
+        assert _chain_hits(chain, detector, text.decode(), path) == _hits(Detector(rules, engine="python"),
+                                                                          text.decode(), path)
