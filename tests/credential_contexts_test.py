@@ -299,6 +299,8 @@ CONTEXTS: list[tuple[str, str]] = [
     ("t15.sh", "vercel env add API_KEY production <<< {s}\n"),
     ("t16.sh", "gh secret set API_TOKEN --body {s}\n"),
     ("ldap.py", "conn.simple_bind_s('cn=admin,dc=corp,dc=io', '{s}')\n"),
+    ("old.env", "# DB_PASSWORD={s}\n"),
+    ("settings.ini", "[db]\n; password = {s}\n"),
     # the ninth probe: URLs of other schemes, brokers, signing keys, service configs
     ("cam.py", 'stream = cv2.VideoCapture("rtsp://admin:{s}@192.168.1.64:554/Streaming/Channels/101")\n'),
     ("sip.conf", "register => 1001:{s}@sip.provider.net/1001\n"),
