@@ -348,3 +348,28 @@ def test_a_rule_kept_out_of_a_path_opens_no_window_there(rules: list[Any], match
         detector = Detector(rules)
         assert _chain_hits(chain, detector, text.decode(), path) == _hits(Detector(rules, engine="python"),
                                                                           text.decode(), path)
+
+
+def test_every_rule_example_with_crlf_line_ends_is_found_as_with_lf(rules: list[Any], matcher: RuleMatcher) -> None:
+    """A file saved with Windows line ends: every example a rule finds with LF line ends, each
+    engine and history's Hyperscan windows find with CRLF too (a rule's ``$`` matches before the
+    LF only, so a ``\\r`` before it hid the match: 13 rules missed such a config line)."""
+    python = Detector(rules, engine="python")
+    detector = Detector(rules)
+    problems = []
+    for rule in rules:
+        path = rule.example_path or "example.txt"
+        if detector.reads_path(path):
+            continue  # scanned whole, never through the chain
+        for example in rule.examples:
+            lf = example.replace("\r\n", "\n") + "\n"
+            if rule.id not in {f.rule_id for f in python.scan_text(lf, path)}:
+                continue  # found only with its padding or context (rules check covers those)
+            crlf = lf.replace("\n", "\r\n")
+            for name, found in (("python", {f.rule_id for f in python.scan_text(crlf, path)}),
+                                ("hyperscan", {f.rule_id for f in detector.scan_text(crlf, path)}),
+                                ("chain", {h[0] for h in _chain_hits(MatchedChain(matcher, enabled=False),
+                                                                     detector, crlf, path)})):
+                if rule.id not in found:
+                    problems.append((rule.id, name, example[:40]))
+    assert problems == []
