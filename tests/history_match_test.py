@@ -353,7 +353,7 @@ def test_a_rule_kept_out_of_a_path_opens_no_window_there(rules: list[Any], match
 def test_every_rule_example_with_crlf_line_ends_is_found_as_with_lf(rules: list[Any], matcher: RuleMatcher) -> None:
     """A file saved with Windows line ends: every example a rule finds with LF line ends, each
     engine and history's Hyperscan windows find with CRLF too (a rule's ``$`` matches before the
-    LF only, so a ``\\r`` before it hid the match: 13 rules missed such a config line)."""
+    LF only, so a ``\\r`` before it hid the match: ten rules missed such a config line)."""
     python = Detector(rules, engine="python")
     detector = Detector(rules)
     problems = []
