@@ -143,6 +143,14 @@ def _cat_file_pids(session: int) -> list[int]:
     return [int(pid) for pid in found.stdout.split()]
 
 
+def _blob_reader_pids(session: int) -> list[int]:
+    """The ``git cat-file --batch`` processes that read blobs (the workers'; the message reader that
+    runs during the walk starts its own cat-file without the delta-cache setting)."""
+    found = subprocess.run(["pgrep", "-s", str(session), "-f", "deltaBaseCacheLimit=[^ ]+ cat-file --batch$"],
+                           capture_output=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
 def _bytes_streamed(pids: list[int]) -> int:
     total = 0
     for pid in pids:
@@ -291,7 +299,8 @@ def test_ctrl_c_during_the_walk_with_the_pool_already_forked(tmp_path: Path) -> 
     proc = start("history", "--no-cache", "--no-config", "--jobs", "2", ".", cwd=repo)
     def walking_with_the_pool() -> bool:
         walking = subprocess.run(["pgrep", "-s", str(proc.pid), "-f", "log --raw"], capture_output=True).stdout
-        return bool(walking and _forked_scanners(proc.pid) and not _cat_file_pids(proc.pid))
+        # (the message worker's own cat-file may already run: it reads commits, not blobs)
+        return bool(walking and _forked_scanners(proc.pid) and not _blob_reader_pids(proc.pid))
 
     landed = _signal_once(proc, walking_with_the_pool, pause=0.005)
     out, err = proc.communicate(timeout=120)
