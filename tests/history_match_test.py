@@ -9,6 +9,7 @@ the Hyperscan version chain as through whole-file pure-Python scans.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -37,6 +38,15 @@ def _chain_hits(chain: MatchedChain, detector: Detector, text: str, path: str) -
 
     found = chain.scan(path, text.encode("utf-8"), lambda data: True, scan)
     return {(h.rule_id, h.fingerprint, h.line, h.column) for h in found}
+
+
+def _chained(rules: list[Any], detector: Detector) -> Iterator[tuple[Any, str]]:
+    """Each rule with the path its examples are judged under, but the rules chosen by path: the
+    sources scan the files such a rule reads whole, never through the version chain."""
+    for rule in rules:
+        path = rule.example_path or "example.txt"
+        if not detector.reads_path(path):
+            yield rule, path
 
 
 @pytest.fixture(scope="module")
@@ -78,10 +88,7 @@ def test_rule_examples_through_hyperscan_windows_equal_the_python_detector(rules
     python = Detector(rules, engine="python")
     detector = Detector(rules)
     problems = []
-    for rule in rules:
-        path = rule.example_path or "example.txt"
-        if detector.reads_path(path):
-            continue  # the sources scan files a path-chosen rule reads whole, never through the chain
+    for rule, path in _chained(rules, detector):
         for text in rule.examples + rule.negative_examples:
             for body in (text, _PADDING + text + "\n" + _PADDING):
                 if not text_ok(body.encode("utf-8")):
@@ -357,10 +364,7 @@ def test_every_rule_example_with_crlf_line_ends_is_found_as_with_lf(rules: list[
     python = Detector(rules, engine="python")
     detector = Detector(rules)
     problems = []
-    for rule in rules:
-        path = rule.example_path or "example.txt"
-        if detector.reads_path(path):
-            continue  # scanned whole, never through the chain
+    for rule, path in _chained(rules, detector):
         for example in rule.examples:
             lf = example.replace("\r\n", "\n") + "\n"
             if rule.id not in {f.rule_id for f in python.scan_text(lf, path)}:
