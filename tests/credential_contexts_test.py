@@ -399,6 +399,44 @@ CONTEXTS: list[tuple[str, str]] = [
     ("ansible.cfg", "[defaults]\nvault_password_file = ./pw.txt\nbecome_pass = {s}\n"),
     ("salt.conf", "mysql.pass: '{s}'\n"),
     ("chef.json", '{{"mysql": {{"server_root_password": "{s}"}}}}\n'),
+    # twelfth probe: process and CI command lines, editor data sources, daemons' own configs
+    ("Procfile", "web: DATABASE_PASSWORD={s} bundle exec puma\n"),
+    (".gitlab-ci.yml", "deploy:\n  script: API_TOKEN={s} make deploy\n"),
+    ("Dockerfile", "RUN NPM_TOKEN={s} npm ci\n"),
+    (".vscode/settings.json", '{{"sqltools.connections": [{{"driver": "PostgreSQL", "username": "app", "password": "{s}"}}]}}\n'),
+    ("docker-compose.yml", "services:\n  db:\n    environment:\n      - MYSQL_ROOT_PASSWORD={s}\n"),
+    ("values.yaml", "auth:\n  rootPassword: {s}\n"),
+    ("mosquitto.conf", "bridge_password {s}\n"),
+    ("prometheus.yml", "basic_auth:\n  username: admin\n  password: {s}\n"),
+    ("grafana.ini", "[security]\nadmin_password = {s}\n"),
+    ("fluent.conf", "<match **>\n  @type elasticsearch\n  password {s}\n</match>\n"),
+    ("logstash.conf", 'output {{ elasticsearch {{ user => "elastic" password => "{s}" }} }}\n'),
+]
+
+_HEX = "0123456789abcdef"
+_LOWER = "abcdefghijklmnopqrstuvwxyz0123456789"
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+# Credentials whose shape is the provider's, in the places they are written (twelfth probe):
+# (file name, text with {s}, the value).
+SHAPED: list[tuple[str, str, str]] = [
+    (".condarc", "channels:\n  - https://conda.anaconda.org/t/{s}/private\n", fake(30, seed=9401)),
+    ("requirements.txt", "--extra-index-url https://dl.cloudsmith.io/{s}/acme/python/python/simple/\n",
+     fake(16, seed=9402)),
+    ("ghost.js", "const api = new GhostAdminAPI({{url: 'https://blog.example.com', key: '{s}'}});\n",
+     fake(24, _HEX, seed=9403) + ":" + fake(64, _HEX, seed=9404)),
+    ("auth.json", '{{"bearer": {{"repo.example.org": "{s}"}}}}\n', fake(32, seed=9405)),
+    (".m2/settings-security.xml", "<settingsSecurity>\n  <master>{s}</master>\n</settingsSecurity>\n",
+     "{" + fake(44, _B64, seed=9406) + "}"),
+    ("haproxy.cfg", "userlist admins\n  user admin password {s}\n",
+     "$6$" + fake(16, seed=9407) + "$" + fake(86, seed=9408)),
+    ("stack.env", "PORTAINER_KEY={s}\n", "ptr_" + fake(43, _B64, seed=9409) + "="),
+    ("rancher.sh", 'curl -H "Authorization: Bearer {s}" https://rancher.example.com/v3/clusters\n',
+     "token-" + fake(5, _LOWER, seed=9410) + ":" + fake(54, _LOWER, seed=9411)),
+    ("nebula.tf", 'token = "{s}"\n', "dnkey-" + fake(26, seed=9412) + "-" + fake(52, seed=9413)),
+    ("tts.py", "client = Client(key='{s}')\n", "sk_" + fake(48, _HEX, seed=9414)),
+    ("llm.py", 'client = OpenAI(base_url=BASE, api_key="{s}")\n', "esecret_" + fake(26, _LOWER, seed=9415)),
+    ("billing.py", "polar = Polar(access_token='{s}')\n", "polar_oat_" + fake(43, seed=9416)),
 ]
 
 
@@ -415,6 +453,13 @@ def detector(request: pytest.FixtureRequest) -> Detector:
                          ids=[n for n, _ in CONTEXTS])
 def test_a_credential_in_a_common_context_is_found(detector: Detector, index: int, name: str, template: str) -> None:
     secret = _value(index)
+    found = detector.scan_text(template.format(s=secret), name)
+    assert secret in {f.secret for f in found}, [f.rule_id for f in found]
+
+
+@pytest.mark.parametrize(("name", "template", "secret"), SHAPED, ids=[n for n, _, _ in SHAPED])
+def test_a_provider_shaped_credential_in_its_place_is_found(detector: Detector, name: str, template: str,
+                                                           secret: str) -> None:
     found = detector.scan_text(template.format(s=secret), name)
     assert secret in {f.secret for f in found}, [f.rule_id for f in found]
 
