@@ -38,6 +38,8 @@ def _rules(findings: list[Finding]) -> list[str]:
         {"command": "docker", "args": ["run", "-e", f"GITHUB_TOKEN={TOKEN}", "img"]},
         {"url": f"https://mcp.example.com/sse?api_key={TOKEN}"},
         {"url": f"https://user:{TOKEN}@mcp.example.com/sse"},
+        {"url": f"https://mcp.example.com/mcp/{TOKEN}/sse"},  # hosted servers: the key is the path
+        {"serverUrl": f"https://mcp.example.com/s/{TOKEN}"},
         {"command": "npx", "config": {"apiKey": TOKEN}},
         {"command": f"npx server --password {TOKEN}"},
     ],
@@ -65,6 +67,10 @@ def test_literal_credentials_are_reported_redactable(server: dict[str, Any]) -> 
         {"command": "npx", "args": ["server", "--api-key=${API_KEY}", "--token", "${TOKEN}"]},
         {"command": "docker", "args": ["run", "-e", "GITHUB_TOKEN", "img"]},
         {"url": "https://mcp.example.com/sse?api_key=${API_KEY}&region=eu"},
+        {"url": "https://mcp.example.com/mcp/550e8400-e29b-41d4-a716-446655440000/sse"},  # an id, not a key
+        {"url": "https://mcp.example.com/servers/github-issues-and-pull-requests/sse"},
+        {"url": "https://mcp.example.com/mcp/ConfigureServerAuthentication2024"},
+        {"url": "https://mcp.example.com/mcp/3f786850e387550fdab836ed7e6dc881de23001b"},
     ],
 )
 def test_references_and_non_secrets_pass(server: dict[str, Any]) -> None:

@@ -411,6 +411,7 @@ CONTEXTS: list[tuple[str, str]] = [
     ("grafana.ini", "[security]\nadmin_password = {s}\n"),
     ("fluent.conf", "<match **>\n  @type elasticsearch\n  password {s}\n</match>\n"),
     ("logstash.conf", 'output {{ elasticsearch {{ user => "elastic" password => "{s}" }} }}\n'),
+    (".mcp.json", '{{"mcpServers": {{"x": {{"command": "docker", "args": ["run", "-i", "-e", "X_TOKEN={s}", "x/mcp"]}}}}}}\n'),
 ]
 
 _HEX = "0123456789abcdef"

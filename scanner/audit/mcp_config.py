@@ -25,7 +25,7 @@ from scanner.audit import ttl
 from scanner.audit.findings import drop_allowed, make_finding
 from scanner.audit.jsonc import JsoncError, Node, parse
 from scanner.audit.jwt import find_jwts, jwt_findings
-from scanner.entropy import is_placeholder
+from scanner.entropy import is_identifier, is_placeholder, shannon_entropy
 from scanner.models import Finding
 
 # Known client config locations (glob over the repository-relative path; `**/` = any depth).
@@ -177,6 +177,18 @@ def secret_name(name: str) -> bool:
         if word == "key" and (len(words) == 1 or (index and words[index - 1] in _KEY_QUALIFIERS)):
             return True
     return False
+
+
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9_-]{24,256}")
+
+
+def path_token(segment: str) -> bool:
+    """Is this URL path segment a random key? Long, upper and lower case and digits (no UUID, hex
+    digest or slug has all three), random-looking, not words (``ListIssues2024``) nor a filler."""
+    return (_PATH_SEGMENT.fullmatch(segment) is not None and any(c.isupper() for c in segment)
+            and any(c.islower() for c in segment) and any(c.isdigit() for c in segment)
+            and shannon_entropy(segment) >= 4.0 and not is_identifier(segment.rstrip("0123456789"))
+            and literal_secret(segment) is not None)
 
 
 def is_reference(value: str) -> bool:
@@ -443,6 +455,13 @@ class _Linter:
             elif (name.lower() in _QUERY_SECRET or secret_name(name)) and literal_secret(query_value):
                 self.credential(node, pointer, f"the URL query parameter {name} of {label}", query_value,
                                 f"a header such as \"Authorization\": \"Bearer ${{{_env_name(name)}}}\"")
+        for segment in parts.path.split("/"):
+            if path_token(segment):
+                # Hosted servers hand out URLs whose path is the key (https://host/mcp/KEY/sse):
+                # the URL is the credential, whatever it is called.
+                self.credential(node, pointer, f"the URL path of {label}", segment,
+                                "\"Authorization\": \"Bearer ${MCP_TOKEN}\" (or the server's OAuth sign-in) and a URL without the key")
+                break
 
 
 def lint_config(path: str, text: str, *, detector: Any = None, severity: Optional[str] = None,
