@@ -438,6 +438,16 @@ SHAPED: list[tuple[str, str, str]] = [
     ("tts.py", "client = Client(key='{s}')\n", "sk_" + fake(48, _HEX, seed=9414)),
     ("llm.py", 'client = OpenAI(base_url=BASE, api_key="{s}")\n', "esecret_" + fake(26, _LOWER, seed=9415)),
     ("billing.py", "polar = Polar(access_token='{s}')\n", "polar_oat_" + fake(43, seed=9416)),
+    # thirteenth probe: CLI sign-ins and --long token options, cluster join tokens
+    ("deploy.sh", "vercel deploy --prod --token {s}\n", fake(24, seed=9417)),
+    (".travis.yml", "before_install:\n  - travis login --github-token {s}\n", fake(40, _HEX, seed=9418)),
+    ("sync.sh", "mytool sync --api-key={s} --region eu\n", fake(24, seed=9419)),
+    ("install.sh", "curl -sfL https://get.k3s.io | K3S_URL=https://10.0.0.1:6443 K3S_TOKEN={s} sh -\n",
+     "K10" + fake(64, _HEX, seed=9420) + "::server:" + fake(32, _HEX, seed=9421)),
+    ("ci.sh", "bash <(curl -s https://codecov.io/bash) -t {s}\n",
+     "-".join(fake(n, _HEX, seed=9422 + n) for n in (8, 4, 4, 4, 12))),
+    ("setup.sh", "snyk auth {s}\n", "-".join(fake(n, _HEX, seed=9432 + n) for n in (8, 4, 4, 4, 12))),
+    ("tunnel.sh", "ngrok config add-authtoken {s}\n", fake(27, seed=9440) + "_" + fake(21, seed=9441)),
 ]
 
 
