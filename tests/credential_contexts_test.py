@@ -412,6 +412,20 @@ CONTEXTS: list[tuple[str, str]] = [
     ("fluent.conf", "<match **>\n  @type elasticsearch\n  password {s}\n</match>\n"),
     ("logstash.conf", 'output {{ elasticsearch {{ user => "elastic" password => "{s}" }} }}\n'),
     (".mcp.json", '{{"mcpServers": {{"x": {{"command": "docker", "args": ["run", "-i", "-e", "X_TOKEN={s}", "x/mcp"]}}}}}}\n'),
+    # fourteenth probe: client stores and connection files
+    ("sitemanager.xml", "<Server><Host>ftp.example.com</Host><User>deploy</User><Pass>{s}</Pass></Server>\n"),
+    ("auth/svn.simple/5671adf2865e267db74f09ba6f872c28",
+     "K 8\npasstype\nV 6\nsimple\nK 8\npassword\nV 18\n{s}\nK 8\nusername\nV 6\ndeploy\nEND\n"),
+    ("etc/davfs2/secrets", "https://dav.example.com/remote.php/webdav deploy {s}\n"),
+    (".idea/WebServers.xml", '<fileTransfer host="ftp.example.com" port="21" accessType="FTP" login="deploy" password="{s}" />\n'),
+    ("dbeaver-data-sources.xml", '<connection host="db" port="5432" database="app" user="app" password="{s}" type="prod"/>\n'),
+    ("robomongo.json", '{{"credentials": [{{"userName": "app", "userPassword": "{s}", "databaseName": "admin"}}]}}\n'),
+    (".smbcredentials", "username=deploy\npassword={s}\ndomain=CORP\n"),
+    (".irssi/config", 'servers = ({{ address = "irc.libera.chat"; port = "6697"; password = "{s}"; }});\n'),
+    (".esmtprc", 'hostname = smtp.example.com:587\nusername = "deploy"\npassword = "{s}"\n'),
+    (".ftpconfig", '{{"protocol": "ftp", "host": "ftp.example.com", "user": "deploy", "pass": "{s}"}}\n'),
+    ("ventrilo_srv.ini", "[Server]\nName=Clan\nAdminPassword={s}\n"),
+    ("odbc.ini", "[prod]\nDriver = PostgreSQL\nServername = db\nUserName = app\nPassword = {s}\n"),
 ]
 
 _HEX = "0123456789abcdef"
@@ -448,6 +462,13 @@ SHAPED: list[tuple[str, str, str]] = [
      "-".join(fake(n, _HEX, seed=9422 + n) for n in (8, 4, 4, 4, 12))),
     ("setup.sh", "snyk auth {s}\n", "-".join(fake(n, _HEX, seed=9432 + n) for n in (8, 4, 4, 4, 12))),
     ("tunnel.sh", "ngrok config add-authtoken {s}\n", fake(27, seed=9440) + "_" + fake(21, seed=9441)),
+    # fourteenth probe: stores that keep a password encoded (base64, obfuscated hex), not hidden
+    ("recentservers.xml", '<Server><Host>ftp.example.com</Host><User>deploy</User><Pass encoding="base64">{s}</Pass></Server>\n',
+     base64.b64encode(fake(24, seed=9442).encode()).decode()),
+    ("WinSCP.ini", "[Sessions\\deploy@ftp.example.com]\nHostName=ftp.example.com\nUserName=deploy\nPassword={s}\n",
+     fake(64, _HEX, seed=9443)),
+    ("server.remmina", "[remmina]\nserver=10.0.0.5\nusername=admin\npassword={s}\nprotocol=RDP\n",
+     base64.b64encode(fake(24, seed=9444).encode()).decode()),
 ]
 
 

@@ -460,7 +460,8 @@ class _Linter:
                 # Hosted servers hand out URLs whose path is the key (https://host/mcp/KEY/sse):
                 # the URL is the credential, whatever it is called.
                 self.credential(node, pointer, f"the URL path of {label}", segment,
-                                "\"Authorization\": \"Bearer ${MCP_TOKEN}\" (or the server's OAuth sign-in) and a URL without the key")
+                                "\"Authorization\": \"Bearer ${MCP_TOKEN}\" (or the server's OAuth sign-in) "
+                                "and a URL without the key")
                 break
 
 
