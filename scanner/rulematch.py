@@ -54,8 +54,13 @@ from scanner.shadow import SEPARATORS, Shadow, Unshadowable, collect_groups, sha
 # look for it in each change, through the long patterns' database (``RuleMatcher.long_match``).
 SECRET_WORD = "Secret"
 
+# Source files of common languages. A rule whose path condition admits none of them is kept out
+# of the database source code is searched with (RuleMatcher._path_rules).
+SOURCE_FILES = ("src/app.py", "main.go", "index.js", "src/App.java", "app.rb", "index.php", "main.c", "app.ts",
+                "src/lib.rs", "Program.cs", "App.kt", "main.swift")
+
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 20
+FORMAT = 21
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -141,20 +146,21 @@ def _rule_patterns_part(indices: Sequence[int]) -> dict[int, tuple[list[Pattern]
     return {index: matcher._rule_patterns(index, matcher.rules[index]) for index in indices}
 
 
-def _database(patterns: Sequence[Pattern]) -> Any:
+def _database(patterns: Sequence[Pattern], ids: Optional[Sequence[int]] = None) -> Any:
+    """The patterns as one block-mode database, under their indices (or ``ids``)."""
     import hyperscan as hs
 
     db = hs.Database(mode=hs.HS_MODE_BLOCK)
-    db.compile(expressions=[p.expression for p in patterns], ids=list(range(len(patterns))),
+    db.compile(expressions=[p.expression for p in patterns], ids=list(ids if ids is not None else range(len(patterns))),
                elements=len(patterns), flags=[p.flags for p in patterns])
     return db
 
 
-def _serialized_database(patterns: Sequence[Pattern]) -> bytes:
-    """In a helper: the main database, compiled and serialized (a database object cannot be pickled)."""
+def _serialized_database(patterns: Sequence[Pattern], ids: Optional[Sequence[int]] = None) -> bytes:
+    """In a helper: a database, compiled and serialized (a database object cannot be pickled)."""
     import hyperscan as hs
 
-    return bytes(hs.dumpb(_database(patterns)))
+    return bytes(hs.dumpb(_database(patterns, ids)))
 
 
 def _windowed(expression: bytes, flags: int, index: int, rule: Rule, feeds: int, width: int) -> Pattern:
@@ -662,13 +668,24 @@ class RuleMatcher:
         # per rule (and one more for percent escapes): windows its matches opened
         self.candidates = [0] * (len(self.rules) + 1)
         self.whole_by = -1  # the rule that last needed a whole text
-        # The path of the text being matched (set by the version chain): a rule whose path
-        # condition excludes it (a context rule in a vendored tree or in prose documentation, a
-        # rule for other kinds of file) opens no window there, and a whole-text one does not send
+        # The path of the text being matched (``path``, set by the version chain): a rule whose
+        # path condition excludes it (a context rule in a vendored tree or in prose documentation,
+        # a rule for other kinds of file) opens no window there, and a whole-text one does not send
         # the text down the keyword path.
-        self.path: Optional[str] = None
-        self._runs_here: dict[int, bool] = {}  # per rule: does its path condition admit self.path?
-        self._runs_path: Optional[str] = None  # the path _runs_here answers for
+        self._path: Optional[str] = None
+        self._runs_here: dict[int, bool] = {}  # per rule: does its path condition admit the path?
+        # The rules written for kinds of file other than source code (a ``path`` condition no
+        # common source file passes: CSV exports, .git-credentials, unquoted config and YAML
+        # lines), and the database of every other pattern under the same ids: a text none of those
+        # rules may match (most of a history: source code) is searched with it. Their patterns
+        # (line-anchored, "password" columns) cost the whole database a sixth of its speed on
+        # every text while matching in few (bench/README.md, "Matching cost").
+        self._path_rules = frozenset(index for index, rule in enumerate(self.rules)
+                                     if rule.path and rule.path_pattern is not None
+                                     and not any(rule.path_pattern.search(probe) for probe in SOURCE_FILES))
+        self._common_db: Any = None
+        self._here: Optional[tuple[Any, Any]] = None  # (database, scratch) for the path, once chosen
+        self.common_scans = 0  # texts searched with the database without the path rules
         self._long_db: Any = None  # the long patterns alone (see long_match)
         self._long_shadow_db: Any = None  # the same rewritten for shadows
         self._secret_id = -1  # the long databases' id of SECRET_WORD (see long_match)
@@ -681,6 +698,7 @@ class RuleMatcher:
         self.shadow_keywords: frozenset[int] = frozenset()  # rules the shadow finds by their keywords
         self._db = self._load_or_compile()
         self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
+        self._common_scratch = hyperscan.Scratch(self._common_db) if self._common_db is not None else None
         self._long_scratch = hyperscan.Scratch(self._long_db) if self._long_db is not None else None
         self._long_shadow_scratch = (hyperscan.Scratch(self._long_shadow_db)
                                      if self._long_shadow_db is not None else None)
@@ -730,6 +748,7 @@ class RuleMatcher:
             self._long_shadow_db = (self._hs.loadb(stored["long_shadow"], self._hs.HS_MODE_BLOCK)
                                     if stored["long_shadow"] else None)
             self._shadow_db = self._hs.loadb(stored["shadow"], self._hs.HS_MODE_BLOCK) if stored["shadow"] else None
+            self._common_db = self._hs.loadb(stored["common"], self._hs.HS_MODE_BLOCK) if stored["common"] else None
             self.unshadowed = frozenset(stored["unshadowed"])
             self._secret_id = stored["secret_id"]
             self._long_reach = stored["long_reach"]
@@ -747,6 +766,7 @@ class RuleMatcher:
                                  "long_shadow": (self._hs.dumpb(self._long_shadow_db)
                                                  if self._long_shadow_db is not None else b""),
                                  "shadow": self._hs.dumpb(self._shadow_db) if self._shadow_db is not None else b"",
+                                 "common": self._hs.dumpb(self._common_db) if self._common_db is not None else b"",
                                  "unshadowed": sorted(self.unshadowed),
                                  "shadow_keywords": sorted(self.shadow_keywords),
                                  "secret_id": self._secret_id, "long_reach": self._long_reach},
@@ -914,16 +934,24 @@ class RuleMatcher:
             _COMPILING = None
 
     def _databases(self, patterns: list[Pattern], pool: Any = None) -> Any:
-        """The main database of ``patterns`` (compiled by one of ``pool``'s helpers, when given, while
-        this process compiles the long and shadow ones), and the pattern tables."""
+        """The main database of ``patterns`` and the one without the path rules' (compiled by
+        ``pool``'s helpers, when given, while this process compiles the long and shadow ones), and
+        the pattern tables."""
         self.pattern_rule = [p.rule for p in patterns]
         self.pattern_reach = [p.reach for p in patterns]
         self.pattern_lines = [p.lines for p in patterns]
         self.pattern_ahead = [p.ahead for p in patterns]
+        common_ids = [i for i, p in enumerate(patterns) if p.rule not in self._path_rules]
+        common = [patterns[i] for i in common_ids] if len(common_ids) < len(patterns) else []
         main = pool.apply_async(_serialized_database, (patterns,)) if pool is not None else None
+        rest = pool.apply_async(_serialized_database, (common, common_ids)) if pool is not None and common else None
         self._long_db, self._long_shadow_db = self._compile_long(patterns)
         self._shadow_db = self._compile_shadow(patterns)
-        return self._hs.loadb(main.get(), self._hs.HS_MODE_BLOCK) if main is not None else _database(patterns)
+        hs = self._hs
+        if common:
+            self._common_db = (hs.loadb(rest.get(), hs.HS_MODE_BLOCK) if rest is not None
+                               else _database(common, common_ids))
+        return hs.loadb(main.get(), hs.HS_MODE_BLOCK) if main is not None else _database(patterns)
 
     def _compile_long(self, patterns: Sequence[Pattern]) -> tuple[Any, Any]:
         """The databases ``long_match`` scans, on texts and on their shadows: per long rule, the
@@ -1120,9 +1148,36 @@ class RuleMatcher:
         return None
 
     # -- scanning ----------------------------------------------------------
+    @property
+    def path(self) -> Optional[str]:
+        """The path of the texts being matched (None: unknown, every rule may match)."""
+        return self._path
+
+    @path.setter
+    def path(self, path: Optional[str]) -> None:
+        if path != self._path:  # (a chain sets it for each version of a path)
+            self._path, self._runs_here, self._here = path, {}, None
+
+    def _runs(self, rule: int) -> bool:
+        """Does ``rule``'s path condition admit the path (always, for the percent-escape pattern)?"""
+        runs = self._runs_here.get(rule)
+        if runs is None:
+            condition = self.rules[rule].path_pattern if rule < len(self.rules) else None
+            # (a compiled regex answers a match or None, OutsideVendored a bool)
+            runs = self._runs_here[rule] = condition is None or self._path is None or bool(condition.search(self._path))
+        return runs
+
     def scan(self, data: bytes) -> Optional[list[tuple[int, int]]]:
-        """``(pattern id, match end)`` for every match in ``data``; None when there were too many."""
-        return self._scan(self._db, self._scratch, data)
+        """``(pattern id, match end)`` for every match in ``data``; None when there were too many.
+        Searched without the patterns of the rules for other kinds of file where none of them runs
+        (``_path_rules``)."""
+        here = self._here
+        if here is None:
+            common = self._common_db is not None and not any(self._runs(rule) for rule in self._path_rules)
+            here = self._here = (self._common_db, self._common_scratch) if common else (self._db, self._scratch)
+        if here[0] is self._common_db:
+            self.common_scans += 1
+        return self._scan(here[0], here[1], data)
 
     @property
     def shadows(self) -> bool:
@@ -1248,20 +1303,12 @@ class RuleMatcher:
         seen: dict[int, int] = {}  # rule -> end of its last window (later matches inside it add nothing)
         pattern_rule, pattern_reach, pattern_lines = self.pattern_rule, self.pattern_reach, self.pattern_lines
         pattern_ahead = self.pattern_ahead
-        if self._runs_path != self.path:  # the chain scans a path's versions one after another
-            self._runs_here, self._runs_path = {}, self.path
-        runs_here = self._runs_here
+        runs_here, runs = self._runs_here, self._runs
         for pattern, end in matches:
             rule = pattern_rule[pattern]
             if end <= seen.get(rule, -1):
                 continue
-            runs = runs_here.get(rule)
-            if runs is None:
-                condition = self.rules[rule].path_pattern if rule < len(self.rules) else None
-                # (a compiled regex answers a match or None, OutsideVendored a bool)
-                runs = runs_here[rule] = (condition is None or self.path is None
-                                          or bool(condition.search(self.path)))
-            if not runs:
+            if not (runs_here.get(rule) or runs(rule)):
                 seen[rule] = len(data)  # its path condition excludes this text: it cannot match here
                 continue
             reach = pattern_reach[pattern]

@@ -46,6 +46,7 @@ def build(helpers, where):
         "found": [sorted(m.scan(t.encode("utf-8")) or []) for t in texts],
         "shadow": [sorted(m.scan_shadow(s.text) or []) if s is not None else None for s in shadows],
         "long": [m.long_match(t.encode("utf-8"), True) for t in texts],
+        "common": [sorted(m.scan(t.encode("utf-8")) or []) for t in texts if setattr(m, "path", "src/app.py") is None],
     }
 
 real = rm.compile_processes

@@ -114,7 +114,7 @@ def _print_matching(matching: Any) -> None:
         print(f"matching: {len(by_keywords)} rule(s) searched at their keywords in non-ASCII texts: "
               f"{', '.join(by_keywords)}", file=sys.stderr)
     for key in ("full_scans", "delta_scans", "changes_in_pieces", "long_reach", "shadowed", "windows_judged",
-                "windows_reused", "keyword_path"):
+                "windows_reused", "keyword_path", "searches_without_path_rules"):
         if key in matching:
             print(f"matching: {key.replace('_', ' ')}: {matching[key]}", file=sys.stderr)
     for key, value in sorted(matching.items()):

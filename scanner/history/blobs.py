@@ -223,6 +223,7 @@ class BlobScanner:
             counters.update({f"whole_text:{k}": v for k, v in chain.whole_rules.items()})
             counters.update({f"whole_span:{k}": v for k, v in chain.whole_spans.items()})
         if self.matcher is not None:
+            counters["searches_without_path_rules"] = self.matcher.common_scans
             names = [r.id for r in self.matcher.rules] + ["decode:percent"]
             counters.update({f"candidates:{names[i]}": n for i, n in enumerate(self.matcher.candidates) if n})
         return counters
