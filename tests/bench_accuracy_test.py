@@ -82,6 +82,17 @@ def test_mcp_scan_runs_on_the_corpus_through_the_harness(tmp_path: Path) -> None
     assert stripe.dir in result.flagged
 
 
+def test_no_negative_of_the_generated_corpus_is_flagged(tmp_path: Path) -> None:
+    """The generated corpus stays a regression check: each negative generator (hashed passwords in a
+    fixture, digests, placeholders, URLs without credentials...) twice, none reported at any
+    confidence. (A first cut of password-hash-directive flagged every hashed-passwords fixture.)"""
+    generate(tmp_path, per_kind=1, per_negative=2, seed=13)
+    mcp_scan = next(t for t in tools() if t.name == "mcp-scan")
+    result = run_tool(mcp_scan, tmp_path)
+    assert not result.error
+    assert sorted(d for d in result.flagged if d.startswith("neg/")) == []
+
+
 # -- the real-example mode (--cases) ---------------------------------------------
 
 def _github_token(seed: int) -> str:
