@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import zlib
 from collections.abc import Callable
@@ -135,6 +136,52 @@ def base64_bytes(length: int) -> Callable[[str], bool]:
     return check
 
 
+BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_BASE58_INDEX = {c: i for i, c in enumerate(BASE58)}
+
+
+def base58check(length: int) -> Callable[[str], bool]:
+    """Bitcoin's Base58Check of a ``length``-byte payload: the last 4 bytes are the first 4 of the
+    payload's double SHA-256 (extended keys, xprv/tprv: 78 bytes; WIF keys: 33 or 34)."""
+
+    def check(secret: str) -> bool:
+        number = 0
+        for char in secret:
+            digit = _BASE58_INDEX.get(char)
+            if digit is None:
+                return False
+            number = number * 58 + digit
+        size = length + 4
+        if number >> (8 * size):
+            return False
+        raw = number.to_bytes(size, "big")
+        payload, checksum = raw[:-4], raw[-4:]
+        return hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4] == checksum
+
+    check.__doc__ = f"Base58Check of a {length}-byte payload."
+    return check
+
+
+_BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def bech32(secret: str) -> bool:
+    """A BIP-173 bech32 string (``hrp1data``) whose checksum verifies (Nostr's nsec keys, age's
+    secret keys are upper case bech32)."""
+    value = secret.lower()
+    hrp, sep, data = value.rpartition("1")
+    if not sep or not hrp or len(data) < 6 or any(c not in _BECH32 for c in data):
+        return False
+    values = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp] + [_BECH32.index(c) for c in data]
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i, g in enumerate((0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)):
+            chk ^= g if (top >> i) & 1 else 0
+    return chk == 1
+
+
 def der_private_key(secret: str) -> bool:
     """Binary content (latin-1 text, see ``content = "binary"``) that is one DER private key."""
     from scanner import der
@@ -206,6 +253,8 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {
     "der-private-key": der_private_key,
     "pkcs12": pkcs12_store,
     "java-keystore": java_keystore,
+    "base58check-78": base58check(78),
+    "bech32": bech32,
 }
 
 

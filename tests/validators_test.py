@@ -153,3 +153,36 @@ def test_ruleset_hash_covers_validate() -> None:
 
     base = {"id": "x-token", "description": "d", "severity": "high", "regex": "(x)"}
     assert ruleset_hash([rule_from_dict(base, "f")]) != ruleset_hash([rule_from_dict({**base, "validate": "jwt"}, "f")])
+
+
+def test_bech32_checksum_follows_bip_173() -> None:
+    from scanner.validators import bech32
+
+    # BIP-173's own valid test strings, and one character changed in each
+    assert bech32("A12UEL5L")
+    assert bech32("abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw")
+    assert bech32("split1checkupstagehandshakeupstreamerranterredcaperred2y9e3w")
+    assert not bech32("abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxx")
+    assert not bech32("split1checkupstagehandshakeupstreamerranterredcaperred2y9e2w")
+    assert not bech32("nsec1")  # no data
+    assert not bech32("nsec1bbbbbb")  # "b" is no bech32 character
+
+
+def test_base58check_verifies_the_double_sha256_checksum_and_the_length() -> None:
+    import hashlib
+
+    from scanner.validators import BASE58, base58check
+
+    def encode(raw: bytes) -> str:
+        number, out = int.from_bytes(raw, "big"), ""
+        while number:
+            number, digit = divmod(number, 58)
+            out = BASE58[digit] + out
+        return out
+
+    payload = bytes.fromhex("0488ADE4") + bytes(range(74))
+    good = encode(payload + hashlib.sha256(hashlib.sha256(payload).digest()).digest()[:4])
+    assert good.startswith("xprv") and base58check(78)(good)
+    assert not base58check(78)(good[:-1] + ("2" if good[-1] != "2" else "3"))
+    assert not base58check(33)(good)  # the wrong payload size
+    assert not base58check(78)(good.replace(good[10], "0"))  # 0 is no Base58 digit
