@@ -426,6 +426,14 @@ CONTEXTS: list[tuple[str, str]] = [
     (".ftpconfig", '{{"protocol": "ftp", "host": "ftp.example.com", "user": "deploy", "pass": "{s}"}}\n'),
     ("ventrilo_srv.ini", "[Server]\nName=Clan\nAdminPassword={s}\n"),
     ("odbc.ini", "[prod]\nDriver = PostgreSQL\nServername = db\nUserName = app\nPassword = {s}\n"),
+    # fifteenth probe: string forms, logs and data files
+    ("app.log", "2024-01-01 12:00:00 DEBUG Connecting with password={s} to db\n"),
+    ("seed.sql", "INSERT INTO settings (name, value) VALUES ('smtp_password', '{s}');\n"),
+    ("login.py", 'data = [("username", "admin"), ("password", "{s}")]\n'),
+    ("settings.csv", "name,value\nsmtp_password,{s}\n"),
+    ("core.clj", '(def password "{s}")\n'),
+    ("init.el", '(setq erc-password "{s}")\n'),
+    ("config.lisp", '(defparameter *password* "{s}")\n'),
 ]
 
 _HEX = "0123456789abcdef"
