@@ -651,7 +651,8 @@ def unvouched_regions(data: bytes, lines: int, start: int = 0, end: Optional[int
 
 
 class RuleMatcher:
-    """One Hyperscan database of every rule; reports ``(rule index, match end)`` candidates."""
+    """One Hyperscan database of every rule (and, for source code, one without the rules for other
+    kinds of file); reports ``(rule index, match end)`` candidates."""
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         import hyperscan
@@ -1175,7 +1176,7 @@ class RuleMatcher:
         if here is None:
             common = self._common_db is not None and not any(self._runs(rule) for rule in self._path_rules)
             here = self._here = (self._common_db, self._common_scratch) if common else (self._db, self._scratch)
-        if here[0] is self._common_db:
+        if here[0] is not self._db:
             self.common_scans += 1
         return self._scan(here[0], here[1], data)
 
