@@ -434,6 +434,9 @@ CONTEXTS: list[tuple[str, str]] = [
     ("core.clj", '(def password "{s}")\n'),
     ("init.el", '(setq erc-password "{s}")\n'),
     ("config.lisp", '(defparameter *password* "{s}")\n'),
+    ("Config.swift", 'let password = #"{s}"#\n'),
+    ("main.rs", 'let password = r#"{s}"#;\n'),
+    ("settings.toml", 'password = """{s}"""\n'),
 ]
 
 _HEX = "0123456789abcdef"
