@@ -27,9 +27,11 @@ def _path_rules() -> Iterator[Rule]:
     return (rule for rule in RULES if rule.path and rule.examples and rule.example_path and rule.keywords)
 
 
-@pytest.fixture(scope="module")
-def matcher() -> RuleMatcher:
-    return rule_matcher(RULES)
+@pytest.fixture
+def matcher() -> Iterator[RuleMatcher]:
+    shared = rule_matcher(RULES)  # the process's matcher: other tests must find its path unset
+    yield shared
+    shared.path = None
 
 
 def test_a_path_no_path_rule_admits_gets_the_full_matches_less_the_path_rules(matcher: RuleMatcher) -> None:
