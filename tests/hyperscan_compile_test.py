@@ -39,15 +39,17 @@ def build(helpers, where):
     rm.compile_processes = real if helpers > 1 else (lambda: 1)
     m = rm.RuleMatcher(rules)
     shadows = [Shadow.of(t.encode("utf-8")) for t in texts]
-    return {
+    built = {
         "modes": m.modes, "rule": m.pattern_rule, "reach": m.pattern_reach, "lines": m.pattern_lines,
         "ahead": m.pattern_ahead, "unshadowed": sorted(m.unshadowed), "shadow_keywords": sorted(m.shadow_keywords),
         "long_rules": sorted(m.long_rules), "reaches": [m.reach, m.short_reach],
         "found": [sorted(m.scan(t.encode("utf-8")) or []) for t in texts],
         "shadow": [sorted(m.scan_shadow(s.text) or []) if s is not None else None for s in shadows],
         "long": [m.long_match(t.encode("utf-8"), True) for t in texts],
-        "common": [sorted(m.scan(t.encode("utf-8")) or []) for t in texts if setattr(m, "path", "src/app.py") is None],
     }
+    m.path = "src/app.py"  # source code: the database without the rules for other kinds of file
+    built["common"] = [sorted(m.scan(t.encode("utf-8")) or []) for t in texts]
+    return built
 
 real = rm.compile_processes
 one = build(1, "alone")

@@ -137,17 +137,12 @@ def test_report_file_is_never_half_written(tmp_path: Path) -> None:
         assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report.json.")], "temporary file left behind"
 
 
-def _cat_file_pids(session: int) -> list[int]:
-    """The ``git cat-file --batch`` processes of a scanner's session (it has its own: start_new_session)."""
-    found = subprocess.run(["pgrep", "-s", str(session), "-f", "cat-file --batch$"], capture_output=True)
-    return [int(pid) for pid in found.stdout.split()]
-
-
-def _blob_reader_pids(session: int) -> list[int]:
-    """The ``git cat-file --batch`` processes that read blobs (the workers'; the message reader that
+def _cat_file_pids(session: int, blobs_only: bool = False) -> list[int]:
+    """The ``git cat-file --batch`` processes of a scanner's session (it has its own:
+    start_new_session); with ``blobs_only``, the workers' blob readers alone (the message reader that
     runs during the walk starts its own cat-file without the delta-cache setting)."""
-    found = subprocess.run(["pgrep", "-s", str(session), "-f", "deltaBaseCacheLimit=[^ ]+ cat-file --batch$"],
-                           capture_output=True)
+    pattern = "deltaBaseCacheLimit=[^ ]+ cat-file --batch$" if blobs_only else "cat-file --batch$"
+    found = subprocess.run(["pgrep", "-s", str(session), "-f", pattern], capture_output=True)
     return [int(pid) for pid in found.stdout.split()]
 
 
@@ -300,7 +295,7 @@ def test_ctrl_c_during_the_walk_with_the_pool_already_forked(tmp_path: Path) -> 
     def walking_with_the_pool() -> bool:
         walking = subprocess.run(["pgrep", "-s", str(proc.pid), "-f", "log --raw"], capture_output=True).stdout
         # (the message worker's own cat-file may already run: it reads commits, not blobs)
-        return bool(walking and _forked_scanners(proc.pid) and not _blob_reader_pids(proc.pid))
+        return bool(walking and _forked_scanners(proc.pid) and not _cat_file_pids(proc.pid, blobs_only=True))
 
     landed = _signal_once(proc, walking_with_the_pool, pause=0.005)
     out, err = proc.communicate(timeout=120)
