@@ -44,7 +44,8 @@ import pickle
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple, Optional
+from pathlib import Path
+from typing import Any, BinaryIO, NamedTuple, Optional
 
 from scanner.paths import atomic_write, cache_dir, prune, touch
 from scanner.rules import Rule
@@ -60,7 +61,7 @@ SOURCE_FILES = ("src/app.py", "main.go", "index.js", "src/App.java", "app.rb", "
                 "src/lib.rs", "Program.cs", "App.kt", "main.swift")
 
 # Bump when the translation or the database layout changes (old caches are ignored).
-FORMAT = 21
+FORMAT = 22
 KEEP_DATABASES = 8
 # How far before a keyword and after a match end a window reaches (bytes; the
 # detector's keyword windows use the same reach).
@@ -161,6 +162,81 @@ def _serialized_database(patterns: Sequence[Pattern], ids: Optional[Sequence[int
     import hyperscan as hs
 
     return bytes(hs.dumpb(_database(patterns, ids)))
+
+
+# A database left in the cache file until first used (``RuleMatcher._database``).
+_LAZY: Any = object()
+# The matcher attribute each stored database lives in.
+_ATTRIBUTE = {"db": "_db", "common": "_common_db", "shadow": "_shadow_db"}
+
+
+class _StoredDatabases:
+    """The cache file of a rule list's databases: a header (magic, the length of the pickled
+    tables), the tables, then each serialized database, read only when a process first needs it.
+    The three large ones (every rule, the rules for source code, the shadows' patterns) are 5 MB
+    each; a worker scanning source code in ASCII needs one of them, and reading them all at once
+    held 30 MB more at the peak than that (the file, its unpickled copy, the loaded databases)."""
+
+    MAGIC = b"MCPSHSDB"
+    HEADER = 16  # the magic and the tables' length, little-endian
+
+    def __init__(self, path: Path, tables: bytes, hs: Any) -> None:
+        self.path, self._tables, self._hs = path, tables, hs
+        self.meta: dict[str, Any] = pickle.loads(tables)
+        self._base = self.HEADER + len(tables)
+
+    @classmethod
+    def serialize(cls, meta: dict[str, Any], databases: dict[str, Any], hs: Any) -> bytes:
+        blobs = {name: bytes(hs.dumpb(db)) if db is not None else b"" for name, db in databases.items()}
+        parts, offset = {}, 0
+        for name, blob in blobs.items():
+            parts[name] = (offset, len(blob))
+            offset += len(blob)
+        # A token of this compile: a process that opens the file again (for a database it left
+        # there) reads tables and databases of one compile, never those of a file written since.
+        tables = pickle.dumps({**meta, "parts": parts, "build": os.urandom(8).hex()}, pickle.HIGHEST_PROTOCOL)
+        return b"".join([cls.MAGIC, len(tables).to_bytes(8, "little"), tables, *blobs.values()])
+
+    @classmethod
+    def _read_tables(cls, f: BinaryIO) -> bytes:
+        head = f.read(cls.HEADER)
+        if len(head) != cls.HEADER or head[:8] != cls.MAGIC:
+            raise ValueError("not a rule database file")
+        size = int.from_bytes(head[8:], "little")
+        tables = f.read(size)
+        if len(tables) != size:
+            raise ValueError("truncated rule database file")
+        return tables
+
+    @classmethod
+    def open(cls, path: Path, hs: Any) -> "_StoredDatabases":
+        """The tables of ``path``; raises when it is missing, of another format or truncated."""
+        with open(path, "rb") as f:
+            stored = cls(path, cls._read_tables(f), hs)
+            size = os.fstat(f.fileno()).st_size
+        if stored._base + sum(length for _, length in stored.meta["parts"].values()) != size:
+            raise ValueError("truncated rule database file")
+        return stored
+
+    def placeholder(self, name: str) -> Any:
+        """What a matcher holds for the database ``name`` until it needs it: ``_LAZY``, or None
+        when none was stored."""
+        return _LAZY if self.meta["parts"][name][1] else None
+
+    def load(self, name: str) -> Any:
+        """The database ``name``, read from the file (None when none was stored); raises when the
+        file has been replaced or spoilt since ``open``."""
+        offset, length = self.meta["parts"][name]
+        if not length:
+            return None
+        with open(self.path, "rb") as f:
+            if self._read_tables(f) != self._tables:
+                raise ValueError("the rule database file was replaced")
+            f.seek(self._base + offset)
+            blob = f.read(length)
+        if len(blob) != length:
+            raise ValueError("truncated rule database file")
+        return self._hs.loadb(blob, self._hs.HS_MODE_BLOCK)
 
 
 def _windowed(expression: bytes, flags: int, index: int, rule: Rule, feeds: int, width: int) -> Pattern:
@@ -685,7 +761,7 @@ class RuleMatcher:
                                      if rule.path and rule.path_pattern is not None
                                      and not any(rule.path_pattern.search(probe) for probe in SOURCE_FILES))
         self._common_db: Any = None
-        self._here: Optional[tuple[Any, Any]] = None  # (database, scratch) for the path, once chosen
+        self._here: Optional[tuple[Any, Any, bool]] = None  # (database, scratch, common?) for the path
         self.common_scans = 0  # texts searched with the database without the path rules
         self._long_db: Any = None  # the long patterns alone (see long_match)
         self._long_shadow_db: Any = None  # the same rewritten for shadows
@@ -697,13 +773,12 @@ class RuleMatcher:
         self._shadow_db: Any = None
         self.unshadowed: frozenset[int] = frozenset()
         self.shadow_keywords: frozenset[int] = frozenset()  # rules the shadow finds by their keywords
+        self._stored: Optional[_StoredDatabases] = None  # the cache file the large databases wait in
+        self._loaded: dict[str, tuple[Any, Any]] = {}  # per large database in use: it and its scratch
         self._db = self._load_or_compile()
-        self._scratch = hyperscan.Scratch(self._db) if self._db is not None else None
-        self._common_scratch = hyperscan.Scratch(self._common_db) if self._common_db is not None else None
         self._long_scratch = hyperscan.Scratch(self._long_db) if self._long_db is not None else None
         self._long_shadow_scratch = (hyperscan.Scratch(self._long_shadow_db)
                                      if self._long_shadow_db is not None else None)
-        self._shadow_scratch = hyperscan.Scratch(self._shadow_db) if self._shadow_db is not None else None
         self._long_farthest = max(self._long_reach, default=0)  # the gate's answer when it can stop
         self.max_lines = max(self.pattern_lines, default=0)  # line feeds a windowed match may hold
         # How far a windowed match may reach from the secret it holds (lines, bytes): a version
@@ -740,43 +815,52 @@ class RuleMatcher:
             return None
         path = cache_dir() / f"rules-{self._digest()}.hsdb"
         try:
-            stored = pickle.loads(path.read_bytes())
-            db = self._hs.loadb(stored["db"], self._hs.HS_MODE_BLOCK)
-            long_db = self._hs.loadb(stored["long"], self._hs.HS_MODE_BLOCK) if stored["long"] else None
-            self.pattern_rule, self.pattern_reach, self.modes = stored["rule"], stored["reach"], stored["modes"]
-            self.pattern_lines, self.pattern_ahead = stored["lines"], stored["ahead"]
-            self._long_db = long_db
-            self._long_shadow_db = (self._hs.loadb(stored["long_shadow"], self._hs.HS_MODE_BLOCK)
-                                    if stored["long_shadow"] else None)
-            self._shadow_db = self._hs.loadb(stored["shadow"], self._hs.HS_MODE_BLOCK) if stored["shadow"] else None
-            self._common_db = self._hs.loadb(stored["common"], self._hs.HS_MODE_BLOCK) if stored["common"] else None
-            self.unshadowed = frozenset(stored["unshadowed"])
-            self._secret_id = stored["secret_id"]
-            self._long_reach = stored["long_reach"]
-            self.shadow_keywords = frozenset(stored["shadow_keywords"])
+            stored = _StoredDatabases.open(path, self._hs)
+            meta = stored.meta
+            self.pattern_rule, self.pattern_reach, self.modes = meta["rule"], meta["reach"], meta["modes"]
+            self.pattern_lines, self.pattern_ahead = meta["lines"], meta["ahead"]
+            self.unshadowed = frozenset(meta["unshadowed"])
+            self._secret_id = meta["secret_id"]
+            self._long_reach = meta["long_reach"]
+            self.shadow_keywords = frozenset(meta["shadow_keywords"])
+            self._long_db, self._long_shadow_db = stored.load("long"), stored.load("long_shadow")
+            self._common_db, self._shadow_db = stored.placeholder("common"), stored.placeholder("shadow")
+            self._stored = stored
             touch(path)
-            return db
+            return stored.placeholder("db")
         except Exception:  # missing, stale or corrupt: rebuild
             pass
         db = self._compile()
+        meta = {"rule": self.pattern_rule, "reach": self.pattern_reach, "lines": self.pattern_lines,
+                "ahead": self.pattern_ahead, "modes": self.modes, "unshadowed": sorted(self.unshadowed),
+                "shadow_keywords": sorted(self.shadow_keywords), "secret_id": self._secret_id,
+                "long_reach": self._long_reach}
         try:
-            blob = pickle.dumps({"db": self._hs.dumpb(db), "rule": self.pattern_rule,
-                                 "reach": self.pattern_reach, "lines": self.pattern_lines,
-                                 "ahead": self.pattern_ahead, "modes": self.modes,
-                                 "long": self._hs.dumpb(self._long_db) if self._long_db is not None else b"",
-                                 "long_shadow": (self._hs.dumpb(self._long_shadow_db)
-                                                 if self._long_shadow_db is not None else b""),
-                                 "shadow": self._hs.dumpb(self._shadow_db) if self._shadow_db is not None else b"",
-                                 "common": self._hs.dumpb(self._common_db) if self._common_db is not None else b"",
-                                 "unshadowed": sorted(self.unshadowed),
-                                 "shadow_keywords": sorted(self.shadow_keywords),
-                                 "secret_id": self._secret_id, "long_reach": self._long_reach},
-                                pickle.HIGHEST_PROTOCOL)
-            atomic_write(path, blob)
+            atomic_write(path, _StoredDatabases.serialize(meta, {
+                "db": db, "long": self._long_db, "long_shadow": self._long_shadow_db,
+                "shadow": self._shadow_db, "common": self._common_db}, self._hs))
             prune(path.parent, "rules-*.hsdb", keep=KEEP_DATABASES)
         except OSError:
             pass  # a read-only cache dir only costs the next run a compile
         return db
+
+    def _database(self, name: str) -> tuple[Any, Any]:
+        """The database ``name`` ("db", "common", "shadow") and its scratch, read from the cache
+        file on first use (see _StoredDatabases): most processes need one or two of the three."""
+        got = self._loaded.get(name)
+        if got is None:
+            db = getattr(self, _ATTRIBUTE[name])
+            if db is _LAZY:
+                try:
+                    db = self._stored.load(name) if self._stored is not None else None
+                except Exception:  # the file was replaced or spoilt since: compile them again
+                    self._stored = None
+                    self._db = self._compile()
+                    self._loaded.clear()
+                    return self._database(name)
+                setattr(self, _ATTRIBUTE[name], db)
+            got = self._loaded[name] = (db, self._hs.Scratch(db) if db is not None else None)
+        return got
 
     def _try(self, expression: bytes, flags: int) -> Any:
         """The expression alone as a database, or None when Hyperscan rejects it."""
@@ -1175,8 +1259,8 @@ class RuleMatcher:
         here = self._here
         if here is None:
             common = self._common_db is not None and not any(self._runs(rule) for rule in self._path_rules)
-            here = self._here = (self._common_db, self._common_scratch) if common else (self._db, self._scratch)
-        if here[0] is not self._db:
+            here = self._here = self._database("common" if common else "db") + (common,)
+        if here[2]:
             self.common_scans += 1
         return self._scan(here[0], here[1], data)
 
@@ -1188,7 +1272,7 @@ class RuleMatcher:
     def scan_shadow(self, shadow: bytes) -> Optional[list[tuple[int, int]]]:
         """``scan`` for a text's shadow (``scanner.shadow``): every pattern id whose rule's regex
         could match the text, at the character offset where that match ends."""
-        return self._scan(self._shadow_db, self._shadow_scratch, shadow)
+        return self._scan(*self._database("shadow"), shadow)
 
     def _scan(self, db: Any, scratch: Any, data: bytes) -> Optional[list[tuple[int, int]]]:
         if db is None:
