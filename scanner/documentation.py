@@ -19,6 +19,8 @@ site's deploy settings hold the site's real credentials.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from scanner.lazyre import lazy
 
 DOC_EXTENSIONS = ("md", "markdown", "mdown", "mkd", "mdx", "rst", "adoc", "asciidoc", "rdoc", "textile", "pod")
@@ -32,6 +34,9 @@ DOCUMENTATION = lazy(
 )
 
 
+# Cached: a history plan asks it of each path once per path rule (5,791 paths, 75,283 calls on
+# requests' history), and workers again per version.
+@lru_cache(maxsize=1 << 16)
 def is_documentation(path: str) -> bool:
     """True when ``path`` is prose documentation (see the module docstring)."""
     return DOCUMENTATION().search(path) is not None
