@@ -26,6 +26,16 @@ def has_lone_cr(data: bytes) -> bool:
     return b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
 
 
+_LONE_CR = lazy(rb"\r(?!\n)")
+
+
+def lone_cr_as_lf(data: bytes) -> bytes:
+    """``data`` with each lone CR made a line feed: the text the detector's rules read (it does the
+    same to its text, ``Detector.raw_hits``), of the same length, whose lines byte-level counts
+    and Hyperscan's multi-line anchors see as it does."""
+    return _LONE_CR().sub(b"\n", data)
+
+
 def decode_blob(data: bytes) -> Optional[str]:
     """Bytes of a file as text, or None for binary content.
 

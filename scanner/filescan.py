@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from scanner.decode import may_decode_base64
 from scanner.detect import Detector
-from scanner.encodings import decode_blob, has_lone_cr
+from scanner.encodings import decode_blob, has_lone_cr, lone_cr_as_lf
 from scanner.forking import forked_pool, ignore_interrupts
 from scanner.models import Finding, Fragment, Incomplete
 from scanner.sources.files import STDIN, Entry, FilesSource, read_file
@@ -103,8 +103,11 @@ class FileScanner:
             wide = data[:2] in _WIDE_BOMS or data[:4] in _WIDE_BOMS
             if not wide and is_binary(data):
                 return self._binary(path, data)
-            if not wide and not detector.reads_path(path) and _windowable(data):
-                found = self._matched(path, data)
+            # Hyperscan and the windows' line counts see the text the detector's rules read, whose
+            # lone CRs are line feeds (it rewrites them the same way, at the same offsets)
+            view = lone_cr_as_lf(data) if not wide and has_lone_cr(data) else data
+            if not wide and not detector.reads_path(path) and _windowable(view):
+                found = self._matched(path, view)
                 if found is not None:
                     return found
         text = decode_blob(data)
@@ -166,9 +169,8 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def _windowable(data: bytes) -> bool:
-    """True when windows find what the detector finds in the whole text."""
-    if has_lone_cr(data):
-        return False  # lone CRs end lines for the detector, not for the windows
+    """True when windows find what the detector finds in the whole text (with no lone CR: see
+    ``FileScanner.scan``)."""
     return not may_decode_base64(data)  # Kubernetes values are decoded only when the manifest is seen whole
 
 

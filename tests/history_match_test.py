@@ -377,3 +377,46 @@ def test_every_rule_example_with_crlf_line_ends_is_found_as_with_lf(rules: list[
                 if rule.id not in found:
                     problems.append((rule.id, name, example[:40]))
     assert problems == []
+
+
+def test_every_rule_example_with_lone_cr_line_ends_gives_the_python_detectors_findings(
+        rules: list[Any], matcher: RuleMatcher, tmp_path: Any) -> None:
+    """A text whose lines end in lone CRs (Mac OS 9 files, PostScript, PDF-like formats): history's
+    chain and ``scan``'s windows search the text the detector reads (its lone CRs as line feeds)
+    and find what the pure-Python detector finds in the whole text, at the same lines and columns.
+    They once sent every such text down the keyword path (a 2.2 MB Illustrator file was a tenth of
+    requests' history scan)."""
+    from scanner.filescan import FileScanner
+
+    python = Detector(rules, engine="python")
+    detector = Detector(rules)
+    files = FileScanner(detector, 1 << 24)
+    problems = []
+    checked = 0
+    for rule, path in _chained(rules, detector):
+        for text in rule.examples + rule.negative_examples:
+            if "\0" in text:
+                continue  # binary: read by the binary rules of its path, whatever its line ends
+            lf = text.replace("\r\n", "\n")
+            for body in (lf.replace("\n", "\r"), (_PADDING + lf + "\n" + _PADDING).replace("\n", "\r"),
+                         "x = 1\r\n" + lf.replace("\n", "\r") + "\ry = 2\n"):
+                expected = _hits(python, body, path)
+                checked += bool(expected)
+                chain = _chain_hits(MatchedChain(matcher, enabled=False), detector, body, path)
+                scanned = {(f.rule_id, f.fingerprint, f.line, f.column)
+                           for f in files.scan(path, body.encode("utf-8"))}
+                for name, got in (("chain", chain), ("scan", scanned)):
+                    if got != expected:
+                        problems.append((rule.id, name, text[:40], sorted(expected - got), sorted(got - expected)))
+    assert problems == []
+    assert checked > 500
+
+
+def test_a_lone_cr_text_is_searched_through_hyperscan_windows_not_the_keyword_path(matcher: RuleMatcher) -> None:
+    detector = Detector(list(matcher.rules))
+    text = "%!PS-Adobe-3.0\r" + "% filler line\r" * 3000 + f"stripe = '{stripe_live_key(seed=77)}'\rend\r"
+    chain = MatchedChain(matcher, enabled=True)
+    found = _chain_hits(chain, detector, text, "art/logo.ai")
+    assert found == _hits(Detector(list(matcher.rules), engine="python"), text, "art/logo.ai")
+    assert {(rule, line) for rule, _, line, _ in found} == {("stripe-live-secret-key", 3002)}
+    assert chain.keyword_path == 0 and chain.judged >= 1

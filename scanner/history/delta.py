@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, Optional
 
 from scanner.decode import may_decode_base64
-from scanner.encodings import decode_blob, has_lone_cr
+from scanner.encodings import decode_blob, has_lone_cr, lone_cr_as_lf
 from scanner.history.hits import Hit
 from scanner.rulematch import MAX_LINES, MAX_REACH, line_back, line_forward, text_ok, unvouched_regions
 from scanner.shadow import Shadow
@@ -509,6 +509,11 @@ class MatchedChain(VersionChain):
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
         lone_cr = has_lone_cr(data)
+        original = data
+        if lone_cr:
+            # (a Mac OS 9 text, PostScript and PDF-like formats): Hyperscan searches, and the lines
+            # are counted in, the text the detector's rules read, whose lone CRs are line feeds
+            data = lone_cr_as_lf(data)
         if lone_cr or self.path != path:
             self.reset()
         self.matcher.path = path
@@ -525,10 +530,12 @@ class MatchedChain(VersionChain):
             secret_word = b"Secret" in data
             manifest = secret_word and may_decode_base64(data)
             self.matcher.whole_by = -1
-            hits = self._matched_whole(data, might_match, scan, manifest or lone_cr)
+            # (a manifest goes down the keyword path as git has it: the detector decodes its
+            # values from its own text)
+            hits = self._matched_whole(original if manifest else data, might_match, scan, manifest)
             gated = self.matcher.whole_by != -1
         if lone_cr:
-            return _unique(hits)  # the detector counts lone CRs as line ends: no chain across them
+            return _unique(hits)  # the next version is compared with the bytes git has, not these
         self.path, self.data, self.secret_word, self.manifest, self.gated = path, data, secret_word, manifest, gated
         self.clean = self._clean_now
         self.newlines = _line_feeds(data, newlines, hits)
@@ -601,7 +608,7 @@ class MatchedChain(VersionChain):
     def _matched_whole(self, data: bytes, might_match: MatchFn, scan: ScanFn, keyword_path: bool) -> list[Hit]:
         """The whole version: Hyperscan over all of it, the detector on windows around its matches."""
         if keyword_path:
-            self._because("manifest-or-cr")
+            self._because("manifest")
             return self._keyword_whole(data, might_match, scan)
         found = self._windowed(data, scan)
         if found is None:
@@ -612,12 +619,13 @@ class MatchedChain(VersionChain):
         """Every hit of one text that is no version of a file (a commit or tag message): Hyperscan
         over all of it, the detector on windows around its matches. None where the keyword path
         must judge it whole, for the reasons a file's version would take it (a Kubernetes Secret
-        manifest, lone CRs, too many matches, or unvouched bytes everywhere in a text that is not
+        manifest, too many matches, or unvouched bytes everywhere in a text that is not
         UTF-8)."""
-        if may_decode_base64(data) or has_lone_cr(data):
-            self._because("manifest-or-cr")
+        view = lone_cr_as_lf(data) if has_lone_cr(data) else data  # (see scan)
+        if may_decode_base64(view):
+            self._because("manifest")
             return None
-        return self._windowed(data, scan)
+        return self._windowed(view, scan)
 
     def _windowed(self, data: bytes, scan: ScanFn) -> Optional[list[Hit]]:
         """The whole text's hits from Hyperscan's windows (None: the keyword path must do)."""
