@@ -139,6 +139,12 @@ class FileScanner:
             view = Shadow.of(data) if matcher.shadows else None
             if view is None:
                 regions = unvouched_regions(data, matcher.max_lines)
+                if regions is None and matcher.shadows:
+                    # not UTF-8 throughout: searched as the detector reads it (history's
+                    # MatchedChain._windowed does the same)
+                    data = data.decode("utf-8", "replace").encode("utf-8")
+                    view = Shadow.of(data)
+                    regions = [] if view is not None else None
                 if regions is None:
                     return None
         matcher.path = path  # a whole-text rule whose path condition excludes this file stays out

@@ -420,3 +420,32 @@ def test_a_lone_cr_text_is_searched_through_hyperscan_windows_not_the_keyword_pa
     assert found == _hits(Detector(list(matcher.rules), engine="python"), text, "art/logo.ai")
     assert {(rule, line) for rule, _, line, _ in found} == {("stripe-live-secret-key", 3002)}
     assert chain.keyword_path == 0 and chain.judged >= 1
+
+
+def test_a_text_not_utf8_throughout_is_searched_as_the_detector_reads_it(matcher: RuleMatcher, tmp_path: Any) -> None:
+    """A Latin-1 file (an accented letter on every line: too many invalid bytes for Python to judge
+    the regions around each) is searched through the shadow of its text as the detector decodes it
+    (U+FFFD for each invalid byte), not sent whole down the keyword path; the findings, lines and
+    columns are the pure-Python detector's."""
+    from scanner.filescan import FileScanner
+
+    rules = list(matcher.rules)
+    detector = Detector(rules)
+    lines = [f"caf\xe9 {n} = 'na\xefve'".encode("latin-1") for n in range(4000)]
+    lines[1500] = f"r\xe9sum\xe9 = '{stripe_live_key(seed=78)}'".encode("latin-1")
+    lines[3000] = f"password = '{fake(18, seed=79)}'  # caf\xe9".encode("latin-1")
+    data = b"\n".join(lines) + b"\n"
+    text = data.decode("utf-8", "replace")
+    expected = _hits(Detector(rules, engine="python"), text, "legacy/app.py")
+    assert {(rule, line) for rule, _, line, _ in expected} >= {("stripe-live-secret-key", 1501)}
+    assert len(expected) == 2
+
+    def scan(part: str, start_line: int, only: Any = None) -> list[Hit]:
+        return [Hit.of(f) for f in detector.scan(Fragment(text=part, path="legacy/app.py", start_line=start_line), only)]
+
+    chain = MatchedChain(matcher, enabled=True)
+    found = {(h.rule_id, h.fingerprint, h.line, h.column) for h in chain.scan("legacy/app.py", data, lambda d: True, scan)}
+    assert found == expected
+    assert chain.keyword_path == 0
+    scanned = {(f.rule_id, f.fingerprint, f.line, f.column) for f in FileScanner(detector, 1 << 24).scan("legacy/app.py", data)}
+    assert scanned == expected

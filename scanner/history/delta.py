@@ -635,6 +635,13 @@ class MatchedChain(VersionChain):
         self._clean_now = text_ok(data)
         view = None if self._clean_now else self._shadow(data)
         regions = [] if self._clean_now or view is not None else unvouched_regions(data, self.matcher.max_lines)
+        if regions is None and self.matcher.shadows:
+            # Not UTF-8 throughout (a Latin-1 file, an Illustrator file's streams): the detector
+            # reads it with each invalid sequence as U+FFFD. That text encoded again is UTF-8 and
+            # has a shadow; its windows decode to the detector's characters, on the same lines.
+            data = data.decode("utf-8", "replace").encode("utf-8")
+            view = self._shadow(data)
+            regions = [] if view is not None else None
         if regions is None:
             self._because("non-ascii")
             return None
