@@ -437,6 +437,10 @@ CONTEXTS: list[tuple[str, str]] = [
     ("Config.swift", 'let password = #"{s}"#\n'),
     ("main.rs", 'let password = r#"{s}"#;\n'),
     ("settings.toml", 'password = """{s}"""\n'),
+    # sixteenth probe (stop 32): client and framework settings files
+    ("odbc.ini", "[orders]\nDriver = PostgreSQL Unicode\nServername = db.internal\nUsername = reports\nPassword = {s}\n"),
+    (".my.cnf", "[client]\nuser=backup\npassword={s}\n"),
+    ("sites.ini", "[prod]\nhost=files.internal\nusername=deploy\npassword={s}\n"),
 ]
 
 _HEX = "0123456789abcdef"
@@ -480,6 +484,10 @@ SHAPED: list[tuple[str, str, str]] = [
      fake(64, _HEX, seed=9443)),
     ("server.remmina", "[remmina]\nserver=10.0.0.5\nusername=admin\npassword={s}\nprotocol=RDP\n",
      base64.b64encode(fake(24, seed=9444).encode()).decode()),
+    # sixteenth probe: Oracle SQL Developer's saved connections (a reversible encryption)
+    ("connections.xml", '<StringRefAddr addrType="user"><Contents>app</Contents></StringRefAddr>\n'
+     '<StringRefAddr addrType="password">\n<Contents>{s}</Contents>\n</StringRefAddr>\n',
+     base64.b64encode(fake(24, seed=9445).encode()).decode()),
 ]
 
 
@@ -545,3 +553,21 @@ def test_every_context_is_found_in_history_between_other_lines(git_repo: GitRepo
     found = {(f.path, f.secret) for f in result.findings}
     missed = [path for index, path in enumerate(texts) if (path, _value(index)) not in found]
     assert missed == []
+
+
+@pytest.mark.parametrize(("path", "rule_id"), [(".pypirc", "pypirc-password"), ("etc/odbc.ini", "ini-section-password"),
+                                               ("ftp/sites.ini", "ini-section-password")])
+def test_an_ini_login_section_is_named_for_its_file(detector: Detector, path: str, rule_id: str) -> None:
+    """A section holding a user name and a password is PyPI's only in a .pypirc: elsewhere (an ODBC
+    data source, an FTP client's sites) the finding must not tell the user to revoke a PyPI token."""
+    secret = _value(990)
+    found = {f.rule_id for f in detector.scan_text(f"[prod]\nusername = app\npassword = {secret}\n", path)
+             if f.secret == secret}
+    assert found == {rule_id}
+
+
+def test_an_option_files_user_and_password_lines_are_no_libpq_connection_string(detector: Detector) -> None:
+    secret = _value(991)
+    found = {f.rule_id for f in detector.scan_text(f"[client]\nuser=backup\npassword={secret}\n", ".my.cnf")
+             if f.secret == secret}
+    assert found == {"ini-section-password"}
