@@ -73,6 +73,24 @@ def test_every_rule_is_compiled_or_named_as_a_fallback(matcher: RuleMatcher) -> 
     assert modes["stripe-live-secret-key"] in ("exact", "prefilter")
 
 
+def test_no_rule_sends_whole_texts_to_the_detector_at_a_common_word(matcher: RuleMatcher) -> None:
+    """A rule left to its keywords (``keyword`` mode: Hyperscan could not take its regex, or a window
+    cannot hold its match) sends every text holding one of them to a whole-text search. Its keywords
+    must be rare: an INI-section rule whose unbounded ``[ \\t]*`` kept it out of the database once
+    made every text saying "password" a whole-text search."""
+    common = {"password", "passwd", "pwd", "pass", "secret", "token", "key", "apikey", "api_key", "auth",
+              "credential", "credentials", "private", "user", "username", "login", "bearer", "basic"}
+    from scanner.rulematch import SOURCE_FILES
+
+    problems = []
+    for rule, mode in zip(matcher.rules, matcher.modes):
+        # (a rule for other kinds of file, whose path condition no source file passes, is searched
+        # only in those: .pypirc files, not every text)
+        if mode == "keyword" and (rule.path_pattern is None or any(map(rule.path_pattern.search, SOURCE_FILES))):
+            problems.extend((rule.id, k) for k in rule.keywords if k.lower().strip(" =:\"'") in common or len(k) < 8)
+    assert problems == []
+
+
 def test_binary_rules_are_not_compiled_so_a_text_starting_with_0_stays_in_windows(matcher: RuleMatcher) -> None:
     # DER keys and keystores start with 0x30 ("0"); their "\\A\\x30.{16,}" matched at every offset
     # of a text starting with "0", so a large one overflowed MAX_MATCHES and went down the keyword path
