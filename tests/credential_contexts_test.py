@@ -484,6 +484,11 @@ SHAPED: list[tuple[str, str, str]] = [
      fake(64, _HEX, seed=9443)),
     ("server.remmina", "[remmina]\nserver=10.0.0.5\nusername=admin\npassword={s}\nprotocol=RDP\n",
      base64.b64encode(fake(24, seed=9444).encode()).decode()),
+    # seventeenth probe: provider prefixes no rule knew
+    (".github/workflows/sbom.yml", "      - run: upload-bom --url https://dt.internal --api-key {s}\n",
+     "odt_" + fake(32, seed=9446)),
+    ("jobs.py", 'cfg = Config(host=HOST, client_id=CLIENT, client_secret="{s}")\n', "dose" + fake(32, _HEX, seed=9447)),
+    ("flags.ts", 'await Statsig.initialize("{s}");\n', "secret-" + fake(43, seed=9448)),
     # sixteenth probe: Oracle SQL Developer's saved connections (a reversible encryption)
     ("connections.xml", '<StringRefAddr addrType="user"><Contents>app</Contents></StringRefAddr>\n'
      '<StringRefAddr addrType="password">\n<Contents>{s}</Contents>\n</StringRefAddr>\n',
