@@ -855,8 +855,12 @@ class RuleMatcher:
                     db = self._stored.load(name) if self._stored is not None else None
                 except Exception:  # the file was replaced or spoilt since: compile them again
                     self._stored = None
-                    self._db = self._compile()
+                    self._db = self._compile()  # (the same patterns: the tables do not change)
                     self._loaded.clear()
+                    hs = self._hs
+                    self._long_scratch = hs.Scratch(self._long_db) if self._long_db is not None else None
+                    self._long_shadow_scratch = (hs.Scratch(self._long_shadow_db)
+                                                 if self._long_shadow_db is not None else None)
                     return self._database(name)
                 setattr(self, _ATTRIBUTE[name], db)
             got = self._loaded[name] = (db, self._hs.Scratch(db) if db is not None else None)

@@ -20,14 +20,15 @@ TEXTS = [x for r in RULES for x in r.examples + r.negative_examples] + ["café =
 
 def _found(matcher: rm.RuleMatcher) -> dict[str, list[object]]:
     """Every database's answers on the rules' examples (the full one, the one for source code, the
-    shadows')."""
+    shadows', the long patterns' gate)."""
     shadows = [Shadow.of(t.encode("utf-8")) for t in TEXTS]
     matcher.path = None
     full = [sorted(matcher.scan(t.encode("utf-8")) or []) for t in TEXTS]
     matcher.path = "src/app.py"
     common = [sorted(matcher.scan(t.encode("utf-8")) or []) for t in TEXTS]
     shadow = [sorted(matcher.scan_shadow(s.text) or []) for s in shadows if s is not None]
-    return {"full": full, "common": common, "shadow": shadow, "rule": list(matcher.pattern_rule)}
+    long = [matcher.long_match(t.encode("utf-8"), True) for t in TEXTS]
+    return {"full": full, "common": common, "shadow": shadow, "long": long, "rule": list(matcher.pattern_rule)}
 
 
 @pytest.fixture()
