@@ -440,11 +440,12 @@ def test_a_lone_cr_text_is_searched_through_hyperscan_windows_not_the_keyword_pa
     assert chain.keyword_path == 0 and chain.judged >= 1
 
 
-def test_a_text_not_utf8_throughout_is_searched_as_the_detector_reads_it(matcher: RuleMatcher, tmp_path: Any) -> None:
+@pytest.mark.parametrize("eol", [b"\n", b"\r"])
+def test_a_text_not_utf8_throughout_is_searched_as_the_detector_reads_it(matcher: RuleMatcher, eol: bytes) -> None:
     """A Latin-1 file (an accented letter on every line: too many invalid bytes for Python to judge
     the regions around each) is searched through the shadow of its text as the detector decodes it
     (U+FFFD for each invalid byte), not sent whole down the keyword path; the findings, lines and
-    columns are the pure-Python detector's."""
+    columns are the pure-Python detector's. With lone-CR line ends too (both rewrites at once)."""
     from scanner.filescan import FileScanner
 
     rules = list(matcher.rules)
@@ -452,7 +453,7 @@ def test_a_text_not_utf8_throughout_is_searched_as_the_detector_reads_it(matcher
     lines = [f"caf\xe9 {n} = 'na\xefve'".encode("latin-1") for n in range(4000)]
     lines[1500] = f"r\xe9sum\xe9 = '{stripe_live_key(seed=78)}'".encode("latin-1")
     lines[3000] = f"password = '{fake(18, seed=79)}'  # caf\xe9".encode("latin-1")
-    data = b"\n".join(lines) + b"\n"
+    data = eol.join(lines) + eol
     text = data.decode("utf-8", "replace")
     expected = _hits(Detector(rules, engine="python"), text, "legacy/app.py")
     assert {(rule, line) for rule, _, line, _ in expected} >= {("stripe-live-secret-key", 1501)}
