@@ -196,7 +196,7 @@ def test_a_block_moved_up_under_a_name_line_is_judged_where_it_now_starts(
 
 def test_a_match_reaching_lines_back_into_a_run_is_judged_with_the_pieces_full_reach(
         detectors: tuple[Detector, Detector, list[Any]]) -> None:
-    # A .pypirc section: the header three lines above the password the new version adds is the
+    # An INI login section: the header three lines above the password the new version adds is the
     # previous version's text; a far edit makes the change long enough to be cut in pieces.
     rnd = random.Random(13)
     head, middle, tail = _filler(rnd, 300), _filler(rnd, 3000), _filler(rnd, 300)
@@ -204,7 +204,7 @@ def test_a_match_reaching_lines_back_into_a_run_is_judged_with_the_pieces_full_r
     password = b"password = " + fake(20, seed=6).encode() + b"\n"
     old = b"".join(head + section + middle + tail)
     new = b"".join(head + section + [password] + middle + [b"edited = 1\n"] + tail)
-    _judged_in_pieces(detectors, old, new, "settings.cfg", "pypirc-password")
+    _judged_in_pieces(detectors, old, new, "settings.cfg", "ini-section-password")
 
 
 @pytest.mark.parametrize("seed", range(4))

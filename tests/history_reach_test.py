@@ -192,6 +192,6 @@ def test_a_change_is_widened_only_by_the_reach_of_the_long_rules_whose_literal_i
     code = b"x = compute(y)\n" * 40
     assert matcher.long_match(code) == (0, False)
     assert matcher.long_match(code + b"db_password = get()\n" + code)[0] == max(
-        reach_of["connection-string-password"], reach_of["pypirc-password"])
+        reach_of[rule] for rule in ("connection-string-password", "pypirc-password", "ini-section-password"))
     assert matcher.long_match(code + b"machine example.org\n" + code)[0] == reach_of["netrc-password"] == full
     assert matcher.long_match(code + b"kind: Secret\n", True) == (0, True)

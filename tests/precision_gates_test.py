@@ -147,9 +147,11 @@ def test_through_the_detector_fixture_credentials_in_netrc_and_basic_auth(detect
     secret = fake(20, seed=61)
     # (a machine under the documentation domains is a sample whatever its password: a real host here)
     assert [f.secret for f in detector.scan_text(f"machine git.corp.net login deploy password {secret}\n", ".netrc")] == [secret]
-    # a type annotation in code after a username line is not a .pypirc password
+    # a type annotation in code after a username line is no INI section's password (.pypirc or other)
     code = "class URL:\n    username: Optional[str] = None,\n    password: Optional[str] = None,\n"
-    assert [f for f in detector.scan_text("[tool]\n" + code, "url.py") if f.rule_id == "pypirc-password"] == []
+    for path in ("url.py", ".pypirc"):
+        assert [f for f in detector.scan_text("[tool]\n" + code, path)
+                if f.rule_id in ("pypirc-password", "ini-section-password")] == [], path
 
 
 def test_a_random_password_with_parentheses_is_not_a_call() -> None:
