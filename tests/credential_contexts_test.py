@@ -441,6 +441,11 @@ CONTEXTS: list[tuple[str, str]] = [
     ("odbc.ini", "[orders]\nDriver = PostgreSQL Unicode\nServername = db.internal\nUsername = reports\nPassword = {s}\n"),
     (".my.cnf", "[client]\nuser=backup\npassword={s}\n"),
     ("sites.ini", "[prod]\nhost=files.internal\nusername=deploy\npassword={s}\n"),
+    # eighteenth probe (stop 32): CI, deployment and task-runner files
+    ("Procfile", "web: API_KEY={s} gunicorn app:app\n"),
+    ("justfile", "deploy:\n    TOKEN={s} ./deploy.sh\n"),
+    ("cloudbuild.yaml", "steps:\n- name: gcr.io/cloud-builders/docker\n  env:\n  - 'API_KEY={s}'\n"),
+    ("buildspec.yml", "env:\n  variables:\n    - \"DOCKERHUB_PASSWORD={s}\"\n"),
 ]
 
 _HEX = "0123456789abcdef"
