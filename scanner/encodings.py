@@ -30,10 +30,17 @@ _LONE_CR = lazy(rb"\r(?!\n)")
 
 
 def lone_cr_as_lf(data: bytes) -> bytes:
-    """``data`` with each lone CR made a line feed: the text the detector's rules read (it does the
-    same to its text, ``Detector.raw_hits``), of the same length, whose lines byte-level counts
-    and Hyperscan's multi-line anchors see as it does."""
-    return _LONE_CR().sub(b"\n", data)
+    """``data`` with each lone CR made a line feed (``data`` itself when it holds none): the text
+    the detector's rules read (it does the same to its text, ``Detector.raw_hits``), of the same
+    length, whose lines byte-level counts and Hyperscan's multi-line anchors see as it does."""
+    return _LONE_CR().sub(b"\n", data) if has_lone_cr(data) else data
+
+
+def as_decoded(data: bytes) -> bytes:
+    """``data`` as ``decode_blob`` reads it (each invalid UTF-8 sequence U+FFFD), encoded again:
+    valid UTF-8 with the same line feeds, whose slices at line starts decode to the detector's
+    characters. For searching a text that is not UTF-8 throughout through its shadow."""
+    return data.decode("utf-8", "replace").encode("utf-8")
 
 
 def decode_blob(data: bytes) -> Optional[str]:

@@ -25,7 +25,7 @@ from typing import Any, Optional
 
 from scanner.decode import may_decode_base64
 from scanner.detect import Detector
-from scanner.encodings import decode_blob, has_lone_cr, lone_cr_as_lf
+from scanner.encodings import as_decoded, decode_blob, lone_cr_as_lf
 from scanner.forking import forked_pool, ignore_interrupts
 from scanner.models import Finding, Fragment, Incomplete
 from scanner.sources.files import STDIN, Entry, FilesSource, read_file
@@ -105,9 +105,9 @@ class FileScanner:
                 return self._binary(path, data)
             # Hyperscan and the windows' line counts see the text the detector's rules read, whose
             # lone CRs are line feeds (it rewrites them the same way, at the same offsets)
-            view = lone_cr_as_lf(data) if not wide and has_lone_cr(data) else data
-            if not wide and not detector.reads_path(path) and _windowable(view):
-                found = self._matched(path, view)
+            readable = data if wide else lone_cr_as_lf(data)
+            if not wide and not detector.reads_path(path) and _windowable(readable):
+                found = self._matched(path, readable)
                 if found is not None:
                     return found
         text = decode_blob(data)
@@ -140,9 +140,7 @@ class FileScanner:
             if view is None:
                 regions = unvouched_regions(data, matcher.max_lines)
                 if regions is None and matcher.shadows:
-                    # not UTF-8 throughout: searched as the detector reads it (history's
-                    # MatchedChain._windowed does the same)
-                    data = data.decode("utf-8", "replace").encode("utf-8")
+                    data = as_decoded(data)  # not UTF-8 throughout: as the detector reads it
                     view = Shadow.of(data)
                     regions = [] if view is not None else None
                 if regions is None:

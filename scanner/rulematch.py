@@ -776,9 +776,9 @@ class RuleMatcher:
         self._stored: Optional[_StoredDatabases] = None  # the cache file the large databases wait in
         self._loaded: dict[str, tuple[Any, Any]] = {}  # per large database in use: it and its scratch
         self._db = self._load_or_compile()
-        self._long_scratch = hyperscan.Scratch(self._long_db) if self._long_db is not None else None
-        self._long_shadow_scratch = (hyperscan.Scratch(self._long_shadow_db)
-                                     if self._long_shadow_db is not None else None)
+        self._long_scratch: Any = None
+        self._long_shadow_scratch: Any = None
+        self._scratch_long()
         self._long_farthest = max(self._long_reach, default=0)  # the gate's answer when it can stop
         self.max_lines = max(self.pattern_lines, default=0)  # line feeds a windowed match may hold
         # How far a windowed match may reach from the secret it holds (lines, bytes): a version
@@ -857,14 +857,17 @@ class RuleMatcher:
                     self._stored = None
                     self._db = self._compile()  # (the same patterns: the tables do not change)
                     self._loaded.clear()
-                    hs = self._hs
-                    self._long_scratch = hs.Scratch(self._long_db) if self._long_db is not None else None
-                    self._long_shadow_scratch = (hs.Scratch(self._long_shadow_db)
-                                                 if self._long_shadow_db is not None else None)
+                    self._scratch_long()
                     return self._database(name)
                 setattr(self, _ATTRIBUTE[name], db)
             got = self._loaded[name] = (db, self._hs.Scratch(db) if db is not None else None)
         return got
+
+    def _scratch_long(self) -> None:
+        """Scratch for the long patterns' databases (loaded with the tables, or compiled again)."""
+        hs = self._hs
+        self._long_scratch = hs.Scratch(self._long_db) if self._long_db is not None else None
+        self._long_shadow_scratch = hs.Scratch(self._long_shadow_db) if self._long_shadow_db is not None else None
 
     def _try(self, expression: bytes, flags: int) -> Any:
         """The expression alone as a database, or None when Hyperscan rejects it."""

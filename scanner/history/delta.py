@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple, Optional
 
 from scanner.decode import may_decode_base64
-from scanner.encodings import decode_blob, has_lone_cr, lone_cr_as_lf
+from scanner.encodings import as_decoded, decode_blob, has_lone_cr, lone_cr_as_lf
 from scanner.history.hits import Hit
 from scanner.rulematch import MAX_LINES, MAX_REACH, line_back, line_forward, text_ok, unvouched_regions
 from scanner.shadow import Shadow
@@ -508,12 +508,11 @@ class MatchedChain(VersionChain):
         self.clean = False
 
     def scan(self, path: str, data: bytes, might_match: MatchFn, scan: ScanFn) -> list[Hit]:
-        lone_cr = has_lone_cr(data)
+        # With lone CRs (a Mac OS 9 text, PostScript and PDF-like formats) Hyperscan searches, and
+        # the lines are counted in, the text the detector's rules read: those CRs as line feeds.
         original = data
-        if lone_cr:
-            # (a Mac OS 9 text, PostScript and PDF-like formats): Hyperscan searches, and the lines
-            # are counted in, the text the detector's rules read, whose lone CRs are line feeds
-            data = lone_cr_as_lf(data)
+        data = lone_cr_as_lf(data)
+        lone_cr = data is not original
         if lone_cr or self.path != path:
             self.reset()
         self.matcher.path = path
@@ -621,7 +620,7 @@ class MatchedChain(VersionChain):
         must judge it whole, for the reasons a file's version would take it (a Kubernetes Secret
         manifest, too many matches, or unvouched bytes everywhere in a text that is not
         UTF-8)."""
-        view = lone_cr_as_lf(data) if has_lone_cr(data) else data  # (see scan)
+        view = lone_cr_as_lf(data)  # (see scan)
         if may_decode_base64(view):
             self._because("manifest")
             return None
@@ -639,7 +638,7 @@ class MatchedChain(VersionChain):
             # Not UTF-8 throughout (a Latin-1 file, an Illustrator file's streams): the detector
             # reads it with each invalid sequence as U+FFFD. That text encoded again is UTF-8 and
             # has a shadow; its windows decode to the detector's characters, on the same lines.
-            data = data.decode("utf-8", "replace").encode("utf-8")
+            data = as_decoded(data)
             view = self._shadow(data)
             regions = [] if view is not None else None
         if regions is None:
