@@ -1,7 +1,8 @@
 """The scanning processes: blobs packed into chunks, scanned here or by a pool of forked workers.
 
-``pack_chunks`` packs the blobs to read (all versions of a path together, newest
-first, so git's delta-base cache and the line-delta scan work); ``Workers``
+``pack_chunks`` packs the blobs to read (all versions of a path together, each
+next to the version it was edited from, newest first along a line of history, so
+git's delta-base cache and the line-delta scan work); ``Workers``
 scans them with ``scanner.history.blobs``, in this process when one worker is
 enough, else in a pool forked once the chunks are counted, or, for a cold whole
 history that fills it, before the walk (one worker scans the commit messages then).
@@ -27,7 +28,8 @@ _chunk_blobs = CHUNK_BLOBS  # tests lower it to exercise several chunks and work
 
 
 def pack_chunks(tasks: list[Task], walk: Walk) -> list[list[Task]]:
-    """Group all versions of a path together, newest first, then pack groups into bounded chunks.
+    """Group all versions of a path together, each after its parent or child (``_by_lineage``), then
+    pack groups into bounded chunks.
 
     A chunk boundary inside a path's versions costs a whole-file scan of the
     next version (see ``scanner.history.delta``), so groups are split only
@@ -41,6 +43,7 @@ def pack_chunks(tasks: list[Task], walk: Walk) -> list[list[Task]]:
             groups[-1].append(task)
         else:
             groups.append([task])
+    groups = [_by_lineage(group, walk) if len(group) > 2 else group for group in groups]
     packed: list[list[Task]] = []
     current: list[Task] = []
     size = 0
@@ -62,6 +65,44 @@ def pack_chunks(tasks: list[Task], walk: Walk) -> list[list[Task]]:
     if current:
         packed.append(current)
     return packed
+
+
+def _by_lineage(group: list[Task], walk: Walk) -> list[Task]:
+    """A path's versions (newest first) reordered so that each follows a version it was edited
+    from or into wherever the history allows: the chain (``scanner.history.delta``) searches only
+    what changed since the version before it, and two branches' versions interleaved by commit
+    order differ in far more than either's own edits (sqlalchemy's changed spans 1.23 -> 1.08 GB).
+
+    The order is a depth-first walk of the versions' tree (each version's parent: the version the
+    path had in the parent commit of the commit that introduced it there), reversed, so a line of
+    history still comes newest first, as git's delta-base cache wants it. A parent must be
+    introduced before its child, so the tree has no cycle (a revert reintroduces an older id)."""
+    path = group[0][2][0][1]
+    born: dict[str, int] = {}  # version -> index of the commit that introduced it at this path
+    parent: dict[str, str] = {}
+    for task in group:
+        for index, where, previous in walk.blobs.get(task[0], ()):
+            if where == path:
+                born[task[0]] = index
+                if previous:  # (a merge's: its first parent's)
+                    parent[task[0]] = previous[0]
+                break
+    children: dict[str, list[Task]] = {}
+    roots: list[Task] = []
+    for task in group:  # newest first: siblings and roots keep that order
+        up = parent.get(task[0])
+        if up is not None and up in born and born[up] < born.get(task[0], -1):
+            children.setdefault(up, []).append(task)
+        else:
+            roots.append(task)
+    order: list[Task] = []
+    stack = roots[::-1]
+    while stack:
+        task = stack.pop()
+        order.append(task)
+        stack.extend(children.get(task[0], ())[::-1])
+    order.reverse()
+    return order if len(order) == len(group) else group
 
 
 # More workers than a few per core only add memory and contention (each holds
