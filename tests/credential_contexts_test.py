@@ -446,6 +446,13 @@ CONTEXTS: list[tuple[str, str]] = [
     ("justfile", "deploy:\n    TOKEN={s} ./deploy.sh\n"),
     ("cloudbuild.yaml", "steps:\n- name: gcr.io/cloud-builders/docker\n  env:\n  - 'API_KEY={s}'\n"),
     ("buildspec.yml", "env:\n  variables:\n    - \"DOCKERHUB_PASSWORD={s}\"\n"),
+    # nineteenth probe (stop 33): a secret checked in code, C++ and Tcl declarations
+    ("auth.py", "if password == \"{s}\":\n    grant()\n"),
+    ("auth.js", "if (\"{s}\" === token) {{ next(); }}\n"),
+    ("Login.java", "if (adminPassword.equals(\"{s}\")) {{ login(); }}\n"),
+    ("check.sh", "if [ \"$API_SECRET\" != \"{s}\" ]; then exit 1; fi\n"),
+    ("client.cpp", "std::string password(\"{s}\");\n"),
+    ("login.exp", "set password \"{s}\"\nspawn ssh admin@host\n"),
 ]
 
 _HEX = "0123456789abcdef"
@@ -494,6 +501,22 @@ SHAPED: list[tuple[str, str, str]] = [
      "odt_" + fake(32, seed=9446)),
     ("jobs.py", 'cfg = Config(host=HOST, client_id=CLIENT, client_secret="{s}")\n', "dose" + fake(32, _HEX, seed=9447)),
     ("flags.ts", 'await Statsig.initialize("{s}");\n', "secret-" + fake(43, seed=9448)),
+    # nineteenth probe: a WireGuard peer's pre-shared key, Code Climate's coverage upload ID
+    ("wg0.conf", "[Peer]\nPublicKey = {p}\nPresharedKey = {s}\nAllowedIPs = 10.0.0.2/32\n".replace(
+        "{p}", base64.b64encode(fake(32, seed=9449).encode()).decode()),
+     base64.b64encode(fake(32, seed=9450).encode()).decode()),
+    (".github/workflows/test.yml", "    env:\n      CC_TEST_REPORTER_ID: {s}\n", fake(64, _HEX, seed=9451)),
+    # twentieth probe (stop 33): shapes that need no provider name beside them
+    ("hooks.env", "MATTERMOST_URL=https://chat.example.com/hooks/{s}\n", fake(26, _LOWER, seed=9452)),
+    ("pay.py", "mollie = Client()\nmollie.set_api_key(\"{s}\")\n", "live_" + fake(30, seed=9453)),
+    ("consul.hcl", "acl {{\n  tokens {{\n    agent = \"{s}\"\n  }}\n}}\n",
+     "-".join(fake(n, _HEX, seed=9454 + n) for n in (8, 4, 4, 4, 12))),
+    ("deploy.env", "TOKEN={s}\n", "0." + "-".join(fake(n, _HEX, seed=9470 + n) for n in (8, 4, 4, 4, 12))
+     + "." + fake(30, seed=9483) + ":" + fake(22, seed=9484) + "=="),
+    ("ci.env", "TOKEN={s}\n", "st." + fake(24, _HEX, seed=9485) + "." + fake(32, _HEX, seed=9486) + "."
+     + fake(32, _HEX, seed=9487)),
+    ("mail.py", "client = Client('{s}')\n", "md-" + fake(22, seed=9488)),
+    ("gateway.py", 'value = "{s}"\n', "sk-" + fake(48, seed=9489)),
     # sixteenth probe: Oracle SQL Developer's saved connections (a reversible encryption)
     ("connections.xml", '<StringRefAddr addrType="user"><Contents>app</Contents></StringRefAddr>\n'
      '<StringRefAddr addrType="password">\n<Contents>{s}</Contents>\n</StringRefAddr>\n',
