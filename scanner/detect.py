@@ -702,6 +702,8 @@ class Detector:
         """The rule to report a hit under (``rule.as_example`` for filler), or None to drop it."""
         if not secret.strip():
             return None
+        if secret in rule.documented_samples:
+            return rule  # claims its text; _to_findings reports nothing for it
         # A checksum or structure the format guarantees: failing it means the
         # hit is not this kind of secret (validators see the raw value).
         if rule.validate is not None and not _valid(rule.validate, secret):
@@ -796,6 +798,8 @@ class Detector:
         for start, end, rule, secret in hits:
             if confidence_rank(rule.confidence) < self.min_confidence or rule.id in silent:
                 continue
+            if secret in rule.documented_samples:
+                continue  # a vendor's published sample (Rule.documented_samples)
             line, column = position(start)
             end_line, end_column = position(end)
             if ranges is not None and not any(first <= fragment.start_line + end_line

@@ -130,6 +130,10 @@ def check_rule(rule: Rule) -> list[str]:
     for i, text in enumerate(rule.negative_examples):
         if scan_example(detector, rule, text):
             problems.append(f"{where}: negative example {i + 1} is detected: {text[:60]!r}")
+    for sample in rule.documented_samples:
+        # a sample the regex cannot match claims nothing: a typo in it would report the vendor's key
+        if not any(sample[slice(*rule.secret_span(m))] == sample for m in rule.pattern.finditer(sample)):
+            problems.append(f"{where}: documented sample {sample[:12]!r}... is not a match of the rule's regex")
     problems.extend(_expression_problems(rule, where))
     return problems
 

@@ -66,7 +66,7 @@ _KNOWN = frozenset(
         "keywords", "min_entropy", "min_char_classes", "references", "examples",
         "negative_examples", "path", "example_path", "stopwords", "allow_regexes",
         "remediation", "tags", "decode", "scope", "validate", "provider", "content", "vendored", "docs",
-        "hyperscan", "filler",
+        "hyperscan", "filler", "documented_samples",
     }
 )
 _PROVIDER_KEYS = frozenset({"remediation"})
@@ -137,6 +137,10 @@ class Rule:
     # What a value of the right shape made of filler is (see ``reports_filler``): "example"
     # (reported at low confidence as a documentation example) or "drop"; unset, the rule's kind decides.
     filler: Optional[str] = None
+    # A vendor's samples from its own documentation, verbatim (Stripe's sample test key): public,
+    # so never reported; a match of one still claims its text, so no other rule reports it either
+    # (a curl -u line holding Stripe's sample is not a curl password).
+    documented_samples: tuple[str, ...] = ()
     # True for the copy Rule.as_example makes (never set from a rule file): its findings are
     # marked as examples, and history keeps that decision with each hit (scanner/history/hits.py).
     example: bool = False
@@ -390,6 +394,7 @@ def rule_from_dict(data: dict[str, Any], source: str, providers: Optional[dict[s
         docs=docs,
         hyperscan=hyperscan,
         filler=filler,
+        documented_samples=_strings(data.get("documented_samples"), source, rule_id, "documented_samples"),
         source=source,
     )
 
@@ -535,7 +540,7 @@ def _digest_rules(digest: Any, rules: Iterable[Rule]) -> None:
         for value in (rule.id, rule.regex, rule.confidence, rule.severity, repr(rule.keywords),
                       repr(rule.min_entropy), str(rule.min_char_classes), rule.path or "",
                       repr(rule.stopwords), repr(rule.allow_regexes), repr(rule.decode), rule.validate or "", rule.scope,
-                      rule.content, str(rule.vendored), str(rule.docs)):
+                      rule.content, str(rule.vendored), str(rule.docs), repr(rule.documented_samples)):
             digest.update(value.encode("utf-8", "surrogatepass"))
             digest.update(b"\0")
 

@@ -453,6 +453,7 @@ CONTEXTS: list[tuple[str, str]] = [
     ("check.sh", "if [ \"$API_SECRET\" != \"{s}\" ]; then exit 1; fi\n"),
     ("client.cpp", "std::string password(\"{s}\");\n"),
     ("login.exp", "set password \"{s}\"\nspawn ssh admin@host\n"),
+    ("render.yaml", "services:\n  - type: web\n    envVars:\n      - key: API_TOKEN\n        value: {s}\n"),
 ]
 
 _HEX = "0123456789abcdef"

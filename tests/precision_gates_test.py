@@ -225,3 +225,29 @@ def test_a_maintainer_handle_after_a_header_like_name_is_not_a_key(detector: Det
     assert not detector.scan_text("- `jshttp/basic-auth`: @blakeembrey\n", "Contributing.md")
     key = fake(32, seed=26)
     assert [f.rule_id for f in detector.scan_text(f"X-Api-Key: {key}\n", "api.http")] == ["api-key-header"]
+
+
+STRIPE_SAMPLE = "sk_test_" + "4eC39HqLyjWDarjtT1zdp7dc"  # Stripe's documentation's sample test key
+
+
+@pytest.mark.parametrize(("path", "template"), [
+    ("README.md", "curl https://api.stripe.com/v1/charges \\\n  -u {s}: \\\n  -d amount=2000\n"),
+    ("app.py", 'stripe.api_key = "{s}"\n'),
+    ("docs/setup.md", "STRIPE_SECRET_KEY={s}\n"),
+])
+def test_a_vendors_documented_sample_is_reported_by_no_rule(detector: Detector, path: str, template: str) -> None:
+    """The Stripe rule claims its documented sample and reports nothing; no other rule (the curl
+    -u rule, the generic ones) may report it in its place. A generated key there is reported."""
+    assert not detector.scan_text(template.format(s=STRIPE_SAMPLE), path)
+    other = "sk_test_" + fake(24, seed=9490)
+    assert other in {f.secret for f in detector.scan_text(template.format(s=other), path)}
+
+
+def test_every_documented_sample_is_claimed_by_its_rule() -> None:
+    samples = [(rule, s) for rule in builtin_rules() for s in rule.documented_samples]
+    assert samples
+    full = Detector(list(builtin_rules()), engine="python")
+    for rule, sample in samples:
+        alone = Detector([rule], engine="python")
+        assert [h[2].id for h in alone.raw_hits(f"key = {sample}\n", "app.txt")] == [rule.id]
+        assert not full.scan_text(f'key = "{sample}"\n', "app.txt")
