@@ -251,3 +251,13 @@ def test_every_documented_sample_is_claimed_by_its_rule() -> None:
         alone = Detector([rule], engine="python")
         assert [h[2].id for h in alone.raw_hits(f"key = {sample}\n", "app.txt")] == [rule.id]
         assert not full.scan_text(f'key = "{sample}"\n', "app.txt")
+
+
+def test_a_documented_sample_hides_nothing_beside_or_around_it(detector: Detector) -> None:
+    """An attacker's way in: the sample as curl's user with a real password after it, and a real
+    key that starts with the sample. Each is still reported."""
+    password = "Kv" + fake(12, seed=9491)
+    longer = STRIPE_SAMPLE + fake(6, seed=9492)
+    found = detector.scan_text(f"curl -u {STRIPE_SAMPLE}:{password} https://api.example.com\n"
+                               f'key = "{longer}"\n', "deploy.sh")
+    assert {password, longer} <= {f.secret for f in found}
