@@ -507,14 +507,14 @@ SHAPED: list[tuple[str, str, str]] = [
         "{p}", base64.b64encode(fake(32, seed=9449).encode()).decode()),
      base64.b64encode(fake(32, seed=9450).encode()).decode()),
     (".github/workflows/test.yml", "    env:\n      CC_TEST_REPORTER_ID: {s}\n", fake(64, _HEX, seed=9451)),
-    # twentieth probe (stop 33): shapes that need no provider name beside them
+    # twentieth probe (stop 33): provider shapes
     ("hooks.env", "MATTERMOST_URL=https://chat.example.com/hooks/{s}\n", fake(26, _LOWER, seed=9452)),
     ("pay.py", "mollie = Client()\nmollie.set_api_key(\"{s}\")\n", "live_" + fake(30, seed=9453)),
     ("consul.hcl", "acl {{\n  tokens {{\n    agent = \"{s}\"\n  }}\n}}\n",
      "-".join(fake(n, _HEX, seed=9454 + n) for n in (8, 4, 4, 4, 12))),
-    ("deploy.env", "TOKEN={s}\n", "0." + "-".join(fake(n, _HEX, seed=9470 + n) for n in (8, 4, 4, 4, 12))
+    ("deploy.env", "BWS_ACCESS_TOKEN={s}\n", "0." + "-".join(fake(n, _HEX, seed=9470 + n) for n in (8, 4, 4, 4, 12))
      + "." + fake(30, seed=9483) + ":" + fake(22, seed=9484) + "=="),
-    ("ci.env", "TOKEN={s}\n", "st." + fake(24, _HEX, seed=9485) + "." + fake(32, _HEX, seed=9486) + "."
+    ("ci.env", "INFISICAL_TOKEN={s}\n", "st." + fake(24, _HEX, seed=9485) + "." + fake(32, _HEX, seed=9486) + "."
      + fake(32, _HEX, seed=9487)),
     ("mail.py", "client = Client('{s}')\n", "md-" + fake(22, seed=9488)),
     ("gateway.py", 'value = "{s}"\n', "sk-" + fake(48, seed=9489)),
