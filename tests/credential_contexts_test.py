@@ -518,6 +518,12 @@ SHAPED: list[tuple[str, str, str]] = [
      + fake(32, _HEX, seed=9487)),
     ("mail.py", "client = Client('{s}')\n", "md-" + fake(22, seed=9488)),
     ("gateway.py", 'value = "{s}"\n', "sk-" + fake(48, seed=9489)),
+    # twenty-third probe (stop 33): tools' own credential files
+    ("MobaXterm.ini", "[Passwords]\nssh22:admin@10.0.0.5={s}\n", base64.b64encode(fake(24, seed=9493).encode()).decode()),
+    (".config/gh/hosts.yml", "github.com:\n    user: octo\n    oauth_token: {s}\n", "gho_" + fake(36, seed=9494)),
+    (".databrickscfg", "[DEFAULT]\nhost = https://adb-1.azuredatabricks.net\ntoken = {s}\n", "dapi" + fake(32, _HEX, seed=9495)),
+    (".dbt/profiles.yml", "shop:\n  outputs:\n    prod:\n      type: postgres\n      user: dbt\n      password: {s}\n",
+     "Kv" + fake(14, seed=9496)),
     # sixteenth probe: Oracle SQL Developer's saved connections (a reversible encryption)
     ("connections.xml", '<StringRefAddr addrType="user"><Contents>app</Contents></StringRefAddr>\n'
      '<StringRefAddr addrType="password">\n<Contents>{s}</Contents>\n</StringRefAddr>\n',
